@@ -1,0 +1,43 @@
+"""Templates we recognise but do not screen: pre-6 CMRTs (EICC-GeSI 2.x/3.x) and ``.xls``.
+
+Declared ``trylast`` so that a plugin able to read them would win. The answer is a
+finding telling the supplier exactly which file to send instead.
+"""
+
+from __future__ import annotations
+
+from plugins.checks import DEFAULT_CURRENT_VERSIONS
+from plugins.hookspecs import hookimpl
+from plugins.models import Declaration
+from plugins.workbook import FileProblem, Workbook
+
+from .identify import identify
+
+CODE = "unsupported-template-version"
+
+
+def _current(family: str) -> str:
+    return f"{family} Revision {DEFAULT_CURRENT_VERSIONS.get(family, '')}".strip()
+
+
+@hookimpl(trylast=True)
+def assay_read_template(workbook: Workbook, container: str) -> Declaration | None:
+    ident = identify(workbook)
+    if container == "xls":
+        what = f"{ident.family} {ident.version}" if ident else "an Excel 97-2003 (.xls) workbook"
+        family = ident.family if ident else "CMRT"
+        raise FileProblem(
+            CODE,
+            f"This file is {what} saved in the old .xls format, which RMI retired years ago. "
+            f"Please download the current {_current(family)} (or EMRT Revision "
+            f"{DEFAULT_CURRENT_VERSIONS['EMRT']}) from responsibleminerals.org, fill it in and "
+            "send it as .xlsx.",
+        )
+    if ident and ident.family == "CMRT" and 0 < ident.major < 6:
+        raise FileProblem(
+            CODE,
+            f"This is a legacy EICC-GeSI/CFSI CMRT (Revision {ident.version}). Declarations must "
+            f"use CMRT 6.x; please fill in the current {_current('CMRT')} from "
+            "responsibleminerals.org and send it as .xlsx.",
+        )
+    return None

@@ -1,0 +1,219 @@
+"""Domain values of the screening core.
+
+Everything a check sees is one of these frozen dataclasses: a check never touches a
+worksheet, so the same checks run on a freshly read file and on a declaration loaded
+back from the database (re-screening without the original file).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "risk", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "risk", "warning", "info")
+SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
+
+#: The company-block fields every template family has, in the order of the form.
+COMPANY_FIELDS: tuple[str, ...] = (
+    "company_name",
+    "declaration_scope",
+    "scope_description",
+    "company_unique_id",
+    "company_unique_id_authority",
+    "address",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "authorizer",
+    "authorizer_title",
+    "authorizer_email",
+    "authorizer_phone",
+    "effective_date",
+)
+
+
+@dataclass(frozen=True)
+class TemplateMeta:
+    """What the reader found out about the workbook itself."""
+
+    type: str  # CMRT, EMRT, CRT, AMRT
+    version: str  # as written in Declaration!J3, e.g. "6.4"
+    layout: str  # the cell map used, e.g. "CMRT_6.x"
+    known_version: bool = True  # False: newer than any known layout, read best-effort
+    language: str = ""
+    version_cell: str = "Declaration!J3"
+    #: formula cells the reader found without a cached value (files saved by other tools)
+    uncached_formulas: bool = False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer cell of the declaration (a per-mineral or a company-level question)."""
+
+    question: str  # "Q1".."Q8" or "A".."I"
+    value: str  # normalised text; "" when blank
+    cell: str  # "D26"
+    mineral: str = ""  # "" for company-level questions
+    comment: str = ""
+    comment_cell: str = ""
+    raw: str = ""  # the value as read, before normalisation (for messages)
+
+
+@dataclass(frozen=True)
+class SmelterRow:
+    """One non-blank row of the Smelter List, with values resolved and normalised."""
+
+    row: int
+    metal: str = ""
+    lookup: str = ""  # column C: a Look-up name, alias, or a sentinel
+    name: str = ""  # column D (free-text name)
+    country: str = ""  # column E, upper-case as in the template's country list
+    smelter_id: str = ""  # resolved CID (F, else A, else look-up by metal + name)
+    id_input: str = ""  # column A as typed
+    id_column: str = ""  # column F as read (cached value)
+    id_source: str = ""  # where smelter_id came from: F, A, lookup, name
+    source: str = ""  # column G
+    street: str = ""
+    city: str = ""
+    state: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+    next_steps: str = ""
+    mine_names: str = ""
+    mine_countries: str = ""
+    recycled: str = ""
+    comments: str = ""
+    standard_name: str = ""  # hidden R, else the workbook's Look-up, else D
+
+    @property
+    def display_name(self) -> str:
+        return self.standard_name or self.name or self.lookup
+
+    @property
+    def sentinel(self) -> str:
+        """'not listed', 'not yet identified' or '' (compared case-insensitively)."""
+        low = self.lookup.casefold()
+        if low == "smelter not listed":
+            return "not listed"
+        if low == "smelter not yet identified":
+            return "not yet identified"
+        return ""
+
+
+@dataclass(frozen=True)
+class ProductRow:
+    row: int
+    number: str
+    name: str = ""
+    comments: str = ""
+
+
+@dataclass(frozen=True)
+class MineRow:
+    row: int
+    metal: str = ""
+    smelter: str = ""
+    name: str = ""
+    mine_id: str = ""
+    country: str = ""
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A supplier's declaration, as read from any RMI template family."""
+
+    meta: TemplateMeta
+    company: dict[str, str] = field(default_factory=dict)  # COMPANY_FIELDS -> text
+    company_cells: dict[str, str] = field(default_factory=dict)  # field -> "D8"
+    effective_date: dt.date | None = None
+    effective_date_raw: str = ""
+    minerals: tuple[str, ...] = ()  # minerals the form asks about, in form order
+    answers: tuple[Answer, ...] = ()  # per-mineral questions
+    company_answers: tuple[Answer, ...] = ()
+    smelters: tuple[SmelterRow, ...] = ()
+    products: tuple[ProductRow, ...] = ()
+    mines: tuple[MineRow, ...] = ()
+
+    def answer(self, question: str, mineral: str) -> Answer | None:
+        for a in self.answers:
+            if a.question == question and a.mineral == mineral:
+                return a
+        return None
+
+    def company_answer(self, question: str, mineral: str = "") -> Answer | None:
+        for a in self.company_answers:
+            if a.question == question and a.mineral == mineral:
+                return a
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["effective_date"] = self.effective_date.isoformat() if self.effective_date else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Declaration:
+        """Rebuild a declaration stored by :meth:`to_dict` (re-screening from the database)."""
+        eff = data.get("effective_date")
+        return cls(
+            meta=TemplateMeta(**data["meta"]),
+            company=dict(data.get("company", {})),
+            company_cells=dict(data.get("company_cells", {})),
+            effective_date=dt.date.fromisoformat(eff) if eff else None,
+            effective_date_raw=data.get("effective_date_raw", ""),
+            minerals=tuple(data.get("minerals", ())),
+            answers=tuple(Answer(**a) for a in data.get("answers", ())),
+            company_answers=tuple(Answer(**a) for a in data.get("company_answers", ())),
+            smelters=tuple(SmelterRow(**s) for s in data.get("smelters", ())),
+            products=tuple(ProductRow(**p) for p in data.get("products", ())),
+            mines=tuple(MineRow(**m) for m in data.get("mines", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem or red flag, addressed to a cell a person can open."""
+
+    code: str
+    severity: Severity
+    message: str
+    sheet: str = ""
+    cell: str = ""
+    mineral: str = ""
+    smelter_id: str = ""
+    field: str = ""
+    check: str = ""  # id of the check that produced it
+
+    def sort_key(self) -> tuple[int, str, int, str, str, str]:
+        """Documented order: severity, sheet, row, column, code, smelter id."""
+        row, col = split_cell(self.cell)
+        return (SEVERITY_RANK[self.severity], self.sheet, row, col, self.code, self.smelter_id)
+
+    def to_dict(self) -> dict[str, str]:
+        return dataclasses.asdict(self)
+
+
+def split_cell(cell: str) -> tuple[int, str]:
+    col = "".join(ch for ch in cell if ch.isalpha())
+    digits = "".join(ch for ch in cell if ch.isdigit())
+    return (int(digits) if digits else 0, col.rjust(3))
+
+
+def summarize(findings: list[Finding] | tuple[Finding, ...]) -> dict[str, int]:
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for f in findings:
+        counts[f.severity] += 1
+    return counts
+
+
+def risk_level(findings: list[Finding] | tuple[Finding, ...]) -> str:
+    """high: any risk finding; medium: errors or warnings only; low: neither."""
+    counts = summarize(findings)
+    if counts["risk"]:
+        return "high"
+    if counts["error"] or counts["warning"]:
+        return "medium"
+    return "low"

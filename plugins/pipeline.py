@@ -1,0 +1,153 @@
+"""The screening pipeline: read the workbook (first reader that claims it), run every
+enabled check, and return all findings at once, in a documented order.
+
+Order: checks run sorted by id (never in pluggy's registration order); findings are
+sorted by severity (error, risk, warning, info), sheet, row, column, code and smelter id.
+A check that raises is reported as an ``internal-error`` finding naming it, and the other
+checks still run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pluggy
+
+from .checks import DEFAULT_CURRENT_VERSIONS, Check, CheckContext
+from .manager import collect_checks
+from .models import Declaration, Finding, risk_level, summarize
+from .reference import ReferenceData
+from .workbook import FileProblem, Limits, open_workbook
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "internal-error"
+
+
+@dataclass(frozen=True)
+class ScreeningResult:
+    declaration: Declaration | None
+    findings: tuple[Finding, ...]
+    check_versions: dict[str, str] = field(default_factory=dict)
+    reference_versions: dict[str, str] = field(default_factory=dict)
+    readable: bool = True  # False: the file could not be read at all
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return summarize(self.findings)
+
+    @property
+    def risk_level(self) -> str:
+        return risk_level(self.findings)
+
+
+def file_finding(code: str, message: str, check: str = "reader") -> Finding:
+    severity = "warning" if code == INTERNAL_ERROR else "error"
+    return Finding(code=code, severity=severity, message=message, check=check)  # type: ignore[arg-type]
+
+
+class Screener:
+    """Reads and screens files with one plugin manager, reference data and settings."""
+
+    def __init__(
+        self,
+        pm: pluggy.PluginManager,
+        reference: ReferenceData,
+        *,
+        as_of: dt.date | None = None,
+        settings: Mapping[str, Mapping[str, Any]] | None = None,
+        disabled_checks: Iterable[str] = (),
+        current_versions: Mapping[str, str] | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        self.pm = pm
+        self.reference = reference
+        self.as_of = as_of or dt.date.today()
+        self.settings = dict(settings or {})
+        self.limits = limits or Limits()
+        self.current_versions = dict(current_versions or DEFAULT_CURRENT_VERSIONS)
+        disabled = set(disabled_checks)
+        self.checks: dict[str, Check] = {k: c for k, c in collect_checks(pm).items() if k not in disabled}
+
+    # -- reading -------------------------------------------------------------------
+    def read(self, data: bytes) -> Declaration:
+        """Declaration of workbook bytes; raises FileProblem for anything unscreenable."""
+        opened = open_workbook(data, self.limits)
+        try:
+            decl = self.pm.hook.assay_read_template(workbook=opened.workbook, container=opened.container)
+        except FileProblem:
+            raise
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
+            # A reader tripping over a workbook is our bug, but the sender still needs an answer.
+            log.exception("reader failed on a workbook")
+            raise FileProblem(
+                "unreadable-file",
+                "This workbook could not be read: its layout does not match the RMI template it "
+                "claims to be. Please fill in an unmodified copy of the current template.",
+                repr(exc),
+            ) from exc
+        if decl is None:
+            raise FileProblem(
+                "not-a-template",
+                "This spreadsheet is not an RMI reporting template (CMRT, EMRT, CRT or AMRT). "
+                "Please fill in the current CMRT (Revision 6.5) or EMRT (Revision 2.1) from "
+                "responsibleminerals.org and send that file.",
+            )
+        return decl  # type: ignore[no-any-return]
+
+    # -- screening -----------------------------------------------------------------
+    def screen_bytes(self, data: bytes) -> ScreeningResult:
+        try:
+            decl = self.read(data)
+        except FileProblem as problem:
+            return ScreeningResult(
+                declaration=None,
+                findings=(file_finding(problem.code, problem.message),),
+                check_versions={},
+                reference_versions=self.reference_versions(),
+                readable=False,
+            )
+        return self.screen(decl)
+
+    def screen(self, decl: Declaration) -> ScreeningResult:
+        findings: list[Finding] = []
+        for check_id, check in self.checks.items():
+            ctx = CheckContext(
+                as_of=self.as_of,
+                reference=self.reference,
+                settings=self.settings.get(check_id, {}),
+                current_versions=self.current_versions,
+            )
+            try:
+                produced = list(check.run(decl, ctx))
+            except Exception as exc:  # a crashing check must never hide the others
+                log.exception("check %s crashed", check_id)
+                findings.append(
+                    Finding(
+                        code=INTERNAL_ERROR,
+                        severity="warning",
+                        message=f"The check {check_id!r} failed ({type(exc).__name__}); its findings are missing. The other checks ran.",
+                        check=check_id,
+                    )
+                )
+                continue
+            findings.extend(f if f.check else replace(f, check=check_id) for f in produced)
+        findings.sort(key=Finding.sort_key)
+        return ScreeningResult(
+            declaration=decl,
+            findings=tuple(findings),
+            check_versions={k: c.version for k, c in self.checks.items()},
+            reference_versions=self.reference_versions(),
+        )
+
+    def reference_versions(self) -> dict[str, str]:
+        ref = self.reference
+        return {
+            "smelters": ref.smelter_list_version,
+            "rmap": ref.rmap.version if ref.rmap else "",
+            "cahra": ref.cahra_version,
+        }
