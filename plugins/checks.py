@@ -37,8 +37,12 @@ class Check:
     description: str = ""
     plugin: str = ""  # filled in by the registry: which plugin registered it
 
-    def finding(self, code: str, message: str, **where: str) -> Finding:
-        """A finding of one of this check's declared codes, with its severity."""
+    def finding(self, code: str, message: str, severity: Severity | None = None, **where: str) -> Finding:
+        """A finding of one of this check's declared codes, with its severity.
+
+        ``severity`` raises (never lowers) the declared one, e.g. a response rate of
+        "None" is more than a warning.
+        """
         if code not in self.codes:
             raise ValueError(f"check {self.id!r} emitted undeclared code {code!r}")
-        return Finding(code=code, severity=self.codes[code], message=message, check=self.id, **where)
+        return Finding(code=code, severity=severity or self.codes[code], message=message, check=self.id, **where)

@@ -1,0 +1,61 @@
+"""The composition root: config -> plugin manager, store, screener. Nothing below builds these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from plugins.manager import get_plugin_manager
+from plugins.pipeline import ScreeningResult, Screener
+from storage.store import Store
+
+from .config import Config
+
+
+@dataclass(frozen=True)
+class FileResult:
+    file: str
+    sha256: str
+    result: ScreeningResult
+
+
+def open_store(config: Config, db: str | Path | None = None) -> Store:
+    return Store(Path(db) if db else config.database)
+
+
+def build_screener(config: Config, store: Store | None, as_of: dt.date | None = None) -> Screener:
+    if store is not None:
+        reference = store.reference_data()
+    else:
+        from storage.refdata import load_embedded_cahra, load_embedded_smelters
+        from plugins.reference import ReferenceData
+
+        version, smelters = load_embedded_smelters()
+        cahra_version, cahra = load_embedded_cahra()
+        reference = ReferenceData(smelters, version, None, cahra, cahra_version)
+    return Screener(
+        get_plugin_manager(disabled=config.disabled_plugins),
+        reference,
+        as_of=as_of or config.as_of,
+        settings=config.plugin_settings,
+        disabled_checks=config.disabled_checks,
+        current_versions=config.current_versions,
+        limits=config.limits,
+    )
+
+
+def screen_file(screener: Screener, path: Path, store: Store | None, source: str = "cli") -> FileResult:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        from plugins.pipeline import file_finding
+
+        finding = file_finding("unreadable-file", f"The file could not be opened: {exc.strerror or exc}.")
+        return FileResult(str(path), "", ScreeningResult(None, (finding,), readable=False, reference_versions=screener.reference_versions()))
+    sha = hashlib.sha256(data).hexdigest()
+    result = screener.screen_bytes(data)
+    if store is not None:
+        store.record_screening(sha, result, filename=path.name, source=source, as_of=screener.as_of, data=data)
+    return FileResult(str(path), sha, result)

@@ -1,0 +1,118 @@
+"""Configuration: embedded defaults, overlaid by a TOML file.
+
+The file is found from ``--config``, else ``$ASSAY_CONFIG``; with neither, the embedded
+defaults below apply, so every command works on a fresh machine. Secrets are never
+written in the file: keys ending in ``_env`` name the environment variable that holds
+them.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plugins.checks import DEFAULT_CURRENT_VERSIONS
+from plugins.workbook import Limits
+
+DEFAULTS: dict[str, Any] = {
+    "assay": {"database": "var/assay.db", "log_level": "WARNING"},
+    "screening": {
+        "as_of": "",
+        "disabled_checks": [],
+        "disabled_plugins": [],
+        "current_versions": dict(DEFAULT_CURRENT_VERSIONS),
+    },
+    "limits": {"max_file_mb": 30, "max_entry_mb": 64, "max_total_mb": 256, "max_ratio": 200},
+    "plugins": {"company": {"max_age_months": 12}, "smelter-reference": {"name_cutoff": 88}},
+}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class Config:
+    data: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
+    path: Path | None = None
+
+    @property
+    def database(self) -> Path:
+        return Path(self.data["assay"]["database"]).expanduser()
+
+    @property
+    def log_level(self) -> str:
+        return str(self.data["assay"].get("log_level", "WARNING")).upper()
+
+    @property
+    def as_of(self) -> dt.date | None:
+        raw = self.data["screening"].get("as_of") or ""
+        if isinstance(raw, dt.date):
+            return raw
+        try:
+            return dt.date.fromisoformat(raw) if raw else None
+        except ValueError as exc:
+            raise ConfigError(f"[screening] as_of = {raw!r} is not a YYYY-MM-DD date") from exc
+
+    @property
+    def disabled_checks(self) -> list[str]:
+        return list(self.data["screening"].get("disabled_checks", []))
+
+    @property
+    def disabled_plugins(self) -> list[str]:
+        return list(self.data["screening"].get("disabled_plugins", []))
+
+    @property
+    def current_versions(self) -> dict[str, str]:
+        return {k: str(v) for k, v in self.data["screening"].get("current_versions", {}).items()}
+
+    @property
+    def plugin_settings(self) -> dict[str, dict[str, Any]]:
+        return {k: dict(v) for k, v in self.data.get("plugins", {}).items() if isinstance(v, dict)}
+
+    @property
+    def limits(self) -> Limits:
+        lim = self.data["limits"]
+        mb = 1024 * 1024
+        return Limits(
+            max_file_bytes=int(lim["max_file_mb"] * mb),
+            max_entry_bytes=int(lim["max_entry_mb"] * mb),
+            max_total_bytes=int(lim["max_total_mb"] * mb),
+            max_ratio=int(lim["max_ratio"]),
+        )
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    path = path or os.environ.get("ASSAY_CONFIG") or None
+    if not path:
+        return Config()
+    p = Path(path)
+    try:
+        raw = tomllib.loads(p.read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {p} not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {p}: {exc}") from exc
+    unknown = set(raw) - set(DEFAULTS) - {"mail", "slack", "grievance", "suppliers"}
+    if unknown:
+        raise ConfigError(f"config file {p}: unknown section(s) {', '.join(sorted(unknown))}")
+    data = _merge(DEFAULTS, raw)
+    if not Path(data["assay"]["database"]).is_absolute():
+        # Relative paths in a config file are relative to the file, not the working directory.
+        data["assay"]["database"] = str((p.parent / data["assay"]["database"]).resolve())
+    return Config(data, p)
