@@ -21,6 +21,13 @@ CAHRA_ONLY = {"India and/or Madagascar only"}
 
 def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
     layout = layout_of(decl)
+    if layout.selection_cells and not decl.minerals:
+        yield CHECK.finding(
+            "no-minerals-selected",
+            "No mineral is selected at the top of the Declaration, so nothing is declared. Choose the minerals this declaration covers.",
+            sheet="Declaration",
+            cell=layout.selection_cells[0],
+        )
     not_identified = {r.metal.casefold() for r in decl.smelters if r.sentinel == "not yet identified"}
     for gate in mineral_gates(decl):
         m = gate.mineral
@@ -82,6 +89,7 @@ CHECK = Check(
     run=run,
     codes={
         "unanswered-question": "error",
+        "no-minerals-selected": "error",
         "invalid-answer": "error",
         "covered-country-sourcing": "risk",
         "cahra-sourcing": "risk",

@@ -1,0 +1,55 @@
+"""Shared fixtures. Isolation first: no test sees the developer's config, tokens or home."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from pathlib import Path
+
+import pytest
+
+from plugins.manager import get_plugin_manager
+from plugins.pipeline import Screener
+from plugins.reference import ReferenceData, RmapEntry, RmapList
+from storage.refdata import load_embedded_cahra, load_embedded_smelters
+
+from .builders import AS_OF, FAMILIES, build_family
+
+warnings.filterwarnings("ignore", message="Conditional Formatting extension", category=UserWarning)
+
+
+@pytest.fixture(autouse=True)
+def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for var in ("ASSAY_CONFIG", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "ASSAY_MAIL_PASSWORD"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture(scope="session")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One clean synthetic declaration per template family, built once per session."""
+    out = tmp_path_factory.mktemp("filled")
+    return {name: build_family(name, out)[0] for name in FAMILIES}
+
+
+@pytest.fixture(scope="session")
+def embedded() -> ReferenceData:
+    version, smelters = load_embedded_smelters()
+    cahra_version, cahra = load_embedded_cahra()
+    return ReferenceData(smelters, version, None, cahra, cahra_version)
+
+
+def all_conformant(ref: ReferenceData, as_of: dt.date = AS_OF) -> ReferenceData:
+    """The embedded reference with an RMAP list on which every smelter is Conformant."""
+    entries = {cid: RmapEntry(cid, "Conformant", s.name, s.metal, s.country) for cid, s in ref.smelters.items()}
+    return ReferenceData(ref.smelters, ref.smelter_list_version, RmapList("test:all-conformant", as_of, entries), ref.cahra, ref.cahra_version)
+
+
+@pytest.fixture(scope="session")
+def conformant(embedded: ReferenceData) -> ReferenceData:
+    return all_conformant(embedded)
+
+
+@pytest.fixture
+def screener(conformant: ReferenceData) -> Screener:
+    return Screener(get_plugin_manager(), conformant, as_of=AS_OF)
