@@ -28,6 +28,7 @@ from plugins.workbook import open_workbook  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--templates", type=Path, default=ROOT.parent / "shared" / "templates")
+    parser.add_argument("--out", type=Path, default=ROOT, help="project root to write into (tests use a temporary one)")
     args = parser.parse_args()
     books = []
     for path in sorted(args.templates.glob("*/*.xlsx")):
@@ -72,8 +73,8 @@ def main() -> None:
         "generated_from": sources,
         "smelters": [smelters[k] for k in sorted(smelters)],
     }
-    (ROOT / "storage" / "data").mkdir(parents=True, exist_ok=True)
-    (ROOT / "storage" / "data" / "smelters.json").write_text(json.dumps(out, ensure_ascii=False, indent=0) + "\n", "utf-8")
+    (args.out / "storage" / "data").mkdir(parents=True, exist_ok=True)
+    (args.out / "storage" / "data" / "smelters.json").write_text(json.dumps(out, ensure_ascii=False, indent=0) + "\n", "utf-8")
     # Country list: the hidden C sheet of the newest CMRT.
     cmrt = [b for b in books if b[0][0] == "CMRT"][-1][2]
     countries = {}
@@ -81,8 +82,8 @@ def main() -> None:
         code, name = clean_text(v[0]), clean_text(v[1])
         if len(code) == 2 and name:
             countries[code] = name
-    (ROOT / "plugins" / "data").mkdir(parents=True, exist_ok=True)
-    (ROOT / "plugins" / "data" / "countries.json").write_text(json.dumps(countries, ensure_ascii=False, indent=0, sort_keys=True) + "\n", "utf-8")
+    (args.out / "plugins" / "data").mkdir(parents=True, exist_ok=True)
+    (args.out / "plugins" / "data" / "countries.json").write_text(json.dumps(countries, ensure_ascii=False, indent=0, sort_keys=True) + "\n", "utf-8")
     print(f"{len(smelters)} smelters from {len(books)} templates; {len(countries)} countries")
 
 
