@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .models import Declaration, Finding, Severity
+from .models import SEVERITIES, Declaration, Finding, Severity
 from .reference import ReferenceData
 
 #: Current template revisions: what "outdated" is measured against. Data, not code:
@@ -46,3 +46,31 @@ class Check:
         if code not in self.codes:
             raise ValueError(f"check {self.id!r} emitted undeclared code {code!r}")
         return Finding(code=code, severity=severity or self.codes[code], message=message, check=self.id, **where)
+
+    @classmethod
+    def coerce(cls, obj: Any) -> Check:
+        """A Check from a Check, or from any object or dict with ``id``, ``run`` and ``codes``
+        (so a third-party plugin needs no import of Assay)."""
+        if isinstance(obj, cls):
+            return obj
+        get = obj.get if isinstance(obj, dict) else lambda k, d=None: getattr(obj, k, d)
+        check_id, run, codes = get("id"), get("run"), get("codes")
+        if not isinstance(check_id, str) or not check_id or not callable(run) or not isinstance(codes, Mapping):
+            raise TypeError(f"not a check (needs id: str, run: callable, codes: mapping): {obj!r}")
+        for code, sev in codes.items():
+            if sev not in SEVERITIES:
+                raise ValueError(f"check {check_id!r}: code {code!r} has unknown severity {sev!r}")
+        return cls(check_id, run, dict(codes), str(get("version", "1")), str(get("description", "")))
+
+    def coerce_finding(self, item: Any) -> Finding:
+        """Findings may be returned as :class:`Finding` or as dicts with the same keys."""
+        if isinstance(item, Finding):
+            return item if item.check else Finding(**{**item.to_dict(), "check": self.id})
+        if isinstance(item, dict):
+            data = dict(item)
+            code = data.pop("code")
+            message = data.pop("message")
+            severity = data.pop("severity", None)
+            data.pop("check", None)
+            return self.finding(code, message, severity=severity, **data)
+        raise TypeError(f"check {self.id!r} returned {item!r}, not a finding")

@@ -42,9 +42,8 @@ def collect_checks(pm: pluggy.PluginManager) -> dict[str, Check]:
     for impl in pm.hook.assay_register_checks.get_hookimpls():
         plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
 
-        def register(check: Check, _plugin: str = plugin_name) -> None:
-            if not isinstance(check, Check):
-                raise TypeError(f"plugin {_plugin} registered {check!r}, not a Check")
+        def register(obj: object, _plugin: str = plugin_name) -> None:
+            check = Check.coerce(obj)
             if check.id in checks:
                 raise ValueError(
                     f"check id {check.id!r} registered by {_plugin} is already registered by {checks[check.id].plugin}"

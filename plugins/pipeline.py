@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
@@ -123,7 +123,7 @@ class Screener:
                 current_versions=self.current_versions,
             )
             try:
-                produced = list(check.run(decl, ctx))
+                produced = [check.coerce_finding(item) for item in check.run(decl, ctx)]
             except Exception as exc:  # a crashing check must never hide the others
                 log.exception("check %s crashed", check_id)
                 findings.append(
@@ -135,7 +135,7 @@ class Screener:
                     )
                 )
                 continue
-            findings.extend(f if f.check else replace(f, check=check_id) for f in produced)
+            findings.extend(produced)
         findings.sort(key=Finding.sort_key)
         return ScreeningResult(
             declaration=decl,

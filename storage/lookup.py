@@ -9,7 +9,7 @@ from plugins.reference import ReferenceData
 
 from .store import Store
 
-MIN_SCORE = 60.0
+MIN_SCORE = 75.0  # WRatio; unrelated names score 55-68 against this list
 
 
 def describe(ref: ReferenceData, store: Store | None, cid: str, score: float) -> dict[str, Any]:

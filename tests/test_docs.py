@@ -1,0 +1,79 @@
+"""Documentation is part of the feature: codes, config keys, commands and hooks stay documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from assay.cli import cli
+from assay.config import DEFAULTS
+from plugins import hookspecs
+from plugins.manager import collect_checks, get_plugin_manager
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text("utf-8")
+FINDINGS = (ROOT / "docs" / "findings.md").read_text("utf-8")
+EXAMPLE = (ROOT / "config.example.toml").read_text("utf-8")
+PIPELINE_CODES = {"unreadable-file": "error", "not-a-template": "error", "unsupported-template-version": "error", "internal-error": "warning"}
+
+
+def documented_codes() -> dict[str, str]:
+    return dict(re.findall(r"^\| `([a-z-]+)` \| (error|risk|warning|info) \|", FINDINGS, re.M))
+
+
+def test_every_emitted_code_is_documented_with_its_severity() -> None:
+    emitted = dict(PIPELINE_CODES)
+    for check in collect_checks(get_plugin_manager()).values():
+        for code, sev in check.codes.items():
+            assert emitted.setdefault(code, sev) == sev, f"{code} has two severities"
+    docs = documented_codes()
+    assert {c: docs.get(c) for c in emitted} == emitted
+    assert set(docs) == set(emitted), f"documented but never emitted: {set(docs) - set(emitted)}"
+
+
+def _keys(data: dict[str, object], prefix: str = "") -> list[tuple[str, str]]:
+    out = []
+    for key, value in data.items():
+        if isinstance(value, dict) and prefix != "screening.current_versions":
+            sub = f"{prefix}.{key}" if prefix else key
+            if key == "current_versions":
+                out.append((prefix, key))
+            else:
+                out.extend(_keys(value, sub))
+        else:
+            out.append((prefix, key))
+    return out
+
+
+def test_every_config_key_is_documented_and_in_the_example() -> None:
+    for section, key in _keys(DEFAULTS):
+        shown = section.replace("plugins.", "plugins.") if section else key
+        assert f"[{shown}] {key}" in README or (key == "current_versions" and "[screening.current_versions]" in README), (section, key)
+        assert re.search(rf"^#?\s*{re.escape(key)} =", EXAMPLE, re.M) or f"[{section}.{key}]" in EXAMPLE, (section, key)
+
+
+def _commands(group: click.Group, prefix: str = "assay") -> list[str]:
+    out = []
+    for name, cmd in group.commands.items():
+        path = f"{prefix} {name}"
+        if isinstance(cmd, click.Group):
+            out.extend(_commands(cmd, path))
+        else:
+            out.append(path)
+    return out
+
+
+def test_every_command_is_in_the_readme() -> None:
+    commands = _commands(cli)
+    assert "assay screen" in commands and "assay refdata import-rmap" in commands
+    for command in commands:
+        assert f"`{command}" in README, command
+
+
+def test_every_hook_is_in_the_readme() -> None:
+    hooks = [name for name in dir(hookspecs) if name.startswith("assay_")]
+    assert hooks
+    for hook in hooks:
+        assert f"`{hook}(" in README, hook
