@@ -94,6 +94,8 @@ def countries_in_text(text: str) -> list[str]:
     A whole-text match is tried first, because template names contain commas
     (``"CONGO, DEMOCRATIC REPUBLIC OF THE"``).
     """
+    if not text:
+        return []
     whole = country_code(text)
     if whole:
         return [whole]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 Severity = Literal["error", "risk", "warning", "info"]
@@ -150,9 +151,22 @@ class Declaration:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["effective_date"] = self.effective_date.isoformat() if self.effective_date else None
-        return data
+        # vars() rather than dataclasses.asdict(): the values are flat, and asdict deep-copies.
+        return {
+            "meta": vars(self.meta).copy(),
+            "company": dict(self.company),
+            "company_cells": dict(self.company_cells),
+            "effective_date": self.effective_date.isoformat() if self.effective_date else None,
+            "effective_date_raw": self.effective_date_raw,
+            "minerals": list(self.minerals),
+            "answers": [vars(a).copy() for a in self.answers],
+            "company_answers": [vars(a).copy() for a in self.company_answers],
+            # Only non-empty fields: most of a row's 22 fields are blank, and re-screening
+            # thousands of stored declarations pays for every byte of JSON.
+            "smelters": [{k: v for k, v in vars(r).items() if v != ""} for r in self.smelters],
+            "products": [vars(p).copy() for p in self.products],
+            "mines": [vars(m).copy() for m in self.mines],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Declaration:
@@ -167,10 +181,29 @@ class Declaration:
             minerals=tuple(data.get("minerals", ())),
             answers=tuple(Answer(**a) for a in data.get("answers", ())),
             company_answers=tuple(Answer(**a) for a in data.get("company_answers", ())),
-            smelters=tuple(SmelterRow(**s) for s in data.get("smelters", ())),
+            smelters=tuple(_fast(SmelterRow, s) for s in data.get("smelters", ())),
             products=tuple(ProductRow(**p) for p in data.get("products", ())),
             mines=tuple(MineRow(**m) for m in data.get("mines", ())),
         )
+
+
+def _fast(cls: type[Any], values: dict[str, Any]) -> Any:
+    """Build a frozen dataclass from a dict written by ``to_dict`` without running ``__init__``.
+
+    Re-screening loads hundreds of thousands of stored rows; the generated frozen
+    ``__init__`` (one ``object.__setattr__`` per field) is most of that cost. Only for
+    trusted data this module wrote itself (missing keys take their defaults).
+    """
+    obj = object.__new__(cls)
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = {k: f.default for k, f in cls.__dataclass_fields__.items() if f.default is not dataclasses.MISSING}
+    obj.__dict__.update(defaults)
+    obj.__dict__.update(values)
+    return obj
+
+
+_DEFAULTS: dict[type[Any], dict[str, Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -196,7 +229,9 @@ class Finding:
         return dataclasses.asdict(self)
 
 
+@lru_cache(maxsize=16384)
 def split_cell(cell: str) -> tuple[int, str]:
+    """``"AB12"`` -> (12, " AB"): row, then column letters right-aligned so they sort."""
     col = "".join(ch for ch in cell if ch.isalpha())
     digits = "".join(ch for ch in cell if ch.isdigit())
     return (int(digits) if digits else 0, col.rjust(3))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
 _WS = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -98,7 +99,8 @@ def clean_cid(value: object) -> str:
 
 
 def is_cid(value: str) -> bool:
-    return bool(CID_RE.match(value))
+    """``CID`` + 6 digits (the hot path of every smelter check, so no regex)."""
+    return len(value) == 9 and value.startswith("CID") and value[3:].isdigit() and value[3:].isascii()
 
 
 def strip_required_marker(label: str) -> str:
@@ -106,6 +108,7 @@ def strip_required_marker(label: str) -> str:
     return clean_text(label).replace("(*)", "").strip()
 
 
+@lru_cache(maxsize=65536)
 def name_key(name: str) -> str:
     """A name reduced for exact comparison: case, punctuation and company suffixes ignored."""
     text = clean_text(name).casefold()

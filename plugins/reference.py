@@ -82,6 +82,11 @@ class ReferenceData:
                     names.setdefault(key, ref.cid)
         return index
 
+    @cached_property
+    def name_keys(self) -> dict[str, frozenset[str]]:
+        """cid -> normalised keys of its standard name and aliases."""
+        return {cid: frozenset(name_key(n) for n in (s.name, *s.aliases)) for cid, s in self.smelters.items()}
+
     def match_name(self, metal: str, name: str, cutoff: float = 88.0) -> tuple[NameMatch | None, NameMatch | None]:
         """Exact normalised match, else the best fuzzy match within the metal.
 

@@ -9,10 +9,13 @@ folder beside the database, so any result can be reproduced from its input.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,20 @@ from plugins.reference import ReferenceData, RmapEntry, RmapList
 
 from .migrations import MIGRATIONS
 from .refdata import load_embedded_cahra, load_embedded_smelters
+
+# The screening function of the running rescreen, inherited by forked workers.
+_RESCREEN: Callable[[Declaration], ScreeningResult] | None = None
+
+
+def _screen_batch(rows: list[tuple[str, str]]) -> list[tuple[str, ScreeningResult]]:
+    """Screen stored declarations; the declaration is dropped from the result (not needed to store it)."""
+    assert _RESCREEN is not None
+    out = []
+    for sha, raw in rows:
+        result = _RESCREEN(Declaration.from_dict(json.loads(raw)))
+        out.append((sha, replace(result, declaration=None)))
+    return out
+
 
 FINDING_COLUMNS = ("code", "severity", "message", "sheet", "cell", "mineral", "smelter_id", "field", "check")
 
@@ -221,25 +238,54 @@ class Store:
                 yield sha, Declaration.from_dict(json.loads(raw))
             last = rows[-1][0]
 
-    def rescreen(self, screen: Callable[[Declaration], ScreeningResult], as_of: dt.date | None = None, batch: int = 200) -> int:
-        """Screen every stored declaration again (new RMAP list, new checks). Returns how many."""
+    def _raw_batches(self, batch: int) -> Iterator[list[tuple[str, str]]]:
+        last = ""
+        while True:
+            rows = self.db.execute(
+                "select sha256, declaration_json from submissions where declaration_json is not null and sha256 > ? order by sha256 limit ?",
+                [last, batch],
+            ).fetchall()
+            if not rows:
+                return
+            yield [(sha, raw) for sha, raw in rows]
+            last = rows[-1][0]
+
+    def rescreen(self, screen: Callable[[Declaration], ScreeningResult], as_of: dt.date | None = None, batch: int = 100, workers: int | None = None) -> int:
+        """Screen every stored declaration again (new RMAP list, new checks). Returns how many.
+
+        Screening is pure computation, so with ``workers`` > 1 (default: one per CPU, at
+        most 4) forked processes screen batches while this process writes results; the
+        database is only ever touched here. Each batch is one transaction.
+        """
         now = utcnow()
         n = 0
-        pending: list[tuple[str, ScreeningResult]] = []
-        for sha, decl in self.iter_declarations(batch):
-            pending.append((sha, screen(decl)))
-            if len(pending) >= batch:
-                n += self._flush(pending, now, as_of)
-        n += self._flush(pending, now, as_of)
+        workers = workers if workers is not None else min(4, os.cpu_count() or 1)
+        global _RESCREEN
+        _RESCREEN = screen
+        try:
+            if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    # Reads stay on this thread (sqlite connections are per thread); a few
+                    # batches are kept in flight so workers compute while results are written.
+                    in_flight: collections.deque[Any] = collections.deque()
+                    for raw in self._raw_batches(batch):
+                        in_flight.append(pool.apply_async(_screen_batch, (raw,)))
+                        if len(in_flight) > 2 * workers:
+                            n += self._flush(in_flight.popleft().get(), now, as_of)
+                    while in_flight:
+                        n += self._flush(in_flight.popleft().get(), now, as_of)
+            else:
+                for raw in self._raw_batches(batch):
+                    n += self._flush(_screen_batch(raw), now, as_of)
+        finally:
+            _RESCREEN = None
         return n
 
-    def _flush(self, pending: list[tuple[str, ScreeningResult]], now: str, as_of: dt.date | None) -> int:
-        count = len(pending)
+    def _flush(self, results: list[tuple[str, ScreeningResult]], now: str, as_of: dt.date | None) -> int:
         with self.db.conn:
-            for sha, result in pending:
+            for sha, result in results:
                 self._write_result(sha, result, now, as_of)
-        pending.clear()
-        return count
+        return len(results)
 
     # -- questions staff ask --------------------------------------------------------
     def suppliers_listing(self, cid: str) -> list[dict[str, Any]]:

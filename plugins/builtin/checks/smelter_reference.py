@@ -50,7 +50,7 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
             if r.country and known.country and country_code(r.country) and country_code(r.country) != country_code(known.country):
                 problems.append(f"country {r.country} (reference: {known.country})")
             listed = r.standard_name or r.name
-            if listed and name_key(listed) not in {name_key(n) for n in (known.name, *known.aliases)}:
+            if listed and name_key(listed) not in ref.name_keys[res.cid]:
                 score = max(fuzz.token_set_ratio(name_key(listed), name_key(n)) for n in (known.name, *known.aliases))
                 if score < 70:
                     problems.append(f"name {listed!r} (reference: {known.name!r})")

@@ -75,10 +75,12 @@ def read_smelters(workbook: Workbook, layout: Layout) -> tuple[tuple[SmelterRow,
     uncached = False
     rows: list[SmelterRow] = []
     text_fields = [f for f in cols if f not in ("id_input", "id_column", "country_code")]
-    input_fields = [f for f in ("id_input", "metal", "lookup", "name", "country", "id_column", "mine_names", "mine_countries", "comments") if f in cols]
+    input_cols = [cols[f] for f in ("id_input", "metal", "lookup", "name", "country", "id_column", "mine_names", "mine_countries", "comments") if f in cols]
     for row_no, values in workbook.sheet("Smelter List").iter_rows(layout.smelter_first_row):
         # Rows can be deleted or padded; a row counts when any input column holds something.
-        if not any(clean_text(_cell(values, cols[f])) for f in input_fields):
+        # Fast path first: most of the 2,500 rows are entirely "" (falsy), as are 0 artefacts.
+        raw = [values[c] for c in input_cols if c < len(values)]
+        if not any(raw) or not any(clean_text(v) for v in raw):
             continue
         data = {f: clean_text(_cell(values, cols[f])) for f in text_fields}
         id_input = clean_cid(_cell(values, cols.get("id_input")))
