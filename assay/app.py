@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from plugins.manager import get_plugin_manager
-from plugins.pipeline import ScreeningResult, Screener
+from plugins.pipeline import Screener, ScreeningResult
 from storage.store import Store
 
 from .config import Config
@@ -29,8 +29,8 @@ def build_screener(config: Config, store: Store | None, as_of: dt.date | None = 
     if store is not None:
         reference = store.reference_data()
     else:
-        from storage.refdata import load_embedded_cahra, load_embedded_smelters
         from plugins.reference import ReferenceData
+        from storage.refdata import load_embedded_cahra, load_embedded_smelters
 
         version, smelters = load_embedded_smelters()
         cahra_version, cahra = load_embedded_cahra()
@@ -46,16 +46,28 @@ def build_screener(config: Config, store: Store | None, as_of: dt.date | None = 
     )
 
 
-def screen_file(screener: Screener, path: Path, store: Store | None, source: str = "cli") -> FileResult:
+def screen_file(
+    screener: Screener, path: Path, store: Store | None, source: str = "cli"
+) -> FileResult:
     try:
         data = path.read_bytes()
     except OSError as exc:
         from plugins.pipeline import file_finding
 
-        finding = file_finding("unreadable-file", f"The file could not be opened: {exc.strerror or exc}.")
-        return FileResult(str(path), "", ScreeningResult(None, (finding,), readable=False, reference_versions=screener.reference_versions()))
+        finding = file_finding(
+            "unreadable-file", f"The file could not be opened: {exc.strerror or exc}."
+        )
+        return FileResult(
+            str(path),
+            "",
+            ScreeningResult(
+                None, (finding,), readable=False, reference_versions=screener.reference_versions()
+            ),
+        )
     sha = hashlib.sha256(data).hexdigest()
     result = screener.screen_bytes(data)
     if store is not None:
-        store.record_screening(sha, result, filename=path.name, source=source, as_of=screener.as_of, data=data)
+        store.record_screening(
+            sha, result, filename=path.name, source=source, as_of=screener.as_of, data=data
+        )
     return FileResult(str(path), sha, result)

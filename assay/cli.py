@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from plugins.manager import collect_checks, get_plugin_manager
 from plugins.countries import COVERED_COUNTRIES
+from plugins.manager import collect_checks, get_plugin_manager
 
 from .app import build_screener, open_store, screen_file
 from .config import Config, ConfigError, load_config
@@ -30,7 +30,12 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
 
 
 @click.group()
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (TOML). Default: $ASSAY_CONFIG, else embedded defaults.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (TOML). Default: $ASSAY_CONFIG, else embedded defaults.",
+)
 @click.version_option(package_name="assay")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
@@ -39,18 +44,35 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
         config = load_config(config_path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=config.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     ctx.obj = config
 
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.option("--as-of", callback=_date, help="Screen as if today were this date (YYYY-MM-DD).")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="Database to store results in (default: [assay] database).")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Database to store results in (default: [assay] database).",
+)
 @click.option("--no-store", is_flag=True, help="Screen only; store nothing.")
 @click.pass_obj
-def screen(config: Config, files: tuple[Path, ...], fmt: str, as_of: dt.date | None, db: Path | None, no_store: bool) -> None:
+def screen(
+    config: Config,
+    files: tuple[Path, ...],
+    fmt: str,
+    as_of: dt.date | None,
+    db: Path | None,
+    no_store: bool,
+) -> None:
     """Screen RMI templates (CMRT, EMRT, CRT, AMRT) and report every finding.
 
     Exit status 0 when every file was screened, 2 when a file could not be read at all.
@@ -75,7 +97,9 @@ def rescreen(config: Config, as_of: dt.date | None, db: Path | None) -> None:
     store = open_store(config, db)
     screener = build_screener(config, store, as_of)
     n = store.rescreen(screener.screen, as_of=screener.as_of)
-    click.echo(f"re-screened {n} submission(s) with RMAP list {screener.reference_versions()['rmap'] or '(none)'}")
+    click.echo(
+        f"re-screened {n} submission(s) with RMAP list {screener.reference_versions()['rmap'] or '(none)'}"
+    )
 
 
 @cli.group()
@@ -85,11 +109,22 @@ def refdata() -> None:
 
 @refdata.command("import-rmap")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--as-of", callback=_date, help="Date of the list (default: a date in the file name, else today).")
-@click.option("--status", "default_status", default="", help="Status for every row when the file has no status column (e.g. Conformant).")
+@click.option(
+    "--as-of",
+    callback=_date,
+    help="Date of the list (default: a date in the file name, else today).",
+)
+@click.option(
+    "--status",
+    "default_status",
+    default="",
+    help="Status for every row when the file has no status column (e.g. Conformant).",
+)
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
-def import_rmap(config: Config, file: Path, as_of: dt.date | None, default_status: str, db: Path | None) -> None:
+def import_rmap(
+    config: Config, file: Path, as_of: dt.date | None, default_status: str, db: Path | None
+) -> None:
     """Load an RMAP status list (CSV or XLSX export of RMI's facilities lists)."""
     from storage.refdata import RefDataError, date_from_name, parse_rmap_file
 
@@ -105,7 +140,9 @@ def import_rmap(config: Config, file: Path, as_of: dt.date | None, default_statu
     for e in parsed.entries.values():
         by_status[e.status] = by_status.get(e.status, 0) + 1
     counts = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
-    click.echo(f"loaded RMAP list {version}: {len(parsed.entries)} smelters ({counts}); {parsed.skipped} row(s) without a CID skipped")
+    click.echo(
+        f"loaded RMAP list {version}: {len(parsed.entries)} smelters ({counts}); {parsed.skipped} row(s) without a CID skipped"
+    )
     click.echo("run 'assay rescreen' to apply it to stored submissions")
 
 
@@ -137,12 +174,16 @@ def show_refdata(config: Config, db: Path | None) -> None:
         click.echo(f"RMAP list: {ref.rmap.version} ({len(ref.rmap.entries)} smelters)")
     else:
         click.echo("RMAP list: none loaded (assay refdata import-rmap FILE)")
-    click.echo(f"CAHRA list: {ref.cahra_version} ({len(ref.cahra)} countries); covered countries built in: {', '.join(sorted(COVERED_COUNTRIES))}")
+    click.echo(
+        f"CAHRA list: {ref.cahra_version} ({len(ref.cahra)} countries); covered countries built in: {', '.join(sorted(COVERED_COUNTRIES))}"
+    )
 
 
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def smelter(config: Config, query: tuple[str, ...], fmt: str, db: Path | None) -> None:
@@ -151,7 +192,9 @@ def smelter(config: Config, query: tuple[str, ...], fmt: str, db: Path | None) -
 
     store = open_store(config, db)
     answer = lookup_smelter(store, " ".join(query))
-    click.echo(json.dumps(answer, indent=2, ensure_ascii=False) if fmt == "json" else render_lookup(answer))
+    click.echo(
+        json.dumps(answer, indent=2, ensure_ascii=False) if fmt == "json" else render_lookup(answer)
+    )
     if not answer["matches"]:
         sys.exit(1)
 

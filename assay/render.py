@@ -32,10 +32,38 @@ def declaration_json(decl: Declaration | None) -> dict[str, Any] | None:
     out["effective_date"] = decl.effective_date.isoformat() if decl.effective_date else None
     out["language"] = decl.meta.language
     out["minerals"] = list(decl.minerals)
-    out["answers"] = [{"question": a.question, "mineral": a.mineral, "answer": a.value, "cell": a.cell, "comment": a.comment} for a in decl.answers]
-    out["company_answers"] = [{"question": a.question, "mineral": a.mineral, "answer": a.value, "cell": a.cell, "comment": a.comment} for a in decl.company_answers]
+    out["answers"] = [
+        {
+            "question": a.question,
+            "mineral": a.mineral,
+            "answer": a.value,
+            "cell": a.cell,
+            "comment": a.comment,
+        }
+        for a in decl.answers
+    ]
+    out["company_answers"] = [
+        {
+            "question": a.question,
+            "mineral": a.mineral,
+            "answer": a.value,
+            "cell": a.cell,
+            "comment": a.comment,
+        }
+        for a in decl.company_answers
+    ]
     out["products"] = [{"row": p.row, "number": p.number, "name": p.name} for p in decl.products]
-    out["mines"] = [{"row": m.row, "metal": m.metal, "name": m.name, "mine_id": m.mine_id, "country": m.country, "smelter": m.smelter} for m in decl.mines]
+    out["mines"] = [
+        {
+            "row": m.row,
+            "metal": m.metal,
+            "name": m.name,
+            "mine_id": m.mine_id,
+            "country": m.country,
+            "smelter": m.smelter,
+        }
+        for m in decl.mines
+    ]
     return out
 
 
@@ -46,7 +74,14 @@ def result_json(fr: FileResult) -> dict[str, Any]:
         "file": fr.file,
         "sha256": fr.sha256,
         "readable": res.readable,
-        "template": {"type": decl.meta.type, "version": decl.meta.version, "layout": decl.meta.layout, "known_version": decl.meta.known_version} if decl else None,
+        "template": {
+            "type": decl.meta.type,
+            "version": decl.meta.version,
+            "layout": decl.meta.layout,
+            "known_version": decl.meta.known_version,
+        }
+        if decl
+        else None,
         "declaration": declaration_json(decl),
         "smelters": [
             {
@@ -69,7 +104,17 @@ def result_json(fr: FileResult) -> dict[str, Any]:
 
 
 def _finding_json(f: Finding) -> dict[str, str]:
-    return {"code": f.code, "severity": f.severity, "message": f.message, "sheet": f.sheet, "cell": f.cell, "mineral": f.mineral, "smelter_id": f.smelter_id, "field": f.field, "check": f.check}
+    return {
+        "code": f.code,
+        "severity": f.severity,
+        "message": f.message,
+        "sheet": f.sheet,
+        "cell": f.cell,
+        "mineral": f.mineral,
+        "smelter_id": f.smelter_id,
+        "field": f.field,
+        "check": f.check,
+    }
 
 
 def result_text(fr: FileResult) -> str:
@@ -93,5 +138,7 @@ def result_text(fr: FileResult) -> str:
             where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "file")
             lines.append(f"    {where:<22} {f.code:<30} {f.message}")
     refs = res.reference_versions
-    lines.append(f"  reference: smelters {refs.get('smelters', '')}; RMAP {refs.get('rmap') or 'none loaded'}; CAHRA {refs.get('cahra', '')}")
+    lines.append(
+        f"  reference: smelters {refs.get('smelters', '')}; RMAP {refs.get('rmap') or 'none loaded'}; CAHRA {refs.get('cahra', '')}"
+    )
     return "\n".join(lines)

@@ -30,7 +30,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--submissions", type=int, default=2000)
     parser.add_argument("--rows", type=int, default=300)
-    parser.add_argument("--workers", type=int, default=None, help="screening processes (default: one per CPU, at most 4)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="screening processes (default: one per CPU, at most 4)",
+    )
     args = parser.parse_args()
 
     from plugins.manager import get_plugin_manager
@@ -64,7 +69,11 @@ def main() -> None:
         for cid in cids:
             roll = rng.random()
             if roll < 0.6:
-                entries[cid] = RmapEntry(cid, "Conformant", next_assessment=dt.date(2027, 1, 1) if roll < 0.55 else dt.date(2026, 1, 1))
+                entries[cid] = RmapEntry(
+                    cid,
+                    "Conformant",
+                    next_assessment=dt.date(2027, 1, 1) if roll < 0.55 else dt.date(2026, 1, 1),
+                )
             elif roll < 0.8:
                 entries[cid] = RmapEntry(cid, "Active")
         store.add_rmap_list("2026-06-01:bench", dt.date(2026, 6, 1), "bench", entries)
@@ -78,10 +87,16 @@ def main() -> None:
         n = store.rescreen(new_screener.screen, as_of=as_of, workers=args.workers)
         elapsed = time.perf_counter() - t0
         rows = store.count("smelter_rows")
-        print(f"stored {n_loaded} submissions, {rows} smelter rows, {findings_before} findings (setup {setup:.1f} s, not timed)")
+        print(
+            f"stored {n_loaded} submissions, {rows} smelter rows, {findings_before} findings (setup {setup:.1f} s, not timed)"
+        )
         print(f"load + deserialise all declarations: {floor:6.2f} s (reference)")
-        print(f"re-screen all against new RMAP list: {elapsed:6.2f} s  ({n / elapsed:.0f} submissions/s, {store.count('findings')} findings written)")
-        print(f"ratio re-screen / load: {elapsed / floor:.2f}x; target: under 10 s -> {'met' if elapsed < 10 else 'MISSED'}")
+        print(
+            f"re-screen all against new RMAP list: {elapsed:6.2f} s  ({n / elapsed:.0f} submissions/s, {store.count('findings')} findings written)"
+        )
+        print(
+            f"ratio re-screen / load: {elapsed / floor:.2f}x; target: under 10 s -> {'met' if elapsed < 10 else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,13 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 def peak_mb(path: str, screen: bool) -> float:
     code = _PEAK.format(root=str(ROOT), path=path, screen=screen)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -59,7 +65,11 @@ def main() -> None:
     path = filled_cmrt(args.rows)
     version, smelters = load_embedded_smelters()
     cahra_version, cahra = load_embedded_cahra()
-    screener = Screener(get_plugin_manager(), ReferenceData(smelters, version, None, cahra, cahra_version), as_of=dt.date(2026, 6, 30))
+    screener = Screener(
+        get_plugin_manager(),
+        ReferenceData(smelters, version, None, cahra, cahra_version),
+        as_of=dt.date(2026, 6, 30),
+    )
 
     def calamine_read() -> None:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
@@ -81,13 +91,23 @@ def main() -> None:
     our_med, our_min = median_seconds(assay_screen, args.runs)
     opx_med, _ = median_seconds(openpyxl_read_only, 3, warmup=1)
     result = screener.screen_bytes(path.read_bytes())
-    print(f"file: {path.name} ({path.stat().st_size / 1e6:.1f} MB, {args.rows} smelter rows, {len(result.findings)} findings)")
-    print(f"calamine read Declaration + Smelter List  median {ref_med * 1000:7.1f} ms   min {ref_min * 1000:7.1f} ms   (reference, {args.runs} runs)")
-    print(f"assay screen (read + all checks)          median {our_med * 1000:7.1f} ms   min {our_min * 1000:7.1f} ms   ({args.runs} runs)")
-    print(f"openpyxl read-only pass of the two sheets median {opx_med * 1000:7.1f} ms   (context, 3 runs)")
+    print(
+        f"file: {path.name} ({path.stat().st_size / 1e6:.1f} MB, {args.rows} smelter rows, {len(result.findings)} findings)"
+    )
+    print(
+        f"calamine read Declaration + Smelter List  median {ref_med * 1000:7.1f} ms   min {ref_min * 1000:7.1f} ms   (reference, {args.runs} runs)"
+    )
+    print(
+        f"assay screen (read + all checks)          median {our_med * 1000:7.1f} ms   min {our_min * 1000:7.1f} ms   ({args.runs} runs)"
+    )
+    print(
+        f"openpyxl read-only pass of the two sheets median {opx_med * 1000:7.1f} ms   (context, 3 runs)"
+    )
     print(f"ratio screen / calamine read: {our_med / ref_med:.2f}x (target <= 2.00x)")
     base, peak = peak_mb(str(path), False), peak_mb(str(path), True)
-    print(f"peak RSS: {peak:.0f} MB screening once in a fresh process; {base:.0f} MB for the same imports without screening (target < 150 MB)")
+    print(
+        f"peak RSS: {peak:.0f} MB screening once in a fresh process; {base:.0f} MB for the same imports without screening (target < 150 MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -12,7 +13,12 @@ from .reference import ReferenceData
 
 #: Current template revisions: what "outdated" is measured against. Data, not code:
 #: overridable under ``[screening.current_versions]`` in the config.
-DEFAULT_CURRENT_VERSIONS: dict[str, str] = {"CMRT": "6.5", "EMRT": "2.1", "CRT": "2.2", "AMRT": "1.3"}
+DEFAULT_CURRENT_VERSIONS: dict[str, str] = {
+    "CMRT": "6.5",
+    "EMRT": "2.1",
+    "CRT": "2.2",
+    "AMRT": "1.3",
+}
 
 
 @dataclass(frozen=True)
@@ -22,7 +28,9 @@ class CheckContext:
     as_of: dt.date
     reference: ReferenceData
     settings: Mapping[str, Any] = field(default_factory=dict)  # this check's [plugins.<id>] block
-    current_versions: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_CURRENT_VERSIONS))
+    current_versions: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_CURRENT_VERSIONS)
+    )
 
 
 CheckFn = Callable[[Declaration, CheckContext], Iterable[Finding]]
@@ -37,15 +45,18 @@ class Check:
     description: str = ""
     plugin: str = ""  # filled in by the registry: which plugin registered it
 
-    def finding(self, code: str, message: str, severity: Severity | None = None, **where: str) -> Finding:
+    def finding(self, code: str, message: str, **where: str) -> Finding:
         """A finding of one of this check's declared codes, with its severity.
 
-        ``severity`` raises (never lowers) the declared one, e.g. a response rate of
-        "None" is more than a warning.
+        ``where`` holds sheet, cell, mineral, smelter_id and field; a ``severity`` there
+        overrides the declared one (a response rate of "None" is more than a warning).
         """
         if code not in self.codes:
             raise ValueError(f"check {self.id!r} emitted undeclared code {code!r}")
-        return Finding(code=code, severity=severity or self.codes[code], message=message, check=self.id, **where)
+        severity = where.pop("severity", None) or self.codes[code]
+        if severity not in SEVERITIES:
+            raise ValueError(f"check {self.id!r}: unknown severity {severity!r}")
+        return Finding(code=code, severity=severity, message=message, check=self.id, **where)
 
     @classmethod
     def coerce(cls, obj: Any) -> Check:
@@ -55,22 +66,30 @@ class Check:
             return obj
         get = obj.get if isinstance(obj, dict) else lambda k, d=None: getattr(obj, k, d)
         check_id, run, codes = get("id"), get("run"), get("codes")
-        if not isinstance(check_id, str) or not check_id or not callable(run) or not isinstance(codes, Mapping):
+        if (
+            not isinstance(check_id, str)
+            or not check_id
+            or not callable(run)
+            or not isinstance(codes, Mapping)
+        ):
             raise TypeError(f"not a check (needs id: str, run: callable, codes: mapping): {obj!r}")
         for code, sev in codes.items():
             if sev not in SEVERITIES:
                 raise ValueError(f"check {check_id!r}: code {code!r} has unknown severity {sev!r}")
-        return cls(check_id, run, dict(codes), str(get("version", "1")), str(get("description", "")))
+        return cls(
+            check_id, run, dict(codes), str(get("version", "1")), str(get("description", ""))
+        )
 
     def coerce_finding(self, item: Any) -> Finding:
         """Findings may be returned as :class:`Finding` or as dicts with the same keys."""
         if isinstance(item, Finding):
-            return item if item.check else Finding(**{**item.to_dict(), "check": self.id})
+            return item if item.check else dataclasses.replace(item, check=self.id)
         if isinstance(item, dict):
             data = dict(item)
             code = data.pop("code")
             message = data.pop("message")
-            severity = data.pop("severity", None)
             data.pop("check", None)
-            return self.finding(code, message, severity=severity, **data)
+            return self.finding(
+                code, message, **{k: str(v) for k, v in data.items() if v is not None}
+            )
         raise TypeError(f"check {self.id!r} returned {item!r}, not a finding")

@@ -14,7 +14,9 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-COVERED_COUNTRIES: frozenset[str] = frozenset({"CD", "AO", "BI", "CF", "CG", "RW", "SS", "TZ", "UG", "ZM"})
+COVERED_COUNTRIES: frozenset[str] = frozenset(
+    {"CD", "AO", "BI", "CF", "CG", "RW", "SS", "TZ", "UG", "ZM"}
+)
 
 # Spellings suppliers type that are not the template's list names.
 _ALIASES = {

@@ -48,7 +48,9 @@ def collect_checks(pm: pluggy.PluginManager) -> dict[str, Check]:
                 raise ValueError(
                     f"check id {check.id!r} registered by {_plugin} is already registered by {checks[check.id].plugin}"
                 )
-            checks[check.id] = Check(check.id, check.run, dict(check.codes), check.version, check.description, _plugin)
+            checks[check.id] = Check(
+                check.id, check.run, dict(check.codes), check.version, check.description, _plugin
+            )
 
         impl.function(register=register)
     return dict(sorted(checks.items()))

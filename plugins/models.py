@@ -197,7 +197,11 @@ def _fast(cls: type[Any], values: dict[str, Any]) -> Any:
     obj = object.__new__(cls)
     defaults = _DEFAULTS.get(cls)
     if defaults is None:
-        defaults = _DEFAULTS[cls] = {k: f.default for k, f in cls.__dataclass_fields__.items() if f.default is not dataclasses.MISSING}
+        defaults = _DEFAULTS[cls] = {
+            k: f.default
+            for k, f in cls.__dataclass_fields__.items()
+            if f.default is not dataclasses.MISSING
+        }
     obj.__dict__.update(defaults)
     obj.__dict__.update(values)
     return obj
@@ -238,7 +242,7 @@ def split_cell(cell: str) -> tuple[int, str]:
 
 
 def summarize(findings: list[Finding] | tuple[Finding, ...]) -> dict[str, int]:
-    counts = dict.fromkeys(SEVERITIES, 0)
+    counts: dict[str, int] = dict.fromkeys(SEVERITIES, 0)
     for f in findings:
         counts[f.severity] += 1
     return counts

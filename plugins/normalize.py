@@ -61,7 +61,17 @@ def canonical_choice(text: str, allowed: tuple[str, ...]) -> str:
     return text
 
 
-_DATE_FORMATS = ("%d-%b-%Y", "%d-%B-%Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d %b %Y", "%b %d, %Y", "%d-%b-%y")
+_DATE_FORMATS = (
+    "%d-%b-%Y",
+    "%d-%B-%Y",
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%Y/%m/%d",
+    "%d %b %Y",
+    "%b %d, %Y",
+    "%d-%b-%y",
+)
 
 
 def parse_date(value: object) -> dt.date | None:
@@ -100,7 +110,9 @@ def clean_cid(value: object) -> str:
 
 def is_cid(value: str) -> bool:
     """``CID`` + 6 digits (the hot path of every smelter check, so no regex)."""
-    return len(value) == 9 and value.startswith("CID") and value[3:].isdigit() and value[3:].isascii()
+    return (
+        len(value) == 9 and value.startswith("CID") and value[3:].isdigit() and value[3:].isascii()
+    )
 
 
 def strip_required_marker(label: str) -> str:

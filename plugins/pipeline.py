@@ -19,7 +19,7 @@ import pluggy
 
 from .checks import DEFAULT_CURRENT_VERSIONS, Check, CheckContext
 from .manager import collect_checks
-from .models import Declaration, Finding, risk_level, summarize
+from .models import Declaration, Finding, Severity, risk_level, summarize
 from .reference import ReferenceData
 from .workbook import FileProblem, Limits, open_workbook
 
@@ -46,8 +46,8 @@ class ScreeningResult:
 
 
 def file_finding(code: str, message: str, check: str = "reader") -> Finding:
-    severity = "warning" if code == INTERNAL_ERROR else "error"
-    return Finding(code=code, severity=severity, message=message, check=check)  # type: ignore[arg-type]
+    severity: Severity = "warning" if code == INTERNAL_ERROR else "error"
+    return Finding(code=code, severity=severity, message=message, check=check)
 
 
 class Screener:
@@ -71,14 +71,18 @@ class Screener:
         self.limits = limits or Limits()
         self.current_versions = dict(current_versions or DEFAULT_CURRENT_VERSIONS)
         disabled = set(disabled_checks)
-        self.checks: dict[str, Check] = {k: c for k, c in collect_checks(pm).items() if k not in disabled}
+        self.checks: dict[str, Check] = {
+            k: c for k, c in collect_checks(pm).items() if k not in disabled
+        }
 
     # -- reading -------------------------------------------------------------------
     def read(self, data: bytes) -> Declaration:
         """Declaration of workbook bytes; raises FileProblem for anything unscreenable."""
         opened = open_workbook(data, self.limits)
         try:
-            decl = self.pm.hook.assay_read_template(workbook=opened.workbook, container=opened.container)
+            decl = self.pm.hook.assay_read_template(
+                workbook=opened.workbook, container=opened.container
+            )
         except FileProblem:
             raise
         except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
@@ -97,7 +101,7 @@ class Screener:
                 "Please fill in the current CMRT (Revision 6.5) or EMRT (Revision 2.1) from "
                 "responsibleminerals.org and send that file.",
             )
-        return decl  # type: ignore[no-any-return]
+        return decl
 
     # -- screening -----------------------------------------------------------------
     def screen_bytes(self, data: bytes) -> ScreeningResult:

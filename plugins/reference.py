@@ -85,9 +85,14 @@ class ReferenceData:
     @cached_property
     def name_keys(self) -> dict[str, frozenset[str]]:
         """cid -> normalised keys of its standard name and aliases."""
-        return {cid: frozenset(name_key(n) for n in (s.name, *s.aliases)) for cid, s in self.smelters.items()}
+        return {
+            cid: frozenset(name_key(n) for n in (s.name, *s.aliases))
+            for cid, s in self.smelters.items()
+        }
 
-    def match_name(self, metal: str, name: str, cutoff: float = 88.0) -> tuple[NameMatch | None, NameMatch | None]:
+    def match_name(
+        self, metal: str, name: str, cutoff: float = 88.0
+    ) -> tuple[NameMatch | None, NameMatch | None]:
         """Exact normalised match, else the best fuzzy match within the metal.
 
         Returns ``(match, best_rejected)``: a match at or above ``cutoff``, or the best
@@ -117,7 +122,9 @@ class ReferenceData:
         for ref in self.smelters.values():
             for name in (ref.name, *ref.aliases):
                 choices[f"{ref.cid}\0{name}"] = name_key(name) or name.casefold()
-        hits = process.extract(name_key(q) or q.casefold(), choices, scorer=fuzz.WRatio, limit=limit * 4)
+        hits = process.extract(
+            name_key(q) or q.casefold(), choices, scorer=fuzz.WRatio, limit=limit * 4
+        )
         out: dict[str, NameMatch] = {}
         for _choice, score, key in hits:
             cid = key.split("\0")[0]

@@ -55,4 +55,7 @@ def mineral_gates(decl: Declaration) -> list[MineralGate]:
 
 def any_in_scope(decl: Declaration) -> bool:
     """Company-level questions are owed once any mineral is in scope (Checker: SUM(F24:F27)>0)."""
-    return any(g.in_scope or (g.q1 is not None and g.q1.value == "Yes" and g.details_required) for g in mineral_gates(decl))
+    return any(
+        g.in_scope or (g.q1 is not None and g.q1.value == "Yes" and g.details_required)
+        for g in mineral_gates(decl)
+    )

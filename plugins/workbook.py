@@ -173,7 +173,9 @@ def _check_zip(data: bytes, limits: Limits) -> None:
                 "Please send the template without extra sheets or data.",
                 f"{info.filename}: {info.file_size} bytes",
             )
-        if info.file_size > 1024 * 1024 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+        if info.file_size > 1024 * 1024 and info.file_size > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
             raise FileProblem(
                 "unreadable-file",
                 "The workbook is compressed in a way no spreadsheet program produces (a "
@@ -227,7 +229,10 @@ def open_workbook(data: bytes, limits: Limits | None = None) -> Opened:
     """Open workbook bytes or raise :class:`FileProblem` with a sentence for the sender."""
     limits = limits or Limits()
     if not data:
-        raise FileProblem("unreadable-file", "The file is empty (0 bytes). Please attach the completed template again.")
+        raise FileProblem(
+            "unreadable-file",
+            "The file is empty (0 bytes). Please attach the completed template again.",
+        )
     if len(data) > limits.max_file_bytes:
         raise FileProblem(
             "unreadable-file",

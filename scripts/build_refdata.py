@@ -28,7 +28,12 @@ from plugins.workbook import open_workbook  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--templates", type=Path, default=ROOT.parent / "shared" / "templates")
-    parser.add_argument("--out", type=Path, default=ROOT, help="project root to write into (tests use a temporary one)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT,
+        help="project root to write into (tests use a temporary one)",
+    )
     args = parser.parse_args()
     books = []
     for path in sorted(args.templates.glob("*/*.xlsx")):
@@ -43,7 +48,7 @@ def main() -> None:
     newest = {fam: f"{ver[0]}.{ver[1]:02d}".rstrip("0").rstrip(".") for (fam, ver), _p, _w in books}
     smelters: dict[str, dict[str, object]] = {}
     sources: list[str] = []
-    for (family, _ver), path, wb in books:
+    for (_family, _ver), path, wb in books:
         sources.append(path.name)
         if not wb.has("Smelter Look-up"):
             continue
@@ -54,7 +59,9 @@ def main() -> None:
             cid = clean_cid(v[4])
             if not is_cid(cid) or not metal:
                 continue
-            entry = smelters.setdefault(cid, {"cid": cid, "metal": metal, "name": name, "country": country, "aliases": []})
+            entry = smelters.setdefault(
+                cid, {"cid": cid, "metal": metal, "name": name, "country": country, "aliases": []}
+            )
             if name:
                 entry["name"] = name  # newer templates overwrite: books are sorted oldest first
             if country:
@@ -69,12 +76,15 @@ def main() -> None:
         assert isinstance(aliases, list)
         entry["aliases"] = sorted(a for a in aliases if a != entry["name"])
     out = {
-        "version": "embedded:rmi-look-ups:" + "+".join(f"{fam}-{ver}" for fam, ver in sorted(newest.items())),
+        "version": "embedded:rmi-look-ups:"
+        + "+".join(f"{fam}-{ver}" for fam, ver in sorted(newest.items())),
         "generated_from": sources,
         "smelters": [smelters[k] for k in sorted(smelters)],
     }
     (args.out / "storage" / "data").mkdir(parents=True, exist_ok=True)
-    (args.out / "storage" / "data" / "smelters.json").write_text(json.dumps(out, ensure_ascii=False, indent=0) + "\n", "utf-8")
+    (args.out / "storage" / "data" / "smelters.json").write_text(
+        json.dumps(out, ensure_ascii=False, indent=0) + "\n", "utf-8"
+    )
     # Country list: the hidden C sheet of the newest CMRT.
     cmrt = [b for b in books if b[0][0] == "CMRT"][-1][2]
     countries = {}
@@ -83,7 +93,9 @@ def main() -> None:
         if len(code) == 2 and name:
             countries[code] = name
     (args.out / "plugins" / "data").mkdir(parents=True, exist_ok=True)
-    (args.out / "plugins" / "data" / "countries.json").write_text(json.dumps(countries, ensure_ascii=False, indent=0, sort_keys=True) + "\n", "utf-8")
+    (args.out / "plugins" / "data" / "countries.json").write_text(
+        json.dumps(countries, ensure_ascii=False, indent=0, sort_keys=True) + "\n", "utf-8"
+    )
     print(f"{len(smelters)} smelters from {len(books)} templates; {len(countries)} countries")
 
 

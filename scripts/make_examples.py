@@ -31,9 +31,23 @@ def main() -> None:
     decl["D57"] = "Greater than 75%"  # Tin: not every supplier answered
     decl["G77"] = None  # policy said to be public, but no URL
     # A tin smelter in a covered country, and a row the supplier could not identify.
-    covered = next(e for e in lookup_entries(src) if e.metal == "Tin" and country_code(e.country) in COVERED_COUNTRIES)
+    covered = next(
+        e
+        for e in lookup_entries(src)
+        if e.metal == "Tin" and country_code(e.country) in COVERED_COUNTRIES
+    )
     rows = cells["Smelter List"]
-    rows.update({"A20": covered.cid, "B21": "Gold", "C21": "Smelter not yet identified", "B22": "Tin", "C22": "Smelter not listed", "D22": "Synthetic Tin Works", "E22": "BRAZIL"})
+    rows.update(
+        {
+            "A20": covered.cid,
+            "B21": "Gold",
+            "C21": "Smelter not yet identified",
+            "B22": "Tin",
+            "C22": "Smelter not listed",
+            "D22": "Synthetic Tin Works",
+            "E22": "BRAZIL",
+        }
+    )
     fill(src, out / "northwind-cmrt-6.5.xlsx", cells)
     emrt = template("emrt/RMI_EMRT_2.1.xlsx")
     cells = emrt2_cells(emrt)

@@ -52,7 +52,9 @@ def lookup_smelter(store: Store | None, query: str, limit: int = 5) -> dict[str,
     return {
         "query": query,
         "matches": [describe(ref, store, h.cid, h.score) for h in good],
-        "nearest": [{"cid": h.cid, "name": h.name, "score": round(h.score, 1)} for h in hits[:3]] if not good else [],
+        "nearest": [{"cid": h.cid, "name": h.name, "score": round(h.score, 1)} for h in hits[:3]]
+        if not good
+        else [],
         "reference": ref.smelter_list_version,
     }
 
@@ -63,7 +65,14 @@ def render_lookup(answer: dict[str, Any]) -> str:
         return f"No smelter found for {answer['query']!r}. Nearest: {near}."
     lines = []
     for m in answer["matches"]:
-        flags = [f for f, on in (("covered country", m["covered_country"]), ("CAHRA country", m["cahra_country"])) if on]
+        flags = [
+            f
+            for f, on in (
+                ("covered country", m["covered_country"]),
+                ("CAHRA country", m["cahra_country"]),
+            )
+            if on
+        ]
         lines.append(f"{m['cid']}  {m['name']}  ({m['metal']}, {m['country']})")
         if m["aliases"]:
             lines.append(f"    also known as: {', '.join(m['aliases'][:6])}")

@@ -32,7 +32,9 @@ class RefDataError(ValueError):
 def load_embedded_smelters() -> tuple[str, dict[str, SmelterRef]]:
     raw = json.loads(resources.files("storage").joinpath("data/smelters.json").read_text("utf-8"))
     smelters = {
-        s["cid"]: SmelterRef(s["cid"], s["metal"], s["name"], s["country"], tuple(s.get("aliases", ())))
+        s["cid"]: SmelterRef(
+            s["cid"], s["metal"], s["name"], s["country"], tuple(s.get("aliases", ()))
+        )
         for s in raw["smelters"]
     }
     return str(raw["version"]), smelters
@@ -70,13 +72,58 @@ def parse_cahra_file(path: Path) -> tuple[str, frozenset[str]]:
 # -- RMAP status lists -----------------------------------------------------------------
 
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "cid": ("smelter id", "new smelter id", "facility id", "smelter identification", "smelter identification number", "cid", "rmi id", "smelterid"),
-    "status": ("status", "assessment status", "rmap status", "audit status", "conformance status", "facility status"),
-    "name": ("standard smelter name", "smelter name", "facility name", "smelter/refiner name", "name"),
+    "cid": (
+        "smelter id",
+        "new smelter id",
+        "facility id",
+        "smelter identification",
+        "smelter identification number",
+        "cid",
+        "rmi id",
+        "smelterid",
+    ),
+    "status": (
+        "status",
+        "assessment status",
+        "rmap status",
+        "audit status",
+        "conformance status",
+        "facility status",
+    ),
+    "name": (
+        "standard smelter name",
+        "smelter name",
+        "facility name",
+        "smelter/refiner name",
+        "name",
+    ),
     "metal": ("metal", "mineral", "metal type"),
-    "country": ("country", "location", "smelter country", "country location", "facility location country", "smelter facility location country"),
-    "last_assessment": ("last assessment date", "last audit date", "assessment date", "audit date", "date of last assessment", "last assessment"),
-    "next_assessment": ("next assessment date", "re-assessment date", "reassessment date", "next audit date", "re-audit date", "valid until", "expiry date", "conformance expiry"),
+    "country": (
+        "country",
+        "location",
+        "smelter country",
+        "country location",
+        "facility location country",
+        "smelter facility location country",
+    ),
+    "last_assessment": (
+        "last assessment date",
+        "last audit date",
+        "assessment date",
+        "audit date",
+        "date of last assessment",
+        "last assessment",
+    ),
+    "next_assessment": (
+        "next assessment date",
+        "re-assessment date",
+        "reassessment date",
+        "next audit date",
+        "re-audit date",
+        "valid until",
+        "expiry date",
+        "conformance expiry",
+    ),
 }
 REQUIRED_COLUMNS = ("cid",)
 
@@ -96,7 +143,10 @@ def find_header(rows: Sequence[Sequence[object]], max_scan: int = 30) -> tuple[i
                     mapping[field] = col
         if all(f in mapping for f in REQUIRED_COLUMNS) and len(mapping) >= 2:
             return i, mapping
-    expected = "; ".join(f"{field}: {' / '.join(repr(n) for n in names[:4])}" for field, names in COLUMN_ALIASES.items())
+    expected = "; ".join(
+        f"{field}: {' / '.join(repr(n) for n in names[:4])}"
+        for field, names in COLUMN_ALIASES.items()
+    )
     raise RefDataError(
         "No header row found in the first rows of the file. Expected a smelter id column and a status "
         f"column, with names such as: {expected}."
@@ -112,7 +162,10 @@ class ParsedRmap:
 
 def _read_rows(path: Path) -> list[list[Any]]:
     data = path.read_bytes()
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods") or data[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods") or data[:4] in (
+        b"PK\x03\x04",
+        b"\xd0\xcf\x11\xe0",
+    ):
         try:
             wb = open_workbook(data).workbook
         except FileProblem as exc:
@@ -169,7 +222,9 @@ def parse_rmap_file(path: Path, default_status: str = "") -> ParsedRmap:
             next_assessment=parse_date(get(row, "next_assessment")),
         )
     if not entries:
-        raise RefDataError("The header was recognised but no row has a smelter id of the form CID000000.")
+        raise RefDataError(
+            "The header was recognised but no row has a smelter id of the form CID000000."
+        )
     return ParsedRmap(entries, skipped, cols)
 
 

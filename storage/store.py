@@ -42,7 +42,17 @@ def _screen_batch(rows: list[tuple[str, str]]) -> list[tuple[str, ScreeningResul
     return out
 
 
-FINDING_COLUMNS = ("code", "severity", "message", "sheet", "cell", "mineral", "smelter_id", "field", "check")
+FINDING_COLUMNS = (
+    "code",
+    "severity",
+    "message",
+    "sheet",
+    "cell",
+    "mineral",
+    "smelter_id",
+    "field",
+    "check",
+)
 
 
 def utcnow() -> str:
@@ -70,14 +80,14 @@ class Store:
         table = self.db.table("_assay_migrations")
         if not table.exists():
             self.db.create_table("_assay_migrations", {"name": str, "applied_at": str}, pk="name")
-        done = {row["name"] for row in self.db["_assay_migrations"].rows}
+        done = {row["name"] for row in self.db.table("_assay_migrations").rows}
         applied = []
         for name, fn in MIGRATIONS:
             if name in done:
                 continue
             with self.db.conn:
                 fn(self.db)
-                self.db["_assay_migrations"].insert({"name": name, "applied_at": utcnow()})
+                self.db.table("_assay_migrations").insert({"name": name, "applied_at": utcnow()})
             applied.append(name)
         return applied
 
@@ -85,14 +95,32 @@ class Store:
     def reference_data(self) -> ReferenceData:
         version, smelters = load_embedded_smelters()
         cahra_version, cahra = self.current_cahra()
-        return ReferenceData(smelters=smelters, smelter_list_version=version, rmap=self.current_rmap(), cahra=cahra, cahra_version=cahra_version)
+        return ReferenceData(
+            smelters=smelters,
+            smelter_list_version=version,
+            rmap=self.current_rmap(),
+            cahra=cahra,
+            cahra_version=cahra_version,
+        )
 
-    def add_rmap_list(self, version: str, as_of: dt.date | None, source: str, entries: dict[str, RmapEntry]) -> int:
+    def add_rmap_list(
+        self, version: str, as_of: dt.date | None, source: str, entries: dict[str, RmapEntry]
+    ) -> int:
         with self.db.conn:
-            list_id = self.db["rmap_lists"].insert(
-                {"version": version, "as_of": as_of.isoformat() if as_of else None, "source": source, "imported_at": utcnow(), "entries": len(entries)}
-            ).last_pk
-            self.db["rmap_entries"].insert_all(
+            list_id = (
+                self.db.table("rmap_lists")
+                .insert(
+                    {
+                        "version": version,
+                        "as_of": as_of.isoformat() if as_of else None,
+                        "source": source,
+                        "imported_at": utcnow(),
+                        "entries": len(entries),
+                    }
+                )
+                .last_pk
+            )
+            self.db.table("rmap_entries").insert_all(
                 (
                     {
                         "list_id": list_id,
@@ -101,8 +129,12 @@ class Store:
                         "name": e.name,
                         "metal": e.metal,
                         "country": e.country,
-                        "last_assessment": e.last_assessment.isoformat() if e.last_assessment else None,
-                        "next_assessment": e.next_assessment.isoformat() if e.next_assessment else None,
+                        "last_assessment": e.last_assessment.isoformat()
+                        if e.last_assessment
+                        else None,
+                        "next_assessment": e.next_assessment.isoformat()
+                        if e.next_assessment
+                        else None,
                     }
                     for e in entries.values()
                 ),
@@ -111,7 +143,9 @@ class Store:
         return int(list_id)  # type: ignore[arg-type]
 
     def rmap_lists(self) -> list[dict[str, Any]]:
-        return list(self.db["rmap_lists"].rows_where(order_by="coalesce(as_of, '') desc, id desc"))
+        return list(
+            self.db.table("rmap_lists").rows_where(order_by="coalesce(as_of, '') desc, id desc")
+        )
 
     def current_rmap(self) -> RmapList | None:
         """The list with the latest as-of date (ties: the latest imported)."""
@@ -120,25 +154,36 @@ class Store:
             return None
         head = lists[0]
         entries = {}
-        for e in self.db["rmap_entries"].rows_where("list_id = ?", [head["id"]]):
+        for e in self.db.table("rmap_entries").rows_where("list_id = ?", [head["id"]]):
             entries[e["cid"]] = RmapEntry(
                 cid=e["cid"],
                 status=e["status"],
                 name=e["name"] or "",
                 metal=e["metal"] or "",
                 country=e["country"] or "",
-                last_assessment=dt.date.fromisoformat(e["last_assessment"]) if e["last_assessment"] else None,
-                next_assessment=dt.date.fromisoformat(e["next_assessment"]) if e["next_assessment"] else None,
+                last_assessment=dt.date.fromisoformat(e["last_assessment"])
+                if e["last_assessment"]
+                else None,
+                next_assessment=dt.date.fromisoformat(e["next_assessment"])
+                if e["next_assessment"]
+                else None,
             )
         as_of = dt.date.fromisoformat(head["as_of"]) if head["as_of"] else None
         return RmapList(version=head["version"], as_of=as_of, entries=entries)
 
     def set_cahra(self, version: str, countries: frozenset[str], source: str) -> None:
         with self.db.conn:
-            self.db["cahra_lists"].insert({"version": version, "countries": json.dumps(sorted(countries)), "source": source, "imported_at": utcnow()})
+            self.db.table("cahra_lists").insert(
+                {
+                    "version": version,
+                    "countries": json.dumps(sorted(countries)),
+                    "source": source,
+                    "imported_at": utcnow(),
+                }
+            )
 
     def current_cahra(self) -> tuple[str, frozenset[str]]:
-        rows = list(self.db["cahra_lists"].rows_where(order_by="id desc", limit=1))
+        rows = list(self.db.table("cahra_lists").rows_where(order_by="id desc", limit=1))
         if not rows:
             return load_embedded_cahra()
         return rows[0]["version"], frozenset(json.loads(rows[0]["countries"]))
@@ -154,17 +199,30 @@ class Store:
         return path
 
     def has_submission(self, sha256: str) -> bool:
-        return bool(self.db.execute("select 1 from submissions where sha256 = ?", [sha256]).fetchone())
+        return bool(
+            self.db.execute("select 1 from submissions where sha256 = ?", [sha256]).fetchone()
+        )
 
-    def record_screening(self, sha256: str, result: ScreeningResult, *, filename: str = "", source: str = "cli", as_of: dt.date | None = None, data: bytes | None = None) -> None:
+    def record_screening(
+        self,
+        sha256: str,
+        result: ScreeningResult,
+        *,
+        filename: str = "",
+        source: str = "cli",
+        as_of: dt.date | None = None,
+        data: bytes | None = None,
+    ) -> None:
         """Store one screening: the submission (once per sha256), its declaration, rows and findings."""
         if data is not None:
             self.keep_original(sha256, data)
         now = utcnow()
         decl = result.declaration
         with self.db.conn:
-            existing = self.db.execute("select first_seen from submissions where sha256 = ?", [sha256]).fetchone()
-            self.db["submissions"].upsert(
+            existing = self.db.execute(
+                "select first_seen from submissions where sha256 = ?", [sha256]
+            ).fetchone()
+            self.db.table("submissions").upsert(
                 {
                     "sha256": sha256,
                     "first_seen": existing[0] if existing else now,
@@ -174,7 +232,9 @@ class Store:
                     "template_type": decl.meta.type if decl else None,
                     "template_version": decl.meta.version if decl else None,
                     "company_name": decl.company.get("company_name", "") if decl else None,
-                    "declaration_json": json.dumps(decl.to_dict(), ensure_ascii=False) if decl else None,
+                    "declaration_json": json.dumps(decl.to_dict(), ensure_ascii=False)
+                    if decl
+                    else None,
                     "readable": int(result.readable),
                 },
                 pk="sha256",
@@ -184,43 +244,74 @@ class Store:
                 self.db.execute("delete from smelter_rows where sha256 = ?", [sha256])
                 self.db.conn.executemany(
                     "insert into smelter_rows (sha256, row, metal, smelter_id, name, country, lookup, mine_countries) values (?,?,?,?,?,?,?,?)",
-                    [(sha256, r.row, r.metal, r.smelter_id, r.display_name, r.country, r.lookup, r.mine_countries) for r in decl.smelters],
+                    [
+                        (
+                            sha256,
+                            r.row,
+                            r.metal,
+                            r.smelter_id,
+                            r.display_name,
+                            r.country,
+                            r.lookup,
+                            r.mine_countries,
+                        )
+                        for r in decl.smelters
+                    ],
                 )
 
-    def _write_result(self, sha256: str, result: ScreeningResult, now: str, as_of: dt.date | None) -> None:
+    def _write_result(
+        self, sha256: str, result: ScreeningResult, now: str, as_of: dt.date | None
+    ) -> None:
         summary = result.summary
-        screening_id = self.db["screenings"].insert(
-            {
-                "sha256": sha256,
-                "screened_at": now,
-                "as_of": as_of.isoformat() if as_of else None,
-                "risk_level": result.risk_level,
-                "summary": json.dumps(summary),
-                "reference_versions": json.dumps(result.reference_versions),
-                "check_versions": json.dumps(result.check_versions),
-            }
-        ).last_pk
+        screening_id = (
+            self.db.table("screenings")
+            .insert(
+                {
+                    "sha256": sha256,
+                    "screened_at": now,
+                    "as_of": as_of.isoformat() if as_of else None,
+                    "risk_level": result.risk_level,
+                    "summary": json.dumps(summary),
+                    "reference_versions": json.dumps(result.reference_versions),
+                    "check_versions": json.dumps(result.check_versions),
+                }
+            )
+            .last_pk
+        )
         self.db.execute(
             "update submissions set last_screening = ?, risk_level = ?, errors = ?, risks = ?, warnings = ?, infos = ? where sha256 = ?",
-            [screening_id, result.risk_level, summary["error"], summary["risk"], summary["warning"], summary["info"], sha256],
+            [
+                screening_id,
+                result.risk_level,
+                summary["error"],
+                summary["risk"],
+                summary["warning"],
+                summary["info"],
+                sha256,
+            ],
         )
         self.db.execute("delete from findings where sha256 = ?", [sha256])
         self.db.conn.executemany(
             "insert into findings (sha256, screening_id, code, severity, message, sheet, cell, mineral, smelter_id, field, [check]) values (?,?,?,?,?,?,?,?,?,?,?)",
-            [(sha256, screening_id, *(getattr(f, c) for c in FINDING_COLUMNS)) for f in result.findings],
+            [
+                (sha256, screening_id, *(getattr(f, c) for c in FINDING_COLUMNS))
+                for f in result.findings
+            ],
         )
 
     def submission(self, sha256: str) -> dict[str, Any] | None:
-        rows = list(self.db["submissions"].rows_where("sha256 = ?", [sha256]))
+        rows = list(self.db.table("submissions").rows_where("sha256 = ?", [sha256]))
         return rows[0] if rows else None
 
     def findings(self, sha256: str) -> list[Finding]:
         cols = ", ".join(f"[{c}]" for c in FINDING_COLUMNS)
-        cur = self.db.execute(f"select {cols} from findings where sha256 = ? order by rowid", [sha256])
+        cur = self.db.execute(
+            f"select {cols} from findings where sha256 = ? order by rowid", [sha256]
+        )
         return [Finding(**dict(zip(FINDING_COLUMNS, row, strict=True))) for row in cur.fetchall()]
 
     def screening(self, screening_id: int) -> dict[str, Any]:
-        return dict(self.db["screenings"].get(screening_id))
+        return dict(self.db.table("screenings").get(screening_id))
 
     def count(self, table: str) -> int:
         return int(self.db.execute(f"select count(*) from [{table}]").fetchone()[0])
@@ -250,7 +341,13 @@ class Store:
             yield [(sha, raw) for sha, raw in rows]
             last = rows[-1][0]
 
-    def rescreen(self, screen: Callable[[Declaration], ScreeningResult], as_of: dt.date | None = None, batch: int = 100, workers: int | None = None) -> int:
+    def rescreen(
+        self,
+        screen: Callable[[Declaration], ScreeningResult],
+        as_of: dt.date | None = None,
+        batch: int = 100,
+        workers: int | None = None,
+    ) -> int:
         """Screen every stored declaration again (new RMAP list, new checks). Returns how many.
 
         Screening is pure computation, so with ``workers`` > 1 (default: one per CPU, at
@@ -281,7 +378,9 @@ class Store:
             _RESCREEN = None
         return n
 
-    def _flush(self, results: list[tuple[str, ScreeningResult]], now: str, as_of: dt.date | None) -> int:
+    def _flush(
+        self, results: list[tuple[str, ScreeningResult]], now: str, as_of: dt.date | None
+    ) -> int:
         with self.db.conn:
             for sha, result in results:
                 self._write_result(sha, result, now, as_of)

@@ -28,7 +28,31 @@ AS_OF = dt.date(2026, 6, 30)
 EFFECTIVE = dt.datetime(2026, 5, 2)
 
 # Countries avoided for "clean" smelters: covered countries and the embedded CAHRA list.
-_AVOID = COVERED_COUNTRIES | {"MX", "CO", "VE", "UA", "YE", "BF", "CM", "TD", "EG", "ER", "LY", "ML", "MZ", "NE", "NG", "SO", "SD", "ZW", "AF", "IN", "MM", "PK", "PH"}
+_AVOID = COVERED_COUNTRIES | {
+    "MX",
+    "CO",
+    "VE",
+    "UA",
+    "YE",
+    "BF",
+    "CM",
+    "TD",
+    "EG",
+    "ER",
+    "LY",
+    "ML",
+    "MZ",
+    "NE",
+    "NG",
+    "SO",
+    "SD",
+    "ZW",
+    "AF",
+    "IN",
+    "MM",
+    "PK",
+    "PH",
+}
 
 
 def require_shared(path: Path = TEMPLATES) -> Path:
@@ -82,7 +106,13 @@ def clean_smelters(src: Path, metal: str, n: int) -> list[LookupEntry]:
     """``n`` distinct smelters of ``metal`` from the template's look-up, outside risk countries."""
     seen: dict[str, LookupEntry] = {}
     for e in lookup_entries(src):
-        if e.metal == metal and e.cid not in seen and e.alias == e.name and country_code(e.country) not in _AVOID and country_code(e.country):
+        if (
+            e.metal == metal
+            and e.cid not in seen
+            and e.alias == e.name
+            and country_code(e.country) not in _AVOID
+            and country_code(e.country)
+        ):
             seen[e.cid] = e
     return list(seen.values())[:n]
 
@@ -103,20 +133,26 @@ COMPANY = {
 }
 
 
-def company_cells(company_map: dict[str, str], company: dict[str, Any] | None = None, effective: Any = EFFECTIVE) -> dict[str, Any]:
+def company_cells(
+    company_map: dict[str, str], company: dict[str, Any] | None = None, effective: Any = EFFECTIVE
+) -> dict[str, Any]:
     values = dict(COMPANY if company is None else company)
     cells = {company_map[k]: v for k, v in values.items() if k in company_map}
     cells[company_map["effective_date"]] = effective
     return cells
 
 
-def smelter_rows(entries: Iterable[LookupEntry], first_row: int = 5, via_id: bool = True, amrt12: bool = False) -> dict[str, Any]:
+def smelter_rows(
+    entries: Iterable[LookupEntry], first_row: int = 5, via_id: bool = True, amrt12: bool = False
+) -> dict[str, Any]:
     """Smelter List cells: alternately by typed CID (column A) and by metal + look-up (B, C)."""
     cells: dict[str, Any] = {}
     for i, e in enumerate(entries):
         row = first_row + i
         if amrt12:
-            cells.update({f"A{row}": e.metal, f"B{row}": e.name, f"C{row}": e.country, f"D{row}": e.cid})
+            cells.update(
+                {f"A{row}": e.metal, f"B{row}": e.name, f"C{row}": e.country, f"D{row}": e.cid}
+            )
         elif via_id and i % 2 == 0:
             cells[f"A{row}"] = e.cid
         else:
@@ -133,7 +169,16 @@ def cmrt_cells(src: Path, n_per_metal: int = 3) -> dict[str, dict[str, Any]]:
     from plugins.layouts import CMRT
 
     decl = company_cells(CMRT.company_cells)
-    answers = {"Q1": "Yes", "Q2": "Yes", "Q3": "No", "Q4": "No", "Q5": "No", "Q6": "100%", "Q7": "Yes", "Q8": "Yes"}
+    answers = {
+        "Q1": "Yes",
+        "Q2": "Yes",
+        "Q3": "No",
+        "Q4": "No",
+        "Q5": "No",
+        "Q6": "100%",
+        "Q7": "Yes",
+        "Q8": "Yes",
+    }
     for q in CMRT.questions:
         for row in q.rows:
             decl[f"D{row}"] = answers[q.id]
@@ -148,7 +193,15 @@ def emrt1_cells(src: Path) -> dict[str, dict[str, Any]]:
     from plugins.layouts import EMRT1
 
     decl = company_cells(EMRT1.company_cells)
-    answers = {"Q1": "Yes", "Q2": "Yes", "Q3": "No", "Q4": "No", "Q5": "100%", "Q6": "Yes", "Q7": "Yes"}
+    answers = {
+        "Q1": "Yes",
+        "Q2": "Yes",
+        "Q3": "No",
+        "Q4": "No",
+        "Q5": "100%",
+        "Q6": "Yes",
+        "Q7": "Yes",
+    }
     for q in EMRT1.questions:
         for row in q.rows:
             if row:
@@ -165,9 +218,21 @@ def emrt2_cells(src: Path) -> dict[str, dict[str, Any]]:
     from plugins.layouts import EMRT2
 
     decl = company_cells(EMRT2.company_cells)
-    for addr, mineral in zip(EMRT2.selection_cells, ("Cobalt", "Copper", "Graphite", "Lithium", "Mica", "Nickel"), strict=True):
+    for addr, mineral in zip(
+        EMRT2.selection_cells,
+        ("Cobalt", "Copper", "Graphite", "Lithium", "Mica", "Nickel"),
+        strict=True,
+    ):
         decl[addr] = mineral if mineral in ("Cobalt", "Mica") else f"(Delete {mineral})"
-    answers = {"Q1": "Yes", "Q2": "Yes", "Q3": "No", "Q4": "No", "Q5": "100%", "Q6": "Yes", "Q7": "Yes"}
+    answers = {
+        "Q1": "Yes",
+        "Q2": "Yes",
+        "Q3": "No",
+        "Q4": "No",
+        "Q5": "100%",
+        "Q6": "Yes",
+        "Q7": "Yes",
+    }
     for q in EMRT2.questions:
         for row in q.rows[:2]:
             decl[f"D{row}"] = answers[q.id]
@@ -208,8 +273,16 @@ def amrt12_cells(src: Path) -> dict[str, dict[str, Any]]:
         decl[f"D{row}"] = "100%"
     # AMRT 1.2 has no look-up sheet: rows give metal, name, country and CID directly.
     lookup = lookup_entries(template("amrt/RMI_AMRT_1.3.xlsx"))
-    entries = [e for e in lookup if e.metal == "Aluminum" and e.alias == e.name and country_code(e.country) not in _AVOID][:2]
-    entries += [e for e in lookup if e.metal == "Silver" and e.alias == e.name and country_code(e.country) not in _AVOID][:2]
+    entries = [
+        e
+        for e in lookup
+        if e.metal == "Aluminum" and e.alias == e.name and country_code(e.country) not in _AVOID
+    ][:2]
+    entries += [
+        e
+        for e in lookup
+        if e.metal == "Silver" and e.alias == e.name and country_code(e.country) not in _AVOID
+    ][:2]
     return {"Declaration": decl, "Smelter List": smelter_rows(entries, amrt12=True)}
 
 
@@ -238,7 +311,9 @@ FAMILIES: dict[str, tuple[str, Any]] = {
 }
 
 
-def build_family(name: str, dest_dir: Path, extra: dict[str, dict[str, Any]] | None = None) -> tuple[Path, dict[str, dict[str, Any]]]:
+def build_family(
+    name: str, dest_dir: Path, extra: dict[str, dict[str, Any]] | None = None
+) -> tuple[Path, dict[str, dict[str, Any]]]:
     rel, cells_fn = FAMILIES[name]
     src = template(rel)
     cells = cells_fn(src)

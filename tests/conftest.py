@@ -41,8 +41,17 @@ def embedded() -> ReferenceData:
 
 def all_conformant(ref: ReferenceData, as_of: dt.date = AS_OF) -> ReferenceData:
     """The embedded reference with an RMAP list on which every smelter is Conformant."""
-    entries = {cid: RmapEntry(cid, "Conformant", s.name, s.metal, s.country) for cid, s in ref.smelters.items()}
-    return ReferenceData(ref.smelters, ref.smelter_list_version, RmapList("test:all-conformant", as_of, entries), ref.cahra, ref.cahra_version)
+    entries = {
+        cid: RmapEntry(cid, "Conformant", s.name, s.metal, s.country)
+        for cid, s in ref.smelters.items()
+    }
+    return ReferenceData(
+        ref.smelters,
+        ref.smelter_list_version,
+        RmapList("test:all-conformant", as_of, entries),
+        ref.cahra,
+        ref.cahra_version,
+    )
 
 
 @pytest.fixture(scope="session")

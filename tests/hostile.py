@@ -57,7 +57,10 @@ def _workbook_zip(sheet_chunks: object, extra: dict[str, str] | None = None) -> 
 
 def huge_sheet(megabytes: int = 200) -> bytes:
     """A structurally valid workbook whose one sheet inflates to ``megabytes`` of rows."""
-    row = b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>x</t></is></c></row>' % (i, i) for i in range(1, 2))
+    row = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>x</t></is></c></row>' % (i, i)
+        for i in range(1, 2)
+    )
     block = row * (1024 * 1024 // len(row))
     return _workbook_zip(block for _ in range(megabytes))
 
@@ -71,7 +74,10 @@ def entity_expansion() -> bytes:
     """A 'billion laughs' DTD in the sheet XML."""
     dtd = (
         '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-        + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+        + "".join(
+            f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+            for i in range(1, 10)
+        )
         + "]>"
     )
     buf = io.BytesIO()
@@ -82,7 +88,8 @@ def entity_expansion() -> bytes:
         zf.writestr("xl/_rels/workbook.xml.rels", _WB_RELS)
         zf.writestr(
             "xl/worksheets/sheet1.xml",
-            dtd + '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            dtd
+            + '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
             '<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>',
         )
     return buf.getvalue()

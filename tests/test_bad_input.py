@@ -35,7 +35,13 @@ def run_measured(args: list[str], tmp: Path) -> tuple[int, str, str, float, floa
         _pid, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out_path.read_text(), err_path.read_text(), elapsed, usage.ru_maxrss / 1024
+    return (
+        proc.returncode,
+        out_path.read_text(),
+        err_path.read_text(),
+        elapsed,
+        usage.ru_maxrss / 1024,
+    )
 
 
 def _filled(filled: dict[str, Path]) -> bytes:
@@ -47,20 +53,46 @@ CASES: dict[str, tuple[Callable[[dict[str, Path]], bytes], str, str]] = {
     "truncated-zip": (lambda f: _filled(f)[: len(_filled(f)) // 2], "unreadable-file", "damaged"),
     "empty-file": (lambda f: b"", "unreadable-file", "empty"),
     "zip-bomb": (lambda f: hostile.zip_bomb(50), "unreadable-file", "zip bomb"),
-    "200mb-sheet": (lambda f: hostile.huge_sheet(200), "unreadable-file", "larger than any RMI template"),
-    "encrypted": (lambda f: hostile.encrypt(_filled(f), "a-secret-password"), "unreadable-file", "password"),
-    "entity-expansion": (lambda f: hostile.entity_expansion(), "not-a-template", "not an RMI reporting template"),
-    "legacy-xls": (lambda f: (require_shared() / "legacy/EICC-GeSI_CMRT_3.01_blank_encrypted.xls").read_bytes(), "unsupported-template-version", ".xls"),
-    "legacy-xlsx": (lambda f: (require_shared() / "legacy/EICC_CMRT_2.03a_blank.xlsx").read_bytes(), "unsupported-template-version", "2.03a"),
+    "200mb-sheet": (
+        lambda f: hostile.huge_sheet(200),
+        "unreadable-file",
+        "larger than any RMI template",
+    ),
+    "encrypted": (
+        lambda f: hostile.encrypt(_filled(f), "a-secret-password"),
+        "unreadable-file",
+        "password",
+    ),
+    "entity-expansion": (
+        lambda f: hostile.entity_expansion(),
+        "not-a-template",
+        "not an RMI reporting template",
+    ),
+    "legacy-xls": (
+        lambda f: (
+            require_shared() / "legacy/EICC-GeSI_CMRT_3.01_blank_encrypted.xls"
+        ).read_bytes(),
+        "unsupported-template-version",
+        ".xls",
+    ),
+    "legacy-xlsx": (
+        lambda f: (require_shared() / "legacy/EICC_CMRT_2.03a_blank.xlsx").read_bytes(),
+        "unsupported-template-version",
+        "2.03a",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_file_gives_one_clear_finding(tmp_path: Path, filled: dict[str, Path], case: str) -> None:
+def test_bad_file_gives_one_clear_finding(
+    tmp_path: Path, filled: dict[str, Path], case: str
+) -> None:
     make, code, phrase = CASES[case]
     path = tmp_path / f"{case}.xlsx"
     path.write_bytes(make(filled))
-    rc, out, err, seconds, peak_mb = run_measured(["screen", "--no-store", "--format", "json", str(path)], tmp_path)
+    rc, out, err, seconds, peak_mb = run_measured(
+        ["screen", "--no-store", "--format", "json", str(path)], tmp_path
+    )
     assert "Traceback" not in err and "Traceback" not in out
     assert rc == 2, "a file that could not be read at all exits 2"
     [result] = json.loads(out)
@@ -81,7 +113,9 @@ def test_default_password_encryption_is_read(screener: Screener, filled: dict[st
 
 
 def test_missing_file_is_reported_not_raised(tmp_path: Path) -> None:
-    rc, out, err, _s, _m = run_measured(["screen", "--no-store", "--format", "json", str(tmp_path / "nope.xlsx")], tmp_path)
+    rc, out, err, _s, _m = run_measured(
+        ["screen", "--no-store", "--format", "json", str(tmp_path / "nope.xlsx")], tmp_path
+    )
     assert rc == 2 and "Traceback" not in err
     assert json.loads(out)[0]["findings"][0]["code"] == "unreadable-file"
 
@@ -89,7 +123,19 @@ def test_missing_file_is_reported_not_raised(tmp_path: Path) -> None:
 def test_one_bad_file_does_not_stop_the_others(tmp_path: Path, filled: dict[str, Path]) -> None:
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"garbage")
-    rc, out, _err, _s, _m = run_measured(["screen", "--no-store", "--as-of", "2026-06-30", "--format", "json", str(bad), str(filled["CMRT-6.5"])], tmp_path)
+    rc, out, _err, _s, _m = run_measured(
+        [
+            "screen",
+            "--no-store",
+            "--as-of",
+            "2026-06-30",
+            "--format",
+            "json",
+            str(bad),
+            str(filled["CMRT-6.5"]),
+        ],
+        tmp_path,
+    )
     results = json.loads(out)
     assert rc == 2
     assert [r["readable"] for r in results] == [False, True]

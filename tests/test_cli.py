@@ -14,26 +14,78 @@ from .builders import SHARED, require_shared
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 
 
-def assay(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([ASSAY, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd, timeout=300)
+def assay(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [ASSAY, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=300,
+    )
 
 
 def test_screen_json_has_the_documented_shape(tmp_path: Path, filled: dict[str, Path]) -> None:
     db = tmp_path / "s.db"
-    proc = assay("screen", "--format", "json", "--as-of", "2026-06-30", "--db", str(db), str(filled["CMRT-6.4"]), str(filled["EMRT-2.1"]))
+    proc = assay(
+        "screen",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-06-30",
+        "--db",
+        str(db),
+        str(filled["CMRT-6.4"]),
+        str(filled["EMRT-2.1"]),
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert [o["template"]["type"] for o in out] == ["CMRT", "EMRT"]
     cmrt = out[0]
-    assert set(cmrt) >= {"file", "sha256", "template", "declaration", "smelters", "findings", "summary", "risk_level"}
+    assert set(cmrt) >= {
+        "file",
+        "sha256",
+        "template",
+        "declaration",
+        "smelters",
+        "findings",
+        "summary",
+        "risk_level",
+    }
     assert cmrt["template"]["version"] == "6.4"
     decl = cmrt["declaration"]
-    assert decl["company_name"] == "Synthetic Components Ltd." and decl["effective_date"] == "2026-05-02"
-    assert {"declaration_scope", "contact_name", "contact_email", "authorizer", "authorizer_email"} <= set(decl)
-    assert len(cmrt["smelters"]) == 12 and set(cmrt["smelters"][0]) >= {"row", "metal", "smelter_id", "name", "country"}
+    assert (
+        decl["company_name"] == "Synthetic Components Ltd."
+        and decl["effective_date"] == "2026-05-02"
+    )
+    assert {
+        "declaration_scope",
+        "contact_name",
+        "contact_email",
+        "authorizer",
+        "authorizer_email",
+    } <= set(decl)
+    assert len(cmrt["smelters"]) == 12 and set(cmrt["smelters"][0]) >= {
+        "row",
+        "metal",
+        "smelter_id",
+        "name",
+        "country",
+    }
     assert cmrt["smelters"][0]["row"] == 5
     f = cmrt["findings"][0]
-    assert set(f) >= {"code", "severity", "message", "sheet", "cell", "mineral", "smelter_id", "field"}
+    assert set(f) >= {
+        "code",
+        "severity",
+        "message",
+        "sheet",
+        "cell",
+        "mineral",
+        "smelter_id",
+        "field",
+    }
     assert set(cmrt["summary"]) == {"error", "risk", "warning", "info"}
     assert cmrt["risk_level"] in ("high", "medium", "low")
     assert "outdated-template" in {x["code"] for x in cmrt["findings"]}
@@ -42,13 +94,22 @@ def test_screen_json_has_the_documented_shape(tmp_path: Path, filled: dict[str, 
 def test_screen_text_groups_by_severity_with_cells(tmp_path: Path, filled: dict[str, Path]) -> None:
     proc = assay("screen", "--no-store", "--as-of", "2026-06-30", str(filled["CMRT-6.4"]))
     assert proc.returncode == 0
-    assert "WARNING (1)" in proc.stdout and "Declaration!J3" in proc.stdout and "outdated-template" in proc.stdout
+    assert (
+        "WARNING (1)" in proc.stdout
+        and "Declaration!J3" in proc.stdout
+        and "outdated-template" in proc.stdout
+    )
     assert "risk level: MEDIUM" in proc.stdout
 
 
-def test_rmap_import_then_rescreen_changes_stored_results(tmp_path: Path, filled: dict[str, Path]) -> None:
+def test_rmap_import_then_rescreen_changes_stored_results(
+    tmp_path: Path, filled: dict[str, Path]
+) -> None:
     db = str(tmp_path / "r.db")
-    assert assay("screen", "--db", db, "--as-of", "2026-06-30", str(filled["CMRT-6.5"])).returncode == 0
+    assert (
+        assay("screen", "--db", db, "--as-of", "2026-06-30", str(filled["CMRT-6.5"])).returncode
+        == 0
+    )
     csv_path = require_shared(SHARED / "data") / "cfsi-compliant-smelters-2014.csv"
     proc = assay("refdata", "import-rmap", "--db", db, "--as-of", "2014-06-01", str(csv_path))
     assert proc.returncode == 0, proc.stderr
@@ -76,15 +137,22 @@ def test_smelter_lookup_by_cid_and_name(tmp_path: Path) -> None:
     by_cid = json.loads(assay("smelter", "--db", db, "--format", "json", "CID002082").stdout)
     [hit] = by_cid["matches"]
     assert hit["cid"] == "CID002082" and hit["rmap_status"].startswith("unknown")
-    by_name = json.loads(assay("smelter", "--db", db, "--format", "json", hit["name"].lower()).stdout)
+    by_name = json.loads(
+        assay("smelter", "--db", db, "--format", "json", hit["name"].lower()).stdout
+    )
     assert by_name["matches"][0]["cid"] == "CID002082"
     miss = assay("smelter", "--db", db, "Zzyzx Qwerty Nonsense")
     assert miss.returncode == 1 and "No smelter found" in miss.stdout and "Nearest" in miss.stdout
 
 
-def test_config_file_disables_a_check_and_sets_as_of(tmp_path: Path, filled: dict[str, Path]) -> None:
+def test_config_file_disables_a_check_and_sets_as_of(
+    tmp_path: Path, filled: dict[str, Path]
+) -> None:
     cfg = tmp_path / "assay.toml"
-    cfg.write_text('[assay]\ndatabase = "x.db"\n[screening]\nas_of = "2026-06-30"\ndisabled_checks = ["template"]\n', "utf-8")
+    cfg.write_text(
+        '[assay]\ndatabase = "x.db"\n[screening]\nas_of = "2026-06-30"\ndisabled_checks = ["template"]\n',
+        "utf-8",
+    )
     proc = assay("--config", str(cfg), "screen", "--format", "json", str(filled["CMRT-6.4"]))
     assert proc.returncode == 0, proc.stderr
     assert "outdated-template" not in {f["code"] for f in json.loads(proc.stdout)[0]["findings"]}
@@ -95,7 +163,9 @@ def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text("[nonsense]\nx = 1\n", "utf-8")
     proc = assay("--config", str(cfg), "checks")
-    assert proc.returncode == 1 and "unknown section" in proc.stderr and "Traceback" not in proc.stderr
+    assert (
+        proc.returncode == 1 and "unknown section" in proc.stderr and "Traceback" not in proc.stderr
+    )
 
 
 def test_config_example_is_valid(tmp_path: Path) -> None:

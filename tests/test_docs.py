@@ -16,7 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text("utf-8")
 FINDINGS = (ROOT / "docs" / "findings.md").read_text("utf-8")
 EXAMPLE = (ROOT / "config.example.toml").read_text("utf-8")
-PIPELINE_CODES = {"unreadable-file": "error", "not-a-template": "error", "unsupported-template-version": "error", "internal-error": "warning"}
+PIPELINE_CODES = {
+    "unreadable-file": "error",
+    "not-a-template": "error",
+    "unsupported-template-version": "error",
+    "internal-error": "warning",
+}
 
 
 def documented_codes() -> dict[str, str]:
@@ -50,8 +55,13 @@ def _keys(data: dict[str, object], prefix: str = "") -> list[tuple[str, str]]:
 def test_every_config_key_is_documented_and_in_the_example() -> None:
     for section, key in _keys(DEFAULTS):
         shown = section.replace("plugins.", "plugins.") if section else key
-        assert f"[{shown}] {key}" in README or (key == "current_versions" and "[screening.current_versions]" in README), (section, key)
-        assert re.search(rf"^#?\s*{re.escape(key)} =", EXAMPLE, re.M) or f"[{section}.{key}]" in EXAMPLE, (section, key)
+        assert f"[{shown}] {key}" in README or (
+            key == "current_versions" and "[screening.current_versions]" in README
+        ), (section, key)
+        assert (
+            re.search(rf"^#?\s*{re.escape(key)} =", EXAMPLE, re.M)
+            or f"[{section}.{key}]" in EXAMPLE
+        ), (section, key)
 
 
 def _commands(group: click.Group, prefix: str = "assay") -> list[str]:

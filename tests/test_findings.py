@@ -31,24 +31,35 @@ ROOT = Path(__file__).resolve().parents[1]
 def minimum_codes() -> dict[str, str]:
     """The 'Minimum finding codes' table of the screening rules, as shipped in docs/."""
     text = (ROOT / "docs" / "findings.md").read_text("utf-8")
-    return dict(re.findall(r"^\| `([a-z-]+)` \| (error|risk|warning|info) \| .*\| minimum \|$", text, re.M))
+    return dict(
+        re.findall(r"^\| `([a-z-]+)` \| (error|risk|warning|info) \| .*\| minimum \|$", text, re.M)
+    )
 
 
 def company(decl: Declaration, **fields: str) -> Declaration:
     return replace(decl, company={**decl.company, **fields})
 
 
-def answer(decl: Declaration, q: str, mineral: str, value: str, comment: str | None = None) -> Declaration:
+def answer(
+    decl: Declaration, q: str, mineral: str, value: str, comment: str | None = None
+) -> Declaration:
     answers = tuple(
-        replace(a, value=value, raw=value, comment=a.comment if comment is None else comment) if (a.question, a.mineral) == (q, mineral) else a
+        replace(a, value=value, raw=value, comment=a.comment if comment is None else comment)
+        if (a.question, a.mineral) == (q, mineral)
+        else a
         for a in decl.answers
     )
     return replace(decl, answers=answers)
 
 
-def company_answer(decl: Declaration, q: str, value: str, comment: str | None = None) -> Declaration:
+def company_answer(
+    decl: Declaration, q: str, value: str, comment: str | None = None
+) -> Declaration:
     answers = tuple(
-        replace(a, value=value, raw=value, comment=a.comment if comment is None else comment) if a.question == q else a for a in decl.company_answers
+        replace(a, value=value, raw=value, comment=a.comment if comment is None else comment)
+        if a.question == q
+        else a
+        for a in decl.company_answers
     )
     return replace(decl, company_answers=answers)
 
@@ -79,7 +90,9 @@ def with_status(ref: ReferenceData, cid: str, status: str, **kw: dt.date) -> Ref
 
 @pytest.fixture(scope="module")
 def clean(filled: dict[str, Path], conformant: ReferenceData) -> Declaration:
-    return Screener(get_plugin_manager(), conformant, as_of=AS_OF).read(filled["CMRT-6.5"].read_bytes())
+    return Screener(get_plugin_manager(), conformant, as_of=AS_OF).read(
+        filled["CMRT-6.5"].read_bytes()
+    )
 
 
 Case = Callable[[Declaration, ReferenceData], tuple[Declaration, ReferenceData]]
@@ -88,9 +101,22 @@ CASES: dict[str, Case] = {
     "missing-required-field": lambda d, r: (company(d, company_name=""), r),
     "invalid-email": lambda d, r: (company(d, contact_email="alex.example@example,test"), r),
     "placeholder-value": lambda d, r: (company(d, authorizer="Same"), r),
-    "scope-description-missing": lambda d, r: (company(d, declaration_scope="C. User defined [Specify in 'Description of scope']", scope_description=""), r),
-    "product-list-missing": lambda d, r: (company(d, declaration_scope="B. Product (or List of Products)"), r),
-    "invalid-effective-date": lambda d, r: (replace(d, effective_date=None, effective_date_raw="sometime in May"), r),
+    "scope-description-missing": lambda d, r: (
+        company(
+            d,
+            declaration_scope="C. User defined [Specify in 'Description of scope']",
+            scope_description="",
+        ),
+        r,
+    ),
+    "product-list-missing": lambda d, r: (
+        company(d, declaration_scope="B. Product (or List of Products)"),
+        r,
+    ),
+    "invalid-effective-date": lambda d, r: (
+        replace(d, effective_date=None, effective_date_raw="sometime in May"),
+        r,
+    ),
     "stale-declaration": lambda d, r: (replace(d, effective_date=dt.date(2025, 1, 15)), r),
     "unanswered-question": lambda d, r: (answer(d, "Q3", "Tin", ""), r),
     "invalid-answer": lambda d, r: (answer(d, "Q1", "Gold", "Maybe"), r),
@@ -102,25 +128,125 @@ CASES: dict[str, Case] = {
     "sourcing-unknown": lambda d, r: (answer(d, "Q3", "Tantalum", "Unknown"), r),
     "low-supplier-response": lambda d, r: (answer(d, "Q6", "Tin", "Greater than 75%"), r),
     "smelters-not-all-identified": lambda d, r: (answer(d, "Q7", "Tin", "No"), r),
-    "contradictory-answers": lambda d, r: (add_row(d, metal="Tin", lookup="Smelter not yet identified", name="Unknown", country="Unknown"), r),
-    "metal-without-smelters": lambda d, r: (replace(d, smelters=tuple(s for s in d.smelters if s.metal != "Gold")), r),
+    "contradictory-answers": lambda d, r: (
+        add_row(
+            d, metal="Tin", lookup="Smelter not yet identified", name="Unknown", country="Unknown"
+        ),
+        r,
+    ),
+    "metal-without-smelters": lambda d, r: (
+        replace(d, smelters=tuple(s for s in d.smelters if s.metal != "Gold")),
+        r,
+    ),
     "smelters-for-undeclared-metal": lambda d, r: (answer(d, "Q1", "Tungsten", "No"), r),
-    "smelter-row-incomplete": lambda d, r: (add_row(d, metal="Tin", lookup="Smelter not listed"), r),
-    "invalid-smelter-id": lambda d, r: (add_row(d, metal="Tin", id_input="CID12", lookup="Smelter not listed", name="X Refinery", country="JAPAN"), r),
-    "smelter-id-mismatch": lambda d, r: (replace(d, smelters=(replace(d.smelters[0], id_input="CID000001", id_column=d.smelters[0].smelter_id), *d.smelters[1:])), r),
-    "unknown-smelter-id": lambda d, r: (add_row(d, metal="Tin", smelter_id="CID999999", id_input="CID999999", lookup="x"), r),
-    "smelter-reference-mismatch": lambda d, r: (replace(d, smelters=(replace(d.smelters[0], metal="Tungsten" if d.smelters[0].metal != "Tungsten" else "Tin"), *d.smelters[1:])), r),
-    "smelter-name-matched": lambda d, r: (add_row(d, metal=d.smelters[0].metal, lookup="Smelter not listed", name=d.smelters[0].standard_name.upper() + " ", country=d.smelters[0].country), r),
-    "smelter-name-unmatched": lambda d, r: (add_row(d, metal="Tin", lookup="Smelter not listed", name="Nonexistent Synthetic Refinery Works", country="JAPAN"), r),
-    "duplicate-smelter": lambda d, r: (replace(d, smelters=(*d.smelters, replace(d.smelters[0], row=999))), r),
+    "smelter-row-incomplete": lambda d, r: (
+        add_row(d, metal="Tin", lookup="Smelter not listed"),
+        r,
+    ),
+    "invalid-smelter-id": lambda d, r: (
+        add_row(
+            d,
+            metal="Tin",
+            id_input="CID12",
+            lookup="Smelter not listed",
+            name="X Refinery",
+            country="JAPAN",
+        ),
+        r,
+    ),
+    "smelter-id-mismatch": lambda d, r: (
+        replace(
+            d,
+            smelters=(
+                replace(d.smelters[0], id_input="CID000001", id_column=d.smelters[0].smelter_id),
+                *d.smelters[1:],
+            ),
+        ),
+        r,
+    ),
+    "unknown-smelter-id": lambda d, r: (
+        add_row(d, metal="Tin", smelter_id="CID999999", id_input="CID999999", lookup="x"),
+        r,
+    ),
+    "smelter-reference-mismatch": lambda d, r: (
+        replace(
+            d,
+            smelters=(
+                replace(
+                    d.smelters[0], metal="Tungsten" if d.smelters[0].metal != "Tungsten" else "Tin"
+                ),
+                *d.smelters[1:],
+            ),
+        ),
+        r,
+    ),
+    "smelter-name-matched": lambda d, r: (
+        add_row(
+            d,
+            metal=d.smelters[0].metal,
+            lookup="Smelter not listed",
+            name=d.smelters[0].standard_name.upper() + " ",
+            country=d.smelters[0].country,
+        ),
+        r,
+    ),
+    "smelter-name-unmatched": lambda d, r: (
+        add_row(
+            d,
+            metal="Tin",
+            lookup="Smelter not listed",
+            name="Nonexistent Synthetic Refinery Works",
+            country="JAPAN",
+        ),
+        r,
+    ),
+    "duplicate-smelter": lambda d, r: (
+        replace(d, smelters=(*d.smelters, replace(d.smelters[0], row=999))),
+        r,
+    ),
     "smelter-not-conformant": lambda d, r: (d, without_cid(r, d.smelters[0].smelter_id)),
     "smelter-active": lambda d, r: (d, with_status(r, d.smelters[0].smelter_id, "Active")),
     "rmap-status-unknown": lambda d, r: (d, replace(r, rmap=None)),
-    "smelter-in-covered-country": lambda d, r: (add_row(d, metal="Tin", smelter_id=(c := first_cid(r, "Tin", lambda k: k in COVERED_COUNTRIES))[0], id_column=c[0], lookup="x", country=c[1]), r),
-    "smelter-in-cahra": lambda d, r: (add_row(d, metal="Gold", smelter_id=(c := first_cid(r, "Gold", lambda k: k in r.cahra and k not in COVERED_COUNTRIES))[0], id_column=c[0], lookup="x", country=c[1]), r),
-    "mine-in-covered-country": lambda d, r: (replace(d, smelters=(replace(d.smelters[0], mine_countries="Australia, Rwanda"), *d.smelters[1:])), r),
+    "smelter-in-covered-country": lambda d, r: (
+        add_row(
+            d,
+            metal="Tin",
+            smelter_id=(c := first_cid(r, "Tin", lambda k: k in COVERED_COUNTRIES))[0],
+            id_column=c[0],
+            lookup="x",
+            country=c[1],
+        ),
+        r,
+    ),
+    "smelter-in-cahra": lambda d, r: (
+        add_row(
+            d,
+            metal="Gold",
+            smelter_id=(
+                c := first_cid(r, "Gold", lambda k: k in r.cahra and k not in COVERED_COUNTRIES)
+            )[0],
+            id_column=c[0],
+            lookup="x",
+            country=c[1],
+        ),
+        r,
+    ),
+    "mine-in-covered-country": lambda d, r: (
+        replace(
+            d,
+            smelters=(replace(d.smelters[0], mine_countries="Australia, Rwanda"), *d.smelters[1:]),
+        ),
+        r,
+    ),
 }
-FILE_CODES = {"unreadable-file", "not-a-template", "unsupported-template-version", "outdated-template", "unknown-template-version", "internal-error"}
+FILE_CODES = {
+    "unreadable-file",
+    "not-a-template",
+    "unsupported-template-version",
+    "outdated-template",
+    "unknown-template-version",
+    "internal-error",
+}
 
 
 def test_every_minimum_code_has_a_case() -> None:
@@ -140,13 +266,17 @@ def test_code_fires(clean: Declaration, conformant: ReferenceData, code: str) ->
 
 
 @pytest.mark.parametrize("code", sorted(minimum_codes()))
-def test_code_does_not_fire_on_clean_declaration(clean: Declaration, conformant: ReferenceData, code: str) -> None:
+def test_code_does_not_fire_on_clean_declaration(
+    clean: Declaration, conformant: ReferenceData, code: str
+) -> None:
     result = Screener(get_plugin_manager(), conformant, as_of=AS_OF).screen(clean)
     assert code not in {f.code for f in result.findings}
     assert result.risk_level == "low"
 
 
-def test_findings_carry_sheet_cell_and_context(clean: Declaration, conformant: ReferenceData) -> None:
+def test_findings_carry_sheet_cell_and_context(
+    clean: Declaration, conformant: ReferenceData
+) -> None:
     decl = answer(company(clean, contact_email="bad@address"), "Q3", "Tin", "Yes")
     result = Screener(get_plugin_manager(), conformant, as_of=AS_OF).screen(decl)
     email = next(f for f in result.findings if f.code == "invalid-email")
@@ -156,7 +286,9 @@ def test_findings_carry_sheet_cell_and_context(clean: Declaration, conformant: R
     assert result.risk_level == "high"
 
 
-def test_low_response_severity_rises_when_half_or_fewer(clean: Declaration, conformant: ReferenceData) -> None:
+def test_low_response_severity_rises_when_half_or_fewer(
+    clean: Declaration, conformant: ReferenceData
+) -> None:
     screener = Screener(get_plugin_manager(), conformant, as_of=AS_OF)
     some = screener.screen(answer(clean, "Q6", "Tin", "Greater than 90%")).findings
     none = screener.screen(answer(clean, "Q6", "Tin", "None")).findings
@@ -170,11 +302,16 @@ def test_question_gates_cmrt(clean: Declaration, conformant: ReferenceData) -> N
     for q in ("Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8"):
         decl = answer(decl, q, "Tungsten", "")
     decl = replace(decl, smelters=tuple(s for s in decl.smelters if s.metal != "Tungsten"))
-    codes = [f.code for f in Screener(get_plugin_manager(), conformant, as_of=AS_OF).screen(decl).findings]
+    codes = [
+        f.code
+        for f in Screener(get_plugin_manager(), conformant, as_of=AS_OF).screen(decl).findings
+    ]
     assert "unanswered-question" not in codes and "smelters-for-undeclared-metal" not in codes
 
 
-def test_contradiction_all_identified_with_low_response(clean: Declaration, conformant: ReferenceData) -> None:
+def test_contradiction_all_identified_with_low_response(
+    clean: Declaration, conformant: ReferenceData
+) -> None:
     decl = answer(clean, "Q6", "Gold", "Greater than 50%")
     findings = Screener(get_plugin_manager(), conformant, as_of=AS_OF).screen(decl).findings
     assert any(f.code == "contradictory-answers" and f.mineral == "Gold" for f in findings)
@@ -201,7 +338,9 @@ def test_file_codes_fire(tmp_path: Path, screener: Screener, filled: dict[str, P
     assert screener.screen_bytes(plain.read_bytes()).findings[0].code == "not-a-template"
     legacy = require_shared() / "legacy" / "EICC_CMRT_2.03a_blank.xlsx"
     res = screener.screen_bytes(legacy.read_bytes())
-    assert res.findings[0].code == "unsupported-template-version" and "6.5" in res.findings[0].message
+    assert (
+        res.findings[0].code == "unsupported-template-version" and "6.5" in res.findings[0].message
+    )
     old = screener.screen_bytes(filled["CMRT-6.4"].read_bytes())
     assert [f.code for f in old.findings if f.severity != "info"] == ["outdated-template"]
     current = screener.screen_bytes(filled["CMRT-6.5"].read_bytes())
@@ -230,7 +369,9 @@ class Crashing:
         register(Check(id="aaa-crashes", run=boom, codes={}))  # type: ignore[arg-type]
 
 
-def test_crashing_check_becomes_internal_error_and_others_run(clean: Declaration, conformant: ReferenceData) -> None:
+def test_crashing_check_becomes_internal_error_and_others_run(
+    clean: Declaration, conformant: ReferenceData
+) -> None:
     pm = get_plugin_manager(extra_plugins=[Crashing()])
     result = Screener(pm, conformant, as_of=AS_OF).screen(company(clean, company_name=""))
     codes = [f.code for f in result.findings]
@@ -241,7 +382,9 @@ def test_crashing_check_becomes_internal_error_and_others_run(clean: Declaration
 
 def test_disabled_check_by_id(clean: Declaration, conformant: ReferenceData) -> None:
     decl = company(clean, company_name="")
-    result = Screener(get_plugin_manager(), conformant, as_of=AS_OF, disabled_checks=["company"]).screen(decl)
+    result = Screener(
+        get_plugin_manager(), conformant, as_of=AS_OF, disabled_checks=["company"]
+    ).screen(decl)
     assert "missing-required-field" not in {f.code for f in result.findings}
     assert "company" not in result.check_versions
 
@@ -249,7 +392,14 @@ def test_disabled_check_by_id(clean: Declaration, conformant: ReferenceData) -> 
 def test_family_specific_required_cells(filled: dict[str, Path], conformant: ReferenceData) -> None:
     """Each family has its own company block: the finding points at that family's cell."""
     screener = Screener(get_plugin_manager(), conformant, as_of=AS_OF)
-    expected = {"CMRT-6.5": "D15", "EMRT-1.3": "D15", "EMRT-2.1": "D19", "CRT-2.2": "D15", "AMRT-1.2": "D17", "AMRT-1.3": "D20"}
+    expected = {
+        "CMRT-6.5": "D15",
+        "EMRT-1.3": "D15",
+        "EMRT-2.1": "D19",
+        "CRT-2.2": "D15",
+        "AMRT-1.2": "D17",
+        "AMRT-1.3": "D20",
+    }
     for name, cell in expected.items():
         decl = company(screener.read(filled[name].read_bytes()), contact_name="")
         hits = [f for f in screener.screen(decl).findings if f.code == "missing-required-field"]
@@ -258,16 +408,30 @@ def test_family_specific_required_cells(filled: dict[str, Path], conformant: Ref
 
 @pytest.mark.parametrize(
     ("name", "mineral", "question", "cell"),
-    [("EMRT-2.1", "Mica", "Q2", "D43"), ("EMRT-1.3", "Mica", "Q3", "D39"), ("CRT-2.2", "Cobalt", "Q5", "D50"), ("AMRT-1.3", "Silver", "Q1", "D32")],
+    [
+        ("EMRT-2.1", "Mica", "Q2", "D43"),
+        ("EMRT-1.3", "Mica", "Q3", "D39"),
+        ("CRT-2.2", "Cobalt", "Q5", "D50"),
+        ("AMRT-1.3", "Silver", "Q1", "D32"),
+    ],
 )
-def test_family_question_gates(filled: dict[str, Path], conformant: ReferenceData, name: str, mineral: str, question: str, cell: str) -> None:
+def test_family_question_gates(
+    filled: dict[str, Path],
+    conformant: ReferenceData,
+    name: str,
+    mineral: str,
+    question: str,
+    cell: str,
+) -> None:
     screener = Screener(get_plugin_manager(), conformant, as_of=AS_OF)
     decl = answer(screener.read(filled[name].read_bytes()), question, mineral, "")
     hits = [f for f in screener.screen(decl).findings if f.code == "unanswered-question"]
     assert [(f.cell, f.mineral) for f in hits] == [(cell, mineral)]
 
 
-def test_emrt_not_declaring_stops_the_gate(filled: dict[str, Path], conformant: ReferenceData) -> None:
+def test_emrt_not_declaring_stops_the_gate(
+    filled: dict[str, Path], conformant: ReferenceData
+) -> None:
     screener = Screener(get_plugin_manager(), conformant, as_of=AS_OF)
     decl = screener.read(filled["EMRT-2.1"].read_bytes())
     decl = answer(decl, "Q1", "Mica", "Not declaring")
@@ -278,10 +442,14 @@ def test_emrt_not_declaring_stops_the_gate(filled: dict[str, Path], conformant: 
     assert ("smelters-for-undeclared-metal", "Mica") in codes  # its rows are still listed
 
 
-def test_emrt_drc_only_is_covered_country_sourcing(filled: dict[str, Path], conformant: ReferenceData) -> None:
+def test_emrt_drc_only_is_covered_country_sourcing(
+    filled: dict[str, Path], conformant: ReferenceData
+) -> None:
     screener = Screener(get_plugin_manager(), conformant, as_of=AS_OF)
     decl = answer(screener.read(filled["EMRT-1.3"].read_bytes()), "Q3", "Cobalt", "DRC only")
-    assert ("covered-country-sourcing", "Cobalt") in [(f.code, f.mineral) for f in screener.screen(decl).findings]
+    assert ("covered-country-sourcing", "Cobalt") in [
+        (f.code, f.mineral) for f in screener.screen(decl).findings
+    ]
 
 
 def test_findings_order_is_deterministic(clean: Declaration, conformant: ReferenceData) -> None:
@@ -289,4 +457,6 @@ def test_findings_order_is_deterministic(clean: Declaration, conformant: Referen
     a = Screener(get_plugin_manager(), conformant, as_of=AS_OF).screen(decl).findings
     b = Screener(get_plugin_manager(), conformant, as_of=AS_OF).screen(decl).findings
     assert a == b
-    assert [f.severity for f in a] == sorted((f.severity for f in a), key=["error", "risk", "warning", "info"].index)
+    assert [f.severity for f in a] == sorted(
+        (f.severity for f in a), key=["error", "risk", "warning", "info"].index
+    )

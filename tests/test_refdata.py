@@ -8,7 +8,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from storage.refdata import RefDataError, date_from_name, load_embedded_smelters, parse_cahra_file, parse_rmap_file
+from storage.refdata import (
+    RefDataError,
+    date_from_name,
+    load_embedded_smelters,
+    parse_cahra_file,
+    parse_rmap_file,
+)
 
 from .builders import SHARED, require_shared
 
@@ -31,9 +37,15 @@ def test_embedded_list_matches_the_templates_it_came_from(tmp_path: Path) -> Non
 
     require_shared()
     root = Path(__file__).resolve().parents[1]
-    subprocess.run([sys.executable, str(root / "scripts/build_refdata.py"), "--out", str(tmp_path)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(root / "scripts/build_refdata.py"), "--out", str(tmp_path)],
+        check=True,
+        capture_output=True,
+    )
     for rel in ("storage/data/smelters.json", "plugins/data/countries.json"):
-        assert json.loads((tmp_path / rel).read_text("utf-8")) == json.loads((root / rel).read_text("utf-8")), rel
+        assert json.loads((tmp_path / rel).read_text("utf-8")) == json.loads(
+            (root / rel).read_text("utf-8")
+        ), rel
 
 
 def test_import_2014_cfsi_csv() -> None:
@@ -51,17 +63,43 @@ def test_import_current_facilities_export_xlsx(tmp_path: Path) -> None:
     ws.append(["Responsible Minerals Initiative - Facilities List"])
     ws.append(["Exported 2026-10-01"])
     ws.append([])
-    ws.append(["Smelter ID", "Standard Smelter Name", "Metal", "Country", "Assessment Status", "Last Assessment Date", "Next Assessment Date"])
-    ws.append(["CID000001", "Synthetic Gold Refinery", "Gold", "JAPAN", "Conformant", dt.datetime(2025, 3, 1), dt.datetime(2026, 3, 1)])
+    ws.append(
+        [
+            "Smelter ID",
+            "Standard Smelter Name",
+            "Metal",
+            "Country",
+            "Assessment Status",
+            "Last Assessment Date",
+            "Next Assessment Date",
+        ]
+    )
+    ws.append(
+        [
+            "CID000001",
+            "Synthetic Gold Refinery",
+            "Gold",
+            "JAPAN",
+            "Conformant",
+            dt.datetime(2025, 3, 1),
+            dt.datetime(2026, 3, 1),
+        ]
+    )
     ws.append(["CID000002", "Synthetic Tin Smelter", "Tin", "BRAZIL", "Active", None, None])
-    ws.append(["CID000003", "Synthetic Tungsten Works", "Tungsten", "CHINA", "Non Conformant", None, None])
+    ws.append(
+        ["CID000003", "Synthetic Tungsten Works", "Tungsten", "CHINA", "Non Conformant", None, None]
+    )
     ws.append(["", "", "", "", "", None, None])
     path = tmp_path / "facilities-2026-10-01.xlsx"
     wb.save(path)
     parsed = parse_rmap_file(path)
     assert sorted(parsed.entries) == ["CID000001", "CID000002", "CID000003"]
     assert parsed.entries["CID000001"].next_assessment == dt.date(2026, 3, 1)
-    assert [parsed.entries[c].category for c in ("CID000001", "CID000002", "CID000003")] == ["conformant", "active", "other"]
+    assert [parsed.entries[c].category for c in ("CID000001", "CID000002", "CID000003")] == [
+        "conformant",
+        "active",
+        "other",
+    ]
     assert parsed.entries["CID000003"].status == "Non Conformant"  # kept verbatim
     assert date_from_name(path.name) == dt.date(2026, 10, 1)
 
@@ -79,7 +117,10 @@ def test_list_without_status_needs_an_explicit_status(tmp_path: Path) -> None:
     path.write_text("Smelter ID,Smelter Name,Metal\nCID000001,Synthetic,Gold\n", "utf-8")
     with pytest.raises(RefDataError, match="--status"):
         parse_rmap_file(path)
-    assert parse_rmap_file(path, default_status="Conformant").entries["CID000001"].status == "Conformant"
+    assert (
+        parse_rmap_file(path, default_status="Conformant").entries["CID000001"].status
+        == "Conformant"
+    )
 
 
 def test_cahra_file_by_names_and_codes(tmp_path: Path) -> None:

@@ -19,7 +19,9 @@ def screen_into(store: Store, path: Path) -> str:
     screener = Screener(get_plugin_manager(), store.reference_data(), as_of=AS_OF)
     data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
-    store.record_screening(sha, screener.screen_bytes(data), filename=path.name, as_of=AS_OF, data=data)
+    store.record_screening(
+        sha, screener.screen_bytes(data), filename=path.name, as_of=AS_OF, data=data
+    )
     return sha
 
 
@@ -31,19 +33,35 @@ def test_same_bytes_twice_is_one_submission(tmp_path: Path, filled: dict[str, Pa
     assert store.count("submissions") == 1
     assert store.count("screenings") == 2  # history of runs is kept
     assert store.count("smelter_rows") == 12  # but rows and findings are not duplicated
-    assert len(store.findings(sha1)) == store.submission(sha1)["infos"] + store.submission(sha1)["warnings"] + store.submission(sha1)["errors"] + store.submission(sha1)["risks"]
+    assert (
+        len(store.findings(sha1))
+        == store.submission(sha1)["infos"]
+        + store.submission(sha1)["warnings"]
+        + store.submission(sha1)["errors"]
+        + store.submission(sha1)["risks"]
+    )
     assert (store.files_dir / sha1[:2] / sha1).read_bytes() == filled["CMRT-6.5"].read_bytes()
 
 
-def test_stored_result_names_reference_and_check_versions(tmp_path: Path, filled: dict[str, Path]) -> None:
+def test_stored_result_names_reference_and_check_versions(
+    tmp_path: Path, filled: dict[str, Path]
+) -> None:
     store = Store(tmp_path / "a.db")
     sha = screen_into(store, filled["EMRT-2.1"])
     sub = store.submission(sha)
-    assert (sub["template_type"], sub["template_version"], sub["company_name"]) == ("EMRT", "2.1", "Synthetic Components Ltd.")
+    assert (sub["template_type"], sub["template_version"], sub["company_name"]) == (
+        "EMRT",
+        "2.1",
+        "Synthetic Components Ltd.",
+    )
     screening = store.screening(sub["last_screening"])
     refs = json.loads(screening["reference_versions"])
     assert refs["smelters"].startswith("embedded:") and refs["rmap"] == "" and refs["cahra"]
-    assert set(json.loads(screening["check_versions"])) >= {"company", "rmap-status", "smelter-list"}
+    assert set(json.loads(screening["check_versions"])) >= {
+        "company",
+        "rmap-status",
+        "smelter-list",
+    }
 
 
 def test_rescreen_from_database_with_new_rmap_list(tmp_path: Path, filled: dict[str, Path]) -> None:
@@ -89,7 +107,13 @@ def test_migrations_run_once_and_wal(tmp_path: Path) -> None:
 
 def test_current_rmap_is_the_latest_dated(tmp_path: Path) -> None:
     store = Store(tmp_path / "r.db")
-    store.add_rmap_list("new", dt.date(2026, 5, 1), "n", {"CID000001": RmapEntry("CID000001", "Active")})
-    store.add_rmap_list("old", dt.date(2024, 1, 1), "o", {"CID000001": RmapEntry("CID000001", "Conformant")})
+    store.add_rmap_list(
+        "new", dt.date(2026, 5, 1), "n", {"CID000001": RmapEntry("CID000001", "Active")}
+    )
+    store.add_rmap_list(
+        "old", dt.date(2024, 1, 1), "o", {"CID000001": RmapEntry("CID000001", "Conformant")}
+    )
     rmap = store.current_rmap()
-    assert rmap is not None and rmap.version == "new" and rmap.entries["CID000001"].status == "Active"
+    assert (
+        rmap is not None and rmap.version == "new" and rmap.entries["CID000001"].status == "Active"
+    )

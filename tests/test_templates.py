@@ -35,7 +35,9 @@ BLANKS = [
 
 
 @pytest.mark.parametrize(("rel", "family", "version"), BLANKS)
-def test_blank_template_reads_with_type_and_version(screener: Screener, rel: str, family: str, version: str) -> None:
+def test_blank_template_reads_with_type_and_version(
+    screener: Screener, rel: str, family: str, version: str
+) -> None:
     decl = screener.read((require_shared() / rel).read_bytes())
     assert (decl.meta.type, decl.meta.version, decl.meta.known_version) == (family, version, True)
     result = screener.screen(decl)
@@ -49,7 +51,11 @@ def test_chinese_ui_reads_exactly_like_english(screener: Screener) -> None:
     en = screener.read((require_shared() / "cmrt/RMI_CMRT_6.4_en.xlsx").read_bytes())
     zh = screener.read((TEMPLATES / "cmrt/RMI_CMRT_6.4_zh-ui.xlsx").read_bytes())
     assert en.meta.language == "English" and "Chinese" in zh.meta.language
-    assert en.answers == zh.answers and en.company_answers == zh.company_answers and en.company == zh.company
+    assert (
+        en.answers == zh.answers
+        and en.company_answers == zh.company_answers
+        and en.company == zh.company
+    )
 
 
 def _english_labels(path: Path) -> dict[str, str]:
@@ -81,7 +87,10 @@ def test_cell_maps_match_the_templates_english_labels(layout) -> None:  # type: 
     labels = _english_labels(require_shared() / LAYOUT_SAMPLES[layout.id])
     for field, expected in EXPECTED_FIELD_LABELS.items():
         row = layout.company_cells[field][1:]
-        assert expected in labels[f"DeclarationB{row}"].casefold(), (field, labels[f"DeclarationB{row}"])
+        assert expected in labels[f"DeclarationB{row}"].casefold(), (
+            field,
+            labels[f"DeclarationB{row}"],
+        )
     for q in layout.questions:
         header = min(r for r in q.rows if r) - 1
         if layout.id == "AMRT_1.2":
@@ -92,7 +101,10 @@ def test_cell_maps_match_the_templates_english_labels(layout) -> None:  # type: 
         row = cq.row if cq.row else cq.per_mineral_rows[0] - 1
         if cq.mineral:  # EMRT 1.x splits C into a cobalt and a mica row under one header
             row = 73
-        assert labels[f"DeclarationB{row}"].startswith(f"{cq.id}."), (cq.id, labels[f"DeclarationB{row}"])
+        assert labels[f"DeclarationB{row}"].startswith(f"{cq.id}."), (
+            cq.id,
+            labels[f"DeclarationB{row}"],
+        )
 
 
 def test_unknown_newer_version_is_read_best_effort() -> None:
@@ -102,8 +114,22 @@ def test_unknown_newer_version_is_read_best_effort() -> None:
     assert layout is not None and layout.id == "EMRT_2.x" and not known
 
 
-@pytest.mark.parametrize("name", ["CMRT-6.4", "CMRT-6.5", "CMRT-6.01", "EMRT-1.3", "EMRT-2.1", "CRT-2.2", "AMRT-1.2", "AMRT-1.3"])
-def test_filled_fixture_yields_company_answers_and_smelters(screener: Screener, filled: dict[str, Path], name: str) -> None:
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CMRT-6.4",
+        "CMRT-6.5",
+        "CMRT-6.01",
+        "EMRT-1.3",
+        "EMRT-2.1",
+        "CRT-2.2",
+        "AMRT-1.2",
+        "AMRT-1.3",
+    ],
+)
+def test_filled_fixture_yields_company_answers_and_smelters(
+    screener: Screener, filled: dict[str, Path], name: str
+) -> None:
     from .builders import FAMILIES, lookup_entries, template
 
     decl = screener.read(filled[name].read_bytes())

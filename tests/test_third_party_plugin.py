@@ -31,8 +31,14 @@ def install_plugin(site: Path) -> None:
     (site / "assay_supplier_id.py").write_text(readme_block("example-plugin"), "utf-8")
     dist = site / "assay_supplier_id-0.1.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: assay-supplier-id\nVersion: 0.1\n", "utf-8")
-    entry_points = readme_block("example-entry-point").replace("[project.entry-points.assay]", "[assay]").replace('"', "")
+    (dist / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: assay-supplier-id\nVersion: 0.1\n", "utf-8"
+    )
+    entry_points = (
+        readme_block("example-entry-point")
+        .replace("[project.entry-points.assay]", "[assay]")
+        .replace('"', "")
+    )
     (dist / "entry_points.txt").write_text(entry_points, "utf-8")
 
 
@@ -40,25 +46,43 @@ def test_installed_plugin_adds_its_finding(tmp_path: Path, filled: dict[str, Pat
     site = tmp_path / "site"
     install_plugin(site)
     env = {**os.environ, "PYTHONPATH": str(site)}
-    checks = subprocess.run([ASSAY, "checks"], capture_output=True, text=True, env=env, check=True).stdout
+    checks = subprocess.run(
+        [ASSAY, "checks"], capture_output=True, text=True, env=env, check=True
+    ).stdout
     assert "supplier-id v1 [supplier_id]" in checks
     # The synthetic declaration has a unique ID: remove it in a copy to make the plugin fire.
     from .builders import fill
 
     src = filled["CMRT-6.5"]
     path = fill(src, tmp_path / "no-id.xlsx", {"Declaration": {"D12": None}})
-    out = subprocess.run([ASSAY, "screen", "--no-store", "--format", "json", str(path)], capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [ASSAY, "screen", "--no-store", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     findings = json.loads(out.stdout)[0]["findings"]
     mine = [f for f in findings if f["code"] == "company-id-missing"]
-    assert mine and mine[0]["cell"] == "D12" and mine[0]["severity"] == "warning" and mine[0]["check"] == "supplier-id"
+    assert (
+        mine
+        and mine[0]["cell"] == "D12"
+        and mine[0]["severity"] == "warning"
+        and mine[0]["check"] == "supplier-id"
+    )
     # Without the plugin installed, the code does not exist.
-    plain = subprocess.run([ASSAY, "screen", "--no-store", "--format", "json", str(path)], capture_output=True, text=True)
+    plain = subprocess.run(
+        [ASSAY, "screen", "--no-store", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+    )
     assert "company-id-missing" not in plain.stdout
 
 
 def test_blocking_a_plugin_by_entry_point_name(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text('[screening]\ndisabled_plugins = ["check_rmap"]\n', "utf-8")
-    out = subprocess.run([ASSAY, "--config", str(cfg), "checks"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [ASSAY, "--config", str(cfg), "checks"], capture_output=True, text=True, check=True
+    ).stdout
     assert "rmap-status" not in out and "smelter-list" in out

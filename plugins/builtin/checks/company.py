@@ -28,14 +28,20 @@ LABELS = {
     "effective_date": "Effective Date",
     "address": "Address",
 }
-SCOPES = ("A. Company", "B. Product (or List of Products)", "C. User defined [Specify in 'Description of scope']")
+SCOPES = (
+    "A. Company",
+    "B. Product (or List of Products)",
+    "C. User defined [Specify in 'Description of scope']",
+)
 EARLIEST = dt.date(2007, 1, 1)  # the templates' own validation: date > 31-Dec-2006
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:
     year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
     month += 1
-    return dt.date(year, month, min(day.day, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31))
+    return dt.date(
+        year, month, min(day.day, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
+    )
 
 
 def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
@@ -47,7 +53,9 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
         if name == "effective_date":
             continue  # dates are judged below
         if not value:
-            yield CHECK.finding("missing-required-field", f"{LABELS[name]} is required but empty.", **where)
+            yield CHECK.finding(
+                "missing-required-field", f"{LABELS[name]} is required but empty.", **where
+            )
         elif is_placeholder(value):
             yield CHECK.finding(
                 "placeholder-value",
@@ -71,12 +79,20 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
 def _scope(decl: Declaration) -> Iterator[Finding]:
     cells = decl.company_cells
     scope = decl.company.get("declaration_scope", "")
-    where = {"sheet": "Declaration", "cell": cells.get("declaration_scope", ""), "field": "declaration_scope"}
+    where = {
+        "sheet": "Declaration",
+        "cell": cells.get("declaration_scope", ""),
+        "field": "declaration_scope",
+    }
     if not scope:
         return
     letter = scope[:2].upper()
     if letter not in ("A.", "B.", "C."):
-        yield CHECK.finding("invalid-answer", f"Declaration scope {scope!r} is not one of: {', '.join(SCOPES)}.", **where)
+        yield CHECK.finding(
+            "invalid-answer",
+            f"Declaration scope {scope!r} is not one of: {', '.join(SCOPES)}.",
+            **where,
+        )
     elif letter == "C." and not decl.company.get("scope_description"):
         yield CHECK.finding(
             "scope-description-missing",
@@ -87,7 +103,11 @@ def _scope(decl: Declaration) -> Iterator[Finding]:
         )
     elif letter == "B." and not any(p.number for p in decl.products):
         named = [p for p in decl.products if p.name]
-        extra = f" ({len(named)} product name(s) are there, but column B, the number, is empty)" if named else ""
+        extra = (
+            f" ({len(named)} product name(s) are there, but column B, the number, is empty)"
+            if named
+            else ""
+        )
         yield CHECK.finding(
             "product-list-missing",
             f"The scope is 'B. Product' but the Product List has no product number{extra}.",
@@ -98,17 +118,35 @@ def _scope(decl: Declaration) -> Iterator[Finding]:
 
 
 def _date(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
-    where = {"sheet": "Declaration", "cell": decl.company_cells.get("effective_date", ""), "field": "effective_date"}
+    where = {
+        "sheet": "Declaration",
+        "cell": decl.company_cells.get("effective_date", ""),
+        "field": "effective_date",
+    }
     raw, date = decl.effective_date_raw, decl.effective_date
     if not raw:
-        yield CHECK.finding("missing-required-field", "Effective Date is required but empty.", **where)
+        yield CHECK.finding(
+            "missing-required-field", "Effective Date is required but empty.", **where
+        )
         return
     if date is None:
-        yield CHECK.finding("invalid-effective-date", f"Effective Date {raw!r} is not a date; use DD-MMM-YYYY, e.g. 15-Jan-2026.", **where)
+        yield CHECK.finding(
+            "invalid-effective-date",
+            f"Effective Date {raw!r} is not a date; use DD-MMM-YYYY, e.g. 15-Jan-2026.",
+            **where,
+        )
     elif date < EARLIEST:
-        yield CHECK.finding("invalid-effective-date", f"Effective Date {date.isoformat()} is before 2007, which the template does not allow.", **where)
+        yield CHECK.finding(
+            "invalid-effective-date",
+            f"Effective Date {date.isoformat()} is before 2007, which the template does not allow.",
+            **where,
+        )
     elif date > ctx.as_of:
-        yield CHECK.finding("invalid-effective-date", f"Effective Date {date.isoformat()} is in the future (screened on {ctx.as_of.isoformat()}).", **where)
+        yield CHECK.finding(
+            "invalid-effective-date",
+            f"Effective Date {date.isoformat()} is in the future (screened on {ctx.as_of.isoformat()}).",
+            **where,
+        )
     else:
         months = int(ctx.settings.get("max_age_months", 12))
         if date < _months_before(ctx.as_of, months):

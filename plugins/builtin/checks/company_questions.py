@@ -11,8 +11,21 @@ from plugins.models import Declaration, Finding
 from plugins.scope import any_in_scope, layout_of
 
 # A "No" to these is a gap in the supplier's own due diligence.
-EXPECT_YES = {"policy", "policy-public", "validated-sourcing", "due-diligence", "survey", "review", "corrective-action", "policy-scope", "supplier-due-diligence"}
-_URL = re.compile(r"(https?://|www\.)\S+|\b[\w-]+(\.[\w-]+)+/\S*|\b[\w-]+\.(com|org|net|de|cn|jp|kr|tw|co|io|eu)\b", re.IGNORECASE)
+EXPECT_YES = {
+    "policy",
+    "policy-public",
+    "validated-sourcing",
+    "due-diligence",
+    "survey",
+    "review",
+    "corrective-action",
+    "policy-scope",
+    "supplier-due-diligence",
+}
+_URL = re.compile(
+    r"(https?://|www\.)\S+|\b[\w-]+(\.[\w-]+)+/\S*|\b[\w-]+\.(com|org|net|de|cn|jp|kr|tw|co|io|eu)\b",
+    re.IGNORECASE,
+)
 
 
 def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
@@ -21,18 +34,35 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
         return
     required = any_in_scope(decl)
     for cq in layout.company_questions:
-        for ans in [a for a in decl.company_answers if a.question == cq.id and (not cq.mineral or a.mineral == cq.mineral)]:
+        for ans in [
+            a
+            for a in decl.company_answers
+            if a.question == cq.id and (not cq.mineral or a.mineral == cq.mineral)
+        ]:
             label = f"Question {cq.id}" + (f" ({ans.mineral})" if ans.mineral else "")
-            where = {"sheet": "Declaration", "cell": ans.cell, "field": cq.id, "mineral": ans.mineral}
+            where = {
+                "sheet": "Declaration",
+                "cell": ans.cell,
+                "field": cq.id,
+                "mineral": ans.mineral,
+            }
             if not ans.value:
                 if required:
-                    yield CHECK.finding("unanswered-company-question", f"{label} is unanswered: {cq.text}", **where)
+                    yield CHECK.finding(
+                        "unanswered-company-question", f"{label} is unanswered: {cq.text}", **where
+                    )
                 continue
             if ans.value not in cq.allowed:
-                yield CHECK.finding("invalid-answer", f"{label}: {ans.raw!r} is not an allowed answer ({' / '.join(cq.allowed)}).", **where)
+                yield CHECK.finding(
+                    "invalid-answer",
+                    f"{label}: {ans.raw!r} is not an allowed answer ({' / '.join(cq.allowed)}).",
+                    **where,
+                )
                 continue
             if ans.value == "No" and cq.kind in EXPECT_YES:
-                yield CHECK.finding("company-question-no", f"{label} answered 'No': {cq.text}", **where)
+                yield CHECK.finding(
+                    "company-question-no", f"{label} answered 'No': {cq.text}", **where
+                )
             if cq.kind == "policy-public" and ans.value == "Yes" and not _URL.search(ans.comment):
                 yield CHECK.finding(
                     "policy-url-missing",

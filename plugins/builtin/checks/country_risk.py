@@ -34,23 +34,56 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
         where = {"sheet": SHEET, "smelter_id": res.cid, "mineral": r.metal}
         who = f"Row {r.row}: {r.display_name or res.cid or 'smelter'}"
         if code in COVERED_COUNTRIES:
-            yield CHECK.finding("smelter-in-covered-country", f"{who} is located in {country_name(code)}, a covered country.", cell=f"{country_col}{r.row}", **where)
+            yield CHECK.finding(
+                "smelter-in-covered-country",
+                f"{who} is located in {country_name(code)}, a covered country.",
+                cell=f"{country_col}{r.row}",
+                **where,
+            )
         if code and code in ref.cahra:
-            yield CHECK.finding("smelter-in-cahra", f"{who} is located in {country_name(code)}, on the {cahra_label}.", cell=f"{country_col}{r.row}", **where)
+            yield CHECK.finding(
+                "smelter-in-cahra",
+                f"{who} is located in {country_name(code)}, on the {cahra_label}.",
+                cell=f"{country_col}{r.row}",
+                **where,
+            )
         for mine in countries_in_text(r.mine_countries):
             if mine in COVERED_COUNTRIES:
                 mine_covered.add(r.metal.casefold())
-                yield CHECK.finding("mine-in-covered-country", f"{who} names mine country {country_name(mine)}, a covered country.", cell=f"{mine_col}{r.row}", **where)
+                yield CHECK.finding(
+                    "mine-in-covered-country",
+                    f"{who} names mine country {country_name(mine)}, a covered country.",
+                    cell=f"{mine_col}{r.row}",
+                    **where,
+                )
             elif mine in ref.cahra:
-                yield CHECK.finding("mine-in-cahra", f"{who} names mine country {country_name(mine)}, on the {cahra_label}.", cell=f"{mine_col}{r.row}", **where)
+                yield CHECK.finding(
+                    "mine-in-cahra",
+                    f"{who} names mine country {country_name(mine)}, on the {cahra_label}.",
+                    cell=f"{mine_col}{r.row}",
+                    **where,
+                )
     for m in decl.mines:
         code = country_code(m.country)
-        where = {"sheet": "Mine List", "cell": f"F{m.row}", "mineral": m.metal, "smelter_id": m.mine_id}
+        where = {
+            "sheet": "Mine List",
+            "cell": f"F{m.row}",
+            "mineral": m.metal,
+            "smelter_id": m.mine_id,
+        }
         if code in COVERED_COUNTRIES:
             mine_covered.add(m.metal.casefold())
-            yield CHECK.finding("mine-in-covered-country", f"Mine List row {m.row}: {m.name or 'a mine'} is in {country_name(code)}, a covered country.", **where)
+            yield CHECK.finding(
+                "mine-in-covered-country",
+                f"Mine List row {m.row}: {m.name or 'a mine'} is in {country_name(code)}, a covered country.",
+                **where,
+            )
         elif code in ref.cahra:
-            yield CHECK.finding("mine-in-cahra", f"Mine List row {m.row}: {m.name or 'a mine'} is in {country_name(code)}, on the {cahra_label}.", **where)
+            yield CHECK.finding(
+                "mine-in-cahra",
+                f"Mine List row {m.row}: {m.name or 'a mine'} is in {country_name(code)}, on the {cahra_label}.",
+                **where,
+            )
     if covered_q is not None:
         for mineral in decl.minerals:
             ans = decl.answer(covered_q.id, mineral)

@@ -28,7 +28,9 @@ class Resolved:
 _last: tuple[Declaration, ReferenceData, float, list[Resolved]] | None = None
 
 
-def resolve_rows(decl: Declaration, reference: ReferenceData, cutoff: float = DEFAULT_CUTOFF) -> list[Resolved]:
+def resolve_rows(
+    decl: Declaration, reference: ReferenceData, cutoff: float = DEFAULT_CUTOFF
+) -> list[Resolved]:
     global _last
     if _last is not None and _last[0] is decl and _last[1] is reference and _last[2] == cutoff:
         return _last[3]
@@ -40,7 +42,11 @@ def resolve_rows(decl: Declaration, reference: ReferenceData, cutoff: float = DE
             out.append(Resolved(row, "", "unidentified"))
         else:
             name = row.name or (row.lookup if not row.sentinel else "")
-            match, rejected = reference.match_name(row.metal, name, cutoff) if name else (None, None)
-            out.append(Resolved(row, match.cid if match else "", "name" if match else "", match, rejected))
+            match, rejected = (
+                reference.match_name(row.metal, name, cutoff) if name else (None, None)
+            )
+            out.append(
+                Resolved(row, match.cid if match else "", "name" if match else "", match, rejected)
+            )
     _last = (decl, reference, cutoff, out)
     return out

@@ -22,7 +22,11 @@ SHEET = "Smelter List"
 def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
     ref = ctx.reference
     rmap = ref.rmap
-    resolved = [r for r in resolve_rows(decl, ref, float(ctx.settings.get("name_cutoff", DEFAULT_CUTOFF))) if r.cid]
+    resolved = [
+        r
+        for r in resolve_rows(decl, ref, float(ctx.settings.get("name_cutoff", DEFAULT_CUTOFF)))
+        if r.cid
+    ]
     if not resolved:
         return
     cols = layout_of(decl).smelter_columns
@@ -38,14 +42,27 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
     label = f"RMAP list {rmap.version}" + (f" of {rmap.as_of.isoformat()}" if rmap.as_of else "")
     for res in resolved:
         r = res.row
-        where = {"sheet": SHEET, "cell": f"{id_col}{r.row}", "smelter_id": res.cid, "mineral": r.metal}
+        where = {
+            "sheet": SHEET,
+            "cell": f"{id_col}{r.row}",
+            "smelter_id": res.cid,
+            "mineral": r.metal,
+        }
         entry = rmap.entries.get(res.cid)
         name = r.display_name or (ref.smelters[res.cid].name if res.cid in ref.smelters else "")
         if entry is None:
             if res.cid in ref.smelters:
-                yield CHECK.finding("smelter-not-conformant", f"{res.cid} {name} is on neither the Conformant nor the Active list ({label}).", **where)
+                yield CHECK.finding(
+                    "smelter-not-conformant",
+                    f"{res.cid} {name} is on neither the Conformant nor the Active list ({label}).",
+                    **where,
+                )
             else:
-                yield CHECK.finding("rmap-status-unknown", f"{res.cid} {name} is not on the {label}, nor on the smelter reference list: status unknown.", **where)
+                yield CHECK.finding(
+                    "rmap-status-unknown",
+                    f"{res.cid} {name} is not on the {label}, nor on the smelter reference list: status unknown.",
+                    **where,
+                )
             continue
         category = entry.category
         if category == "conformant":
@@ -56,9 +73,17 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
                     **where,
                 )
         elif category == "active":
-            yield CHECK.finding("smelter-active", f"{res.cid} {name} is Active (assessment under way), not yet Conformant ({label}).", **where)
+            yield CHECK.finding(
+                "smelter-active",
+                f"{res.cid} {name} is Active (assessment under way), not yet Conformant ({label}).",
+                **where,
+            )
         else:
-            yield CHECK.finding("smelter-not-conformant", f"{res.cid} {name} has RMAP status {entry.status!r}, neither Conformant nor Active ({label}).", **where)
+            yield CHECK.finding(
+                "smelter-not-conformant",
+                f"{res.cid} {name} has RMAP status {entry.status!r}, neither Conformant nor Active ({label}).",
+                **where,
+            )
 
 
 CHECK = Check(

@@ -34,7 +34,11 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
         where = {"sheet": SHEET, "mineral": r.metal}
         if res.how == "id":
             known = ref.smelters.get(res.cid)
-            cell = f"{id_col}{r.row}" if r.id_source in ("A", "") else f"{chr(65 + cols['id_column'])}{r.row}"
+            cell = (
+                f"{id_col}{r.row}"
+                if r.id_source in ("A", "")
+                else f"{chr(65 + cols['id_column'])}{r.row}"
+            )
             if known is None:
                 yield CHECK.finding(
                     "unknown-smelter-id",
@@ -47,17 +51,27 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
             problems = []
             if r.metal and r.metal.casefold() != known.metal.casefold():
                 problems.append(f"metal {r.metal} (reference: {known.metal})")
-            if r.country and known.country and country_code(r.country) and country_code(r.country) != country_code(known.country):
+            if (
+                r.country
+                and known.country
+                and country_code(r.country)
+                and country_code(r.country) != country_code(known.country)
+            ):
                 problems.append(f"country {r.country} (reference: {known.country})")
             listed = r.standard_name or r.name
             if listed and name_key(listed) not in ref.name_keys[res.cid]:
-                score = max(fuzz.token_set_ratio(name_key(listed), name_key(n)) for n in (known.name, *known.aliases))
+                score = max(
+                    fuzz.token_set_ratio(name_key(listed), name_key(n))
+                    for n in (known.name, *known.aliases)
+                )
                 if score < 70:
                     problems.append(f"name {listed!r} (reference: {known.name!r})")
             if problems:
                 yield CHECK.finding(
                     "smelter-reference-mismatch",
-                    f"Row {r.row}: {res.cid} disagrees with the reference list on " + "; ".join(problems) + ".",
+                    f"Row {r.row}: {res.cid} disagrees with the reference list on "
+                    + "; ".join(problems)
+                    + ".",
                     cell=cell,
                     smelter_id=res.cid,
                     **where,
@@ -71,7 +85,11 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
                 **where,
             )
         elif res.how == "" and (r.name or r.lookup):
-            hint = f" Closest: {res.rejected.cid} {res.rejected.name} (score {res.rejected.score:.0f})." if res.rejected else ""
+            hint = (
+                f" Closest: {res.rejected.cid} {res.rejected.name} (score {res.rejected.score:.0f})."
+                if res.rejected
+                else ""
+            )
             yield CHECK.finding(
                 "smelter-name-unmatched",
                 f"Row {r.row}: {r.name or r.lookup!r} ({r.metal or 'no metal'}) matches no reference smelter well enough; a person must identify it.{hint}",

@@ -33,10 +33,14 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
                 mineral=gate.mineral,
             )
     for key, rows in rows_by_metal.items():
-        gate = gates.get(key)
+        found = gates.get(key)
         metal = next(r.metal for r in decl.smelters if r.row == rows[0])
-        if gate is None or gate.out_of_scope:
-            why = "is not among the minerals of this declaration" if gate is None else "is declared out of scope (questions 1-2)"
+        if found is None or found.out_of_scope:
+            why = (
+                "is not among the minerals of this declaration"
+                if found is None
+                else "is declared out of scope (questions 1-2)"
+            )
             yield CHECK.finding(
                 "smelters-for-undeclared-metal",
                 f"{len(rows)} Smelter List row(s) name {metal}, which {why}.",
@@ -79,20 +83,63 @@ def _span(rows: list[int]) -> str:
 def _row(r, letter: dict[str, str], has_lookup: bool) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
     where = {"sheet": SHEET, "mineral": r.metal}
     if not r.metal:
-        yield CHECK.finding("smelter-row-incomplete", f"Row {r.row} has no metal.", cell=f"{letter['metal']}{r.row}", field="metal", **where)
+        yield CHECK.finding(
+            "smelter-row-incomplete",
+            f"Row {r.row} has no metal.",
+            cell=f"{letter['metal']}{r.row}",
+            field="metal",
+            **where,
+        )
     if has_lookup and not r.lookup and not is_cid(r.smelter_id):
-        yield CHECK.finding("smelter-row-incomplete", f"Row {r.row} has no Smelter Look-up value; choose the smelter, 'Smelter not listed' or 'Smelter not yet identified'.", cell=f"{letter['lookup']}{r.row}", field="lookup", **where)
+        yield CHECK.finding(
+            "smelter-row-incomplete",
+            f"Row {r.row} has no Smelter Look-up value; choose the smelter, 'Smelter not listed' or 'Smelter not yet identified'.",
+            cell=f"{letter['lookup']}{r.row}",
+            field="lookup",
+            **where,
+        )
     if r.sentinel == "not listed" or (not has_lookup and not r.smelter_id):
         if not r.name:
-            yield CHECK.finding("smelter-row-incomplete", f"Row {r.row} is 'Smelter not listed' but has no smelter name.", cell=f"{letter['name']}{r.row}", field="name", **where)
+            yield CHECK.finding(
+                "smelter-row-incomplete",
+                f"Row {r.row} is 'Smelter not listed' but has no smelter name.",
+                cell=f"{letter['name']}{r.row}",
+                field="name",
+                **where,
+            )
         if not r.country:
-            yield CHECK.finding("smelter-row-incomplete", f"Row {r.row} is 'Smelter not listed' but has no country.", cell=f"{letter['country']}{r.row}", field="country", **where)
+            yield CHECK.finding(
+                "smelter-row-incomplete",
+                f"Row {r.row} is 'Smelter not listed' but has no country.",
+                cell=f"{letter['country']}{r.row}",
+                field="country",
+                **where,
+            )
     if r.id_input and not is_cid(r.id_input):
-        yield CHECK.finding("invalid-smelter-id", f"Row {r.row}: {r.id_input!r} is not a smelter identification number (CID followed by 6 digits).", cell=f"A{r.row}", field="id_input", **where)
+        yield CHECK.finding(
+            "invalid-smelter-id",
+            f"Row {r.row}: {r.id_input!r} is not a smelter identification number (CID followed by 6 digits).",
+            cell=f"A{r.row}",
+            field="id_input",
+            **where,
+        )
     if r.id_column and not is_cid(r.id_column):
-        yield CHECK.finding("invalid-smelter-id", f"Row {r.row}: {r.id_column!r} is not a smelter identification number (CID followed by 6 digits).", cell=f"{letter['id_column']}{r.row}", field="id_column", **where)
+        yield CHECK.finding(
+            "invalid-smelter-id",
+            f"Row {r.row}: {r.id_column!r} is not a smelter identification number (CID followed by 6 digits).",
+            cell=f"{letter['id_column']}{r.row}",
+            field="id_column",
+            **where,
+        )
     if is_cid(r.id_input) and is_cid(r.id_column) and r.id_input != r.id_column:
-        yield CHECK.finding("smelter-id-mismatch", f"Row {r.row}: the ID typed in column A ({r.id_input}) differs from the identification in column F ({r.id_column}).", cell=f"A{r.row}", smelter_id=r.id_column, field="id_input", **where)
+        yield CHECK.finding(
+            "smelter-id-mismatch",
+            f"Row {r.row}: the ID typed in column A ({r.id_input}) differs from the identification in column F ({r.id_column}).",
+            cell=f"A{r.row}",
+            smelter_id=r.id_column,
+            field="id_input",
+            **where,
+        )
 
 
 CHECK = Check(

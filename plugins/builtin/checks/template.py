@@ -43,7 +43,11 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
 CHECK = Check(
     id="template",
     run=run,
-    codes={"outdated-template": "warning", "unknown-template-version": "warning", "uncached-formulas": "info"},
+    codes={
+        "outdated-template": "warning",
+        "unknown-template-version": "warning",
+        "uncached-formulas": "info",
+    },
     description="Template revision: outdated, unknown, or saved without formula values.",
 )
 

@@ -9,7 +9,9 @@ from plugins.layouts import TITLES
 from plugins.normalize import clean_text
 from plugins.workbook import Workbook
 
-_VERSION_RE = re.compile(r"(?:Revision|Version|Rev\.?)\s*([0-9]+(?:\.[0-9A-Za-z]+)?)", re.IGNORECASE)
+_VERSION_RE = re.compile(
+    r"(?:Revision|Version|Rev\.?)\s*([0-9]+(?:\.[0-9A-Za-z]+)?)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,13 @@ from __future__ import annotations
 from plugins.hookspecs import hookimpl
 from plugins.layouts import Layout, select_layout
 from plugins.models import Answer, Declaration, TemplateMeta
-from plugins.normalize import canonical_choice, clean_answer, clean_text, parse_date, strip_required_marker
+from plugins.normalize import (
+    canonical_choice,
+    clean_answer,
+    clean_text,
+    parse_date,
+    strip_required_marker,
+)
 from plugins.workbook import FileProblem, Sheet, Workbook
 
 from .identify import identify
@@ -42,7 +48,9 @@ def _minerals(layout: Layout, decl: Sheet) -> tuple[str, ...]:
     return tuple(sorted(dict.fromkeys(chosen), key=str.casefold))[: len(first_q.rows)]
 
 
-def _answer(decl: Sheet, question: str, row: int, allowed: tuple[str, ...], mineral: str = "") -> Answer:
+def _answer(
+    decl: Sheet, question: str, row: int, allowed: tuple[str, ...], mineral: str = ""
+) -> Answer:
     raw = decl[f"D{row}"]
     value = canonical_choice(clean_answer(raw), allowed)
     return Answer(
@@ -73,7 +81,9 @@ def read_declaration(workbook: Workbook, layout: Layout, meta: TemplateMeta) -> 
     for cq in layout.company_questions:
         if cq.per_mineral_rows:
             for slot, mineral in enumerate(minerals[: len(cq.per_mineral_rows)]):
-                company_answers.append(_answer(decl, cq.id, cq.per_mineral_rows[slot], cq.allowed, mineral))
+                company_answers.append(
+                    _answer(decl, cq.id, cq.per_mineral_rows[slot], cq.allowed, mineral)
+                )
         elif cq.row is not None:
             company_answers.append(_answer(decl, cq.id, cq.row, cq.allowed, cq.mineral))
     smelters, uncached = read_smelters(workbook, layout)

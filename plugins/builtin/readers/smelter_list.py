@@ -44,10 +44,15 @@ class WorkbookLookup:
                 for _row, v in self._workbook.sheet("Smelter Look-up").iter_rows(5):
                     if len(v) < 6:
                         continue
-                    entry = LookupRow(*(clean_text(x) for x in v[:4]), clean_cid(v[4]), clean_text(v[5]))
+                    metal, alias, name, country = (clean_text(x) for x in v[:4])
+                    entry = LookupRow(
+                        metal, alias, name, country, clean_cid(v[4]), clean_text(v[5])
+                    )
                     if not entry.metal or not entry.alias:
                         continue
-                    self._by_alias.setdefault((entry.metal.casefold(), entry.alias.casefold()), entry)
+                    self._by_alias.setdefault(
+                        (entry.metal.casefold(), entry.alias.casefold()), entry
+                    )
                     if is_cid(entry.cid):
                         self._by_cid.setdefault(entry.cid, entry)
         return self._by_cid
@@ -75,7 +80,21 @@ def read_smelters(workbook: Workbook, layout: Layout) -> tuple[tuple[SmelterRow,
     uncached = False
     rows: list[SmelterRow] = []
     text_fields = [f for f in cols if f not in ("id_input", "id_column", "country_code")]
-    input_cols = [cols[f] for f in ("id_input", "metal", "lookup", "name", "country", "id_column", "mine_names", "mine_countries", "comments") if f in cols]
+    input_cols = [
+        cols[f]
+        for f in (
+            "id_input",
+            "metal",
+            "lookup",
+            "name",
+            "country",
+            "id_column",
+            "mine_names",
+            "mine_countries",
+            "comments",
+        )
+        if f in cols
+    ]
     for row_no, values in workbook.sheet("Smelter List").iter_rows(layout.smelter_first_row):
         # Rows can be deleted or padded; a row counts when any input column holds something.
         # Fast path first: most of the 2,500 rows are entirely "" (falsy), as are 0 artefacts.
@@ -96,7 +115,11 @@ def read_smelters(workbook: Workbook, layout: Layout) -> tuple[tuple[SmelterRow,
             if ref and not metal:
                 uncached = True  # B/C are formulas of A: Excel would have filled them
         if layout.has_lookup and look and look.casefold() not in SENTINELS and metal:
-            by_alias = lookup.by_alias(metal, look) if (not smelter_id or not data.get("country")) else None
+            by_alias = (
+                lookup.by_alias(metal, look)
+                if (not smelter_id or not data.get("country"))
+                else None
+            )
             if by_alias is not None:
                 ref = ref or by_alias
                 if not smelter_id and is_cid(by_alias.cid):
@@ -156,5 +179,14 @@ def read_mines(workbook: Workbook, layout: Layout) -> tuple[MineRow, ...]:
             continue
         if fields[0].startswith("©"):
             continue
-        out.append(MineRow(row=row_no, metal=fields[0], smelter=fields[1], name=fields[2], mine_id=fields[3], country=fields[5]))
+        out.append(
+            MineRow(
+                row=row_no,
+                metal=fields[0],
+                smelter=fields[1],
+                name=fields[2],
+                mine_id=fields[3],
+                country=fields[5],
+            )
+        )
     return tuple(out)
