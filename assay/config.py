@@ -19,6 +19,7 @@ from typing import Any
 from plugins.checks import DEFAULT_CURRENT_VERSIONS
 from plugins.workbook import Limits
 
+_LIMITS, _MB = Limits(), 1024 * 1024
 DEFAULTS: dict[str, Any] = {
     "assay": {"database": "var/assay.db", "log_level": "WARNING"},
     "screening": {
@@ -27,7 +28,12 @@ DEFAULTS: dict[str, Any] = {
         "disabled_plugins": [],
         "current_versions": dict(DEFAULT_CURRENT_VERSIONS),
     },
-    "limits": {"max_file_mb": 30, "max_entry_mb": 64, "max_total_mb": 256, "max_ratio": 200},
+    "limits": {
+        "max_file_mb": _LIMITS.max_file_bytes // _MB,
+        "max_entry_mb": _LIMITS.max_entry_bytes // _MB,
+        "max_total_mb": _LIMITS.max_total_bytes // _MB,
+        "max_ratio": _LIMITS.max_ratio,
+    },
     "plugins": {"company": {"max_age_months": 12}, "smelter-reference": {"name_cutoff": 88}},
 }
 

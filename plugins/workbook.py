@@ -29,9 +29,9 @@ class Limits:
     """Bounds on what we inflate; every number is configurable under ``[limits]``."""
 
     max_file_bytes: int = 30 * 1024 * 1024
-    max_entry_bytes: int = 64 * 1024 * 1024
-    max_total_bytes: int = 256 * 1024 * 1024
-    max_ratio: int = 200  # uncompressed/compressed beyond which a big entry is a bomb
+    max_entry_bytes: int = 32 * 1024 * 1024  # real templates: 5 MB at most
+    max_total_bytes: int = 128 * 1024 * 1024  # real templates: 10 MB
+    max_ratio: int = 100  # real templates: 10 at most; uncompressed/compressed beyond which a big entry is a bomb
     max_rows: int = 20000  # rows read from one sheet; templates have at most 2,504
 
 

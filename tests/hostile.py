@@ -65,7 +65,7 @@ def huge_sheet(megabytes: int = 200) -> bytes:
     return _workbook_zip(block for _ in range(megabytes))
 
 
-def zip_bomb(megabytes: int = 50) -> bytes:
+def zip_bomb(megabytes: int = 20) -> bytes:
     """A small sheet under the per-part size limit, but compressed far beyond any real file."""
     return _workbook_zip(b" " * (1024 * 1024) for _ in range(megabytes))
 

@@ -24,11 +24,11 @@ def _current(family: str) -> str:
 def assay_read_template(workbook: Workbook, container: str) -> Declaration | None:
     ident = identify(workbook)
     if container == "xls":
-        what = f"{ident.family} {ident.version}" if ident else "an Excel 97-2003 (.xls) workbook"
+        what = f"{ident.family} {ident.version}, saved" if ident else "a workbook saved"
         family = ident.family if ident else "CMRT"
         raise FileProblem(
             CODE,
-            f"This file is {what} saved in the old .xls format, which RMI retired years ago. "
+            f"This file is {what} in the old Excel 97-2003 .xls format, which RMI templates have not used for years. "
             f"Please download the current {_current(family)} (or EMRT Revision "
             f"{DEFAULT_CURRENT_VERSIONS['EMRT']}) from responsibleminerals.org, fill it in and "
             "send it as .xlsx.",
