@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from plugins.models import SEVERITIES, Declaration, Finding
+from plugins.models import COMPANY_FIELDS, SEVERITIES, Declaration, Finding
 
 from .app import FileResult
 
-DECLARATION_KEYS = (
-    "company_name",
-    "declaration_scope",
-    "scope_description",
-    "company_unique_id",
-    "company_unique_id_authority",
-    "address",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "authorizer",
-    "authorizer_title",
-    "authorizer_email",
-    "authorizer_phone",
-)
+DECLARATION_KEYS = tuple(
+    k for k in COMPANY_FIELDS if k != "effective_date"
+)  # the date is ISO or null
 
 
 def declaration_json(decl: Declaration | None) -> dict[str, Any] | None:

@@ -317,19 +317,12 @@ class Store:
         return int(self.db.execute(f"select count(*) from [{table}]").fetchone()[0])
 
     def iter_declarations(self, batch: int = 200) -> Iterator[tuple[str, Declaration]]:
-        last = ""
-        while True:
-            rows = self.db.execute(
-                "select sha256, declaration_json from submissions where declaration_json is not null and sha256 > ? order by sha256 limit ?",
-                [last, batch],
-            ).fetchall()
-            if not rows:
-                return
+        for rows in self._raw_batches(batch):
             for sha, raw in rows:
                 yield sha, Declaration.from_dict(json.loads(raw))
-            last = rows[-1][0]
 
     def _raw_batches(self, batch: int) -> Iterator[list[tuple[str, str]]]:
+        """Stored declarations as (sha256, JSON), in key order, ``batch`` at a time."""
         last = ""
         while True:
             rows = self.db.execute(
