@@ -199,6 +199,147 @@ def smelter(config: Config, query: tuple[str, ...], fmt: str, db: Path | None) -
         sys.exit(1)
 
 
+@cli.command()
+@click.option("--once", is_flag=True, help="Process what is waiting, send the replies, and exit.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def serve(config: Config, once: bool, db: Path | None) -> None:
+    """Run the mail intakes (suppliers, grievances) and the notifiers."""
+    import threading
+
+    from .serve import Service
+
+    service = Service(config, db)
+    if once:
+        counts = service.run_once()
+        outbox = config.data["smtp"]["outbox_dir"] if not config.data["smtp"]["host"] else f"SMTP {config.data['smtp']['host']}"
+        click.echo(
+            f"processed {counts.get('suppliers', 0)} supplier message(s) and {counts.get('grievances', 0)} grievance message(s); "
+            f"{counts['emails_sent']} e-mail(s) sent to {outbox}; {counts['alerts']} alert(s)"
+        )
+        return
+    stop = threading.Event()
+    try:
+        service.run_forever(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@cli.group()
+def suppliers() -> None:
+    """The supplier registry: who is expected to answer, and who has."""
+
+
+@suppliers.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def suppliers_import(config: Config, file: Path, db: Path | None) -> None:
+    """Import suppliers from CSV/XLSX (name, emails, domains, templates)."""
+    from storage.refdata import RefDataError
+    from storage.supplier_file import parse_supplier_file
+
+    try:
+        rows = parse_supplier_file(file)
+    except RefDataError as exc:
+        raise click.ClickException(f"{file.name}: {exc}") from exc
+    n = open_store(config, db).import_suppliers(rows)
+    click.echo(f"imported {n} supplier(s)")
+
+
+@suppliers.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def suppliers_list(config: Config, fmt: str, db: Path | None) -> None:
+    """Every supplier, whether it has answered, and its latest result."""
+    rows = open_store(config, db).supplier_status()
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    answered = sum(1 for r in rows if r["last_received"])
+    for r in rows:
+        if r["last_received"]:
+            click.echo(
+                f"{r['name']:<40} {r['template_type']} {r['template_version']}  {str(r['risk_level']).upper():<6} "
+                f"{r['errors']} error, {r['risks']} risk, {r['warnings']} warning  (received {r['last_received']})"
+            )
+        else:
+            click.echo(f"{r['name']:<40} no answer yet (expected: {', '.join(r['expected']) or 'any template'})")
+    click.echo(f"{answered} of {len(rows)} supplier(s) answered ({(100 * answered // len(rows)) if rows else 0}%)")
+
+
+@cli.group()
+def grievance() -> None:
+    """Grievance cases (for the grievance officer)."""
+
+
+def _cipher(config: Config):  # type: ignore[no-untyped-def]
+    from storage.crypto import CipherError
+
+    from .serve import grievance_cipher
+
+    try:
+        return grievance_cipher(config)
+    except CipherError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@grievance.command("list")
+@click.option("--status", default=None)
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def grievance_list(config: Config, status: str | None, db: Path | None) -> None:
+    """Cases with status, category and dates; never the reporter."""
+    for g in open_store(config, db).grievances(status):
+        click.echo(f"{g['case_id']}  {g['status']:<13} {g['category']:<15} received {g['created_at'][:10]}  answer by {g['respond_by']}  smelters: {', '.join(json.loads(g['cids'])) or '-'}")
+
+
+@grievance.command("show")
+@click.argument("case_id")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def grievance_show(config: Config, case_id: str, db: Path | None) -> None:
+    """One case: its text and history (decrypted with the grievance key); never the reporter."""
+    store = open_store(config, db)
+    g = store.grievance(case_id)
+    if g is None:
+        raise click.ClickException(f"no case {case_id}")
+    cipher = _cipher(config)
+    click.echo(f"{g['case_id']}  status {g['status']}  category {g['category']}  received {g['created_at']}  answer by {g['respond_by']}")
+    click.echo(f"linked smelters: {', '.join(json.loads(g['cids'])) or '-'}; linked suppliers: {len(json.loads(g['supplier_ids']))}")
+    click.echo(f"subject: {cipher.decrypt(g['subject_enc'])}")
+    click.echo(cipher.decrypt(g["body_enc"]))
+    for e in store.grievance_events(g["case_id"]):
+        note = cipher.decrypt(e["note_enc"]) if e["note_enc"] else ""
+        click.echo(f"- {e['at']} {e['kind']} {e['status']} {note}".rstrip())
+
+
+@grievance.command("update")
+@click.argument("case_id")
+@click.option("--status", required=True, type=click.Choice(["received", "screening", "investigating", "action", "closed"]))
+@click.option("--note", default="", help="A note for the case history (stored encrypted).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def grievance_update(config: Config, case_id: str, status: str, note: str, db: Path | None) -> None:
+    """Move a case to a new status, with a note."""
+    store = open_store(config, db)
+    cipher = _cipher(config)
+    try:
+        store.update_grievance(case_id.upper(), status, cipher.encrypt(note) if note else "")
+    except KeyError:
+        raise click.ClickException(f"no case {case_id}") from None
+    click.echo(f"{case_id.upper()} is now {status}")
+
+
+@grievance.command("keygen")
+def grievance_keygen() -> None:
+    """Print a new grievance encryption key (for $ASSAY_GRIEVANCE_KEY)."""
+    from storage.crypto import new_key
+
+    click.echo(new_key())
+
+
 @cli.command("checks")
 @click.pass_obj
 def list_checks(config: Config) -> None:

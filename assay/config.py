@@ -20,6 +20,19 @@ from plugins.checks import DEFAULT_CURRENT_VERSIONS
 from plugins.workbook import Limits
 
 _LIMITS, _MB = Limits(), 1024 * 1024
+_MAILBOX: dict[str, Any] = {
+    "kind": "maildir",
+    "path": "",
+    "host": "",
+    "port": 993,
+    "security": "ssl",
+    "user": "",
+    "password_env": "",
+    "folder": "INBOX",
+    "processed_folder": "Processed",
+    "attention_folder": "Needs attention",
+    "poll_seconds": 60,
+}
 DEFAULTS: dict[str, Any] = {
     "assay": {"database": "var/assay.db", "log_level": "WARNING"},
     "screening": {
@@ -35,7 +48,34 @@ DEFAULTS: dict[str, Any] = {
         "max_ratio": _LIMITS.max_ratio,
     },
     "plugins": {"company": {"max_age_months": 12}, "smelter-reference": {"name_cutoff": 88}},
+    "mail": {
+        "reply_from": "Assay compliance <compliance@example.test>",
+        "max_replies_per_hour": 5,
+        "max_message_mb": 60,
+        "max_attachment_mb": 30,
+        "seed_examples": True,
+        "idle_timeout": 300,
+        "suppliers": {**_MAILBOX, "path": "var/mail/suppliers", "password_env": "ASSAY_MAIL_PASSWORD"},
+        "grievances": {**_MAILBOX, "enabled": True, "path": "var/mail/grievances", "password_env": "ASSAY_GRIEVANCE_MAIL_PASSWORD"},
+    },
+    "smtp": {"host": "", "port": 587, "security": "starttls", "user": "", "password_env": "ASSAY_SMTP_PASSWORD", "outbox_dir": "var/outbox"},
+    "grievance": {
+        "key_env": "ASSAY_GRIEVANCE_KEY",
+        "key_file": "var/grievance.key",
+        "respond_days": 30,
+        "reply_from": "Grievance desk <grievances@example.test>",
+    },
+    "alerts": {"log_file": "var/alerts.log"},
 }
+# Keys holding paths: relative values are resolved against the config file's folder.
+PATH_KEYS = (
+    ("assay", "database"),
+    ("mail", "suppliers", "path"),
+    ("mail", "grievances", "path"),
+    ("smtp", "outbox_dir"),
+    ("grievance", "key_file"),
+    ("alerts", "log_file"),
+)
 
 
 class ConfigError(ValueError):
@@ -103,6 +143,13 @@ class Config:
         )
 
 
+def section(config: Config, *keys: str) -> dict[str, Any]:
+    out: Any = config.data
+    for k in keys:
+        out = out[k]
+    return dict(out)
+
+
 def load_config(path: str | Path | None = None) -> Config:
     path = path or os.environ.get("ASSAY_CONFIG") or None
     if not path:
@@ -114,11 +161,16 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"config file {p} not found") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {p}: {exc}") from exc
-    unknown = set(raw) - set(DEFAULTS) - {"mail", "slack", "grievance", "suppliers"}
+    unknown = set(raw) - set(DEFAULTS) - {"slack"}
     if unknown:
         raise ConfigError(f"config file {p}: unknown section(s) {', '.join(sorted(unknown))}")
     data = _merge(DEFAULTS, raw)
-    if not Path(data["assay"]["database"]).is_absolute():
+    for keys in PATH_KEYS:
         # Relative paths in a config file are relative to the file, not the working directory.
-        data["assay"]["database"] = str((p.parent / data["assay"]["database"]).resolve())
+        *parents, leaf = keys
+        section = data
+        for k in parents:
+            section = section[k]
+        if section[leaf] and not Path(section[leaf]).is_absolute():
+            section[leaf] = str((p.parent / section[leaf]).resolve())
     return Config(data, p)

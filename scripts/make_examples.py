@@ -53,7 +53,57 @@ def main() -> None:
     cells = emrt2_cells(emrt)
     cells["Declaration"]["D8"] = "Contoso Synthetic Batteries Inc."
     fill(emrt, out / "contoso-emrt-2.1.xlsx", cells)
-    print("\n".join(str(p.relative_to(ROOT)) for p in sorted(out.glob("*.xlsx"))))
+    make_messages(out)
+    print("\n".join(str(p.relative_to(ROOT)) for p in sorted(out.rglob("*.*")) if p.suffix in (".xlsx", ".eml")))
+
+
+def make_messages(out: Path) -> None:
+    """Example messages the quick start's `assay serve --once` screens (all synthetic)."""
+    import io
+    import zipfile
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+    import datetime as dt
+
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    when = format_datetime(dt.datetime(2026, 5, 4, 9, 30, tzinfo=dt.UTC))
+
+    def message(sender: str, to: str, subject: str, body: str, n: int) -> EmailMessage:
+        m = EmailMessage()
+        m["From"], m["To"], m["Subject"], m["Date"] = sender, to, subject, when
+        m["Message-ID"] = f"<example-{n}@example.test>"
+        m.set_content(body)
+        return m
+
+    sup = out / "mail" / "suppliers"
+    grv = out / "mail" / "grievances"
+    for folder in (sup, grv):
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.eml"):
+            old.unlink()
+    inbox = "Supplier survey <survey@example.test>"
+    m = message("Pat Doe <pat.doe@northwind.example.test>", inbox, "Re: 2026 conflict minerals survey", "Hello, please find our CMRT attached.\nRegards, Pat", 1)
+    m.add_attachment((out / "northwind-cmrt-6.5.xlsx").read_bytes(), maintype="application", subtype=xlsx.split("/")[1], filename="Northwind CMRT 2026.xlsx")
+    (sup / "01-northwind-cmrt.eml").write_bytes(bytes(m))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("contoso-emrt-2.1.xlsx", (out / "contoso-emrt-2.1.xlsx").read_bytes())
+    m = message("Lee Roe <lee.roe@contoso.example.test>", inbox, "EMRT 2026", "Our EMRT, zipped.", 2)
+    m.add_attachment(buf.getvalue(), maintype="application", subtype="zip", filename="contoso-emrt.zip")
+    (sup / "02-contoso-emrt-zip.eml").write_bytes(bytes(m))
+    m = message("Kim Poe <kim.poe@fabrikam.example.test>", inbox, "Re: 2026 conflict minerals survey", "We are working on it and will send the template next week.", 3)
+    (sup / "03-fabrikam-no-template.eml").write_bytes(bytes(m))
+    m = message("Kim Poe <kim.poe@fabrikam.example.test>", inbox, "Automatic reply: 2026 conflict minerals survey", "I am out of the office until Monday.", 4)
+    m["Auto-Submitted"] = "auto-replied"
+    (sup / "04-fabrikam-out-of-office.eml").write_bytes(bytes(m))
+    m = message(
+        "A Concerned Worker <worker.1234@example.test>",
+        "Grievances <grievances@example.test>",
+        "Children working at a tin smelter",
+        "I saw children carrying ore at the smelter CID000292 last month. Please look into it.",
+        5,
+    )
+    (grv / "01-report.eml").write_bytes(bytes(m))
 
 
 if __name__ == "__main__":

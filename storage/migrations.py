@@ -117,3 +117,82 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", m001_initial),
 ]
+
+
+def m002_mail(db: sqlite_utils.Database) -> None:
+    """Mail intake, the durable outbox, suppliers and grievances."""
+    db.create_table(
+        "messages",
+        {
+            "key": str,  # sha256 of the raw message: the same bytes are processed once
+            "mailbox": str,
+            "message_id": str,
+            "received_at": str,
+            "processed_at": str,
+            "sender": str,  # supplier mailboxes only; never set for grievances
+            "subject": str,
+            "outcome": str,
+            "reason": str,
+            "supplier_id": int,
+            "submissions": str,
+        },
+        pk="key",
+    )
+    db.create_table(
+        "outbox",
+        {
+            "id": int,
+            "dedupe_key": str,
+            "channel": str,  # email, alert
+            "created_at": str,
+            "payload": str,  # JSON, or a Fernet token when encrypted = 1
+            "encrypted": int,
+            "recipient_hash": str,  # for per-recipient rate limits without reading payloads
+            "status": str,  # pending, sent, dead
+            "attempts": int,
+            "next_attempt_at": str,
+            "sent_at": str,
+            "last_error": str,
+        },
+        pk="id",
+    )
+    db.table("outbox").create_index(["dedupe_key"], unique=True)
+    db.table("outbox").create_index(["status", "next_attempt_at"])
+    db.table("outbox").create_index(["recipient_hash", "created_at"])
+    db.create_table(
+        "suppliers",
+        {"id": int, "name": str, "addresses": str, "domains": str, "expected": str, "imported_at": str},
+        pk="id",
+    )
+    db.table("suppliers").create_index(["name"], unique=True)
+    db.create_table(
+        "submission_sources",
+        {"sha256": str, "source": str, "message_key": str, "supplier_id": int, "sender": str, "received_at": str},
+    )
+    db.table("submission_sources").create_index(["sha256"])
+    db.table("submission_sources").create_index(["supplier_id"])
+    db.create_table(
+        "grievances",
+        {
+            "case_id": str,
+            "created_at": str,
+            "updated_at": str,
+            "status": str,
+            "category": str,
+            "subject_enc": str,
+            "body_enc": str,
+            "reporter_enc": str,  # address and identifying headers, Fernet-encrypted
+            "reply_token": str,
+            "cids": str,
+            "supplier_ids": str,
+            "respond_by": str,
+        },
+        pk="case_id",
+    )
+    db.table("grievances").create_index(["reply_token"], unique=True)
+    db.create_table("grievance_events", {"id": int, "case_id": str, "at": str, "kind": str, "status": str, "note_enc": str}, pk="id")
+    db.table("grievance_events").create_index(["case_id"])
+    db.create_table("grievance_attachments", {"case_id": str, "sha256": str, "filename_enc": str, "size": int})
+
+
+MIGRATIONS.append(("002_mail", m002_mail))

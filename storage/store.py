@@ -25,6 +25,8 @@ from plugins.models import Declaration, Finding
 from plugins.pipeline import ScreeningResult
 from plugins.reference import ReferenceData, RmapEntry, RmapList
 
+from .grievances import GrievanceStoreMixin
+from .mail import MailStoreMixin
 from .migrations import MIGRATIONS
 from .refdata import load_embedded_cahra, load_embedded_smelters
 
@@ -59,7 +61,7 @@ def utcnow() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-class Store:
+class Store(MailStoreMixin, GrievanceStoreMixin):
     def __init__(self, path: str | Path, files_dir: Path | None = None) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":

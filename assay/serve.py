@@ -1,0 +1,190 @@
+"""``assay serve``: the mail intakes and the notifiers, wired from the config.
+
+Each mailbox runs in its own thread with its own Store (a sqlite connection belongs to
+its thread); the notifiers drain the outbox on another. ``--once`` processes what is
+waiting, drains the outbox and exits: the quick start, and cron-style deployments.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.alerts import ConsoleAlerts
+from bot.mailer import EmailNotifier, SmtpSettings
+from intake.grievance import GrievancePolicy, handle_grievance_message
+from intake.loop import Handled, process_pending, run_mailbox
+from intake.mailbox import Mailbox, MailboxSettings, open_mailbox
+from intake.messages import MailLimits
+from intake.supplier_mail import ReplyPolicy, handle_supplier_message, record_failure
+from storage.crypto import Cipher, load_cipher
+from storage.store import Store
+
+from .app import build_screener
+from .config import Config, section
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parents[1]
+MB = 1024 * 1024
+
+
+def mailbox_settings(config: Config, name: str) -> MailboxSettings:
+    s = section(config, "mail", name)
+    return MailboxSettings(
+        kind=s["kind"],
+        path=s["path"],
+        host=s["host"],
+        port=int(s["port"]),
+        security=s["security"],
+        user=s["user"],
+        password=os.environ.get(s["password_env"], "") if s.get("password_env") else "",
+        folder=s["folder"],
+        processed_folder=s["processed_folder"],
+        attention_folder=s["attention_folder"],
+        poll_seconds=float(s["poll_seconds"]),
+    )
+
+
+def smtp_settings(config: Config) -> SmtpSettings:
+    s = section(config, "smtp")
+    return SmtpSettings(
+        host=s["host"],
+        port=int(s["port"]),
+        security=s["security"],
+        user=s["user"],
+        password=os.environ.get(s["password_env"], "") if s.get("password_env") else "",
+        outbox_dir=s["outbox_dir"],
+        reply_from=section(config, "mail")["reply_from"],
+        grievance_from=section(config, "grievance")["reply_from"],
+    )
+
+
+def mail_limits(config: Config) -> MailLimits:
+    m = section(config, "mail")
+    return MailLimits(max_message_bytes=int(m["max_message_mb"] * MB), max_attachment_bytes=int(m["max_attachment_mb"] * MB))
+
+
+def grievance_cipher(config: Config) -> Cipher:
+    g = section(config, "grievance")
+    return load_cipher(g["key_env"], Path(g["key_file"]) if g.get("key_file") else None)
+
+
+def grievances_enabled(config: Config) -> bool:
+    return bool(section(config, "mail", "grievances").get("enabled", True))
+
+
+def seed_examples(config: Config) -> None:
+    """Quick start: a fresh Maildir gets the example messages shipped in ``examples/mail``."""
+    if not section(config, "mail").get("seed_examples"):
+        return
+    for name, folder in (("suppliers", "suppliers"), ("grievances", "grievances")):
+        settings = mailbox_settings(config, name)
+        source = ROOT / "examples" / "mail" / folder
+        target = Path(settings.path)
+        if settings.kind != "maildir" or target.exists() or not source.is_dir():
+            continue
+        (target / "new").mkdir(parents=True)
+        for sub in ("cur", "tmp"):
+            (target / sub).mkdir()
+        for eml in sorted(source.glob("*.eml")):
+            shutil.copyfile(eml, target / "new" / eml.name)
+        log.info("seeded %s with the example messages", target)
+
+
+@dataclass
+class Service:
+    config: Config
+    db: Path | None = None
+
+    def store(self) -> Store:
+        return Store(self.db or self.config.database)
+
+    def supplier_handler(self, store: Store) -> tuple[object, object]:
+        screener = build_screener(self.config, store)
+        limits = mail_limits(self.config)
+        policy = ReplyPolicy(max_replies_per_hour=int(section(self.config, "mail")["max_replies_per_hour"]))
+
+        def handle(raw: bytes) -> Handled:
+            out = handle_supplier_message(raw, store=store, screener=screener, mailbox="suppliers", limits=limits, policy=policy)
+            return Handled(attention=out.attention)
+
+        def fail(raw: bytes, error: str) -> Handled:
+            return Handled(attention=record_failure(store, raw, "suppliers", error).attention)
+
+        return handle, fail
+
+    def grievance_handler(self, store: Store) -> tuple[object, object]:
+        cipher = grievance_cipher(self.config)
+        limits = mail_limits(self.config)
+        policy = GrievancePolicy(respond_days=int(section(self.config, "grievance")["respond_days"]))
+
+        def handle(raw: bytes) -> Handled:
+            handle_grievance_message(raw, store=store, cipher=cipher, mailbox="grievances", limits=limits, policy=policy)
+            return Handled()
+
+        def fail(raw: bytes, error: str) -> Handled:
+            # Never the text or the sender: only that a grievance message needs a look.
+            return Handled(attention=record_failure(store, raw, "grievances", error.split(":")[0]).attention)
+
+        return handle, fail
+
+    def mailboxes(self) -> list[tuple[str, Mailbox]]:
+        out: list[tuple[str, Mailbox]] = [("suppliers", open_mailbox("suppliers", mailbox_settings(self.config, "suppliers")))]
+        if grievances_enabled(self.config):
+            out.append(("grievances", open_mailbox("grievances", mailbox_settings(self.config, "grievances"))))
+        return out
+
+    def notifiers(self, store: Store) -> tuple[EmailNotifier, ConsoleAlerts]:
+        cipher = grievance_cipher(self.config) if grievances_enabled(self.config) else None
+        log_file = section(self.config, "alerts").get("log_file")
+        return EmailNotifier(store, smtp_settings(self.config), cipher), ConsoleAlerts(store, Path(log_file) if log_file else None)
+
+    def run_once(self) -> dict[str, int]:
+        seed_examples(self.config)
+        store = self.store()
+        counts: dict[str, int] = {}
+        for name, mailbox in self.mailboxes():
+            handle, fail = self.supplier_handler(store) if name == "suppliers" else self.grievance_handler(store)
+            mailbox.connect()
+            try:
+                counts[name] = process_pending(mailbox, handle, fail)  # type: ignore[arg-type]
+            finally:
+                mailbox.close()
+        email, alerts = self.notifiers(store)
+        counts["emails_sent"] = email.drain(limit=100000)
+        counts["alerts"] = alerts.drain(limit=100000)
+        return counts
+
+    def run_forever(self, stop: threading.Event, drain_every: float = 5.0) -> None:
+        seed_examples(self.config)
+        idle = float(section(self.config, "mail")["idle_timeout"])
+        threads = []
+        for name, mailbox in self.mailboxes():
+
+            def work(name: str = name, mailbox: Mailbox = mailbox) -> None:
+                store = self.store()
+                handle, fail = self.supplier_handler(store) if name == "suppliers" else self.grievance_handler(store)
+                run_mailbox(mailbox, handle, fail, stop, idle_timeout=idle)  # type: ignore[arg-type]
+
+            threads.append(threading.Thread(target=work, name=f"intake-{name}", daemon=True))
+
+        def notify() -> None:
+            store = self.store()
+            email, alerts = self.notifiers(store)
+            while not stop.is_set():
+                try:
+                    email.drain()
+                    alerts.drain()
+                except Exception:  # a notifier bug must not stop intake; it is logged and retried
+                    log.exception("notifier pass failed")
+                stop.wait(drain_every)
+
+        threads.append(threading.Thread(target=notify, name="notifier", daemon=True))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()

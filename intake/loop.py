@@ -1,0 +1,77 @@
+"""The intake loop: fetch, handle, store, and only then move the message.
+
+Server trouble (a dropped connection, a restarted Dovecot) is retried with exponential
+backoff; a message we fail to handle through our own fault is recorded, the team told,
+and the message moved to "Needs attention" so it is neither lost nor retried forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .mailbox import Mailbox, MailboxError
+
+log = logging.getLogger(__name__)
+
+FAULT_ENV = "ASSAY_FAULT"  # test hook: "after-store" kills the process between storing and moving
+
+
+@dataclass(frozen=True)
+class Handled:
+    attention: bool = False
+
+
+Handler = Callable[[bytes], Handled]
+Failure = Callable[[bytes, str], Handled]
+
+
+def _fault(point: str) -> None:
+    if os.environ.get(FAULT_ENV) == point:
+        log.error("fault injection: exiting at %s", point)
+        os._exit(70)
+
+
+def process_pending(mailbox: Mailbox, handle: Handler, on_failure: Failure) -> int:
+    done = 0
+    for ref in mailbox.pending():
+        raw = mailbox.fetch(ref)
+        try:
+            result = handle(raw)
+        except MailboxError:
+            raise
+        except Exception as exc:  # our fault, not the sender's: keep the message, tell the team
+            log.exception("%s: handling a message failed", mailbox.name)
+            try:
+                result = on_failure(raw, f"{type(exc).__name__}: {exc}")
+            except Exception:  # the store itself is failing: leave the message for the next pass
+                log.exception("%s: could not record the failure; message left in place", mailbox.name)
+                continue
+        _fault("after-store")
+        if result.attention:
+            mailbox.mark_attention(ref)
+        else:
+            mailbox.mark_processed(ref)
+        done += 1
+    return done
+
+
+def run_mailbox(mailbox: Mailbox, handle: Handler, on_failure: Failure, stop: threading.Event, idle_timeout: float = 300.0, max_backoff: float = 60.0) -> None:
+    """Process the mailbox until ``stop`` is set, reconnecting with backoff."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            mailbox.connect()
+            delay = 1.0
+            while not stop.is_set():
+                process_pending(mailbox, handle, on_failure)
+                mailbox.wait(idle_timeout)
+        except MailboxError as exc:
+            log.warning("%s: %s; reconnecting in %.0f s", mailbox.name, exc, delay)
+            mailbox.close()
+            stop.wait(delay)
+            delay = min(delay * 2, max_backoff)
+    mailbox.close()

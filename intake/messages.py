@@ -1,0 +1,240 @@
+"""From an e-mail to the workbooks it carries (pure: stdlib ``email`` only, no I/O).
+
+Attachments are recognised by their bytes, not their names: suppliers send templates as
+``application/octet-stream``, without extension, inside a .zip, or inside a forwarded
+message. Identical bytes are kept once. Limits bound what a hostile message can make us
+unpack. What cannot be used is reported as a note for the reply, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parseaddr
+
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP = b"PK\x03\x04"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb")
+
+
+@dataclass(frozen=True)
+class MailLimits:
+    max_message_bytes: int = 60 * 1024 * 1024
+    max_attachment_bytes: int = 30 * 1024 * 1024
+    max_attachments: int = 20
+    max_zip_members: int = 50
+    max_zip_member_bytes: int = 30 * 1024 * 1024
+    max_depth: int = 3  # forwarded messages inside forwarded messages
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    sha256: str
+    kind: str  # "xlsx", "xls", "ole" (encrypted or legacy), "unknown-zip"
+    origin: str = ""  # e.g. "templates.zip" or "forwarded message"
+
+
+@dataclass
+class Extracted:
+    workbooks: list[Attachment] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # sentences for the reply: what we skipped and why
+    skipped: int = 0
+
+
+def parse(raw: bytes) -> EmailMessage:
+    """Parse leniently: malformed MIME still yields a message (the defects are ignored)."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    return msg
+
+
+def sniff(data: bytes) -> str:
+    if data.startswith(ZIP):
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except (zipfile.BadZipFile, ValueError, OSError):
+            return "broken-zip"
+        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+            return "xlsx"
+        return "zip"
+    if data.startswith(OLE):
+        return "ole"
+    return ""
+
+
+def _payload(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except (ValueError, TypeError, LookupError):
+        return b""
+    return data if isinstance(data, bytes) else b""
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename() or ""
+    except (ValueError, TypeError, LookupError):
+        name = ""
+    return re.sub(r"[\x00-\x1f/\\]", "_", str(name))[:200]
+
+
+def extract_workbooks(msg: Message, limits: MailLimits | None = None) -> Extracted:
+    limits = limits or MailLimits()
+    out = Extracted()
+    seen: set[str] = set()
+    _walk(msg, limits, out, seen, depth=0, origin="")
+    return out
+
+
+def _add(out: Extracted, seen: set[str], limits: MailLimits, name: str, data: bytes, kind: str, origin: str) -> None:
+    sha = hashlib.sha256(data).hexdigest()
+    if sha in seen:
+        return  # identical bytes are screened once
+    if len(out.workbooks) >= limits.max_attachments:
+        out.notes.append(f"Only the first {limits.max_attachments} workbooks were screened; please send the others separately.")
+        out.skipped += 1
+        return
+    seen.add(sha)
+    out.workbooks.append(Attachment(name or "attachment", data, sha, kind, origin))
+
+
+def _walk(msg: Message, limits: MailLimits, out: Extracted, seen: set[str], depth: int, origin: str) -> None:
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if part.is_multipart() and ctype != "message/rfc822":
+            continue
+        if ctype == "message/rfc822":
+            if depth >= limits.max_depth:
+                out.notes.append("A forwarded message was nested too deeply to open.")
+                continue
+            inner = part.get_payload()
+            inner_msgs = inner if isinstance(inner, list) else [inner]
+            for m in inner_msgs:
+                if isinstance(m, Message):
+                    _walk(m, limits, out, seen, depth + 1, "forwarded message")
+            continue
+        name = _filename(part)
+        disposition = (part.get_content_disposition() or "").lower()
+        looks_attached = bool(name) or disposition == "attachment" or ctype.startswith("application/")
+        if not looks_attached or ctype.startswith("text/"):
+            continue
+        data = _payload(part)
+        if not data:
+            continue
+        if len(data) > limits.max_attachment_bytes:
+            out.notes.append(f"The attachment {name or '(unnamed)'} is {len(data) // (1024 * 1024)} MB, over our {limits.max_attachment_bytes // (1024 * 1024)} MB limit; please send the template alone.")
+            out.skipped += 1
+            continue
+        kind = sniff(data)
+        if kind in ("xlsx", "ole"):
+            _add(out, seen, limits, name, data, "xls" if kind == "ole" else kind, origin)
+        elif kind == "zip":
+            _unzip(name, data, limits, out, seen)
+        elif kind == "broken-zip" or name.lower().endswith(WORKBOOK_SUFFIXES):
+            # Named like a workbook (or a damaged zip): screen it, so the sender hears why it fails.
+            _add(out, seen, limits, name, data, "unknown", origin)
+
+
+def _unzip(name: str, data: bytes, limits: MailLimits, out: Extracted, seen: set[str]) -> None:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, ValueError, OSError):
+        out.notes.append(f"The archive {name} is damaged and could not be opened.")
+        return
+    if len(infos) > limits.max_zip_members:
+        out.notes.append(f"The archive {name} holds {len(infos)} files; please send at most {limits.max_zip_members}.")
+        return
+    found = False
+    for info in infos:
+        member = info.filename.rsplit("/", 1)[-1]
+        if not member.lower().endswith(WORKBOOK_SUFFIXES):
+            continue
+        if info.file_size > limits.max_zip_member_bytes or info.file_size > 200 * max(info.compress_size, 1):
+            out.notes.append(f"{member} in {name} is too large once unpacked and was not opened.")
+            out.skipped += 1
+            continue
+        try:
+            content = zf.read(info)
+        except (zipfile.BadZipFile, ValueError, OSError, RuntimeError, NotImplementedError) as exc:
+            out.notes.append(f"{member} in {name} could not be unpacked ({type(exc).__name__}).")
+            continue
+        found = True
+        kind = sniff(content)
+        _add(out, seen, limits, member, content, "xls" if kind == "ole" else (kind or "unknown"), name)
+    if not found and not any(name in n for n in out.notes):
+        out.notes.append(f"The archive {name} holds no Excel workbook.")
+
+
+# -- who sent it, and may we answer ------------------------------------------------------
+
+_NO_REPLY = re.compile(r"^(mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounce[s]?|notifications?)([+@]|$)", re.I)
+
+
+def sender_address(msg: Message) -> str:
+    for header in ("Reply-To", "From"):
+        value = msg.get(header)
+        if value:
+            addresses = [a for _n, a in getaddresses([str(value)]) if "@" in a]
+            if addresses:
+                return addresses[0].strip()
+    return ""
+
+
+def is_automatic(msg: Message) -> str:
+    """Why this message must not be answered ('' when a person sent it)."""
+    auto = str(msg.get("Auto-Submitted", "")).strip().lower()
+    if auto and auto != "no":
+        return f"Auto-Submitted: {auto}"
+    precedence = str(msg.get("Precedence", "")).strip().lower()
+    if precedence in ("bulk", "list", "junk", "auto_reply"):
+        return f"Precedence: {precedence}"
+    for header in ("X-Autoreply", "X-Autorespond", "List-Id", "List-Unsubscribe"):
+        if msg.get(header):
+            return f"{header} header"
+    if str(msg.get("X-Auto-Response-Suppress", "")).strip().lower() in ("all", "oof", "autoreply"):
+        return "X-Auto-Response-Suppress"
+    _name, addr = parseaddr(str(msg.get("From", "")))
+    if not addr or _NO_REPLY.match(addr.split("@")[0] + "@"):
+        return "sender is an automatic address" if addr else "no sender address"
+    if str(msg.get("Return-Path", "")).strip() in ("<>", ""):
+        if msg.get("Return-Path") is not None:
+            return "null return path (a bounce)"
+    return ""
+
+
+def subject_of(msg: Message) -> str:
+    try:
+        return str(msg.get("Subject", "") or "")[:300]
+    except (ValueError, TypeError):
+        return ""
+
+
+def message_id_of(msg: Message) -> str:
+    return str(msg.get("Message-ID", "") or "").strip()[:500]
+
+
+def text_body(msg: Message, limit: int = 100_000) -> str:
+    """The plain-text body (or the HTML one, tags stripped), bounded."""
+    if isinstance(msg, EmailMessage):
+        try:
+            part = msg.get_body(preferencelist=("plain", "html"))
+        except (KeyError, TypeError):
+            part = None
+        if part is not None:
+            try:
+                content = part.get_content()
+            except (LookupError, ValueError, AssertionError):
+                content = _payload(part).decode("utf-8", "replace")
+            if part.get_content_type() == "text/html":
+                content = re.sub(r"<[^>]+>", " ", content)
+            return str(content)[:limit]
+    return ""

@@ -1,0 +1,159 @@
+"""A supplier's e-mail: screen every template in it, store, and queue one reply.
+
+The reply itself is rendered and sent by the notifier (``bot``) from the outbox entry
+queued here, in the same transaction that records the message: a crash anywhere leaves
+either nothing (the message is processed again) or everything (the message is only
+moved). Automatic mail is never answered, and replies per sender are rate-limited, so two
+robots cannot loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from plugins.models import risk_level
+from plugins.pipeline import Screener, ScreeningResult
+from storage.mail import MessageRecord, OutboxItem
+from storage.store import Store
+
+from .messages import MailLimits, extract_workbooks, is_automatic, message_id_of, parse, sender_address, subject_of
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReplyPolicy:
+    max_replies_per_hour: int = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    outcome: str  # screened, no-template, auto-ignored, rate-limited, too-large, duplicate
+    attention: bool = False  # move to "Needs attention" instead of "Processed"
+    reason: str = ""
+
+
+def message_key(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def reply_subject(subject: str) -> str:
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}".strip()
+
+
+def handle_supplier_message(
+    raw: bytes,
+    *,
+    store: Store,
+    screener: Screener,
+    mailbox: str,
+    limits: MailLimits,
+    policy: ReplyPolicy,
+    now: dt.datetime | None = None,
+) -> Outcome:
+    key = message_key(raw)
+    if store.message_done(key):
+        return Outcome(key, "duplicate")
+    now = now or dt.datetime.now(dt.UTC)
+    if len(raw) > limits.max_message_bytes:
+        # Too large to parse safely: the team is told; the sender's address is in the headers,
+        # which we do not parse either, so nobody is answered automatically.
+        rec = MessageRecord(key=key, mailbox=mailbox, outcome="too-large", reason=f"{len(raw)} bytes")
+        rec = _with_alert(rec, {"kind": "needs-attention", "mailbox": mailbox, "reason": f"a message of {len(raw) // (1024 * 1024)} MB, over the limit"})
+        store.record_message(rec)
+        return Outcome(key, "too-large", attention=True, reason=rec.reason)
+    msg = parse(raw)
+    sender = sender_address(msg)
+    subject = subject_of(msg)
+    message_id = message_id_of(msg)
+    automatic = is_automatic(msg)
+    extracted = extract_workbooks(msg, limits)
+    files: list[dict[str, Any]] = []
+    results: list[ScreeningResult] = []
+    for att in extracted.workbooks:
+        result = screener.screen_bytes(att.data)
+        store.record_screening(att.sha256, result, filename=att.filename, source="email", as_of=screener.as_of, data=att.data)
+        results.append(result)
+        files.append({"filename": att.filename, "sha256": att.sha256, "origin": att.origin})
+    declared = next((r.declaration.company.get("company_name", "") for r in results if r.declaration), "")
+    supplier, how = store.match_supplier(sender, declared)
+    alerts: list[dict[str, Any]] = []
+    if supplier and declared and how in ("address", "domain"):
+        by_company, _ = store.match_supplier("", declared)
+        if by_company is None or by_company["id"] != supplier["id"]:
+            alerts.append({"kind": "sender-mismatch", "sender": sender, "supplier": supplier["name"], "declared_company": declared})
+    outcome = "screened" if files else "no-template"
+    reason = ""
+    reply: dict[str, Any] | None = {
+        "kind": "screening-reply" if files else "no-template",
+        "to": sender,
+        "subject": reply_subject(subject),
+        "in_reply_to": message_id,
+        "references": f"{msg.get('References', '')} {message_id}".strip(),
+        "files": files,
+        "notes": extracted.notes,
+    }
+    if automatic:
+        outcome, reason, reply = "auto-ignored", automatic, None
+    elif not sender:
+        outcome, reason, reply = outcome, "no sender address", None
+    else:
+        since = (now - dt.timedelta(hours=1)).replace(microsecond=0).isoformat()
+        if store.replies_since(sender, since) >= policy.max_replies_per_hour:
+            outcome, reason, reply = "rate-limited", f"more than {policy.max_replies_per_hour} replies to this sender in an hour", None
+            alerts.append({"kind": "rate-limited", "sender": sender, "limit": policy.max_replies_per_hour})
+    if files:
+        worst = max((risk_level(r.findings) for r in results), key=["low", "medium", "high"].index)
+        alerts.append(
+            {
+                "kind": "submission",
+                "supplier": supplier["name"] if supplier else (declared or sender),
+                "files": [
+                    {
+                        "filename": f["filename"],
+                        "sha256": f["sha256"],
+                        "template": f"{r.declaration.meta.type} {r.declaration.meta.version}" if r.declaration else "unreadable",
+                        "risk_level": r.risk_level,
+                        "summary": r.summary,
+                    }
+                    for f, r in zip(files, results, strict=True)
+                ],
+                "risk_level": worst,
+            }
+        )
+    outbox = [OutboxItem("email", f"reply:{key}", reply, recipient=sender)] if reply else []
+    outbox += [OutboxItem("alert", f"alert:{key}:{i}", a) for i, a in enumerate(alerts)]
+    store.record_message(
+        MessageRecord(
+            key=key,
+            mailbox=mailbox,
+            message_id=message_id,
+            sender=sender,
+            subject=subject,
+            outcome=outcome,
+            reason=reason,
+            supplier_id=supplier["id"] if supplier else None,
+            submissions=tuple(f["sha256"] for f in files),
+            outbox=tuple(outbox),
+            sources=tuple((f["sha256"], supplier["id"] if supplier else None) for f in files),
+        )
+    )
+    log.info("%s: message %s… %s (%d workbook(s))", mailbox, key[:12], outcome, len(files))
+    return Outcome(key, outcome, reason=reason)
+
+
+def _with_alert(rec: MessageRecord, alert: dict[str, Any]) -> MessageRecord:
+    return MessageRecord(**{**rec.__dict__, "outbox": (*rec.outbox, OutboxItem("alert", f"alert:{rec.key}:attention", alert))})
+
+
+def record_failure(store: Store, raw: bytes, mailbox: str, error: str) -> Outcome:
+    """Our fault (a bug, a full disk): keep the message, tell the team, move it aside."""
+    key = message_key(raw)
+    rec = MessageRecord(key=key, mailbox=mailbox, outcome="needs-attention", reason=error[:500])
+    store.record_message(_with_alert(rec, {"kind": "needs-attention", "mailbox": mailbox, "reason": error[:300]}))
+    return Outcome(key, "needs-attention", attention=True, reason=error)

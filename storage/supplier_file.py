@@ -1,0 +1,48 @@
+"""The supplier registry file: CSV or XLSX, one supplier per row, header recognised by name."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from plugins.normalize import clean_text
+
+from .refdata import RefDataError, _read_rows
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "supplier", "supplier name", "company", "company name"),
+    "addresses": ("email", "emails", "e-mail", "contact email", "contact emails", "addresses", "contacts"),
+    "domains": ("domain", "domains", "email domain", "email domains"),
+    "expected": ("templates", "expected", "expected templates", "template"),
+}
+_SPLIT = re.compile(r"[;,\s]+")
+TEMPLATES = {"CMRT", "EMRT", "CRT", "AMRT"}
+
+
+def parse_supplier_file(path: Path) -> list[dict[str, Any]]:
+    rows = _read_rows(path)
+    for i, row in enumerate(rows[:20]):
+        headers = [clean_text(c).casefold() for c in row]
+        cols = {field: headers.index(n) for field, names in COLUMNS.items() for n in names if n in headers}
+        if "name" in cols and ("addresses" in cols or "domains" in cols):
+            break
+    else:
+        raise RefDataError("No header row with a supplier name column and an e-mail or domain column. Expected columns such as: name, emails, domains, templates.")
+    out: list[dict[str, Any]] = []
+    for row in rows[i + 1 :]:
+
+        def get(field: str, row: list[Any] = row) -> str:
+            col = cols.get(field)
+            return clean_text(row[col]) if col is not None and col < len(row) else ""
+
+        name = get("name")
+        if not name:
+            continue
+        addresses = [a for a in _SPLIT.split(get("addresses")) if "@" in a]
+        domains = [d.lstrip("@").lower() for d in _SPLIT.split(get("domains")) if "." in d]
+        expected = [t.upper() for t in _SPLIT.split(get("expected")) if t.upper() in TEMPLATES]
+        out.append({"name": name, "addresses": addresses, "domains": domains, "expected": expected})
+    if not out:
+        raise RefDataError("The header was recognised but no row names a supplier.")
+    return out
