@@ -212,13 +212,20 @@ def serve(config: Config, once: bool, db: Path | None) -> None:
     service = Service(config, db)
     if once:
         counts = service.run_once()
-        outbox = config.data["smtp"]["outbox_dir"] if not config.data["smtp"]["host"] else f"SMTP {config.data['smtp']['host']}"
+        outbox = (
+            config.data["smtp"]["outbox_dir"]
+            if not config.data["smtp"]["host"]
+            else f"SMTP {config.data['smtp']['host']}"
+        )
         click.echo(
             f"processed {counts.get('suppliers', 0)} supplier message(s) and {counts.get('grievances', 0)} grievance message(s); "
             f"{counts['emails_sent']} e-mail(s) sent to {outbox}; {counts['alerts']} alert(s)"
         )
         return
+    import signal
+
     stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the current message, then exit
     try:
         service.run_forever(stop)
     except KeyboardInterrupt:
@@ -248,7 +255,9 @@ def suppliers_import(config: Config, file: Path, db: Path | None) -> None:
 
 
 @suppliers.command("list")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def suppliers_list(config: Config, fmt: str, db: Path | None) -> None:
@@ -265,8 +274,12 @@ def suppliers_list(config: Config, fmt: str, db: Path | None) -> None:
                 f"{r['errors']} error, {r['risks']} risk, {r['warnings']} warning  (received {r['last_received']})"
             )
         else:
-            click.echo(f"{r['name']:<40} no answer yet (expected: {', '.join(r['expected']) or 'any template'})")
-    click.echo(f"{answered} of {len(rows)} supplier(s) answered ({(100 * answered // len(rows)) if rows else 0}%)")
+            click.echo(
+                f"{r['name']:<40} no answer yet (expected: {', '.join(r['expected']) or 'any template'})"
+            )
+    click.echo(
+        f"{answered} of {len(rows)} supplier(s) answered ({(100 * answered // len(rows)) if rows else 0}%)"
+    )
 
 
 @cli.group()
@@ -292,7 +305,9 @@ def _cipher(config: Config):  # type: ignore[no-untyped-def]
 def grievance_list(config: Config, status: str | None, db: Path | None) -> None:
     """Cases with status, category and dates; never the reporter."""
     for g in open_store(config, db).grievances(status):
-        click.echo(f"{g['case_id']}  {g['status']:<13} {g['category']:<15} received {g['created_at'][:10]}  answer by {g['respond_by']}  smelters: {', '.join(json.loads(g['cids'])) or '-'}")
+        click.echo(
+            f"{g['case_id']}  {g['status']:<13} {g['category']:<15} received {g['created_at'][:10]}  answer by {g['respond_by']}  smelters: {', '.join(json.loads(g['cids'])) or '-'}"
+        )
 
 
 @grievance.command("show")
@@ -306,8 +321,12 @@ def grievance_show(config: Config, case_id: str, db: Path | None) -> None:
     if g is None:
         raise click.ClickException(f"no case {case_id}")
     cipher = _cipher(config)
-    click.echo(f"{g['case_id']}  status {g['status']}  category {g['category']}  received {g['created_at']}  answer by {g['respond_by']}")
-    click.echo(f"linked smelters: {', '.join(json.loads(g['cids'])) or '-'}; linked suppliers: {len(json.loads(g['supplier_ids']))}")
+    click.echo(
+        f"{g['case_id']}  status {g['status']}  category {g['category']}  received {g['created_at']}  answer by {g['respond_by']}"
+    )
+    click.echo(
+        f"linked smelters: {', '.join(json.loads(g['cids'])) or '-'}; linked suppliers: {len(json.loads(g['supplier_ids']))}"
+    )
     click.echo(f"subject: {cipher.decrypt(g['subject_enc'])}")
     click.echo(cipher.decrypt(g["body_enc"]))
     for e in store.grievance_events(g["case_id"]):
@@ -317,7 +336,11 @@ def grievance_show(config: Config, case_id: str, db: Path | None) -> None:
 
 @grievance.command("update")
 @click.argument("case_id")
-@click.option("--status", required=True, type=click.Choice(["received", "screening", "investigating", "action", "closed"]))
+@click.option(
+    "--status",
+    required=True,
+    type=click.Choice(["received", "screening", "investigating", "action", "closed"]),
+)
 @click.option("--note", default="", help="A note for the case history (stored encrypted).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj

@@ -32,6 +32,7 @@ _MAILBOX: dict[str, Any] = {
     "processed_folder": "Processed",
     "attention_folder": "Needs attention",
     "poll_seconds": 60,
+    "delete_processed": False,
 }
 DEFAULTS: dict[str, Any] = {
     "assay": {"database": "var/assay.db", "log_level": "WARNING"},
@@ -55,10 +56,28 @@ DEFAULTS: dict[str, Any] = {
         "max_attachment_mb": 30,
         "seed_examples": True,
         "idle_timeout": 300,
-        "suppliers": {**_MAILBOX, "path": "var/mail/suppliers", "password_env": "ASSAY_MAIL_PASSWORD"},
-        "grievances": {**_MAILBOX, "enabled": True, "path": "var/mail/grievances", "password_env": "ASSAY_GRIEVANCE_MAIL_PASSWORD"},
+        "suppliers": {
+            **_MAILBOX,
+            "path": "var/mail/suppliers",
+            "password_env": "ASSAY_MAIL_PASSWORD",
+        },
+        "grievances": {
+            **_MAILBOX,
+            "enabled": True,
+            "delete_processed": True,
+            "path": "var/mail/grievances",
+            "password_env": "ASSAY_GRIEVANCE_MAIL_PASSWORD",
+        },
     },
-    "smtp": {"host": "", "port": 587, "security": "starttls", "user": "", "password_env": "ASSAY_SMTP_PASSWORD", "outbox_dir": "var/outbox"},
+    "smtp": {
+        "host": "",
+        "port": 587,
+        "security": "starttls",
+        "user": "",
+        "password_env": "ASSAY_SMTP_PASSWORD",
+        "outbox_dir": "var/outbox",
+        "retry_seconds": 30,
+    },
     "grievance": {
         "key_env": "ASSAY_GRIEVANCE_KEY",
         "key_file": "var/grievance.key",

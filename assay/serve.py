@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +48,7 @@ def mailbox_settings(config: Config, name: str) -> MailboxSettings:
         processed_folder=s["processed_folder"],
         attention_folder=s["attention_folder"],
         poll_seconds=float(s["poll_seconds"]),
+        delete_processed=bool(s.get("delete_processed", False)),
     )
 
 
@@ -58,6 +61,7 @@ def smtp_settings(config: Config) -> SmtpSettings:
         user=s["user"],
         password=os.environ.get(s["password_env"], "") if s.get("password_env") else "",
         outbox_dir=s["outbox_dir"],
+        retry_seconds=float(s["retry_seconds"]),
         reply_from=section(config, "mail")["reply_from"],
         grievance_from=section(config, "grievance")["reply_from"],
     )
@@ -65,7 +69,10 @@ def smtp_settings(config: Config) -> SmtpSettings:
 
 def mail_limits(config: Config) -> MailLimits:
     m = section(config, "mail")
-    return MailLimits(max_message_bytes=int(m["max_message_mb"] * MB), max_attachment_bytes=int(m["max_attachment_mb"] * MB))
+    return MailLimits(
+        max_message_bytes=int(m["max_message_mb"] * MB),
+        max_attachment_bytes=int(m["max_attachment_mb"] * MB),
+    )
 
 
 def grievance_cipher(config: Config) -> Cipher:
@@ -106,10 +113,19 @@ class Service:
     def supplier_handler(self, store: Store) -> tuple[object, object]:
         screener = build_screener(self.config, store)
         limits = mail_limits(self.config)
-        policy = ReplyPolicy(max_replies_per_hour=int(section(self.config, "mail")["max_replies_per_hour"]))
+        policy = ReplyPolicy(
+            max_replies_per_hour=int(section(self.config, "mail")["max_replies_per_hour"])
+        )
 
         def handle(raw: bytes) -> Handled:
-            out = handle_supplier_message(raw, store=store, screener=screener, mailbox="suppliers", limits=limits, policy=policy)
+            out = handle_supplier_message(
+                raw,
+                store=store,
+                screener=screener,
+                mailbox="suppliers",
+                limits=limits,
+                policy=policy,
+            )
             return Handled(attention=out.attention)
 
         def fail(raw: bytes, error: str) -> Handled:
@@ -120,35 +136,54 @@ class Service:
     def grievance_handler(self, store: Store) -> tuple[object, object]:
         cipher = grievance_cipher(self.config)
         limits = mail_limits(self.config)
-        policy = GrievancePolicy(respond_days=int(section(self.config, "grievance")["respond_days"]))
+        policy = GrievancePolicy(
+            respond_days=int(section(self.config, "grievance")["respond_days"])
+        )
 
         def handle(raw: bytes) -> Handled:
-            handle_grievance_message(raw, store=store, cipher=cipher, mailbox="grievances", limits=limits, policy=policy)
+            handle_grievance_message(
+                raw, store=store, cipher=cipher, mailbox="grievances", limits=limits, policy=policy
+            )
             return Handled()
 
         def fail(raw: bytes, error: str) -> Handled:
             # Never the text or the sender: only that a grievance message needs a look.
-            return Handled(attention=record_failure(store, raw, "grievances", error.split(":")[0]).attention)
+            return Handled(
+                attention=record_failure(store, raw, "grievances", error.split(":")[0]).attention
+            )
 
         return handle, fail
 
     def mailboxes(self) -> list[tuple[str, Mailbox]]:
-        out: list[tuple[str, Mailbox]] = [("suppliers", open_mailbox("suppliers", mailbox_settings(self.config, "suppliers")))]
+        out: list[tuple[str, Mailbox]] = [
+            ("suppliers", open_mailbox("suppliers", mailbox_settings(self.config, "suppliers")))
+        ]
         if grievances_enabled(self.config):
-            out.append(("grievances", open_mailbox("grievances", mailbox_settings(self.config, "grievances"))))
+            out.append(
+                (
+                    "grievances",
+                    open_mailbox("grievances", mailbox_settings(self.config, "grievances")),
+                )
+            )
         return out
 
     def notifiers(self, store: Store) -> tuple[EmailNotifier, ConsoleAlerts]:
         cipher = grievance_cipher(self.config) if grievances_enabled(self.config) else None
         log_file = section(self.config, "alerts").get("log_file")
-        return EmailNotifier(store, smtp_settings(self.config), cipher), ConsoleAlerts(store, Path(log_file) if log_file else None)
+        return EmailNotifier(store, smtp_settings(self.config), cipher), ConsoleAlerts(
+            store, Path(log_file) if log_file else None
+        )
 
     def run_once(self) -> dict[str, int]:
         seed_examples(self.config)
         store = self.store()
         counts: dict[str, int] = {}
         for name, mailbox in self.mailboxes():
-            handle, fail = self.supplier_handler(store) if name == "suppliers" else self.grievance_handler(store)
+            handle, fail = (
+                self.supplier_handler(store)
+                if name == "suppliers"
+                else self.grievance_handler(store)
+            )
             mailbox.connect()
             try:
                 counts[name] = process_pending(mailbox, handle, fail)  # type: ignore[arg-type]
@@ -159,18 +194,41 @@ class Service:
         counts["alerts"] = alerts.drain(limit=100000)
         return counts
 
-    def run_forever(self, stop: threading.Event, drain_every: float = 5.0) -> None:
+    def run_forever(self, stop: threading.Event, drain_every: float = 2.0) -> None:
+        """Run until ``stop`` is set; a thread that dies stops the service (exit status 1)."""
         seed_examples(self.config)
+        self.store().close()  # create and migrate the database before the threads open it
         idle = float(section(self.config, "mail")["idle_timeout"])
+        failed: list[str] = []
+
+        def guarded(name: str, body: Callable[[], None]) -> Callable[[], None]:
+            def run() -> None:
+                try:
+                    body()
+                except Exception:
+                    log.exception("%s stopped on an error; stopping the service", name)
+                    failed.append(name)
+                    stop.set()
+
+            return run
+
         threads = []
         for name, mailbox in self.mailboxes():
 
             def work(name: str = name, mailbox: Mailbox = mailbox) -> None:
                 store = self.store()
-                handle, fail = self.supplier_handler(store) if name == "suppliers" else self.grievance_handler(store)
+                handle, fail = (
+                    self.supplier_handler(store)
+                    if name == "suppliers"
+                    else self.grievance_handler(store)
+                )
                 run_mailbox(mailbox, handle, fail, stop, idle_timeout=idle)  # type: ignore[arg-type]
 
-            threads.append(threading.Thread(target=work, name=f"intake-{name}", daemon=True))
+            threads.append(
+                threading.Thread(
+                    target=guarded(f"intake-{name}", work), name=f"intake-{name}", daemon=True
+                )
+            )
 
         def notify() -> None:
             store = self.store()
@@ -179,12 +237,16 @@ class Service:
                 try:
                     email.drain()
                     alerts.drain()
-                except Exception:  # a notifier bug must not stop intake; it is logged and retried
-                    log.exception("notifier pass failed")
+                except sqlite3.OperationalError:  # a locked or busy database: next pass
+                    log.warning("notifier pass skipped: database busy", exc_info=True)
                 stop.wait(drain_every)
 
-        threads.append(threading.Thread(target=notify, name="notifier", daemon=True))
+        threads.append(
+            threading.Thread(target=guarded("notifier", notify), name="notifier", daemon=True)
+        )
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        if failed:
+            raise SystemExit(1)

@@ -45,7 +45,9 @@ def _file_blocks(payload: dict[str, Any], store: Store) -> list[dict[str, Any]]:
             {
                 "title": title,
                 "verdict": verdict(sub, findings),
-                "sections": [(label, [x for x in findings if x.severity == sev]) for sev, label in SECTIONS],
+                "sections": [
+                    (label, [x for x in findings if x.severity == sev]) for sev, label in SECTIONS
+                ],
                 "infos": sum(1 for x in findings if x.severity == "info"),
             }
         )
@@ -58,19 +60,35 @@ def _where(f: Finding) -> str:
 
 def render_screening_reply(payload: dict[str, Any], store: Store) -> tuple[str, str]:
     blocks = _file_blocks(payload, store)
-    lines = ["Hello,", "", f"thank you for your declaration. We screened {len(blocks)} file(s).", ""]
-    parts = ["<p>Hello,</p>", f"<p>thank you for your declaration. We screened {len(blocks)} file(s).</p>"]
+    lines = [
+        "Hello,",
+        "",
+        f"thank you for your declaration. We screened {len(blocks)} file(s).",
+        "",
+    ]
+    parts = [
+        "<p>Hello,</p>",
+        f"<p>thank you for your declaration. We screened {len(blocks)} file(s).</p>",
+    ]
     for b in blocks:
         lines += [b["title"], f"  {b['verdict']}"]
-        parts += [f"<h3>{html.escape(b['title'])}</h3>", f"<p><b>{html.escape(b['verdict'])}</b></p>"]
+        parts += [
+            f"<h3>{html.escape(b['title'])}</h3>",
+            f"<p><b>{html.escape(b['verdict'])}</b></p>",
+        ]
         for label, items in b["sections"]:
             if not items:
                 continue
             lines += ["", f"  {label} ({len(items)}):"]
-            parts += [f"<p>{html.escape(label)} ({len(items)}):</p>", "<table border='1' cellpadding='4' cellspacing='0'><tr><th>Where</th><th>What</th><th>Code</th></tr>"]
+            parts += [
+                f"<p>{html.escape(label)} ({len(items)}):</p>",
+                "<table border='1' cellpadding='4' cellspacing='0'><tr><th>Where</th><th>What</th><th>Code</th></tr>",
+            ]
             for f in items:
                 lines.append(f"   - {_where(f)}: {f.message} [{f.code}]")
-                parts.append(f"<tr><td>{html.escape(_where(f))}</td><td>{html.escape(f.message)}</td><td>{html.escape(f.code)}</td></tr>")
+                parts.append(
+                    f"<tr><td>{html.escape(_where(f))}</td><td>{html.escape(f.message)}</td><td>{html.escape(f.code)}</td></tr>"
+                )
             parts.append("</table>")
         if b["infos"]:
             lines.append(f"  ({b['infos']} informational note(s) for our records are not listed.)")
@@ -122,5 +140,9 @@ def render_grievance_ack(payload: dict[str, Any]) -> tuple[str, str]:
             "",
             f"To add information or ask about your case, reply to this e-mail and keep {case_id} and [ref:{token}] in the subject.",
         ]
-    text += ["", "--", "Grievance mechanism (OECD Due Diligence Guidance, step 1). This is an automatic acknowledgement."]
+    text += [
+        "",
+        "--",
+        "Grievance mechanism (OECD Due Diligence Guidance, step 1). This is an automatic acknowledgement.",
+    ]
     return "\n".join(text) + "\n", "".join(f"<p>{html.escape(line)}</p>" for line in text if line)

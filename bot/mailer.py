@@ -43,14 +43,21 @@ class SmtpSettings:
     reply_from: str = "Assay compliance <compliance@example.test>"
     grievance_from: str = "Grievance desk <grievances@example.test>"
     max_attempts: int = 30
+    retry_seconds: float = 30.0  # first retry delay; doubles per attempt, at most an hour
 
 
-def retry_delay(attempts: int) -> dt.timedelta:
-    return dt.timedelta(seconds=min(30 * 2**attempts, 3600))
+def retry_delay(attempts: int, base: float = 30.0) -> dt.timedelta:
+    return dt.timedelta(seconds=min(base * 2 ** (attempts - 1), 3600))
 
 
 class EmailNotifier:
-    def __init__(self, store: Store, settings: SmtpSettings, cipher: Cipher | None = None, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: SmtpSettings,
+        cipher: Cipher | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.cipher = cipher
@@ -63,15 +70,30 @@ class EmailNotifier:
             try:
                 msg, envelope_to = self.build(row)
             except (CipherError, KeyError, ValueError, json.JSONDecodeError) as exc:
-                log.error("outbox %s cannot be built (%s); giving up on it", row["id"], type(exc).__name__)
+                log.error(
+                    "outbox %s cannot be built (%s); giving up on it", row["id"], type(exc).__name__
+                )
                 self.store.mark_failed(row["id"], f"cannot build: {type(exc).__name__}", None)
                 continue
             try:
                 self.deliver(msg, envelope_to, row["id"])
             except (OSError, smtplib.SMTPException) as exc:
                 attempts = int(row["attempts"]) + 1
-                retry = None if attempts >= self.settings.max_attempts else (dt.datetime.now(dt.UTC) + retry_delay(attempts)).replace(microsecond=0).isoformat()
-                log.warning("outbox %s: SMTP failed (%s); %s", row["id"], type(exc).__name__, f"retry at {retry}" if retry else "giving up")
+                retry = (
+                    None
+                    if attempts >= self.settings.max_attempts
+                    else (
+                        dt.datetime.now(dt.UTC) + retry_delay(attempts, self.settings.retry_seconds)
+                    )
+                    .replace(microsecond=0)
+                    .isoformat()
+                )
+                log.warning(
+                    "outbox %s: SMTP failed (%s); %s",
+                    row["id"],
+                    type(exc).__name__,
+                    f"retry at {retry}" if retry else "giving up",
+                )
                 self.store.mark_failed(row["id"], f"{type(exc).__name__}: {exc}", retry)
                 if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused):
                     continue
@@ -100,7 +122,11 @@ class EmailNotifier:
             text, html = render_grievance_ack(payload)
             sender = self.settings.grievance_from
             base = payload.get("subject") or "Your report"
-            subject = f"Re: {base} [{payload['case_id']}] [ref:{payload['token']}]" if not base.lower().startswith("re:") else f"{base} [{payload['case_id']}] [ref:{payload['token']}]"
+            subject = (
+                f"Re: {base} [{payload['case_id']}] [ref:{payload['token']}]"
+                if not base.lower().startswith("re:")
+                else f"{base} [{payload['case_id']}] [ref:{payload['token']}]"
+            )
         else:
             raise ValueError(f"unknown outbox kind {kind!r}")
         envelope_to = payload["to"]
@@ -109,7 +135,9 @@ class EmailNotifier:
         msg["Subject"] = subject
         msg["Date"] = formatdate(localtime=False)
         domain = sender.rsplit("@", 1)[-1].strip("> ") or "assay.invalid"
-        msg["Message-ID"] = f"<assay.{row['id']}.{hashlib.sha256(row['dedupe_key'].encode()).hexdigest()[:16]}@{domain}>"
+        msg["Message-ID"] = (
+            f"<assay.{row['id']}.{hashlib.sha256(row['dedupe_key'].encode()).hexdigest()[:16]}@{domain}>"
+        )
         if payload.get("in_reply_to"):
             msg["In-Reply-To"] = payload["in_reply_to"]
             msg["References"] = payload.get("references") or payload["in_reply_to"]
@@ -125,7 +153,9 @@ class EmailNotifier:
             self._write_eml(msg, outbox_id)
             return
         if s.security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=self.ssl_context)
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.host, s.port, timeout=s.timeout, context=self.ssl_context
+            )
         else:
             client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
         with client:

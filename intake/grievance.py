@@ -29,14 +29,34 @@ log = logging.getLogger(__name__)
 CASE_RE = re.compile(r"\bGRV-(\d{4})-(\d{4})\b", re.IGNORECASE)
 TOKEN_RE = re.compile(r"\[ref:([A-Za-z0-9_-]{16,64})\]")
 CID_RE = re.compile(r"\bCID\d{6}\b")
-IDENTIFYING_HEADERS = ("From", "Reply-To", "Sender", "Return-Path", "Message-ID", "Received", "X-Originating-IP", "X-Mailer", "User-Agent", "To", "Cc")
+IDENTIFYING_HEADERS = (
+    "From",
+    "Reply-To",
+    "Sender",
+    "Return-Path",
+    "Message-ID",
+    "Received",
+    "X-Originating-IP",
+    "X-Mailer",
+    "User-Agent",
+    "To",
+    "Cc",
+)
 
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "child-labour": ("child", "children", "minor", "underage", "school"),
     "armed-groups": ("armed", "militia", "soldier", "rebel", "army", "checkpoint", "conflict"),
     "forced-labour": ("forced labour", "forced labor", "debt bondage", "trafficking", "slave"),
     "health-safety": ("injury", "injured", "accident", "collapse", "death", "died", "unsafe"),
-    "environment": ("pollution", "polluted", "river", "toxic", "mercury", "cyanide", "deforestation"),
+    "environment": (
+        "pollution",
+        "polluted",
+        "river",
+        "toxic",
+        "mercury",
+        "cyanide",
+        "deforestation",
+    ),
     "corruption": ("bribe", "bribery", "corruption", "fraud", "smuggling", "smuggled"),
 }
 
@@ -55,7 +75,9 @@ def categorize(text: str) -> str:
 
 
 def _identity(msg: Any) -> str:
-    headers = {h: [str(v) for v in msg.get_all(h, [])] for h in IDENTIFYING_HEADERS if msg.get_all(h)}
+    headers = {
+        h: [str(v) for v in msg.get_all(h, [])] for h in IDENTIFYING_HEADERS if msg.get_all(h)
+    }
     return json.dumps({"address": sender_address(msg), "headers": headers}, ensure_ascii=False)
 
 
@@ -95,8 +117,18 @@ def handle_grievance_message(
     def ack(kind: str, case_id: str, token: str, respond_by: str) -> list[OutboxItem]:
         items: list[OutboxItem] = []
         if can_reply:
-            payload = {"kind": kind, "to": address, "case_id": case_id, "token": token, "subject": subject, "in_reply_to": str(msg.get("Message-ID", "")), "respond_by": respond_by}
-            items.append(OutboxItem("email", f"grievance-ack:{key}", cipher.encrypt(json.dumps(payload))))
+            payload = {
+                "kind": kind,
+                "to": address,
+                "case_id": case_id,
+                "token": token,
+                "subject": subject,
+                "in_reply_to": str(msg.get("Message-ID", "")),
+                "respond_by": respond_by,
+            }
+            items.append(
+                OutboxItem("email", f"grievance-ack:{key}", cipher.encrypt(json.dumps(payload)))
+            )
         return items
 
     if existing is not None:
@@ -106,12 +138,29 @@ def handle_grievance_message(
             message_key=key,
             mailbox=mailbox,
             body_enc=cipher.encrypt(body),
-            outbox=[*ack("grievance-follow-up", case_id, existing["reply_token"], existing["respond_by"]), OutboxItem("alert", f"alert:{key}", {"kind": "grievance-follow-up", "case_id": case_id, "received": now.date().isoformat()})],
+            outbox=[
+                *ack(
+                    "grievance-follow-up", case_id, existing["reply_token"], existing["respond_by"]
+                ),
+                OutboxItem(
+                    "alert",
+                    f"alert:{key}",
+                    {
+                        "kind": "grievance-follow-up",
+                        "case_id": case_id,
+                        "received": now.date().isoformat(),
+                    },
+                ),
+            ],
         )
         log.info("%s: follow-up added to %s", mailbox, case_id)
         return str(case_id)
     cids = sorted(set(CID_RE.findall(text.upper())))
-    supplier_ids = [s["id"] for s in store.suppliers() if name_key(s["name"]) and name_key(s["name"]) in name_key(text)]
+    supplier_ids = [
+        s["id"]
+        for s in store.suppliers()
+        if name_key(s["name"]) and name_key(s["name"]) in name_key(text)
+    ]
     category = categorize(text)
     token = secrets.token_urlsafe(18)
     respond_by = (now + dt.timedelta(days=policy.respond_days)).date().isoformat()
@@ -121,11 +170,23 @@ def handle_grievance_message(
         if isinstance(data, bytes) and data:
             sha = hashlib.sha256(data).hexdigest()
             store.keep_grievance_file(sha, cipher.encrypt_bytes(data))
-            attachments.append((sha, cipher.encrypt(part.get_filename() or "attachment"), len(data)))
+            attachments.append(
+                (sha, cipher.encrypt(part.get_filename() or "attachment"), len(data))
+            )
 
     def outbox_for(case_id: str) -> list[OutboxItem]:
-        alert = {"kind": "grievance", "case_id": case_id, "received": now.date().isoformat(), "category": category, "linked_smelters": len(cids), "linked_suppliers": len(supplier_ids)}
-        return [*ack("grievance-ack", case_id, token, respond_by), OutboxItem("alert", f"alert:{key}", alert)]
+        alert = {
+            "kind": "grievance",
+            "case_id": case_id,
+            "received": now.date().isoformat(),
+            "category": category,
+            "linked_smelters": len(cids),
+            "linked_suppliers": len(supplier_ids),
+        }
+        return [
+            *ack("grievance-ack", case_id, token, respond_by),
+            OutboxItem("alert", f"alert:{key}", alert),
+        ]
 
     case_id = store.create_grievance(
         message_key=key,

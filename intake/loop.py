@@ -48,7 +48,9 @@ def process_pending(mailbox: Mailbox, handle: Handler, on_failure: Failure) -> i
             try:
                 result = on_failure(raw, f"{type(exc).__name__}: {exc}")
             except Exception:  # the store itself is failing: leave the message for the next pass
-                log.exception("%s: could not record the failure; message left in place", mailbox.name)
+                log.exception(
+                    "%s: could not record the failure; message left in place", mailbox.name
+                )
                 continue
         _fault("after-store")
         if result.attention:
@@ -59,7 +61,14 @@ def process_pending(mailbox: Mailbox, handle: Handler, on_failure: Failure) -> i
     return done
 
 
-def run_mailbox(mailbox: Mailbox, handle: Handler, on_failure: Failure, stop: threading.Event, idle_timeout: float = 300.0, max_backoff: float = 60.0) -> None:
+def run_mailbox(
+    mailbox: Mailbox,
+    handle: Handler,
+    on_failure: Failure,
+    stop: threading.Event,
+    idle_timeout: float = 300.0,
+    max_backoff: float = 60.0,
+) -> None:
     """Process the mailbox until ``stop`` is set, reconnecting with backoff."""
     delay = 1.0
     while not stop.is_set():

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -41,6 +40,9 @@ class MailboxSettings:
     attention_folder: str = "Needs attention"
     poll_seconds: float = 60.0
     timeout: float = 30.0
+    # Delete instead of moving to Processed once the result is stored (the grievance
+    # mailbox: the original names the reporter, and its content is kept encrypted).
+    delete_processed: bool = False
 
 
 class MailboxError(Exception):
@@ -102,7 +104,10 @@ class MaildirMailbox:
             log.info("maildir message %s already moved", ref.uid)
 
     def mark_processed(self, ref: MessageRef) -> None:
-        self._move(ref, self.settings.processed_folder)
+        if self.settings.delete_processed:
+            (self.root / ref.uid).unlink(missing_ok=True)
+        else:
+            self._move(ref, self.settings.processed_folder)
 
     def mark_attention(self, ref: MessageRef) -> None:
         self._move(ref, self.settings.attention_folder)
@@ -121,7 +126,9 @@ class MaildirMailbox:
 class ImapMailbox:
     """An IMAP folder through imapclient; IDLE where the server has it, polling otherwise."""
 
-    def __init__(self, name: str, settings: MailboxSettings, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, name: str, settings: MailboxSettings, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
         self.name = name
         self.settings = settings
         self.ssl_context = ssl_context
@@ -134,7 +141,13 @@ class ImapMailbox:
 
         s = self.settings
         try:
-            client = imapclient.IMAPClient(s.host, port=s.port, ssl=s.security == "ssl", ssl_context=self.ssl_context, timeout=s.timeout)
+            client = imapclient.IMAPClient(
+                s.host,
+                port=s.port,
+                ssl=s.security == "ssl",
+                ssl_context=self.ssl_context,
+                timeout=s.timeout,
+            )
             if s.security == "starttls":
                 client.starttls(self.ssl_context)
             client.login(s.user, s.password)
@@ -144,10 +157,17 @@ class ImapMailbox:
             info = client.select_folder(s.folder)
             self.uidvalidity = int(info.get(b"UIDVALIDITY", 0))
             self.capabilities = set(client.capabilities())
-        except (imapclient.exceptions.IMAPClientError, OSError, socket.error) as exc:
+        except (imapclient.exceptions.IMAPClientError, OSError) as exc:
             raise MailboxError(f"{self.name}: cannot connect to {s.host}:{s.port}: {exc}") from exc
         self.client = client
-        log.info("%s: connected to %s:%s, folder %s, UIDVALIDITY %s", self.name, s.host, s.port, s.folder, self.uidvalidity)
+        log.info(
+            "%s: connected to %s:%s, folder %s, UIDVALIDITY %s",
+            self.name,
+            s.host,
+            s.port,
+            s.folder,
+            self.uidvalidity,
+        )
 
     def _c(self):  # type: ignore[no-untyped-def]
         if self.client is None:
@@ -167,7 +187,7 @@ class ImapMailbox:
 
         try:
             return fn(*args)
-        except (imapclient.exceptions.IMAPClientError, OSError, socket.error, EOFError) as exc:
+        except (imapclient.exceptions.IMAPClientError, OSError, EOFError) as exc:
             raise MailboxError(f"{self.name}: {what} failed: {exc}") from exc
 
     def pending(self) -> list[MessageRef]:
@@ -185,7 +205,9 @@ class ImapMailbox:
     def _move(self, ref: MessageRef, folder: str) -> None:
         client = self._c()
         if ref.uidvalidity and ref.uidvalidity != self.uidvalidity:
-            raise MailboxError(f"{self.name}: UIDVALIDITY changed; message {ref.uid} will be found again")
+            raise MailboxError(
+                f"{self.name}: UIDVALIDITY changed; message {ref.uid} will be found again"
+            )
         if b"MOVE" in self.capabilities:
             self._call("move", client.move, [int(ref.uid)], folder)
         else:
@@ -194,7 +216,15 @@ class ImapMailbox:
             self._call("expunge", client.expunge)
 
     def mark_processed(self, ref: MessageRef) -> None:
-        self._move(ref, self.settings.processed_folder)
+        if self.settings.delete_processed:
+            client = self._c()
+            self._call("delete", client.delete_messages, [int(ref.uid)])
+            if b"UIDPLUS" in self.capabilities:
+                self._call("uid expunge", client.uid_expunge, [int(ref.uid)])
+            else:
+                self._call("expunge", client.expunge)
+        else:
+            self._move(ref, self.settings.processed_folder)
 
     def mark_attention(self, ref: MessageRef) -> None:
         self._move(ref, self.settings.attention_folder)

@@ -45,7 +45,9 @@ class Attachment:
 @dataclass
 class Extracted:
     workbooks: list[Attachment] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # sentences for the reply: what we skipped and why
+    notes: list[str] = field(
+        default_factory=list
+    )  # sentences for the reply: what we skipped and why
     skipped: int = 0
 
 
@@ -94,19 +96,31 @@ def extract_workbooks(msg: Message, limits: MailLimits | None = None) -> Extract
     return out
 
 
-def _add(out: Extracted, seen: set[str], limits: MailLimits, name: str, data: bytes, kind: str, origin: str) -> None:
+def _add(
+    out: Extracted,
+    seen: set[str],
+    limits: MailLimits,
+    name: str,
+    data: bytes,
+    kind: str,
+    origin: str,
+) -> None:
     sha = hashlib.sha256(data).hexdigest()
     if sha in seen:
         return  # identical bytes are screened once
     if len(out.workbooks) >= limits.max_attachments:
-        out.notes.append(f"Only the first {limits.max_attachments} workbooks were screened; please send the others separately.")
+        out.notes.append(
+            f"Only the first {limits.max_attachments} workbooks were screened; please send the others separately."
+        )
         out.skipped += 1
         return
     seen.add(sha)
     out.workbooks.append(Attachment(name or "attachment", data, sha, kind, origin))
 
 
-def _walk(msg: Message, limits: MailLimits, out: Extracted, seen: set[str], depth: int, origin: str) -> None:
+def _walk(
+    msg: Message, limits: MailLimits, out: Extracted, seen: set[str], depth: int, origin: str
+) -> None:
     for part in msg.walk():
         ctype = part.get_content_type()
         if part.is_multipart() and ctype != "message/rfc822":
@@ -123,14 +137,18 @@ def _walk(msg: Message, limits: MailLimits, out: Extracted, seen: set[str], dept
             continue
         name = _filename(part)
         disposition = (part.get_content_disposition() or "").lower()
-        looks_attached = bool(name) or disposition == "attachment" or ctype.startswith("application/")
+        looks_attached = (
+            bool(name) or disposition == "attachment" or ctype.startswith("application/")
+        )
         if not looks_attached or ctype.startswith("text/"):
             continue
         data = _payload(part)
         if not data:
             continue
         if len(data) > limits.max_attachment_bytes:
-            out.notes.append(f"The attachment {name or '(unnamed)'} is {len(data) // (1024 * 1024)} MB, over our {limits.max_attachment_bytes // (1024 * 1024)} MB limit; please send the template alone.")
+            out.notes.append(
+                f"The attachment {name or '(unnamed)'} is {len(data) // (1024 * 1024)} MB, over our {limits.max_attachment_bytes // (1024 * 1024)} MB limit; please send the template alone."
+            )
             out.skipped += 1
             continue
         kind = sniff(data)
@@ -151,14 +169,18 @@ def _unzip(name: str, data: bytes, limits: MailLimits, out: Extracted, seen: set
         out.notes.append(f"The archive {name} is damaged and could not be opened.")
         return
     if len(infos) > limits.max_zip_members:
-        out.notes.append(f"The archive {name} holds {len(infos)} files; please send at most {limits.max_zip_members}.")
+        out.notes.append(
+            f"The archive {name} holds {len(infos)} files; please send at most {limits.max_zip_members}."
+        )
         return
     found = False
     for info in infos:
         member = info.filename.rsplit("/", 1)[-1]
         if not member.lower().endswith(WORKBOOK_SUFFIXES):
             continue
-        if info.file_size > limits.max_zip_member_bytes or info.file_size > 200 * max(info.compress_size, 1):
+        if info.file_size > limits.max_zip_member_bytes or info.file_size > 200 * max(
+            info.compress_size, 1
+        ):
             out.notes.append(f"{member} in {name} is too large once unpacked and was not opened.")
             out.skipped += 1
             continue
@@ -169,14 +191,25 @@ def _unzip(name: str, data: bytes, limits: MailLimits, out: Extracted, seen: set
             continue
         found = True
         kind = sniff(content)
-        _add(out, seen, limits, member, content, "xls" if kind == "ole" else (kind or "unknown"), name)
+        _add(
+            out,
+            seen,
+            limits,
+            member,
+            content,
+            "xls" if kind == "ole" else (kind or "unknown"),
+            name,
+        )
     if not found and not any(name in n for n in out.notes):
         out.notes.append(f"The archive {name} holds no Excel workbook.")
 
 
 # -- who sent it, and may we answer ------------------------------------------------------
 
-_NO_REPLY = re.compile(r"^(mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounce[s]?|notifications?)([+@]|$)", re.I)
+_NO_REPLY = re.compile(
+    r"^(mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounce[s]?|notifications?)([+@]|$)",
+    re.I,
+)
 
 
 def sender_address(msg: Message) -> str:
@@ -205,9 +238,8 @@ def is_automatic(msg: Message) -> str:
     _name, addr = parseaddr(str(msg.get("From", "")))
     if not addr or _NO_REPLY.match(addr.split("@")[0] + "@"):
         return "sender is an automatic address" if addr else "no sender address"
-    if str(msg.get("Return-Path", "")).strip() in ("<>", ""):
-        if msg.get("Return-Path") is not None:
-            return "null return path (a bounce)"
+    if msg.get("Return-Path") is not None and str(msg.get("Return-Path", "")).strip() in ("<>", ""):
+        return "null return path (a bounce)"
     return ""
 
 

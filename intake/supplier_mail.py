@@ -20,7 +20,15 @@ from plugins.pipeline import Screener, ScreeningResult
 from storage.mail import MessageRecord, OutboxItem
 from storage.store import Store
 
-from .messages import MailLimits, extract_workbooks, is_automatic, message_id_of, parse, sender_address, subject_of
+from .messages import (
+    MailLimits,
+    extract_workbooks,
+    is_automatic,
+    message_id_of,
+    parse,
+    sender_address,
+    subject_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +71,17 @@ def handle_supplier_message(
     if len(raw) > limits.max_message_bytes:
         # Too large to parse safely: the team is told; the sender's address is in the headers,
         # which we do not parse either, so nobody is answered automatically.
-        rec = MessageRecord(key=key, mailbox=mailbox, outcome="too-large", reason=f"{len(raw)} bytes")
-        rec = _with_alert(rec, {"kind": "needs-attention", "mailbox": mailbox, "reason": f"a message of {len(raw) // (1024 * 1024)} MB, over the limit"})
+        rec = MessageRecord(
+            key=key, mailbox=mailbox, outcome="too-large", reason=f"{len(raw)} bytes"
+        )
+        rec = _with_alert(
+            rec,
+            {
+                "kind": "needs-attention",
+                "mailbox": mailbox,
+                "reason": f"a message of {len(raw) // (1024 * 1024)} MB, over the limit",
+            },
+        )
         store.record_message(rec)
         return Outcome(key, "too-large", attention=True, reason=rec.reason)
     msg = parse(raw)
@@ -77,16 +94,32 @@ def handle_supplier_message(
     results: list[ScreeningResult] = []
     for att in extracted.workbooks:
         result = screener.screen_bytes(att.data)
-        store.record_screening(att.sha256, result, filename=att.filename, source="email", as_of=screener.as_of, data=att.data)
+        store.record_screening(
+            att.sha256,
+            result,
+            filename=att.filename,
+            source="email",
+            as_of=screener.as_of,
+            data=att.data,
+        )
         results.append(result)
         files.append({"filename": att.filename, "sha256": att.sha256, "origin": att.origin})
-    declared = next((r.declaration.company.get("company_name", "") for r in results if r.declaration), "")
+    declared = next(
+        (r.declaration.company.get("company_name", "") for r in results if r.declaration), ""
+    )
     supplier, how = store.match_supplier(sender, declared)
     alerts: list[dict[str, Any]] = []
     if supplier and declared and how in ("address", "domain"):
         by_company, _ = store.match_supplier("", declared)
         if by_company is None or by_company["id"] != supplier["id"]:
-            alerts.append({"kind": "sender-mismatch", "sender": sender, "supplier": supplier["name"], "declared_company": declared})
+            alerts.append(
+                {
+                    "kind": "sender-mismatch",
+                    "sender": sender,
+                    "supplier": supplier["name"],
+                    "declared_company": declared,
+                }
+            )
     outcome = "screened" if files else "no-template"
     reason = ""
     reply: dict[str, Any] | None = {
@@ -105,8 +138,14 @@ def handle_supplier_message(
     else:
         since = (now - dt.timedelta(hours=1)).replace(microsecond=0).isoformat()
         if store.replies_since(sender, since) >= policy.max_replies_per_hour:
-            outcome, reason, reply = "rate-limited", f"more than {policy.max_replies_per_hour} replies to this sender in an hour", None
-            alerts.append({"kind": "rate-limited", "sender": sender, "limit": policy.max_replies_per_hour})
+            outcome, reason, reply = (
+                "rate-limited",
+                f"more than {policy.max_replies_per_hour} replies to this sender in an hour",
+                None,
+            )
+            alerts.append(
+                {"kind": "rate-limited", "sender": sender, "limit": policy.max_replies_per_hour}
+            )
     if files:
         worst = max((risk_level(r.findings) for r in results), key=["low", "medium", "high"].index)
         alerts.append(
@@ -117,7 +156,9 @@ def handle_supplier_message(
                     {
                         "filename": f["filename"],
                         "sha256": f["sha256"],
-                        "template": f"{r.declaration.meta.type} {r.declaration.meta.version}" if r.declaration else "unreadable",
+                        "template": f"{r.declaration.meta.type} {r.declaration.meta.version}"
+                        if r.declaration
+                        else "unreadable",
                         "risk_level": r.risk_level,
                         "summary": r.summary,
                     }
@@ -148,12 +189,19 @@ def handle_supplier_message(
 
 
 def _with_alert(rec: MessageRecord, alert: dict[str, Any]) -> MessageRecord:
-    return MessageRecord(**{**rec.__dict__, "outbox": (*rec.outbox, OutboxItem("alert", f"alert:{rec.key}:attention", alert))})
+    return MessageRecord(
+        **{
+            **rec.__dict__,
+            "outbox": (*rec.outbox, OutboxItem("alert", f"alert:{rec.key}:attention", alert)),
+        }
+    )
 
 
 def record_failure(store: Store, raw: bytes, mailbox: str, error: str) -> Outcome:
     """Our fault (a bug, a full disk): keep the message, tell the team, move it aside."""
     key = message_key(raw)
     rec = MessageRecord(key=key, mailbox=mailbox, outcome="needs-attention", reason=error[:500])
-    store.record_message(_with_alert(rec, {"kind": "needs-attention", "mailbox": mailbox, "reason": error[:300]}))
+    store.record_message(
+        _with_alert(rec, {"kind": "needs-attention", "mailbox": mailbox, "reason": error[:300]})
+    )
     return Outcome(key, "needs-attention", attention=True, reason=error)

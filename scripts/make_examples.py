@@ -54,16 +54,22 @@ def main() -> None:
     cells["Declaration"]["D8"] = "Contoso Synthetic Batteries Inc."
     fill(emrt, out / "contoso-emrt-2.1.xlsx", cells)
     make_messages(out)
-    print("\n".join(str(p.relative_to(ROOT)) for p in sorted(out.rglob("*.*")) if p.suffix in (".xlsx", ".eml")))
+    print(
+        "\n".join(
+            str(p.relative_to(ROOT))
+            for p in sorted(out.rglob("*.*"))
+            if p.suffix in (".xlsx", ".eml")
+        )
+    )
 
 
 def make_messages(out: Path) -> None:
     """Example messages the quick start's `assay serve --once` screens (all synthetic)."""
+    import datetime as dt
     import io
     import zipfile
     from email.message import EmailMessage
     from email.utils import format_datetime
-    import datetime as dt
 
     xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     when = format_datetime(dt.datetime(2026, 5, 4, 9, 30, tzinfo=dt.UTC))
@@ -82,18 +88,45 @@ def make_messages(out: Path) -> None:
         for old in folder.glob("*.eml"):
             old.unlink()
     inbox = "Supplier survey <survey@example.test>"
-    m = message("Pat Doe <pat.doe@northwind.example.test>", inbox, "Re: 2026 conflict minerals survey", "Hello, please find our CMRT attached.\nRegards, Pat", 1)
-    m.add_attachment((out / "northwind-cmrt-6.5.xlsx").read_bytes(), maintype="application", subtype=xlsx.split("/")[1], filename="Northwind CMRT 2026.xlsx")
+    m = message(
+        "Pat Doe <pat.doe@northwind.example.test>",
+        inbox,
+        "Re: 2026 conflict minerals survey",
+        "Hello, please find our CMRT attached.\nRegards, Pat",
+        1,
+    )
+    m.add_attachment(
+        (out / "northwind-cmrt-6.5.xlsx").read_bytes(),
+        maintype="application",
+        subtype=xlsx.split("/")[1],
+        filename="Northwind CMRT 2026.xlsx",
+    )
     (sup / "01-northwind-cmrt.eml").write_bytes(bytes(m))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("contoso-emrt-2.1.xlsx", (out / "contoso-emrt-2.1.xlsx").read_bytes())
-    m = message("Lee Roe <lee.roe@contoso.example.test>", inbox, "EMRT 2026", "Our EMRT, zipped.", 2)
-    m.add_attachment(buf.getvalue(), maintype="application", subtype="zip", filename="contoso-emrt.zip")
+    m = message(
+        "Lee Roe <lee.roe@contoso.example.test>", inbox, "EMRT 2026", "Our EMRT, zipped.", 2
+    )
+    m.add_attachment(
+        buf.getvalue(), maintype="application", subtype="zip", filename="contoso-emrt.zip"
+    )
     (sup / "02-contoso-emrt-zip.eml").write_bytes(bytes(m))
-    m = message("Kim Poe <kim.poe@fabrikam.example.test>", inbox, "Re: 2026 conflict minerals survey", "We are working on it and will send the template next week.", 3)
+    m = message(
+        "Kim Poe <kim.poe@fabrikam.example.test>",
+        inbox,
+        "Re: 2026 conflict minerals survey",
+        "We are working on it and will send the template next week.",
+        3,
+    )
     (sup / "03-fabrikam-no-template.eml").write_bytes(bytes(m))
-    m = message("Kim Poe <kim.poe@fabrikam.example.test>", inbox, "Automatic reply: 2026 conflict minerals survey", "I am out of the office until Monday.", 4)
+    m = message(
+        "Kim Poe <kim.poe@fabrikam.example.test>",
+        inbox,
+        "Automatic reply: 2026 conflict minerals survey",
+        "I am out of the office until Monday.",
+        4,
+    )
     m["Auto-Submitted"] = "auto-replied"
     (sup / "04-fabrikam-out-of-office.eml").write_bytes(bytes(m))
     m = message(

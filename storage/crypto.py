@@ -25,7 +25,9 @@ class Cipher:
         try:
             self._fernet = Fernet(key)
         except (ValueError, TypeError) as exc:
-            raise CipherError("the grievance key is not a valid Fernet key (generate one with `assay grievance keygen`)") from exc
+            raise CipherError(
+                "the grievance key is not a valid Fernet key (generate one with `assay grievance keygen`)"
+            ) from exc
 
     def encrypt(self, text: str) -> str:
         return self._fernet.encrypt(text.encode("utf-8")).decode("ascii")
@@ -62,5 +64,9 @@ def load_cipher(env_var: str, key_file: Path | None) -> Cipher:
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(new_key())
-        log.warning("no $%s set: created a grievance key in %s (set the variable in production)", env_var, key_file)
+        log.warning(
+            "no $%s set: created a grievance key in %s (set the variable in production)",
+            env_var,
+            key_file,
+        )
     return Cipher(key_file.read_text().strip())

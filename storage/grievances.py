@@ -10,17 +10,20 @@ from typing import Any
 
 import sqlite_utils
 
-from .mail import OutboxItem, utcnow
+from .mail import MailStoreMixin, OutboxItem, utcnow
 
 STATUSES = ("received", "screening", "investigating", "action", "closed")
 
 
-class GrievanceStoreMixin:
+class GrievanceStoreMixin(MailStoreMixin):
     db: sqlite_utils.Database
+    files_dir: Path
 
     def _next_case_id(self, year: int) -> str:
         prefix = f"GRV-{year}-"
-        row = self.db.execute("select max(case_id) from grievances where case_id like ?", [prefix + "%"]).fetchone()
+        row = self.db.execute(
+            "select max(case_id) from grievances where case_id like ?", [prefix + "%"]
+        ).fetchone()
         last = int(row[0][len(prefix) :]) if row and row[0] else 0
         return f"{prefix}{last + 1:04d}"
 
@@ -64,40 +67,82 @@ class GrievanceStoreMixin:
                     "respond_by": respond_by,
                 }
             )
-            self.db.table("grievance_events").insert({"case_id": case_id, "at": now, "kind": "received", "status": "received", "note_enc": ""})
+            self.db.table("grievance_events").insert(
+                {
+                    "case_id": case_id,
+                    "at": now,
+                    "kind": "received",
+                    "status": "received",
+                    "note_enc": "",
+                }
+            )
             for sha, filename_enc, size in attachments:
-                self.db.table("grievance_attachments").insert({"case_id": case_id, "sha256": sha, "filename_enc": filename_enc, "size": size})
+                self.db.table("grievance_attachments").insert(
+                    {"case_id": case_id, "sha256": sha, "filename_enc": filename_enc, "size": size}
+                )
             self._record_grievance_message(message_key, mailbox, now, "grievance", case_id)
             # The acknowledgement names the case, whose number is only known here.
             for item in outbox_for(case_id):
                 self._enqueue_raw(item, now)
         return case_id
 
-    def add_followup(self, *, case_id: str, message_key: str, mailbox: str, body_enc: str, outbox: list[OutboxItem]) -> bool:
+    def add_followup(
+        self,
+        *,
+        case_id: str,
+        message_key: str,
+        mailbox: str,
+        body_enc: str,
+        outbox: list[OutboxItem],
+    ) -> bool:
         now = utcnow()
         with self.db.conn:
             if self.db.execute("select 1 from messages where key = ?", [message_key]).fetchone():
                 return False
-            self.db.table("grievance_events").insert({"case_id": case_id, "at": now, "kind": "follow-up", "status": "", "note_enc": body_enc})
-            self.db.execute("update grievances set updated_at = ? where case_id = ?", [now, case_id])
-            self._record_grievance_message(message_key, mailbox, now, "grievance-follow-up", case_id)
+            self.db.table("grievance_events").insert(
+                {
+                    "case_id": case_id,
+                    "at": now,
+                    "kind": "follow-up",
+                    "status": "",
+                    "note_enc": body_enc,
+                }
+            )
+            self.db.execute(
+                "update grievances set updated_at = ? where case_id = ?", [now, case_id]
+            )
+            self._record_grievance_message(
+                message_key, mailbox, now, "grievance-follow-up", case_id
+            )
             for item in outbox:
                 self._enqueue_raw(item, now)
         return True
 
-    def _record_grievance_message(self, key: str, mailbox: str, now: str, outcome: str, case_id: str) -> None:
+    def _record_grievance_message(
+        self, key: str, mailbox: str, now: str, outcome: str, case_id: str
+    ) -> None:
         # No sender, no subject, no Message-ID: nothing that could identify the reporter.
         self.db.table("messages").insert(
-            {"key": key, "mailbox": mailbox, "message_id": "", "received_at": now, "processed_at": now, "sender": "", "subject": "", "outcome": outcome, "reason": case_id, "submissions": "[]"}
+            {
+                "key": key,
+                "mailbox": mailbox,
+                "message_id": "",
+                "received_at": now,
+                "processed_at": now,
+                "sender": "",
+                "subject": "",
+                "outcome": outcome,
+                "reason": case_id,
+                "submissions": "[]",
+            }
         )
 
     def _enqueue_raw(self, item: OutboxItem, now: str) -> None:
-        getattr(self, "_enqueue")(item, now)  # MailStoreMixin, in the same transaction
+        self._enqueue(item, now)  # in the caller's transaction
 
     def keep_grievance_file(self, sha256: str, encrypted: bytes) -> None:
         """Grievance attachments, stored encrypted beside the database."""
-        files_dir: Path = getattr(self, "files_dir")
-        path = files_dir / "grievances" / sha256
+        path = self.files_dir / "grievances" / sha256
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(encrypted)
@@ -112,20 +157,44 @@ class GrievanceStoreMixin:
 
     def grievances(self, status: str | None = None) -> list[dict[str, Any]]:
         where, args = ("status = ?", [status]) if status else (None, None)
-        return [dict(r) for r in self.db.table("grievances").rows_where(where, args, order_by="case_id")]
+        return [
+            dict(r) for r in self.db.table("grievances").rows_where(where, args, order_by="case_id")
+        ]
 
     def grievance_events(self, case_id: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.db.table("grievance_events").rows_where("case_id = ?", [case_id], order_by="id")]
+        return [
+            dict(r)
+            for r in self.db.table("grievance_events").rows_where(
+                "case_id = ?", [case_id], order_by="id"
+            )
+        ]
 
     def update_grievance(self, case_id: str, status: str, note_enc: str) -> None:
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
         now = utcnow()
         with self.db.conn:
-            if not self.db.execute("select 1 from grievances where case_id = ?", [case_id]).fetchone():
+            if not self.db.execute(
+                "select 1 from grievances where case_id = ?", [case_id]
+            ).fetchone():
                 raise KeyError(case_id)
-            self.db.execute("update grievances set status = ?, updated_at = ? where case_id = ?", [status, now, case_id])
-            self.db.table("grievance_events").insert({"case_id": case_id, "at": now, "kind": "status", "status": status, "note_enc": note_enc})
+            self.db.execute(
+                "update grievances set status = ?, updated_at = ? where case_id = ?",
+                [status, now, case_id],
+            )
+            self.db.table("grievance_events").insert(
+                {
+                    "case_id": case_id,
+                    "at": now,
+                    "kind": "status",
+                    "status": status,
+                    "note_enc": note_enc,
+                }
+            )
 
     def grievance_count_for(self, cid: str) -> int:
-        return int(self.db.execute("select count(*) from grievances where cids like ?", [f'%"{cid}"%']).fetchone()[0])
+        return int(
+            self.db.execute(
+                "select count(*) from grievances where cids like ?", [f'%"{cid}"%']
+            ).fetchone()[0]
+        )

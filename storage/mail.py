@@ -85,7 +85,14 @@ class MailStoreMixin:
             )
             for sha, supplier_id in rec.sources:
                 self.db.table("submission_sources").insert(
-                    {"sha256": sha, "source": "email", "message_key": rec.key, "supplier_id": supplier_id, "sender": rec.sender, "received_at": now}
+                    {
+                        "sha256": sha,
+                        "source": "email",
+                        "message_key": rec.key,
+                        "supplier_id": supplier_id,
+                        "sender": rec.sender,
+                        "received_at": now,
+                    }
                 )
             for item in rec.outbox:
                 self._enqueue(item, now)
@@ -116,16 +123,24 @@ class MailStoreMixin:
             ],
         )
 
-    def due_outbox(self, channel: str, limit: int = 100, now: str | None = None) -> list[dict[str, Any]]:
+    def due_outbox(
+        self, channel: str, limit: int = 100, now: str | None = None
+    ) -> list[dict[str, Any]]:
         return list(
             self.db.table("outbox").rows_where(
-                "channel = ? and status = 'pending' and next_attempt_at <= ?", [channel, now or utcnow()], order_by="id", limit=limit
+                "channel = ? and status = 'pending' and next_attempt_at <= ?",
+                [channel, now or utcnow()],
+                order_by="id",
+                limit=limit,
             )
         )
 
     def mark_sent(self, outbox_id: int) -> None:
         with self.db.conn:
-            self.db.execute("update outbox set status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '' where id = ?", [utcnow(), outbox_id])
+            self.db.execute(
+                "update outbox set status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '' where id = ?",
+                [utcnow(), outbox_id],
+            )
 
     def mark_failed(self, outbox_id: int, error: str, retry_at: str | None) -> None:
         """Record a failed attempt; ``retry_at`` None gives up (status ``dead``)."""
@@ -149,7 +164,8 @@ class MailStoreMixin:
     def replies_since(self, address: str, since: str) -> int:
         return int(
             self.db.execute(
-                "select count(*) from outbox where channel = 'email' and recipient_hash = ? and created_at >= ?", [recipient_hash(address), since]
+                "select count(*) from outbox where channel = 'email' and recipient_hash = ? and created_at >= ?",
+                [recipient_hash(address), since],
             ).fetchone()[0]
         )
 
@@ -161,8 +177,12 @@ class MailStoreMixin:
                 self.db.table("suppliers").upsert(
                     {
                         "name": row["name"],
-                        "addresses": json.dumps(sorted({a.lower() for a in row.get("addresses", [])})),
-                        "domains": json.dumps(sorted({d.lower().lstrip("@") for d in row.get("domains", [])})),
+                        "addresses": json.dumps(
+                            sorted({a.lower() for a in row.get("addresses", [])})
+                        ),
+                        "domains": json.dumps(
+                            sorted({d.lower().lstrip("@") for d in row.get("domains", [])})
+                        ),
                         "expected": json.dumps(row.get("expected", [])),
                         "imported_at": now,
                     },
@@ -180,7 +200,9 @@ class MailStoreMixin:
             out.append(row)
         return out
 
-    def match_supplier(self, sender: str, company_name: str = "") -> tuple[dict[str, Any] | None, str]:
+    def match_supplier(
+        self, sender: str, company_name: str = ""
+    ) -> tuple[dict[str, Any] | None, str]:
         """The supplier a message comes from: by address, then domain, then declared company."""
         sender = sender.strip().lower()
         domain = sender.rpartition("@")[2]
@@ -211,9 +233,18 @@ class MailStoreMixin:
         for r in rows:
             r = dict(r)
             sub = self.db.execute(
-                "select template_type, template_version, risk_level, errors, risks, warnings, infos from submissions where sha256 = ?", [r["last_sha"]]
+                "select template_type, template_version, risk_level, errors, risks, warnings, infos from submissions where sha256 = ?",
+                [r["last_sha"]],
             ).fetchone()
-            keys = ("template_type", "template_version", "risk_level", "errors", "risks", "warnings", "infos")
+            keys = (
+                "template_type",
+                "template_version",
+                "risk_level",
+                "errors",
+                "risks",
+                "warnings",
+                "infos",
+            )
             r.update(dict(zip(keys, sub, strict=True)) if sub else dict.fromkeys(keys))
             r["expected"] = json.loads(r["expected"] or "[]")
             out.append(r)

@@ -161,13 +161,27 @@ def m002_mail(db: sqlite_utils.Database) -> None:
     db.table("outbox").create_index(["recipient_hash", "created_at"])
     db.create_table(
         "suppliers",
-        {"id": int, "name": str, "addresses": str, "domains": str, "expected": str, "imported_at": str},
+        {
+            "id": int,
+            "name": str,
+            "addresses": str,
+            "domains": str,
+            "expected": str,
+            "imported_at": str,
+        },
         pk="id",
     )
     db.table("suppliers").create_index(["name"], unique=True)
     db.create_table(
         "submission_sources",
-        {"sha256": str, "source": str, "message_key": str, "supplier_id": int, "sender": str, "received_at": str},
+        {
+            "sha256": str,
+            "source": str,
+            "message_key": str,
+            "supplier_id": int,
+            "sender": str,
+            "received_at": str,
+        },
     )
     db.table("submission_sources").create_index(["sha256"])
     db.table("submission_sources").create_index(["supplier_id"])
@@ -190,9 +204,15 @@ def m002_mail(db: sqlite_utils.Database) -> None:
         pk="case_id",
     )
     db.table("grievances").create_index(["reply_token"], unique=True)
-    db.create_table("grievance_events", {"id": int, "case_id": str, "at": str, "kind": str, "status": str, "note_enc": str}, pk="id")
+    db.create_table(
+        "grievance_events",
+        {"id": int, "case_id": str, "at": str, "kind": str, "status": str, "note_enc": str},
+        pk="id",
+    )
     db.table("grievance_events").create_index(["case_id"])
-    db.create_table("grievance_attachments", {"case_id": str, "sha256": str, "filename_enc": str, "size": int})
+    db.create_table(
+        "grievance_attachments", {"case_id": str, "sha256": str, "filename_enc": str, "size": int}
+    )
 
 
 MIGRATIONS.append(("002_mail", m002_mail))

@@ -26,7 +26,6 @@ from plugins.pipeline import ScreeningResult
 from plugins.reference import ReferenceData, RmapEntry, RmapList
 
 from .grievances import GrievanceStoreMixin
-from .mail import MailStoreMixin
 from .migrations import MIGRATIONS
 from .refdata import load_embedded_cahra, load_embedded_smelters
 
@@ -61,7 +60,7 @@ def utcnow() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-class Store(MailStoreMixin, GrievanceStoreMixin):
+class Store(GrievanceStoreMixin):
     def __init__(self, path: str | Path, files_dir: Path | None = None) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":
@@ -78,18 +77,33 @@ class Store(MailStoreMixin, GrievanceStoreMixin):
 
     # -- migrations ----------------------------------------------------------------
     def migrate(self) -> list[str]:
-        """Apply pending migrations, each in its own transaction. Returns the names applied."""
-        table = self.db.table("_assay_migrations")
-        if not table.exists():
-            self.db.create_table("_assay_migrations", {"name": str, "applied_at": str}, pk="name")
-        done = {row["name"] for row in self.db.table("_assay_migrations").rows}
+        """Apply pending migrations, each in its own transaction. Returns the names applied.
+
+        ``BEGIN IMMEDIATE`` takes the write lock before reading what is applied, so
+        processes and threads opening a new database at once migrate it exactly once.
+        """
+        conn = self.db.conn
         applied = []
         for name, fn in MIGRATIONS:
-            if name in done:
-                continue
-            with self.db.conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "create table if not exists _assay_migrations (name text primary key, applied_at text)"
+                )
+                if conn.execute(
+                    "select 1 from _assay_migrations where name = ?", [name]
+                ).fetchone():
+                    conn.execute("COMMIT")
+                    continue
                 fn(self.db)
-                self.db.table("_assay_migrations").insert({"name": name, "applied_at": utcnow()})
+                conn.execute(
+                    "insert into _assay_migrations (name, applied_at) values (?, ?)",
+                    [name, utcnow()],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
             applied.append(name)
         return applied
 

@@ -12,7 +12,15 @@ from .refdata import RefDataError, _read_rows
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name", "supplier", "supplier name", "company", "company name"),
-    "addresses": ("email", "emails", "e-mail", "contact email", "contact emails", "addresses", "contacts"),
+    "addresses": (
+        "email",
+        "emails",
+        "e-mail",
+        "contact email",
+        "contact emails",
+        "addresses",
+        "contacts",
+    ),
     "domains": ("domain", "domains", "email domain", "email domains"),
     "expected": ("templates", "expected", "expected templates", "template"),
 }
@@ -22,15 +30,24 @@ TEMPLATES = {"CMRT", "EMRT", "CRT", "AMRT"}
 
 def parse_supplier_file(path: Path) -> list[dict[str, Any]]:
     rows = _read_rows(path)
+    header = -1
     for i, row in enumerate(rows[:20]):
         headers = [clean_text(c).casefold() for c in row]
-        cols = {field: headers.index(n) for field, names in COLUMNS.items() for n in names if n in headers}
+        cols = {
+            field: headers.index(n)
+            for field, names in COLUMNS.items()
+            for n in names
+            if n in headers
+        }
         if "name" in cols and ("addresses" in cols or "domains" in cols):
+            header = i
             break
-    else:
-        raise RefDataError("No header row with a supplier name column and an e-mail or domain column. Expected columns such as: name, emails, domains, templates.")
+    if header < 0:
+        raise RefDataError(
+            "No header row with a supplier name column and an e-mail or domain column. Expected columns such as: name, emails, domains, templates."
+        )
     out: list[dict[str, Any]] = []
-    for row in rows[i + 1 :]:
+    for row in rows[header + 1 :]:
 
         def get(field: str, row: list[Any] = row) -> str:
             col = cols.get(field)
