@@ -56,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
         "max_attachment_mb": 30,
         "seed_examples": True,
         "idle_timeout": 300,
+        "workers": 0,
         "suppliers": {
             **_MAILBOX,
             "path": "var/mail/suppliers",

@@ -8,21 +8,32 @@ waiting, drains the outbox and exits: the quick start, and cron-style deployment
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.alerts import ConsoleAlerts
 from bot.mailer import EmailNotifier, SmtpSettings
 from intake.grievance import GrievancePolicy, handle_grievance_message
-from intake.loop import Handled, process_pending, run_mailbox
+from intake.loop import Handled, Pipeline, process_pending, run_mailbox
 from intake.mailbox import Mailbox, MailboxSettings, open_mailbox
 from intake.messages import MailLimits
-from intake.supplier_mail import ReplyPolicy, handle_supplier_message, record_failure
+from intake.supplier_mail import (
+    Analysis,
+    ReplyPolicy,
+    analyse_supplier_message,
+    commit_supplier_message,
+    handle_supplier_message,
+    record_failure,
+)
 from storage.crypto import Cipher, load_cipher
 from storage.store import Store
 
@@ -102,6 +113,68 @@ def seed_examples(config: Config) -> None:
         log.info("seeded %s with the example messages", target)
 
 
+# -- screening workers ------------------------------------------------------------------
+# Parsing and screening are pure CPU; with more than one core they run in worker processes
+# (spawned, not forked: the service has threads) while the intake thread fetches, stores and
+# moves messages in order. Each worker builds its own screener from the config once.
+_WORKER: dict[str, Any] = {}
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose service died (killed, crashed) exits too, instead of lingering."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def _init_worker(data: dict[str, Any], path: str | None, db: str) -> None:
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    logging.basicConfig(level=Config(data).log_level)
+    config = Config(data, Path(path) if path else None)
+    store = Store(db)
+    _WORKER["screener"] = build_screener(config, store)
+    _WORKER["limits"] = mail_limits(config)
+    store.close()
+
+
+def _analyse(raw: bytes) -> Analysis:
+    return analyse_supplier_message(raw, screener=_WORKER["screener"], limits=_WORKER["limits"])
+
+
+class LazyPool:
+    """A process pool started on first use (a quiet mailbox costs no processes)."""
+
+    def __init__(self, workers: int, config: Config, db: Path) -> None:
+        self.workers, self.config, self.db = workers, config, db
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, raw: bytes) -> Future[Analysis]:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_worker,
+                    initargs=(
+                        self.config.data,
+                        str(self.config.path) if self.config.path else None,
+                        str(self.db),
+                    ),
+                )
+        return self._pool.submit(_analyse, raw)
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
+def mail_workers(config: Config) -> int:
+    n = int(section(config, "mail").get("workers", 0))
+    return n if n > 0 else (os.cpu_count() or 1)
+
+
 @dataclass
 class Service:
     config: Config
@@ -132,6 +205,20 @@ class Service:
             return Handled(attention=record_failure(store, raw, "suppliers", error).attention)
 
         return handle, fail
+
+    def supplier_pipeline(self, store: Store, pool: LazyPool) -> Pipeline:
+        policy = ReplyPolicy(
+            max_replies_per_hour=int(section(self.config, "mail")["max_replies_per_hour"])
+        )
+        as_of = build_screener(self.config, store).as_of
+
+        def commit(analysis: Analysis) -> Handled:
+            out = commit_supplier_message(
+                analysis, store=store, as_of=as_of, mailbox="suppliers", policy=policy
+            )
+            return Handled(attention=out.attention)
+
+        return Pipeline(submit=pool.submit, commit=commit, window=2 * pool.workers)
 
     def grievance_handler(self, store: Store) -> tuple[object, object]:
         cipher = grievance_cipher(self.config)
@@ -174,21 +261,37 @@ class Service:
             store, Path(log_file) if log_file else None
         )
 
+    def pool(self) -> LazyPool | None:
+        workers = mail_workers(self.config)
+        if workers <= 1:
+            return None
+        return LazyPool(workers, self.config, self.db or self.config.database)
+
+    def _handlers(
+        self, name: str, store: Store, pool: LazyPool | None
+    ) -> tuple[Any, Any, Pipeline | None]:
+        if name == "suppliers":
+            handle, fail = self.supplier_handler(store)
+            return handle, fail, self.supplier_pipeline(store, pool) if pool else None
+        handle, fail = self.grievance_handler(store)
+        return handle, fail, None
+
     def run_once(self) -> dict[str, int]:
         seed_examples(self.config)
         store = self.store()
         counts: dict[str, int] = {}
-        for name, mailbox in self.mailboxes():
-            handle, fail = (
-                self.supplier_handler(store)
-                if name == "suppliers"
-                else self.grievance_handler(store)
-            )
-            mailbox.connect()
-            try:
-                counts[name] = process_pending(mailbox, handle, fail)  # type: ignore[arg-type]
-            finally:
-                mailbox.close()
+        pool = self.pool()
+        try:
+            for name, mailbox in self.mailboxes():
+                handle, fail, pipeline = self._handlers(name, store, pool)
+                mailbox.connect()
+                try:
+                    counts[name] = process_pending(mailbox, handle, fail, pipeline)
+                finally:
+                    mailbox.close()
+        finally:
+            if pool:
+                pool.shutdown()
         email, alerts = self.notifiers(store)
         counts["emails_sent"] = email.drain(limit=100000)
         counts["alerts"] = alerts.drain(limit=100000)
@@ -213,16 +316,13 @@ class Service:
             return run
 
         threads = []
+        pool = self.pool()
         for name, mailbox in self.mailboxes():
 
             def work(name: str = name, mailbox: Mailbox = mailbox) -> None:
                 store = self.store()
-                handle, fail = (
-                    self.supplier_handler(store)
-                    if name == "suppliers"
-                    else self.grievance_handler(store)
-                )
-                run_mailbox(mailbox, handle, fail, stop, idle_timeout=idle)  # type: ignore[arg-type]
+                handle, fail, pipeline = self._handlers(name, store, pool)
+                run_mailbox(mailbox, handle, fail, stop, idle_timeout=idle, pipeline=pipeline)
 
             threads.append(
                 threading.Thread(
@@ -248,5 +348,7 @@ class Service:
             t.start()
         for t in threads:
             t.join()
+        if pool:
+            pool.shutdown()
         if failed:
             raise SystemExit(1)

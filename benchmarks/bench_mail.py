@@ -55,6 +55,12 @@ def variant(data: bytes, i: int) -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="[mail] workers: 0 = one per CPU, 1 = screen in-process",
+    )
     args = parser.parse_args()
 
     from storage.crypto import new_key
@@ -95,6 +101,7 @@ def main() -> None:
                     'as_of = "2026-06-30"',
                     "[mail]",
                     "max_replies_per_hour = 1000",
+                    f"workers = {args.workers}",
                     "seed_examples = false",
                     "[mail.suppliers]",
                     'kind = "imap"',

@@ -7,13 +7,16 @@ and the message moved to "Needs attention" so it is neither lost nor retried for
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
-from .mailbox import Mailbox, MailboxError
+from .mailbox import Mailbox, MailboxError, MessageRef
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,17 @@ def _fault(point: str) -> None:
         os._exit(70)
 
 
-def process_pending(mailbox: Mailbox, handle: Handler, on_failure: Failure) -> int:
+def process_pending(
+    mailbox: Mailbox, handle: Handler, on_failure: Failure, pipeline: Pipeline | None = None
+) -> int:
+    """Handle every message waiting in the mailbox, in order; returns how many were handled.
+
+    With a ``pipeline``, parsing and screening (pure CPU) run in worker processes a few
+    messages ahead, while fetching, storing and moving stay here, in mailbox order: the
+    store and the mailbox see exactly the sequence the serial path produces.
+    """
+    if pipeline is not None:
+        return _process_pipelined(mailbox, pipeline, on_failure)
     done = 0
     for ref in mailbox.pending():
         raw = mailbox.fetch(ref)
@@ -61,6 +74,54 @@ def process_pending(mailbox: Mailbox, handle: Handler, on_failure: Failure) -> i
     return done
 
 
+@dataclass(frozen=True)
+class Pipeline:
+    submit: Callable[[bytes], Future[Any]]  # analyse in a worker
+    commit: Callable[[Any], Handled]  # store the analysis, here
+    window: int = 4  # messages in flight
+
+
+def _process_pipelined(mailbox: Mailbox, pipeline: Pipeline, on_failure: Failure) -> int:
+    in_flight: collections.deque[tuple[MessageRef, bytes, Future[Any]]] = collections.deque()
+    done = 0
+
+    def finish() -> None:
+        nonlocal done
+        ref, raw, future = in_flight.popleft()
+        try:
+            result = pipeline.commit(future.result())
+        except MailboxError:
+            raise
+        except Exception as exc:  # our fault (a worker crashed, a bug): keep, tell, move aside
+            log.exception("%s: handling a message failed", mailbox.name)
+            try:
+                result = on_failure(raw, f"{type(exc).__name__}: {exc}")
+            except Exception:
+                log.exception(
+                    "%s: could not record the failure; message left in place", mailbox.name
+                )
+                return
+        _fault("after-store")
+        if result.attention:
+            mailbox.mark_attention(ref)
+        else:
+            mailbox.mark_processed(ref)
+        done += 1
+
+    try:
+        for ref in mailbox.pending():
+            raw = mailbox.fetch(ref)
+            in_flight.append((ref, raw, pipeline.submit(raw)))
+            if len(in_flight) >= pipeline.window:
+                finish()
+        while in_flight:
+            finish()
+    finally:
+        for _ref, _raw, future in in_flight:
+            future.cancel()
+    return done
+
+
 def run_mailbox(
     mailbox: Mailbox,
     handle: Handler,
@@ -68,6 +129,7 @@ def run_mailbox(
     stop: threading.Event,
     idle_timeout: float = 300.0,
     max_backoff: float = 60.0,
+    pipeline: Pipeline | None = None,
 ) -> None:
     """Process the mailbox until ``stop`` is set, reconnecting with backoff."""
     delay = 1.0
@@ -76,7 +138,7 @@ def run_mailbox(
             mailbox.connect()
             delay = 1.0
             while not stop.is_set():
-                process_pending(mailbox, handle, on_failure)
+                process_pending(mailbox, handle, on_failure, pipeline)
                 mailbox.wait(idle_timeout)
         except MailboxError as exc:
             log.warning("%s: %s; reconnecting in %.0f s", mailbox.name, exc, delay)

@@ -54,6 +54,56 @@ def reply_subject(subject: str) -> str:
     return subject if subject.lower().startswith("re:") else f"Re: {subject}".strip()
 
 
+@dataclass(frozen=True)
+class ScreenedFile:
+    filename: str
+    sha256: str
+    origin: str
+    data: bytes
+    result: ScreeningResult
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a message says and what its workbooks screened to: pure, no store involved."""
+
+    key: str
+    size: int
+    too_large: bool = False
+    sender: str = ""
+    subject: str = ""
+    message_id: str = ""
+    references: str = ""
+    automatic: str = ""
+    notes: tuple[str, ...] = ()
+    files: tuple[ScreenedFile, ...] = ()
+
+
+def analyse_supplier_message(raw: bytes, *, screener: Screener, limits: MailLimits) -> Analysis:
+    """Parse the message and screen every workbook in it (CPU only: may run in a worker)."""
+    key = message_key(raw)
+    if len(raw) > limits.max_message_bytes:
+        return Analysis(key, len(raw), too_large=True)
+    msg = parse(raw)
+    message_id = message_id_of(msg)
+    extracted = extract_workbooks(msg, limits)
+    files = tuple(
+        ScreenedFile(a.filename, a.sha256, a.origin, a.data, screener.screen_bytes(a.data))
+        for a in extracted.workbooks
+    )
+    return Analysis(
+        key=key,
+        size=len(raw),
+        sender=sender_address(msg),
+        subject=subject_of(msg),
+        message_id=message_id,
+        references=f"{msg.get('References', '')} {message_id}".strip(),
+        automatic=is_automatic(msg),
+        notes=tuple(extracted.notes),
+        files=files,
+    )
+
+
 def handle_supplier_message(
     raw: bytes,
     *,
@@ -67,43 +117,51 @@ def handle_supplier_message(
     key = message_key(raw)
     if store.message_done(key):
         return Outcome(key, "duplicate")
+    return commit_supplier_message(
+        analyse_supplier_message(raw, screener=screener, limits=limits),
+        store=store,
+        as_of=screener.as_of,
+        mailbox=mailbox,
+        policy=policy,
+        now=now,
+    )
+
+
+def commit_supplier_message(
+    an: Analysis,
+    *,
+    store: Store,
+    as_of: dt.date,
+    mailbox: str,
+    policy: ReplyPolicy,
+    now: dt.datetime | None = None,
+) -> Outcome:
+    """Store the screenings, the message and the reply it gets (the reply last, in one transaction)."""
+    key = an.key
+    if store.message_done(key):
+        return Outcome(key, "duplicate")
     now = now or dt.datetime.now(dt.UTC)
-    if len(raw) > limits.max_message_bytes:
-        # Too large to parse safely: the team is told; the sender's address is in the headers,
-        # which we do not parse either, so nobody is answered automatically.
+    if an.too_large:
+        # Too large to parse safely: the team is told; nobody is answered automatically.
         rec = MessageRecord(
-            key=key, mailbox=mailbox, outcome="too-large", reason=f"{len(raw)} bytes"
+            key=key, mailbox=mailbox, outcome="too-large", reason=f"{an.size} bytes"
         )
         rec = _with_alert(
             rec,
             {
                 "kind": "needs-attention",
                 "mailbox": mailbox,
-                "reason": f"a message of {len(raw) // (1024 * 1024)} MB, over the limit",
+                "reason": f"a message of {an.size // (1024 * 1024)} MB, over the limit",
             },
         )
         store.record_message(rec)
         return Outcome(key, "too-large", attention=True, reason=rec.reason)
-    msg = parse(raw)
-    sender = sender_address(msg)
-    subject = subject_of(msg)
-    message_id = message_id_of(msg)
-    automatic = is_automatic(msg)
-    extracted = extract_workbooks(msg, limits)
-    files: list[dict[str, Any]] = []
-    results: list[ScreeningResult] = []
-    for att in extracted.workbooks:
-        result = screener.screen_bytes(att.data)
+    for f in an.files:
         store.record_screening(
-            att.sha256,
-            result,
-            filename=att.filename,
-            source="email",
-            as_of=screener.as_of,
-            data=att.data,
+            f.sha256, f.result, filename=f.filename, source="email", as_of=as_of, data=f.data
         )
-        results.append(result)
-        files.append({"filename": att.filename, "sha256": att.sha256, "origin": att.origin})
+    results = [f.result for f in an.files]
+    sender = an.sender
     declared = next(
         (r.declaration.company.get("company_name", "") for r in results if r.declaration), ""
     )
@@ -120,21 +178,22 @@ def handle_supplier_message(
                     "declared_company": declared,
                 }
             )
+    files = [{"filename": f.filename, "sha256": f.sha256, "origin": f.origin} for f in an.files]
     outcome = "screened" if files else "no-template"
     reason = ""
     reply: dict[str, Any] | None = {
         "kind": "screening-reply" if files else "no-template",
         "to": sender,
-        "subject": reply_subject(subject),
-        "in_reply_to": message_id,
-        "references": f"{msg.get('References', '')} {message_id}".strip(),
+        "subject": reply_subject(an.subject),
+        "in_reply_to": an.message_id,
+        "references": an.references,
         "files": files,
-        "notes": extracted.notes,
+        "notes": list(an.notes),
     }
-    if automatic:
-        outcome, reason, reply = "auto-ignored", automatic, None
+    if an.automatic:
+        outcome, reason, reply = "auto-ignored", an.automatic, None
     elif not sender:
-        outcome, reason, reply = outcome, "no sender address", None
+        reason, reply = "no sender address", None
     else:
         since = (now - dt.timedelta(hours=1)).replace(microsecond=0).isoformat()
         if store.replies_since(sender, since) >= policy.max_replies_per_hour:
@@ -147,41 +206,43 @@ def handle_supplier_message(
                 {"kind": "rate-limited", "sender": sender, "limit": policy.max_replies_per_hour}
             )
     if files:
-        worst = max((risk_level(r.findings) for r in results), key=["low", "medium", "high"].index)
         alerts.append(
             {
                 "kind": "submission",
                 "supplier": supplier["name"] if supplier else (declared or sender),
                 "files": [
                     {
-                        "filename": f["filename"],
-                        "sha256": f["sha256"],
-                        "template": f"{r.declaration.meta.type} {r.declaration.meta.version}"
-                        if r.declaration
+                        "filename": f.filename,
+                        "sha256": f.sha256,
+                        "template": f"{f.result.declaration.meta.type} {f.result.declaration.meta.version}"
+                        if f.result.declaration
                         else "unreadable",
-                        "risk_level": r.risk_level,
-                        "summary": r.summary,
+                        "risk_level": f.result.risk_level,
+                        "summary": f.result.summary,
                     }
-                    for f, r in zip(files, results, strict=True)
+                    for f in an.files
                 ],
-                "risk_level": worst,
+                "risk_level": max(
+                    (risk_level(r.findings) for r in results), key=["low", "medium", "high"].index
+                ),
             }
         )
     outbox = [OutboxItem("email", f"reply:{key}", reply, recipient=sender)] if reply else []
     outbox += [OutboxItem("alert", f"alert:{key}:{i}", a) for i, a in enumerate(alerts)]
+    supplier_id = supplier["id"] if supplier else None
     store.record_message(
         MessageRecord(
             key=key,
             mailbox=mailbox,
-            message_id=message_id,
+            message_id=an.message_id,
             sender=sender,
-            subject=subject,
+            subject=an.subject,
             outcome=outcome,
             reason=reason,
-            supplier_id=supplier["id"] if supplier else None,
-            submissions=tuple(f["sha256"] for f in files),
+            supplier_id=supplier_id,
+            submissions=tuple(f.sha256 for f in an.files),
             outbox=tuple(outbox),
-            sources=tuple((f["sha256"], supplier["id"] if supplier else None) for f in files),
+            sources=tuple((f.sha256, supplier_id) for f in an.files),
         )
     )
     log.info("%s: message %s… %s (%d workbook(s))", mailbox, key[:12], outcome, len(files))

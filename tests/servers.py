@@ -148,6 +148,7 @@ lmtp_save_to_detail_mailbox = no
         if not pid_file.exists():
             return
         pid = int(pid_file.read_text().strip())
+        children = _children(pid)
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -159,6 +160,12 @@ lmtp_save_to_detail_mailbox = no
             except ProcessLookupError:
                 break
             time.sleep(0.05)
+        # Session processes (imap) can outlive the master; a real restart drops their clients.
+        for child in children:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def restart(self) -> None:
         self.stop()
@@ -199,6 +206,18 @@ lmtp_save_to_detail_mailbox = no
             return [message_from_bytes(data[u][b"BODY[]"]) for u in sorted(data)]
         finally:
             client.logout()
+
+
+def _children(parent: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            out.append(int(stat.parent.name))
+    return out
 
 
 def _group(gid: int) -> str:
