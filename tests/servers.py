@@ -7,6 +7,7 @@ sits under a 0700 folder the dovecot user cannot enter). See shared/docs/test-se
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -162,10 +163,8 @@ lmtp_save_to_detail_mailbox = no
             time.sleep(0.05)
         # Session processes (imap) can outlive the master; a real restart drops their clients.
         for child in children:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
     def restart(self) -> None:
         self.stop()
