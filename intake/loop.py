@@ -38,6 +38,33 @@ def _fault(point: str) -> None:
         os._exit(70)
 
 
+def _settle(
+    mailbox: Mailbox,
+    ref: MessageRef,
+    raw: bytes,
+    compute: Callable[[], Handled],
+    on_failure: Failure,
+) -> bool:
+    """Store a message's result (or our failure), then move it. False: left in place."""
+    try:
+        result = compute()
+    except MailboxError:
+        raise
+    except Exception as exc:  # our fault, not the sender's: keep the message, tell the team
+        log.exception("%s: handling a message failed", mailbox.name)
+        try:
+            result = on_failure(raw, f"{type(exc).__name__}: {exc}")
+        except Exception:  # the store itself is failing: leave the message for the next pass
+            log.exception("%s: could not record the failure; message left in place", mailbox.name)
+            return False
+    _fault("after-store")
+    if result.attention:
+        mailbox.mark_attention(ref)
+    else:
+        mailbox.mark_processed(ref)
+    return True
+
+
 def process_pending(
     mailbox: Mailbox, handle: Handler, on_failure: Failure, pipeline: Pipeline | None = None
 ) -> int:
@@ -52,25 +79,7 @@ def process_pending(
     done = 0
     for ref in mailbox.pending():
         raw = mailbox.fetch(ref)
-        try:
-            result = handle(raw)
-        except MailboxError:
-            raise
-        except Exception as exc:  # our fault, not the sender's: keep the message, tell the team
-            log.exception("%s: handling a message failed", mailbox.name)
-            try:
-                result = on_failure(raw, f"{type(exc).__name__}: {exc}")
-            except Exception:  # the store itself is failing: leave the message for the next pass
-                log.exception(
-                    "%s: could not record the failure; message left in place", mailbox.name
-                )
-                continue
-        _fault("after-store")
-        if result.attention:
-            mailbox.mark_attention(ref)
-        else:
-            mailbox.mark_processed(ref)
-        done += 1
+        done += _settle(mailbox, ref, raw, lambda raw=raw: handle(raw), on_failure)  # type: ignore[misc]
     return done
 
 
@@ -88,25 +97,7 @@ def _process_pipelined(mailbox: Mailbox, pipeline: Pipeline, on_failure: Failure
     def finish() -> None:
         nonlocal done
         ref, raw, future = in_flight.popleft()
-        try:
-            result = pipeline.commit(future.result())
-        except MailboxError:
-            raise
-        except Exception as exc:  # our fault (a worker crashed, a bug): keep, tell, move aside
-            log.exception("%s: handling a message failed", mailbox.name)
-            try:
-                result = on_failure(raw, f"{type(exc).__name__}: {exc}")
-            except Exception:
-                log.exception(
-                    "%s: could not record the failure; message left in place", mailbox.name
-                )
-                return
-        _fault("after-store")
-        if result.attention:
-            mailbox.mark_attention(ref)
-        else:
-            mailbox.mark_processed(ref)
-        done += 1
+        done += _settle(mailbox, ref, raw, lambda: pipeline.commit(future.result()), on_failure)
 
     try:
         for ref in mailbox.pending():

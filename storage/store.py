@@ -26,6 +26,7 @@ from plugins.pipeline import ScreeningResult
 from plugins.reference import ReferenceData, RmapEntry, RmapList
 
 from .grievances import GrievanceStoreMixin
+from .mail import utcnow
 from .migrations import MIGRATIONS
 from .refdata import load_embedded_cahra, load_embedded_smelters
 
@@ -54,10 +55,6 @@ FINDING_COLUMNS = (
     "field",
     "check",
 )
-
-
-def utcnow() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 class Store(GrievanceStoreMixin):
