@@ -166,7 +166,7 @@ def main() -> None:
             f"assay screen of the same files from disk: {disk:6.1f} s  ({args.messages / disk:5.1f} files/s)  (reference)"
         )
         print(
-            f"assay serve --once (IMAP -> screen -> store -> SMTP reply): {mail:6.1f} s  ({args.messages / mail:5.1f} messages/s)"
+            f"assay serve --once (IMAP -> screen -> store -> SMTP reply, workers={args.workers or os.cpu_count()}): {mail:6.1f} s  ({args.messages / mail:5.1f} messages/s)"
         )
         print(
             f"screened {screened}, replies sent {sent}, SMTP server received {len(smtp.handler.received)}"

@@ -140,9 +140,13 @@ lmtp_save_to_detail_mailbox = no
         if os.geteuid() == 0:
             cmd = ["setpriv", f"--reuid={self.user}", f"--regid={self.user}", "--init-groups", *cmd]
         subprocess.run(cmd, check=True)
+        pid_file = self.root / "run" / "master.pid"
+        deadline = time.monotonic() + 10
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         _wait_port(self.imap_port)
         _wait_port(self.lmtp_port)
-        self.proc_pid = int((self.root / "run" / "master.pid").read_text().strip())
+        self.proc_pid = int(pid_file.read_text().strip())
 
     def stop(self) -> None:
         pid_file = self.root / "run" / "master.pid"
