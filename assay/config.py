@@ -86,6 +86,18 @@ DEFAULTS: dict[str, Any] = {
         "reply_from": "Grievance desk <grievances@example.test>",
     },
     "alerts": {"log_file": "var/alerts.log"},
+    "slack": {
+        "mode": "http",
+        "host": "127.0.0.1",
+        "port": 3000,
+        "bot_token_env": "SLACK_BOT_TOKEN",
+        "signing_secret_env": "SLACK_SIGNING_SECRET",
+        "app_token_env": "SLACK_APP_TOKEN",
+        "channel": "",
+        "officers": [],
+        "workspace_id": "",
+        "api_url": "",
+    },
 }
 # Keys holding paths: relative values are resolved against the config file's folder.
 PATH_KEYS = (
@@ -181,7 +193,7 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"config file {p} not found") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {p}: {exc}") from exc
-    unknown = set(raw) - set(DEFAULTS) - {"slack"}
+    unknown = set(raw) - set(DEFAULTS)
     if unknown:
         raise ConfigError(f"config file {p}: unknown section(s) {', '.join(sorted(unknown))}")
     data = _merge(DEFAULTS, raw)

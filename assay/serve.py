@@ -22,6 +22,8 @@ from typing import Any
 
 from bot.alerts import ConsoleAlerts
 from bot.mailer import EmailNotifier, SmtpSettings
+from bot.slack_app import SlackSettings
+from bot.slack_notifier import SlackAlerts
 from intake.grievance import GrievancePolicy, handle_grievance_message
 from intake.loop import Handled, Pipeline, process_pending, run_mailbox
 from intake.mailbox import Mailbox, MailboxSettings, open_mailbox
@@ -76,6 +78,28 @@ def smtp_settings(config: Config) -> SmtpSettings:
         reply_from=section(config, "mail")["reply_from"],
         grievance_from=section(config, "grievance")["reply_from"],
     )
+
+
+def slack_settings(config: Config) -> SlackSettings | None:
+    s = section(config, "slack")
+    token = os.environ.get(s["bot_token_env"], "")
+    if not token:
+        return None
+    return SlackSettings(
+        bot_token=token,
+        signing_secret=os.environ.get(s["signing_secret_env"], ""),
+        channel=s["channel"],
+        officers=tuple(s["officers"]),
+        workspace_id=s["workspace_id"],
+        api_url=s["api_url"],
+        max_file_bytes=int(section(config, "mail")["max_attachment_mb"] * MB),
+    )
+
+
+def slack_client(slack: SlackSettings) -> Any:
+    from slack_sdk import WebClient
+
+    return WebClient(token=slack.bot_token, base_url=slack.api_url or "https://slack.com/api/")
 
 
 def mail_limits(config: Config) -> MailLimits:
@@ -254,12 +278,46 @@ class Service:
             )
         return out
 
-    def notifiers(self, store: Store) -> tuple[EmailNotifier, ConsoleAlerts]:
+    def notifiers(self, store: Store) -> tuple[EmailNotifier, ConsoleAlerts | SlackAlerts]:
         cipher = grievance_cipher(self.config) if grievances_enabled(self.config) else None
+        email = EmailNotifier(store, smtp_settings(self.config), cipher)
+        slack = slack_settings(self.config)
+        if slack is not None and slack.channel:
+            return email, SlackAlerts(store, slack_client(slack), slack.channel)
         log_file = section(self.config, "alerts").get("log_file")
-        return EmailNotifier(store, smtp_settings(self.config), cipher), ConsoleAlerts(
-            store, Path(log_file) if log_file else None
+        return email, ConsoleAlerts(store, Path(log_file) if log_file else None)
+
+    def slack_app(self) -> Any:
+        """The Bolt app, or None when no Slack token is configured (the embedded default)."""
+        slack = slack_settings(self.config)
+        if slack is None:
+            return None
+        from bot.slack_app import build_app
+
+        cipher = grievance_cipher(self.config) if slack.officers else None
+        return build_app(
+            slack,
+            self.store,
+            lambda store: build_screener(self.config, store),
+            cipher,
+            slack_client(slack),
         )
+
+    def start_slack(self) -> Callable[[], None]:
+        """Start the Slack app in the configured mode; returns how to stop it."""
+        app = self.slack_app()
+        if app is None:
+            return lambda: None
+        s = section(self.config, "slack")
+        if s["mode"] == "socket":
+            from bot.slack_http import serve_socket_mode
+
+            handler = serve_socket_mode(app, os.environ.get(s["app_token_env"], ""))
+            return handler.close
+        from bot.slack_http import serve_http
+
+        server, _thread = serve_http(app, s["host"], int(s["port"]))
+        return server.shutdown
 
     def pool(self) -> LazyPool | None:
         workers = mail_workers(self.config)
@@ -344,10 +402,12 @@ class Service:
         threads.append(
             threading.Thread(target=guarded("notifier", notify), name="notifier", daemon=True)
         )
+        stop_slack = self.start_slack()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        stop_slack()
         if pool:
             pool.shutdown()
         if failed:

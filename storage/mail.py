@@ -49,6 +49,7 @@ class MessageRecord:
     submissions: tuple[str, ...] = ()
     outbox: tuple[OutboxItem, ...] = ()
     sources: tuple[tuple[str, int | None], ...] = field(default=())  # (sha256, supplier id)
+    source: str = "email"  # how the submissions arrived: email, slack
 
 
 class MailStoreMixin:
@@ -87,7 +88,7 @@ class MailStoreMixin:
                 self.db.table("submission_sources").insert(
                     {
                         "sha256": sha,
-                        "source": "email",
+                        "source": rec.source,
                         "message_key": rec.key,
                         "supplier_id": supplier_id,
                         "sender": rec.sender,
@@ -218,6 +219,30 @@ class MailStoreMixin:
             if key and name_key(s["name"]) == key:
                 return s, "company"
         return None, ""
+
+    def latest_submission(
+        self, supplier_id: int | None, company: str = ""
+    ) -> dict[str, Any] | None:
+        """A supplier's latest submission (by registry id, else by declared company name)."""
+        row = None
+        if supplier_id is not None:
+            row = self.db.execute(
+                "select sha256, received_at from submission_sources where supplier_id = ? order by received_at desc, rowid desc limit 1",
+                [supplier_id],
+            ).fetchone()
+        if row is None and company:
+            key = name_key(company)
+            for sha, name, seen in self.db.execute(
+                "select sha256, company_name, first_seen from submissions where company_name is not null order by first_seen desc"
+            ):
+                if name_key(name or "") == key:
+                    row = (sha, seen)
+                    break
+        if row is None:
+            return None
+        sub = dict(self.db.table("submissions").get(row[0]))
+        sub["received_at"] = row[1]
+        return sub
 
     def supplier_status(self) -> list[dict[str, Any]]:
         """Every supplier with its latest submission (if any) and that submission's result."""

@@ -1,0 +1,161 @@
+"""A local Slack Web API stand-in: answers the methods the bot calls, records every call,
+serves `url_private` downloads behind the bot token, and can answer 429 with Retry-After."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from .servers import free_port
+
+TOKEN = "xoxb-test-token"
+
+
+class SlackStub:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
+        self.rate_limit_next: dict[str, int] = {}  # method -> how many 429s to answer first
+        self.cond = threading.Condition()
+        self._ts = 1000
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _reply(
+                self,
+                status: int,
+                body: bytes,
+                ctype: str = "application/json",
+                headers: dict[str, str] | None = None,
+            ) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                if self.path.startswith("/files/"):
+                    if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                        self._reply(403, b"forbidden", "text/plain")
+                        return
+                    file_id = self.path.split("/")[2]
+                    _info, data = stub.files.get(file_id, ({}, b""))
+                    self._reply(
+                        200 if data else 404, data or b"missing", "application/octet-stream"
+                    )
+                    return
+                self.do_POST()
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                method = self.path.split("/api/")[-1].split("?")[0]
+                if "application/json" in (self.headers.get("Content-Type") or ""):
+                    args = json.loads(raw or b"{}")
+                else:
+                    args = {
+                        k: v[0]
+                        for k, v in parse_qs(raw.decode() or self.path.partition("?")[2]).items()
+                    }
+                if (
+                    self.headers.get("Authorization") not in (f"Bearer {TOKEN}", None)
+                    and method != "response_url"
+                ):
+                    self._reply(200, json.dumps({"ok": False, "error": "invalid_auth"}).encode())
+                    return
+                with stub.cond:
+                    if stub.rate_limit_next.get(method, 0) > 0:
+                        stub.rate_limit_next[method] -= 1
+                        stub.calls.append((method + ":429", args))
+                        stub.cond.notify_all()
+                        self._reply(
+                            429,
+                            json.dumps({"ok": False, "error": "ratelimited"}).encode(),
+                            headers={"Retry-After": "1"},
+                        )
+                        return
+                    stub.calls.append((method, args))
+                    stub.cond.notify_all()
+                self._reply(200, json.dumps(stub.answer(method, args)).encode())
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+                "team_id": "T1",
+                "team": "Synthetic Workspace",
+            }
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            self._ts += 1
+            return {
+                "ok": True,
+                "channel": args.get("channel"),
+                "ts": f"{self._ts}.000100",
+                "message_ts": f"{self._ts}.000100",
+            }
+        if method == "files.info":
+            info, _data = self.files.get(str(args.get("file")), ({}, b""))
+            return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(args.get("users", "U"))[:8]}}
+        return {"ok": True}
+
+    def add_file(
+        self, file_id: str, name: str, data: bytes, filetype: str = "xlsx"
+    ) -> dict[str, Any]:
+        info = {
+            "id": file_id,
+            "name": name,
+            "filetype": filetype,
+            "size": len(data),
+            "url_private": f"{self.url}/files/{file_id}/{name}",
+            "url_private_download": f"{self.url}/files/{file_id}/{name}",
+        }
+        self.files[file_id] = (info, data)
+        return info
+
+    def start(self) -> SlackStub:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                found = [a for m, a in self.calls if m == method]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"{method} called {len(found)} time(s), expected {count}: {[m for m, _ in self.calls]}"
+                    )
+                self.cond.wait(left)
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        with self.cond:
+            return [a for m, a in self.calls if m == method]

@@ -1,0 +1,348 @@
+"""The Slack app over real HTTP, driven by signed requests, against a local Web API stand-in."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
+
+from bot.slack_app import COMMANDS, EVENTS, SlackSettings, build_app
+from bot.slack_http import serve_http
+from bot.slack_notifier import SlackAlerts
+from plugins.manager import get_plugin_manager
+from plugins.pipeline import Screener
+from storage.crypto import Cipher, new_key
+from storage.store import Store
+
+from .builders import AS_OF
+from .servers import free_port
+from .slack_stub import TOKEN, SlackStub
+
+SECRET = "test-signing-secret"
+ROOT = Path(__file__).resolve().parents[1]
+OFFICER = "UOFFICER"
+
+
+@pytest.fixture
+def stub() -> Iterator[SlackStub]:
+    s = SlackStub().start()
+    yield s
+    s.stop()
+
+
+class Bot:
+    def __init__(self, tmp: Path, stub: SlackStub) -> None:
+        self.db = tmp / "slack.db"
+        self.stub = stub
+        self.cipher = Cipher(new_key())
+        settings = SlackSettings(
+            bot_token=TOKEN,
+            signing_secret=SECRET,
+            channel="C_COMPLIANCE",
+            officers=(OFFICER,),
+            workspace_id="T1",
+            api_url=stub.url + "/api/",
+        )
+        client = WebClient(token=TOKEN, base_url=stub.url + "/api/")
+        app = build_app(
+            settings,
+            lambda: Store(self.db),
+            lambda store: Screener(get_plugin_manager(), store.reference_data(), as_of=AS_OF),
+            self.cipher,
+            client,
+        )
+        self.port = free_port()
+        self.server, _ = serve_http(app, "127.0.0.1", self.port)
+        self.alerts = SlackAlerts(Store(self.db), client, "C_COMPLIANCE", backoff_seconds=0.5)
+
+    def post(
+        self, body: bytes, content_type: str, timestamp: int | None = None, secret: str = SECRET
+    ) -> tuple[int, bytes]:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        sig = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/slack/events",
+            data=body,
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": sig,
+            },
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    def command(
+        self, command: str, text: str, user: str = "USTAFF", team: str = "T1"
+    ) -> tuple[int, Any]:
+        body = urllib.parse.urlencode(
+            {
+                "command": command,
+                "text": text,
+                "user_id": user,
+                "team_id": team,
+                "channel_id": "C1",
+                "response_url": self.stub.url + "/api/response_url",
+                "trigger_id": "1",
+            }
+        ).encode()
+        status, raw = self.post(body, "application/x-www-form-urlencoded")
+        return status, json.loads(raw) if raw.startswith(b"{") else raw.decode()
+
+    def event(self, event: dict[str, Any], team: str = "T1") -> int:
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": team,
+                "api_app_id": "A1",
+                "event_id": f"Ev{time.monotonic_ns()}",
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        ).encode()
+        return self.post(body, "application/json")[0]
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def bot(tmp_path: Path, stub: SlackStub) -> Iterator[Bot]:
+    b = Bot(tmp_path, stub)
+    yield b
+    b.close()
+
+
+def test_url_verification(bot: Bot) -> None:
+    status, raw = bot.post(
+        json.dumps({"type": "url_verification", "challenge": "abc123", "token": "x"}).encode(),
+        "application/json",
+    )
+    assert status == 200 and b"abc123" in raw
+
+
+def test_forged_signature_and_replayed_timestamp_are_refused(bot: Bot) -> None:
+    body = urllib.parse.urlencode(
+        {"command": "/smelter", "text": "CID002082", "user_id": "U1", "team_id": "T1"}
+    ).encode()
+    assert bot.post(body, "application/x-www-form-urlencoded", secret="wrong-secret")[0] == 401
+    assert (
+        bot.post(body, "application/x-www-form-urlencoded", timestamp=int(time.time()) - 600)[0]
+        == 401
+    )
+    assert bot.post(body, "application/x-www-form-urlencoded")[0] == 200
+
+
+def test_smelter_command_by_cid_and_name(bot: Bot) -> None:
+    status, answer = bot.command("/smelter", "CID002082")
+    assert status == 200
+    text = json.dumps(answer)
+    assert "CID002082" in text and "Xiamen Tungsten" in text and "no RMAP list loaded" in text
+    status, answer = bot.command("/smelter", "xiamen tungsten")
+    assert "CID002082" in json.dumps(answer)
+    status, answer = bot.command("/smelter", "Zzyzx Qwerty Nonsense")
+    assert "No smelter found" in json.dumps(answer) and "Nearest" in json.dumps(answer)
+
+
+def test_mention_answers_in_thread(bot: Bot, stub: SlackStub) -> None:
+    assert (
+        bot.event(
+            {
+                "type": "app_mention",
+                "user": "U1",
+                "text": "<@UBOT> is CID002082 conformant?",
+                "ts": "111.222",
+                "channel": "C1",
+            }
+        )
+        == 200
+    )
+    [post] = stub.wait_for("chat.postMessage")
+    assert post["thread_ts"] == "111.222" and post["channel"] == "C1"
+    assert "CID002082" in json.dumps(post)
+
+
+def test_shared_template_screened_answered_and_posted_once(
+    bot: Bot, stub: SlackStub, filled: dict[str, Path]
+) -> None:
+    stub.add_file("F1", "acme-cmrt.xlsx", filled["CMRT-6.4"].read_bytes())
+    event = {
+        "type": "message",
+        "subtype": "file_share",
+        "user": "U1",
+        "ts": "200.1",
+        "channel": "C1",
+        "channel_type": "channel",
+        "files": [{"id": "F1", "name": "acme-cmrt.xlsx"}],
+    }
+    assert bot.event(event) == 200
+    [reply] = stub.wait_for("chat.postMessage")
+    assert reply["thread_ts"] == "200.1"
+    blob = json.dumps(reply)
+    assert "CMRT 6.4" in blob and "Risk level" in blob and "Declaration!J3" in blob
+    store = Store(bot.db)
+    assert store.db.execute("select source from submission_sources").fetchall() == [("slack",)]
+    # The compliance channel hears it once, however often the notifier runs.
+    assert bot.alerts.drain() == 1 and bot.alerts.drain() == 0
+    posts = [c for c in stub.called("chat.postMessage") if c["channel"] == "C_COMPLIANCE"]
+    assert (
+        len(posts) == 1
+        and posts[0]["text"].startswith("[submission]")
+        and "CMRT 6.4" in posts[0]["text"]
+    )
+    # Slack retries the same event: no second answer.
+    bot.event(event)
+    time.sleep(1.0)
+    assert len([c for c in stub.called("chat.postMessage") if c.get("thread_ts") == "200.1"]) == 1
+    # The same bytes shared again answer with the stored result.
+    stub.add_file("F2", "copy.xlsx", filled["CMRT-6.4"].read_bytes())
+    bot.event({**event, "ts": "300.1", "files": [{"id": "F2", "name": "copy.xlsx"}]})
+    again = stub.wait_for("chat.postMessage", count=3)[-1]
+    assert again["thread_ts"] == "300.1" and "Already screened" in json.dumps(again)
+    assert store.count("submissions") == 1
+
+
+def test_non_template_files_are_ignored_politely(bot: Bot, stub: SlackStub) -> None:
+    stub.add_file("F9", "photo.png", b"\x89PNG....", filetype="png")
+    bot.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "user": "U1",
+            "ts": "400.1",
+            "channel": "D1",
+            "channel_type": "im",
+            "files": [{"id": "F9"}],
+        }
+    )
+    [post] = stub.wait_for("chat.postMessage")
+    assert "is not one" in post["text"]
+    bot.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "user": "U1",
+            "ts": "401.1",
+            "channel": "C1",
+            "channel_type": "channel",
+            "files": [{"id": "F9"}],
+        }
+    )
+    time.sleep(1.0)
+    assert len(stub.called("chat.postMessage")) == 1  # silent in channels
+
+
+def test_grievance_details_only_for_officers(bot: Bot) -> None:
+    store = Store(bot.db)
+    case = store.create_grievance(
+        message_key="k1",
+        mailbox="grievances",
+        category="armed-groups",
+        subject_enc=bot.cipher.encrypt("subject"),
+        body_enc=bot.cipher.encrypt("Soldiers at the checkpoint."),
+        reporter_enc=bot.cipher.encrypt("{}"),
+        reply_token="tok" * 6,
+        cids=["CID000292"],
+        supplier_ids=[],
+        respond_by="2026-12-31",
+        attachments=[],
+        outbox_for=lambda case_id: [],
+        year=2026,
+    )
+    status, answer = bot.command("/grievance", case or "", user="USTAFF")
+    assert "only to the grievance officers" in json.dumps(answer) and "Soldiers" not in json.dumps(
+        answer
+    )
+    status, answer = bot.command("/grievance", case or "", user=OFFICER)
+    assert (
+        status == 200
+        and "Soldiers at the checkpoint" in json.dumps(answer)
+        and "armed-groups" in json.dumps(answer)
+    )
+    assert answer.get("response_type", "ephemeral") == "ephemeral"
+
+
+def test_supplier_command_and_workspace_restriction(
+    bot: Bot, stub: SlackStub, filled: dict[str, Path]
+) -> None:
+    stub.add_file("F5", "cmrt.xlsx", filled["CMRT-6.5"].read_bytes())
+    bot.event(
+        {
+            "type": "message",
+            "subtype": "file_share",
+            "user": "U1",
+            "ts": "500.1",
+            "channel": "C1",
+            "channel_type": "channel",
+            "files": [{"id": "F5"}],
+        }
+    )
+    stub.wait_for("chat.postMessage")
+    status, answer = bot.command("/supplier", "Synthetic Components Ltd.")
+    blob = json.dumps(answer)
+    assert (
+        status == 200
+        and "Synthetic Components Ltd." in blob
+        and "CMRT 6.5" in blob
+        and "Risk level" in blob
+    )
+    status, answer = bot.command("/supplier", "Synthetic Components Ltd.", team="TOTHER")
+    assert "only available in the compliance workspace" in json.dumps(
+        answer
+    ) and "CMRT 6.5" not in json.dumps(answer)
+    status, answer = bot.command("/smelter", "CID002082", team="TOTHER")
+    assert "Listed by" not in json.dumps(answer)  # supplier counts and names are staff-only
+
+
+def test_rate_limited_post_is_delayed_not_lost(bot: Bot, stub: SlackStub) -> None:
+    from storage.mail import OutboxItem
+
+    store = Store(bot.db)
+    store.enqueue(
+        OutboxItem(
+            "alert",
+            "alert:test",
+            {
+                "kind": "grievance",
+                "case_id": "GRV-2026-0009",
+                "received": "2026-06-30",
+                "category": "other",
+            },
+        )
+    )
+    stub.rate_limit_next["chat.postMessage"] = 1
+    assert bot.alerts.drain() == 0
+    assert store.outbox_count("pending", "alert") == 1
+    time.sleep(1.2)  # Retry-After: 1
+    assert bot.alerts.drain() == 1
+    posts = stub.called("chat.postMessage")
+    assert len(posts) == 1 and "GRV-2026-0009" in posts[0]["text"]
+
+
+def test_manifest_matches_what_the_app_listens_to() -> None:
+    manifest = json.loads((ROOT / "bot" / "manifest.json").read_text())
+    commands = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert commands == set(COMMANDS)
+    events = {e.split(".")[0] for e in manifest["settings"]["event_subscriptions"]["bot_events"]}
+    assert events == set(EVENTS)
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {
+        "commands",
+        "chat:write",
+        "files:read",
+        "app_mentions:read",
+        "channels:history",
+        "im:history",
+    } <= scopes
