@@ -135,7 +135,24 @@ def import_rmap(
     when = as_of or date_from_name(file.name) or dt.date.today()
     version = f"{when.isoformat()}:{file.name}"
     store = open_store(config, db)
+    previous = store.current_rmap()
     store.add_rmap_list(version, when, str(file.name), parsed.entries)
+    current = store.current_rmap()
+    if current is not None and current.version == version:
+        from storage.mail import OutboxItem
+
+        changes = store.rmap_changes(previous, current)
+        if changes:
+            store.enqueue(
+                OutboxItem(
+                    "alert",
+                    f"rmap-change:{version}",
+                    {"kind": "rmap-change", "list": version, "changes": changes},
+                )
+            )
+            click.echo(
+                f"{len(changes)} listed smelter(s) changed RMAP standing; the compliance channel will be told"
+            )
     by_status: dict[str, int] = {}
     for e in parsed.entries.values():
         by_status[e.status] = by_status.get(e.status, 0) + 1

@@ -31,6 +31,17 @@ def render_alert(alert: dict[str, Any]) -> str:
         return f"[warning] {alert['sender']} (supplier {alert['supplier']}) sent a declaration for {alert['declared_company']!r}"
     if kind == "rate-limited":
         return f"[warning] replies to {alert['sender']} paused: more than {alert['limit']} in an hour (a mail loop?)"
+    if kind == "rmap-change":
+        lines = [
+            f"[rmap] new RMAP list {alert['list']}: {len(alert['changes'])} smelter(s) in suppliers' lists changed standing"
+        ]
+        for c in alert["changes"][:20]:
+            lines.append(
+                f"  {c['cid']}: {c['from']} -> {c['to']}; listed by {', '.join(c['suppliers'][:10]) or 'no named supplier'}"
+            )
+        if len(alert["changes"]) > 20:
+            lines.append(f"  …and {len(alert['changes']) - 20} more (assay smelter CID)")
+        return "\n".join(lines)
     if kind == "needs-attention":
         return f"[attention] {alert.get('mailbox')}: a message could not be handled ({alert.get('reason')}); it is in 'Needs attention'"
     return f"[{kind}] {json.dumps(alert, ensure_ascii=False)}"

@@ -392,6 +392,41 @@ class Store(GrievanceStoreMixin):
                 self._write_result(sha, result, now, as_of)
         return len(results)
 
+    def rmap_changes(self, old: RmapList | None, new: RmapList) -> list[dict[str, Any]]:
+        """Smelters listed by stored submissions whose RMAP standing differs between two lists,
+        with the suppliers that list them (for the compliance channel)."""
+
+        def standing(rmap: RmapList | None, cid: str) -> str:
+            entry = rmap.entries.get(cid) if rmap else None
+            return entry.status if entry else ("not listed" if rmap else "no list")
+
+        def category(rmap: RmapList | None, cid: str) -> str:
+            entry = rmap.entries.get(cid) if rmap else None
+            return entry.category if entry else "absent"
+
+        changes = []
+        cids = [
+            r[0]
+            for r in self.db.execute(
+                "select distinct smelter_id from smelter_rows where smelter_id like 'CID%' order by smelter_id"
+            )
+        ]
+        for cid in cids:
+            if category(old, cid) == category(new, cid):
+                continue
+            suppliers = sorted(
+                {s["company_name"] or "(no name)" for s in self.suppliers_listing(cid)}
+            )
+            changes.append(
+                {
+                    "cid": cid,
+                    "from": standing(old, cid),
+                    "to": standing(new, cid),
+                    "suppliers": suppliers,
+                }
+            )
+        return changes
+
     # -- questions staff ask --------------------------------------------------------
     def suppliers_listing(self, cid: str) -> list[dict[str, Any]]:
         return [

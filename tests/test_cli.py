@@ -173,3 +173,44 @@ def test_config_example_is_valid(tmp_path: Path) -> None:
     proc = assay("--config", str(root / "config.example.toml"), "checks")
     assert proc.returncode == 0, proc.stderr
     assert "smelter-list" in proc.stdout
+
+
+def test_new_rmap_list_tells_the_channel_which_suppliers_are_affected(
+    tmp_path: Path, filled: dict[str, Path]
+) -> None:
+    import sqlite3
+
+    db = str(tmp_path / "r.db")
+    assert (
+        assay("screen", "--db", db, "--as-of", "2026-06-30", str(filled["CMRT-6.5"])).returncode
+        == 0
+    )
+    cids = [
+        r[0]
+        for r in sqlite3.connect(db).execute("select smelter_id from smelter_rows order by row")
+    ]
+    first = tmp_path / "rmap-2026-01-01.csv"
+    first.write_text("Smelter ID,Status\n" + "".join(f"{c},Conformant\n" for c in cids), "utf-8")
+    second = tmp_path / "rmap-2026-06-01.csv"
+    second.write_text(
+        "Smelter ID,Status\n"
+        + "".join(f"{c},Conformant\n" for c in cids[1:])
+        + f"{cids[0]},Active\n",
+        "utf-8",
+    )
+    assay("refdata", "import-rmap", "--db", db, str(first))
+    proc = assay("refdata", "import-rmap", "--db", db, str(second))
+    assert "1 listed smelter(s) changed RMAP standing" in proc.stdout
+    payloads = [
+        json.loads(p)
+        for (p,) in sqlite3.connect(db).execute(
+            "select payload from outbox where channel = 'alert' and dedupe_key like 'rmap-change:%'"
+        )
+    ]
+    changes = [c for p in payloads for c in p["changes"]]
+    assert {
+        "cid": cids[0],
+        "from": "Conformant",
+        "to": "Active",
+        "suppliers": ["Synthetic Components Ltd."],
+    } in changes

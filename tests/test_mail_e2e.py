@@ -94,11 +94,23 @@ class Env:
         ]
         lines += ["[grievance]", 'key_env = "TEST_GRIEVANCE_KEY"', 'key_file = ""']
         lines += ["[alerts]", f'log_file = "{tmp / "alerts.log"}"']
+        if extra.get("slack_url"):
+            lines += [
+                "[slack]",
+                'channel = "C_COMPLIANCE"',
+                f'api_url = "{extra["slack_url"]}/api/"',
+                'bot_token_env = "TEST_SLACK_TOKEN"',
+            ]
         self.config = tmp / "assay.toml"
         self.config.write_text("\n".join(lines) + "\n")
         from storage.crypto import new_key
 
-        self.env = {**os.environ, "TEST_IMAP_PASSWORD": PASSWORD, "TEST_GRIEVANCE_KEY": new_key()}
+        self.env = {
+            **os.environ,
+            "TEST_IMAP_PASSWORD": PASSWORD,
+            "TEST_GRIEVANCE_KEY": new_key(),
+            "TEST_SLACK_TOKEN": "xoxb-test-token",
+        }
 
     def serve_once(self, fault: str = "") -> subprocess.CompletedProcess[str]:
         env = dict(self.env)
@@ -374,3 +386,25 @@ def test_serve_with_idle_picks_up_new_mail_quickly(
         stop.set()
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def test_supplier_mail_ends_as_one_post_in_the_compliance_channel(
+    tmp_path: Path, dovecot: Dovecot, smtp: Smtp, filled: dict[str, Path]
+) -> None:
+    from .slack_stub import SlackStub
+
+    slack = SlackStub().start()
+    try:
+        env = Env(tmp_path, dovecot, smtp.port, slack_url=slack.url)
+        env.send(supplier_message(env, filled["CMRT-6.5"].read_bytes()))
+        assert env.serve_once().returncode == 0
+        assert env.serve_once().returncode == 0  # a second pass posts nothing again
+        posts = [c for c in slack.called("chat.postMessage") if c.get("channel") == "C_COMPLIANCE"]
+        assert len(posts) == 1
+        assert (
+            posts[0]["text"].startswith("[submission] Synthetic Components Ltd.")
+            and "CMRT 6.5" in posts[0]["text"]
+        )
+        assert len(dovecot.messages(env.supplier)) == 1
+    finally:
+        slack.stop()
