@@ -77,9 +77,6 @@ def staff_view(settings: SlackSettings, team_id: str | None) -> bool:
 def smelter_answer(store: Store, query: str, staff: bool) -> tuple[str, list[dict[str, Any]]]:
     answer = lookup_smelter(store, query)
     for m in answer["matches"]:
-        m["supplier_names"] = [
-            s["company_name"] for s in store.suppliers_listing(m["cid"]) if s["company_name"]
-        ]
         m["grievances"] = store.grievance_count_for(m["cid"])
     return smelter_blocks(answer, staff)
 

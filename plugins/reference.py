@@ -112,16 +112,21 @@ class ReferenceData:
         found = NameMatch(cid, self.smelters[cid].name, float(best[1]))
         return (found, None) if best[1] >= cutoff else (None, found)
 
+    @cached_property
+    def _search_choices(self) -> dict[str, str]:
+        choices: dict[str, str] = {}
+        for ref in self.smelters.values():
+            for name in (ref.name, *ref.aliases):
+                choices[f"{ref.cid}\0{name}"] = name_key(name) or name.casefold()
+        return choices
+
     def search(self, query: str, limit: int = 5) -> list[NameMatch]:
         """Smelters by CID or fuzzy name across all metals, best first."""
         q = query.strip()
         if q.upper() in self.smelters:
             ref = self.smelters[q.upper()]
             return [NameMatch(ref.cid, ref.name, 100.0)]
-        choices: dict[str, str] = {}
-        for ref in self.smelters.values():
-            for name in (ref.name, *ref.aliases):
-                choices[f"{ref.cid}\0{name}"] = name_key(name) or name.casefold()
+        choices = self._search_choices
         hits = process.extract(
             name_key(q) or q.casefold(), choices, scorer=fuzz.WRatio, limit=limit * 4
         )

@@ -22,7 +22,7 @@ def describe(ref: ReferenceData, store: Store | None, cid: str, score: float) ->
         status = "not on the Conformant or Active list"
     else:
         status = entry.status
-    suppliers = store.suppliers_listing(cid) if store is not None else []
+    count, names = store.smelter_usage(cid) if store is not None else (0, [])
     return {
         "cid": cid,
         "name": s.name,
@@ -34,7 +34,8 @@ def describe(ref: ReferenceData, store: Store | None, cid: str, score: float) ->
         "rmap_list_date": (ref.rmap.as_of.isoformat() if ref.rmap and ref.rmap.as_of else None),
         "covered_country": code in COVERED_COUNTRIES,
         "cahra_country": code in ref.cahra,
-        "suppliers": len(suppliers),
+        "suppliers": count,
+        "supplier_names": names,
         "score": round(score, 1),
     }
 
@@ -80,5 +81,6 @@ def render_lookup(answer: dict[str, Any]) -> str:
         lines.append(f"    RMAP: {m['rmap_status']}{when}")
         if flags:
             lines.append(f"    country risk: {', '.join(flags)}")
-        lines.append(f"    listed by {m['suppliers']} stored submission(s)")
+        who = f": {', '.join(m['supplier_names'])}" if m["supplier_names"] else ""
+        lines.append(f"    listed by {m['suppliers']} supplier(s){who}")
     return "\n".join(lines)

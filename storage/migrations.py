@@ -216,3 +216,13 @@ def m002_mail(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS.append(("002_mail", m002_mail))
+
+
+def m003_lookup_index(db: sqlite_utils.Database) -> None:
+    """Smelter look-ups count suppliers from the index alone."""
+    db.table("smelter_rows").create_index(
+        ["smelter_id", "sha256"], index_name="idx_smelter_rows_smelter_sha"
+    )
+
+
+MIGRATIONS.append(("003_lookup_index", m003_lookup_index))

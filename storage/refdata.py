@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,9 @@ class RefDataError(ValueError):
     """A reference file the operator gave cannot be used; the message says why."""
 
 
+@lru_cache(maxsize=1)
 def load_embedded_smelters() -> tuple[str, dict[str, SmelterRef]]:
+    """The embedded smelter reference list (read once per process; treat as read-only)."""
     raw = json.loads(resources.files("storage").joinpath("data/smelters.json").read_text("utf-8"))
     smelters = {
         s["cid"]: SmelterRef(
