@@ -20,6 +20,11 @@ def render_alert(alert: dict[str, Any]) -> str:
     if kind == "submission":
         files = "; ".join(
             f"{f['filename']} ({f['template']}): {f['risk_level'].upper()} — {f['summary']['error']} error, {f['summary']['risk']} risk, {f['summary']['warning']} warning"
+            + (
+                f"; high-risk smelters: {', '.join(f['high_risk_smelters'])}"
+                if f.get("high_risk_smelters")
+                else ""
+            )
             for f in alert.get("files", [])
         )
         return f"[submission] {alert.get('supplier') or 'unknown supplier'}: {files}"

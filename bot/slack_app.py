@@ -281,6 +281,7 @@ def handle_file(
                 else "unreadable",
                 "risk_level": result.risk_level,
                 "summary": result.summary,
+                "high_risk_smelters": result.high_risk_smelters(),
             }
         ],
         "risk_level": result.risk_level,

@@ -130,7 +130,7 @@ def run_mailbox(
             delay = 1.0
             while not stop.is_set():
                 process_pending(mailbox, handle, on_failure, pipeline)
-                mailbox.wait(idle_timeout)
+                mailbox.wait(idle_timeout, stop)
         except MailboxError as exc:
             log.warning("%s: %s; reconnecting in %.0f s", mailbox.name, exc, delay)
             mailbox.close()

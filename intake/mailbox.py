@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +59,7 @@ class Mailbox(Protocol):
     def fetch(self, ref: MessageRef) -> bytes: ...
     def mark_processed(self, ref: MessageRef) -> None: ...
     def mark_attention(self, ref: MessageRef) -> None: ...
-    def wait(self, timeout: float) -> None: ...
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> None: ...
 
 
 class MaildirMailbox:
@@ -112,8 +113,8 @@ class MaildirMailbox:
     def mark_attention(self, ref: MessageRef) -> None:
         self._move(ref, self.settings.attention_folder)
 
-    def wait(self, timeout: float) -> None:
-        time.sleep(min(timeout, self.settings.poll_seconds))
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> None:
+        (stop or threading.Event()).wait(min(timeout, self.settings.poll_seconds))
 
     def deliver(self, raw: bytes, name: str) -> None:
         """Put a message in ``new/`` as an MTA would (tmp, then rename)."""
@@ -229,15 +230,22 @@ class ImapMailbox:
     def mark_attention(self, ref: MessageRef) -> None:
         self._move(ref, self.settings.attention_folder)
 
-    def wait(self, timeout: float) -> None:
-        """Until the server reports something (IDLE) or ``timeout``/poll interval passes."""
+    def wait(self, timeout: float, stop: threading.Event | None = None) -> None:
+        """Until the server reports something (IDLE), ``timeout`` passes, or ``stop`` is set."""
         client = self._c()
+        stop = stop or threading.Event()
         if b"IDLE" not in self.capabilities:
-            time.sleep(min(timeout, self.settings.poll_seconds))
+            stop.wait(min(timeout, self.settings.poll_seconds))
             return
+        deadline = time.monotonic() + timeout
         self._call("idle", client.idle)
         try:
-            self._call("idle_check", client.idle_check, timeout)
+            # Short checks, so a shutdown request is honoured within a second or two.
+            while not stop.is_set() and time.monotonic() < deadline:
+                if self._call(
+                    "idle_check", client.idle_check, min(2.0, max(deadline - time.monotonic(), 0.1))
+                ):
+                    break
         finally:
             self._call("idle_done", client.idle_done)
 

@@ -219,6 +219,7 @@ def commit_supplier_message(
                         else "unreadable",
                         "risk_level": f.result.risk_level,
                         "summary": f.result.summary,
+                        "high_risk_smelters": f.result.high_risk_smelters(),
                     }
                     for f in an.files
                 ],

@@ -34,7 +34,9 @@ def test_serve_once_on_embedded_defaults(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "var" / "assay.db") as db:
         assert db.execute("select count(*) from submissions").fetchone() == (2,)
         assert db.execute("select count(*) from grievances").fetchone() == (1,)
-    assert "[grievance] new case GRV-" in (tmp_path / "var" / "alerts.log").read_text()
+    alerts = (tmp_path / "var" / "alerts.log").read_text()
+    assert "[grievance] new case GRV-" in alerts
+    assert "HIGH" in alerts and "high-risk smelters: Luna Smelter, Ltd. (CID003387)" in alerts
     # Run again: nothing new, nothing sent twice.
     again = subprocess.run(
         [ASSAY, "serve", "--once"], cwd=tmp_path, capture_output=True, text=True, timeout=300

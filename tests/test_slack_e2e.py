@@ -346,3 +346,58 @@ def test_manifest_matches_what_the_app_listens_to() -> None:
         "channels:history",
         "im:history",
     } <= scopes
+
+
+def test_assay_serve_runs_the_slack_app_beside_the_intake(tmp_path: Path, stub: SlackStub) -> None:
+    """`assay serve` with a bot token: the Slack app answers over HTTP while the mail intake runs."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    assay = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
+    port = free_port()
+    config = tmp_path / "assay.toml"
+    config.write_text(
+        f'[mail]\nseed_examples = false\n[mail.grievances]\nenabled = false\n[slack]\nport = {port}\nchannel = "C_COMPLIANCE"\napi_url = "{stub.url}/api/"\n'
+    )
+    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET}
+    proc = subprocess.Popen(
+        [assay, "--config", str(config), "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        body = urllib.parse.urlencode(
+            {"command": "/smelter", "text": "CID002082", "user_id": "U1", "team_id": "T1"}
+        ).encode()
+        while True:
+            ts = str(int(time.time()))
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{port}/slack/events",
+                data=body,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "X-Slack-Request-Timestamp": ts,
+                    "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
+                        timestamp=ts, body=body
+                    ),
+                },
+            )
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    answer = resp.read().decode()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        assert "CID002082" in answer
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
