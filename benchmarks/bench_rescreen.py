@@ -18,10 +18,9 @@ import random
 import tempfile
 import time
 import warnings
-from dataclasses import replace
 from pathlib import Path
 
-from common import filled_cmrt
+from common import filled_cmrt, supplier_variant
 
 warnings.filterwarnings("ignore")
 
@@ -52,12 +51,7 @@ def main() -> None:
         base = screener.read(path.read_bytes())
         t0 = time.perf_counter()
         for i in range(args.submissions):
-            k = i % len(base.smelters)
-            decl = replace(
-                base,
-                company={**base.company, "company_name": f"Synthetic Supplier {i:04d}"},
-                smelters=base.smelters[k:] + base.smelters[:k],
-            )
+            decl = supplier_variant(base, i)
             sha = hashlib.sha256(f"bench-{i}".encode()).hexdigest()
             store.record_screening(sha, screener.screen(decl), filename=f"s{i}.xlsx", as_of=as_of)
         setup = time.perf_counter() - t0

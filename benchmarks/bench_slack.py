@@ -22,7 +22,7 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
-from common import filled_cmrt
+from common import filled_cmrt, supplier_variant
 
 warnings.filterwarnings("ignore")
 
@@ -63,12 +63,7 @@ def main() -> None:
         result = screener.screen(base)
         start = time.perf_counter()
         for i in range(args.submissions):
-            k = i % len(base.smelters)
-            decl = replace(
-                base,
-                company={**base.company, "company_name": f"Synthetic Supplier {i:04d}"},
-                smelters=base.smelters[k:] + base.smelters[:k],
-            )
+            decl = supplier_variant(base, i)
             store.record_screening(
                 hashlib.sha256(f"s{i}".encode()).hexdigest(),
                 replace(result, declaration=decl),

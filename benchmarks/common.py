@@ -8,6 +8,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -51,3 +52,15 @@ def filled_cmrt(rows: int = 300, rel: str = "cmrt/RMI_CMRT_6.4_en.xlsx") -> Path
             smelters[f"C{row}"] = e.alias  # type: ignore[attr-defined]
     cells["Smelter List"] = smelters  # type: ignore[assignment]
     return fill(src, dest, cells)  # type: ignore[arg-type]
+
+
+def supplier_variant(base: Any, i: int) -> Any:
+    """Declaration ``base`` as supplier ``i`` would send it: own company name, rotated smelter list."""
+    from dataclasses import replace
+
+    k = i % max(len(base.smelters), 1)
+    return replace(
+        base,
+        company={**base.company, "company_name": f"Synthetic Supplier {i:04d}"},
+        smelters=base.smelters[k:] + base.smelters[:k],
+    )
