@@ -118,23 +118,40 @@ def _add(
     out.workbooks.append(Attachment(name or "attachment", data, sha, kind, origin))
 
 
+def _leaves(
+    part: Message, depth: int, origin: str, limits: MailLimits, out: Extracted
+) -> list[tuple[Message, str]]:
+    """Non-multipart parts with where they came from; forwarded messages are opened (bounded)."""
+    ctype = part.get_content_type()
+    if ctype == "message/rfc822":
+        if depth >= limits.max_depth:
+            out.notes.append("A forwarded message was nested too deeply to open.")
+            return []
+        inner = part.get_payload()
+        subs = inner if isinstance(inner, list) else [inner]
+        return [
+            leaf
+            for m in subs
+            if isinstance(m, Message)
+            for leaf in _leaves(m, depth + 1, "forwarded message", limits, out)
+        ]
+    if part.is_multipart():
+        payload = part.get_payload()
+        subs = payload if isinstance(payload, list) else []
+        return [
+            leaf
+            for m in subs
+            if isinstance(m, Message)
+            for leaf in _leaves(m, depth, origin, limits, out)
+        ]
+    return [(part, origin)]
+
+
 def _walk(
     msg: Message, limits: MailLimits, out: Extracted, seen: set[str], depth: int, origin: str
 ) -> None:
-    for part in msg.walk():
+    for part, where in _leaves(msg, depth, origin, limits, out):
         ctype = part.get_content_type()
-        if part.is_multipart() and ctype != "message/rfc822":
-            continue
-        if ctype == "message/rfc822":
-            if depth >= limits.max_depth:
-                out.notes.append("A forwarded message was nested too deeply to open.")
-                continue
-            inner = part.get_payload()
-            inner_msgs = inner if isinstance(inner, list) else [inner]
-            for m in inner_msgs:
-                if isinstance(m, Message):
-                    _walk(m, limits, out, seen, depth + 1, "forwarded message")
-            continue
         name = _filename(part)
         disposition = (part.get_content_disposition() or "").lower()
         looks_attached = (
@@ -153,12 +170,12 @@ def _walk(
             continue
         kind = sniff(data)
         if kind in ("xlsx", "ole"):
-            _add(out, seen, limits, name, data, "xls" if kind == "ole" else kind, origin)
+            _add(out, seen, limits, name, data, "xls" if kind == "ole" else kind, where)
         elif kind == "zip":
             _unzip(name, data, limits, out, seen)
         elif kind == "broken-zip" or name.lower().endswith(WORKBOOK_SUFFIXES):
             # Named like a workbook (or a damaged zip): screen it, so the sender hears why it fails.
-            _add(out, seen, limits, name, data, "unknown", origin)
+            _add(out, seen, limits, name, data, "unknown", where)
 
 
 def _unzip(name: str, data: bytes, limits: MailLimits, out: Extracted, seen: set[str]) -> None:

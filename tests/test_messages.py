@@ -144,3 +144,15 @@ def test_text_body_of_html_only_mail() -> None:
     msg["From"] = "x@example.test"
     msg.set_content("<p>Hello <b>there</b></p>", subtype="html")
     assert "Hello" in text_body(parse(bytes(msg))) and "<b>" not in text_body(parse(bytes(msg)))
+
+
+def test_forwarded_too_deep_is_a_note(cmrt: bytes) -> None:
+    msg = base()
+    msg.add_attachment(cmrt, maintype="application", subtype="octet-stream", filename="deep.xlsx")
+    for _ in range(4):
+        outer = base()
+        outer.add_attachment(msg)
+        msg = outer
+    out = extract_workbooks(parse(bytes(msg)), MailLimits(max_depth=3))
+    assert out.workbooks == [] and any("nested too deeply" in n for n in out.notes)
+    assert [a.filename for a in extract_workbooks(parse(bytes(msg)), MailLimits(max_depth=5)).workbooks] == ["deep.xlsx"]
