@@ -155,4 +155,6 @@ def test_forwarded_too_deep_is_a_note(cmrt: bytes) -> None:
         msg = outer
     out = extract_workbooks(parse(bytes(msg)), MailLimits(max_depth=3))
     assert out.workbooks == [] and any("nested too deeply" in n for n in out.notes)
-    assert [a.filename for a in extract_workbooks(parse(bytes(msg)), MailLimits(max_depth=5)).workbooks] == ["deep.xlsx"]
+    assert [
+        a.filename for a in extract_workbooks(parse(bytes(msg)), MailLimits(max_depth=5)).workbooks
+    ] == ["deep.xlsx"]
