@@ -25,7 +25,11 @@ def open_store(config: Config, db: str | Path | None = None) -> Store:
     return Store(Path(db) if db else config.database)
 
 
-def build_screener(config: Config, store: Store | None, as_of: dt.date | None = None) -> Screener:
+def build_screener(
+    config: Config, store: Store | None, as_of: dt.date | None = None, follow: bool = False
+) -> Screener:
+    """The screener for this config. ``follow``: pick up new reference lists from the store as
+    they are loaded (long-running services; the store must stay in this thread)."""
     if store is not None:
         reference = store.reference_data()
     else:
@@ -43,6 +47,7 @@ def build_screener(config: Config, store: Store | None, as_of: dt.date | None = 
         disabled_checks=config.disabled_checks,
         current_versions=config.current_versions,
         limits=config.limits,
+        reference_provider=store.reference_data if (follow and store is not None) else None,
     )
 
 

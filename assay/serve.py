@@ -157,9 +157,8 @@ def _init_worker(data: dict[str, Any], path: str | None, db: str) -> None:
     logging.basicConfig(level=Config(data).log_level)
     config = Config(data, Path(path) if path else None)
     store = Store(db)
-    _WORKER["screener"] = build_screener(config, store)
+    _WORKER["screener"] = build_screener(config, store, follow=True)  # the store stays open
     _WORKER["limits"] = mail_limits(config)
-    store.close()
 
 
 def _analyse(raw: bytes) -> Analysis:
@@ -208,7 +207,7 @@ class Service:
         return Store(self.db or self.config.database)
 
     def supplier_handler(self, store: Store) -> tuple[object, object]:
-        screener = build_screener(self.config, store)
+        screener = build_screener(self.config, store, follow=True)
         limits = mail_limits(self.config)
         policy = ReplyPolicy(
             max_replies_per_hour=int(section(self.config, "mail")["max_replies_per_hour"])
@@ -298,7 +297,7 @@ class Service:
         return build_app(
             slack,
             self.store,
-            lambda store: build_screener(self.config, store),
+            lambda store: build_screener(self.config, store, follow=True),
             cipher,
             slack_client(slack),
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,9 +76,13 @@ class Screener:
         disabled_checks: Iterable[str] = (),
         current_versions: Mapping[str, str] | None = None,
         limits: Limits | None = None,
+        reference_provider: Callable[[], ReferenceData] | None = None,
     ) -> None:
         self.pm = pm
-        self.reference = reference
+        self._reference = reference
+        # A long-running service passes the store's (cached) reference data here, so a newly
+        # loaded RMAP or CAHRA list applies to the next screening without a restart.
+        self._reference_provider = reference_provider
         self.as_of = as_of or dt.date.today()
         self.settings = dict(settings or {})
         self.limits = limits or Limits()
@@ -130,12 +134,19 @@ class Screener:
             )
         return self.screen(decl)
 
+    @property
+    def reference(self) -> ReferenceData:
+        if self._reference_provider is not None:
+            self._reference = self._reference_provider()
+        return self._reference
+
     def screen(self, decl: Declaration) -> ScreeningResult:
         findings: list[Finding] = []
+        reference = self.reference
         for check_id, check in self.checks.items():
             ctx = CheckContext(
                 as_of=self.as_of,
-                reference=self.reference,
+                reference=reference,
                 settings=self.settings.get(check_id, {}),
                 current_versions=self.current_versions,
             )

@@ -119,3 +119,26 @@ def test_current_rmap_is_the_latest_dated(tmp_path: Path) -> None:
     assert (
         rmap is not None and rmap.version == "new" and rmap.entries["CID000001"].status == "Active"
     )
+
+
+def test_a_following_screener_applies_a_newly_loaded_list(
+    tmp_path: Path, filled: dict[str, Path]
+) -> None:
+    """The long-running service screens with the store's current lists, no restart needed."""
+    store = Store(tmp_path / "f.db")
+    screener = Screener(
+        get_plugin_manager(),
+        store.reference_data(),
+        as_of=AS_OF,
+        reference_provider=store.reference_data,
+    )
+    data = filled["CMRT-6.5"].read_bytes()
+    before = {f.code for f in screener.screen_bytes(data).findings}
+    assert "rmap-status-unknown" in before and "smelter-active" not in before
+    cids = {r.smelter_id for r in screener.read(data).smelters}
+    store.add_rmap_list(
+        "2026-06-01:new", dt.date(2026, 6, 1), "new", {c: RmapEntry(c, "Active") for c in cids}
+    )
+    after = screener.screen_bytes(data)
+    assert "smelter-active" in {f.code for f in after.findings}
+    assert after.reference_versions["rmap"] == "2026-06-01:new"
