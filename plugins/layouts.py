@@ -138,18 +138,11 @@ class Layout:
     q2_stop: frozenset[str] = frozenset({"No"})
     smelter_columns: dict[str, int] = field(default_factory=lambda: dict(STANDARD_SMELTER_COLUMNS))
     smelter_first_row: int = 5
-    smelter_version_cell: str = "Q3"
     product_number_col: int = 1  # B
     product_name_col: int = 2  # C
     product_first_row: int = 6
     has_lookup: bool = True
     has_mine_list: bool = False
-    # Company-level questions are required when any mineral is in scope.
-    company_questions_label: str = "A-H"
-
-    @property
-    def sheet_names(self) -> tuple[str, ...]:
-        return ("Declaration", "Smelter List")
 
 
 def _rows(first: int, count: int) -> tuple[int | None, ...]:
@@ -406,7 +399,6 @@ EMRT1 = Layout(
             83,
         ),
     ),
-    company_questions_label="A-G",
 )
 
 EMRT2 = Layout(
@@ -523,7 +515,6 @@ EMRT2 = Layout(
         ),
     ),
     has_mine_list=True,
-    company_questions_label="A-G",
 )
 
 CRT = Layout(
@@ -644,7 +635,6 @@ CRT = Layout(
             79,
         ),
     ),
-    company_questions_label="A-I",
 )
 
 _AMRT_Q1 = "Is any of the following minerals or metals intentionally added or used in the product(s) or in the production process?"
@@ -666,10 +656,8 @@ AMRT12 = Layout(
         Question("Q2", "response-rate", _AMRT_Q2, _AMRT_RATES, _rows(40, 10), required=False),
     ),
     smelter_columns=dict(AMRT12_SMELTER_COLUMNS),
-    smelter_version_cell="O3",
     has_lookup=False,
     has_mine_list=True,
-    company_questions_label="",
 )
 
 AMRT13 = Layout(
@@ -712,7 +700,6 @@ AMRT13 = Layout(
         Question("Q2", "response-rate", _AMRT_Q2, _AMRT_RATES, _rows(43, 10), required=False),
     ),
     has_mine_list=True,
-    company_questions_label="",
 )
 
 LAYOUTS: tuple[Layout, ...] = (CMRT, EMRT1, EMRT2, CRT, AMRT12, AMRT13)

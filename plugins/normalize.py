@@ -100,9 +100,6 @@ def parse_date(value: object) -> dt.date | None:
     return None
 
 
-CID_RE = re.compile(r"^CID\d{6}$")
-
-
 def clean_cid(value: object) -> str:
     """A smelter id as typed: upper-cased, inner spaces removed (``cid 002082`` -> ``CID002082``)."""
     return clean_text(value).upper().replace(" ", "")
