@@ -232,7 +232,11 @@ def _group(gid: int) -> str:
 def start_dovecot() -> Dovecot:
     root = Path(tempfile.mkdtemp(prefix="assay-dovecot-"))
     dovecot = Dovecot(root, free_port(), free_port())
-    dovecot.start()
+    try:
+        dovecot.start()
+    except BaseException:
+        dovecot.stop()  # never leave a half-started server behind
+        raise
     return dovecot
 
 

@@ -401,3 +401,36 @@ def test_assay_serve_runs_the_slack_app_beside_the_intake(tmp_path: Path, stub: 
         proc.terminate()
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
+
+
+def test_bad_files_shared_in_slack_get_a_clear_answer(
+    bot: Bot, stub: SlackStub, filled: dict[str, Path]
+) -> None:
+    from . import hostile
+
+    stub.add_file("FB1", "broken.xlsx", filled["CMRT-6.5"].read_bytes()[:5000])
+    stub.add_file("FB2", "bomb.xlsx", hostile.zip_bomb(20))
+    stub.add_file("FB3", "empty.xlsx", b"\0")
+    big = stub.add_file("FB4", "huge.xlsx", b"x")
+    big["size"] = 200 * 1024 * 1024  # Slack reports the size before we download anything
+    for i, fid in enumerate(("FB1", "FB2", "FB3", "FB4")):
+        bot.event(
+            {
+                "type": "message",
+                "subtype": "file_share",
+                "user": "U1",
+                "ts": f"60{i}.1",
+                "channel": "C1",
+                "channel_type": "channel",
+                "files": [{"id": fid}],
+            }
+        )
+    posts = stub.wait_for("chat.postMessage", count=4)
+    texts = {p["thread_ts"]: json.dumps(p) for p in posts}
+    assert "could not read broken.xlsx" in texts["600.1"] and "damaged" in texts["600.1"]
+    assert "zip bomb" in texts["601.1"]
+    assert "could not read empty.xlsx" in texts["602.1"]
+    assert "too large" in texts["603.1"]
+    assert (
+        Store(bot.db).count("submissions") == 3
+    )  # unreadable files are stored with their finding; the huge one was never downloaded
