@@ -42,7 +42,6 @@ def main() -> None:
     import datetime as dt
 
     from slack_sdk import WebClient
-    from slack_sdk.signature import SignatureVerifier
 
     from bot.slack_app import SlackSettings, build_app, smelter_answer
     from bot.slack_http import serve_http
@@ -50,7 +49,7 @@ def main() -> None:
     from plugins.pipeline import Screener
     from storage.store import Store
     from tests.servers import free_port
-    from tests.slack_stub import TOKEN, SlackStub
+    from tests.slack_stub import TOKEN, SlackStub, signed_request
 
     secret = "bench-secret"
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,7 +93,6 @@ def main() -> None:
         )
         port = free_port()
         server, _ = serve_http(app, "127.0.0.1", port)
-        verifier = SignatureVerifier(secret)
 
         def over_http(query: str) -> float:
             body = urllib.parse.urlencode(
@@ -106,16 +104,7 @@ def main() -> None:
                     "channel_id": "C1",
                 }
             ).encode()
-            ts = str(int(time.time()))
-            req = urllib.request.Request(
-                f"http://127.0.0.1:{port}/slack/events",
-                data=body,
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "X-Slack-Request-Timestamp": ts,
-                    "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
-                },
-            )
+            req = signed_request(port, body, secret)
             t0 = time.perf_counter()
             with urllib.request.urlopen(req, timeout=30) as resp:
                 payload = resp.read()

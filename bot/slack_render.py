@@ -35,14 +35,7 @@ def smelter_blocks(answer: dict[str, Any], staff: bool) -> tuple[str, list[dict[
     blocks: list[dict[str, Any]] = []
     lines = []
     for m in answer["matches"]:
-        flags = [
-            f
-            for f, on in (
-                ("covered country", m["covered_country"]),
-                ("CAHRA country", m["cahra_country"]),
-            )
-            if on
-        ]
+        flags = m["country_risk"]
         when = (
             f" (list of {m['rmap_list_date']})"
             if m.get("rmap_list_date")

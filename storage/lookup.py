@@ -34,6 +34,15 @@ def describe(ref: ReferenceData, store: Store | None, cid: str, score: float) ->
         "rmap_list_date": (ref.rmap.as_of.isoformat() if ref.rmap and ref.rmap.as_of else None),
         "covered_country": code in COVERED_COUNTRIES,
         "cahra_country": code in ref.cahra,
+        # The same two flags as words, for every renderer (CLI, Slack).
+        "country_risk": [
+            label
+            for label, on in (
+                ("covered country", code in COVERED_COUNTRIES),
+                ("CAHRA country", code in ref.cahra),
+            )
+            if on
+        ],
         "suppliers": count,
         "supplier_names": names,
         "score": round(score, 1),
@@ -66,14 +75,7 @@ def render_lookup(answer: dict[str, Any]) -> str:
         return f"No smelter found for {answer['query']!r}. Nearest: {near}."
     lines = []
     for m in answer["matches"]:
-        flags = [
-            f
-            for f, on in (
-                ("covered country", m["covered_country"]),
-                ("CAHRA country", m["cahra_country"]),
-            )
-            if on
-        ]
+        flags = m["country_risk"]
         lines.append(f"{m['cid']}  {m['name']}  ({m['metal']}, {m['country']})")
         if m["aliases"]:
             lines.append(f"    also known as: {', '.join(m['aliases'][:6])}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -13,6 +14,30 @@ from urllib.parse import parse_qs
 from .servers import free_port
 
 TOKEN = "xoxb-test-token"
+
+
+def signed_request(
+    port: int,
+    body: bytes,
+    secret: str,
+    content_type: str = "application/x-www-form-urlencoded",
+    timestamp: int | None = None,
+) -> urllib.request.Request:
+    """A request to the app's /slack/events, signed as Slack signs it."""
+    from slack_sdk.signature import SignatureVerifier
+
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    return urllib.request.Request(
+        f"http://127.0.0.1:{port}/slack/events",
+        data=body,
+        headers={
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": SignatureVerifier(secret).generate_signature(
+                timestamp=ts, body=body
+            ),
+        },
+    )
 
 
 class SlackStub:

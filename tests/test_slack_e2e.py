@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from slack_sdk import WebClient
-from slack_sdk.signature import SignatureVerifier
 
 from bot.slack_app import COMMANDS, EVENTS, SlackSettings, build_app
 from bot.slack_http import serve_http
@@ -25,7 +24,7 @@ from storage.store import Store
 
 from .builders import AS_OF
 from .servers import free_port
-from .slack_stub import TOKEN, SlackStub
+from .slack_stub import TOKEN, SlackStub, signed_request
 
 SECRET = "test-signing-secret"
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,17 +66,7 @@ class Bot:
     def post(
         self, body: bytes, content_type: str, timestamp: int | None = None, secret: str = SECRET
     ) -> tuple[int, bytes]:
-        ts = str(timestamp if timestamp is not None else int(time.time()))
-        sig = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/slack/events",
-            data=body,
-            headers={
-                "Content-Type": content_type,
-                "X-Slack-Request-Timestamp": ts,
-                "X-Slack-Signature": sig,
-            },
-        )
+        req = signed_request(self.port, body, secret, content_type, timestamp)
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 return resp.status, resp.read()
@@ -376,18 +365,7 @@ def test_assay_serve_runs_the_slack_app_beside_the_intake(tmp_path: Path, stub: 
             {"command": "/smelter", "text": "CID002082", "user_id": "U1", "team_id": "T1"}
         ).encode()
         while True:
-            ts = str(int(time.time()))
-            req = urllib.request.Request(
-                f"http://127.0.0.1:{port}/slack/events",
-                data=body,
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "X-Slack-Request-Timestamp": ts,
-                    "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
-                        timestamp=ts, body=body
-                    ),
-                },
-            )
+            req = signed_request(port, body, SECRET)
             try:
                 with urllib.request.urlopen(req, timeout=10) as resp:
                     answer = resp.read().decode()

@@ -115,22 +115,18 @@ def _row(r, letter: dict[str, str], has_lookup: bool) -> Iterator[Finding]:  # t
                 field="country",
                 **where,
             )
-    if r.id_input and not is_cid(r.id_input):
-        yield CHECK.finding(
-            "invalid-smelter-id",
-            f"Row {r.row}: {r.id_input!r} is not a smelter identification number (CID followed by 6 digits).",
-            cell=f"A{r.row}",
-            field="id_input",
-            **where,
-        )
-    if r.id_column and not is_cid(r.id_column):
-        yield CHECK.finding(
-            "invalid-smelter-id",
-            f"Row {r.row}: {r.id_column!r} is not a smelter identification number (CID followed by 6 digits).",
-            cell=f"{letter['id_column']}{r.row}",
-            field="id_column",
-            **where,
-        )
+    for field, value, cell in (
+        ("id_input", r.id_input, f"A{r.row}"),
+        ("id_column", r.id_column, f"{letter['id_column']}{r.row}"),
+    ):
+        if value and not is_cid(value):
+            yield CHECK.finding(
+                "invalid-smelter-id",
+                f"Row {r.row}: {value!r} is not a smelter identification number (CID followed by 6 digits).",
+                cell=cell,
+                field=field,
+                **where,
+            )
     if is_cid(r.id_input) and is_cid(r.id_column) and r.id_input != r.id_column:
         yield CHECK.finding(
             "smelter-id-mismatch",
