@@ -51,9 +51,7 @@ def smelter_blocks(answer: dict[str, Any], staff: bool) -> tuple[str, list[dict[
             body.append(f":warning: Country risk: {', '.join(flags)}")
         if staff:
             who = ", ".join(esc(n) for n in m.get("supplier_names", [])[:10])
-            body.append(
-                f"Listed by {m['suppliers']} supplier submission(s)" + (f": {who}" if who else "")
-            )
+            body.append(f"Listed by {m['suppliers']} supplier(s)" + (f": {who}" if who else ""))
             body.append(f"Linked grievances: {m.get('grievances', 0)}")
         blocks.append(section("\n".join(body)))
         lines.append(f"{m['cid']} {m['name']}: RMAP {m['rmap_status']}")
