@@ -226,3 +226,21 @@ def m003_lookup_index(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS.append(("003_lookup_index", m003_lookup_index))
+
+
+def m004_delivery_and_cases(db: sqlite_utils.Database) -> None:
+    """Outbox rows are claimed with a lease (any number of notifiers on one database deliver
+    each row once); grievance cases can be merged into another."""
+    outbox = db.table("outbox")
+    outbox.add_column("lease_owner", str)  # who claimed the row ("host:pid:thread")
+    outbox.add_column(
+        "lease_until", str
+    )  # claim expiry (UTC ISO); a dead owner's row is reclaimed after it
+    outbox.add_column(
+        "first_attempt_at", str
+    )  # when delivery was first tried (Slack look-ups start here)
+    outbox.add_column("delivered_ref", str)  # the transport's reference (Slack ts, SMTP reply)
+    db.table("grievances").add_column("merged_into", str)  # case id this case was merged into
+
+
+MIGRATIONS.append(("004_delivery_and_cases", m004_delivery_and_cases))
