@@ -47,6 +47,10 @@ DEFAULTS: dict[str, Any] = {
         "max_entry_mb": _LIMITS.max_entry_bytes // _MB,
         "max_total_mb": _LIMITS.max_total_bytes // _MB,
         "max_ratio": _LIMITS.max_ratio,
+        "max_rows": _LIMITS.max_rows,
+        "memory_mb": _LIMITS.memory_bytes // _MB,
+        "cpu_seconds": _LIMITS.cpu_seconds,
+        "wall_seconds": _LIMITS.wall_seconds,
     },
     "plugins": {"company": {"max_age_months": 12}, "smelter-reference": {"name_cutoff": 88}},
     "mail": {
@@ -172,6 +176,10 @@ class Config:
             max_entry_bytes=int(lim["max_entry_mb"] * mb),
             max_total_bytes=int(lim["max_total_mb"] * mb),
             max_ratio=int(lim["max_ratio"]),
+            max_rows=int(lim["max_rows"]),
+            memory_bytes=int(lim["memory_mb"] * mb),
+            cpu_seconds=int(lim["cpu_seconds"]),
+            wall_seconds=float(lim["wall_seconds"]),
         )
 
 

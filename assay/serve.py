@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from intake.supplier_mail import (
     record_failure,
 )
 from storage.crypto import Cipher, load_cipher
+from storage.health import EXIT_STORAGE, storage_failure
 from storage.store import Store
 
 from .app import build_screener
@@ -147,13 +149,17 @@ _WORKER: dict[str, Any] = {}
 def _exit_with_parent(parent: int) -> None:
     """A worker whose service died (killed, crashed) exits too, instead of lingering."""
     while True:
-        time.sleep(0.5)
         if os.getppid() != parent:
             os._exit(0)
+        time.sleep(0.5)
 
 
-def _init_worker(data: dict[str, Any], path: str | None, db: str) -> None:
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+def _init_worker(parent: int, data: dict[str, Any], path: str | None, db: str) -> None:
+    # The parent's pid comes from the parent: a worker started just before its parent was
+    # killed would otherwise read the pid of its new parent (init) and never notice.
+    if os.getppid() != parent:
+        os._exit(0)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     logging.basicConfig(level=Config(data).log_level)
     config = Config(data, Path(path) if path else None)
     store = Store(db)
@@ -173,20 +179,42 @@ class LazyPool:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(
+                os.getpid(),
+                self.config.data,
+                str(self.config.path) if self.config.path else None,
+                str(self.db),
+            ),
+        )
+
     def submit(self, raw: bytes) -> Future[Analysis]:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(
-                    self.workers,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_init_worker,
-                    initargs=(
-                        self.config.data,
-                        str(self.config.path) if self.config.path else None,
-                        str(self.db),
-                    ),
-                )
-        return self._pool.submit(_analyse, raw)
+                self._pool = self._start()
+            pool = self._pool
+        try:
+            return pool.submit(_analyse, raw)
+        except BrokenProcessPool:
+            self.reset(pool)
+            with self._lock:
+                if self._pool is None:
+                    self._pool = self._start()
+                return self._pool.submit(_analyse, raw)
+
+    def reset(self, broken: ProcessPoolExecutor | None = None) -> None:
+        """Drop a broken pool; the next submit starts a new one."""
+        with self._lock:
+            pool = self._pool
+            if pool is None or (broken is not None and pool is not broken):
+                return
+            self._pool = None
+        log.warning("screening worker pool broke; starting a new one")
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def shutdown(self) -> None:
         if self._pool is not None:
@@ -233,15 +261,25 @@ class Service:
         policy = ReplyPolicy(
             max_replies_per_hour=int(section(self.config, "mail")["max_replies_per_hour"])
         )
-        as_of = build_screener(self.config, store).as_of
+        screener = build_screener(self.config, store, follow=True)
+        limits = mail_limits(self.config)
 
         def commit(analysis: Analysis) -> Handled:
             out = commit_supplier_message(
-                analysis, store=store, as_of=as_of, mailbox="suppliers", policy=policy
+                analysis, store=store, as_of=screener.as_of, mailbox="suppliers", policy=policy
             )
             return Handled(attention=out.attention)
 
-        return Pipeline(submit=pool.submit, commit=commit, window=2 * pool.workers)
+        def here(raw: bytes) -> Analysis:
+            return analyse_supplier_message(raw, screener=screener, limits=limits)
+
+        return Pipeline(
+            submit=pool.submit,
+            commit=commit,
+            window=2 * pool.workers,
+            fallback=here,
+            on_broken=pool.reset,
+        )
 
     def grievance_handler(self, store: Store) -> tuple[object, object]:
         cipher = grievance_cipher(self.config)
@@ -334,6 +372,17 @@ class Service:
         return handle, fail, None
 
     def run_once(self) -> dict[str, int]:
+        """Process what is waiting and drain the outbox; storage trouble exits 75, one line."""
+        try:
+            return self._run_once()
+        except Exception as exc:
+            reason = storage_failure(exc)
+            if reason is None:
+                raise
+            log.error("assay serve stopped: %s; no message was marked processed", reason)
+            raise SystemExit(EXIT_STORAGE) from None
+
+    def _run_once(self) -> dict[str, int]:
         seed_examples(self.config)
         store = self.store()
         counts: dict[str, int] = {}
@@ -357,7 +406,14 @@ class Service:
     def run_forever(self, stop: threading.Event, drain_every: float = 2.0) -> None:
         """Run until ``stop`` is set; a thread that dies stops the service (exit status 1)."""
         seed_examples(self.config)
-        self.store().close()  # create and migrate the database before the threads open it
+        try:
+            self.store().close()  # create and migrate the database before the threads open it
+        except Exception as exc:
+            reason = storage_failure(exc)
+            if reason is None:
+                raise
+            log.error("assay serve cannot start: %s", reason)
+            raise SystemExit(EXIT_STORAGE) from None
         idle = float(section(self.config, "mail")["idle_timeout"])
         failed: list[str] = []
 
@@ -365,9 +421,18 @@ class Service:
             def run() -> None:
                 try:
                     body()
-                except Exception:
-                    log.exception("%s stopped on an error; stopping the service", name)
-                    failed.append(name)
+                except Exception as exc:
+                    reason = storage_failure(exc)
+                    if reason:
+                        log.error(
+                            "assay serve stopped: %s (%s); no message was marked processed",
+                            reason,
+                            name,
+                        )
+                        failed.append("storage")
+                    else:
+                        log.exception("%s stopped on an error; stopping the service", name)
+                        failed.append(name)
                     stop.set()
 
             return run
@@ -394,8 +459,10 @@ class Service:
                 try:
                     email.drain()
                     alerts.drain()
-                except sqlite3.OperationalError:  # a locked or busy database: next pass
-                    log.warning("notifier pass skipped: database busy", exc_info=True)
+                except sqlite3.OperationalError as exc:  # a locked or busy database: next pass
+                    log.warning(
+                        "notifier pass skipped: %s", storage_failure(exc) or "database busy"
+                    )
                 stop.wait(drain_every)
 
         threads.append(
@@ -410,4 +477,4 @@ class Service:
         if pool:
             pool.shutdown()
         if failed:
-            raise SystemExit(1)
+            raise SystemExit(EXIT_STORAGE if "storage" in failed else 1)

@@ -13,8 +13,11 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
+
+from storage.health import StoreUnavailable, storage_failure
 
 from .mailbox import Mailbox, MailboxError, MessageRef
 
@@ -45,16 +48,27 @@ def _settle(
     compute: Callable[[], Handled],
     on_failure: Failure,
 ) -> bool:
-    """Store a message's result (or our failure), then move it. False: left in place."""
+    """Store a message's result (or our failure), then move it. False: left in place.
+
+    Storage that cannot take writes at all (a full disk, a locked database) raises
+    :class:`StoreUnavailable`: nothing is recorded, so the message must not move, and no
+    later message can fare better; the caller stops.
+    """
     try:
         result = compute()
     except MailboxError:
         raise
     except Exception as exc:  # our fault, not the sender's: keep the message, tell the team
+        reason = storage_failure(exc)
+        if reason:
+            raise StoreUnavailable(reason) from exc
         log.exception("%s: handling a message failed", mailbox.name)
         try:
             result = on_failure(raw, f"{type(exc).__name__}: {exc}")
-        except Exception:  # the store itself is failing: leave the message for the next pass
+        except Exception as again:  # the store itself is failing: leave the message in place
+            reason = storage_failure(again)
+            if reason:
+                raise StoreUnavailable(reason) from again
             log.exception("%s: could not record the failure; message left in place", mailbox.name)
             return False
     _fault("after-store")
@@ -88,6 +102,21 @@ class Pipeline:
     submit: Callable[[bytes], Future[Any]]  # analyse in a worker
     commit: Callable[[Any], Handled]  # store the analysis, here
     window: int = 4  # messages in flight
+    # Analyse here instead, when the worker pool broke under a message (a worker killed by
+    # the kernel, say): the pool is rebuilt for the next ones and no message is lost.
+    fallback: Callable[[bytes], Any] | None = None
+    on_broken: Callable[[], None] | None = None
+
+    def result(self, future: Future[Any], raw: bytes) -> Any:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            if self.on_broken is not None:
+                self.on_broken()
+            if self.fallback is None:
+                raise
+            log.warning("screening worker pool broke; analysing this message in the intake")
+            return self.fallback(raw)
 
 
 def _process_pipelined(mailbox: Mailbox, pipeline: Pipeline, on_failure: Failure) -> int:
@@ -97,7 +126,9 @@ def _process_pipelined(mailbox: Mailbox, pipeline: Pipeline, on_failure: Failure
     def finish() -> None:
         nonlocal done
         ref, raw, future = in_flight.popleft()
-        done += _settle(mailbox, ref, raw, lambda: pipeline.commit(future.result()), on_failure)
+        done += _settle(
+            mailbox, ref, raw, lambda: pipeline.commit(pipeline.result(future, raw)), on_failure
+        )
 
     try:
         for ref in mailbox.pending():

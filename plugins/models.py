@@ -48,6 +48,8 @@ class TemplateMeta:
     version_cell: str = "Declaration!J3"
     #: formula cells the reader found without a cached value (files saved by other tools)
     uncached_formulas: bool = False
+    #: sheets longer than the row limit: (sheet, last row read, last row the sheet claims)
+    truncated: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ class Declaration:
         """Rebuild a declaration stored by :meth:`to_dict` (re-screening from the database)."""
         eff = data.get("effective_date")
         return cls(
-            meta=TemplateMeta(**data["meta"]),
+            meta=_meta(data["meta"]),
             company=dict(data.get("company", {})),
             company_cells=dict(data.get("company_cells", {})),
             effective_date=dt.date.fromisoformat(eff) if eff else None,
@@ -185,6 +187,12 @@ class Declaration:
             products=tuple(ProductRow(**p) for p in data.get("products", ())),
             mines=tuple(MineRow(**m) for m in data.get("mines", ())),
         )
+
+
+def _meta(values: dict[str, Any]) -> TemplateMeta:
+    values = dict(values)
+    values["truncated"] = tuple(tuple(t) for t in values.get("truncated", ()))
+    return TemplateMeta(**values)
 
 
 def _fast(cls: type[Any], values: dict[str, Any]) -> Any:
@@ -233,12 +241,20 @@ class Finding:
         return dataclasses.asdict(self)
 
 
-@lru_cache(maxsize=16384)
 def split_cell(cell: str) -> tuple[int, str]:
     """``"AB12"`` -> (12, " AB"): row, then column letters right-aligned so they sort."""
+    col = cell.rstrip("0123456789")
+    digits = cell[len(col) :]
+    if col.isalpha() or not col:
+        return (int(digits) if digits else 0, col.rjust(3))
+    return _split_odd(cell)
+
+
+@lru_cache(maxsize=4096)
+def _split_odd(cell: str) -> tuple[int, str]:
     col = "".join(ch for ch in cell if ch.isalpha())
     digits = "".join(ch for ch in cell if ch.isdigit())
-    return (int(digits) if digits else 0, col.rjust(3))
+    return (int(digits) if digits.isascii() and digits else 0, col.rjust(3))
 
 
 def summarize(findings: list[Finding] | tuple[Finding, ...]) -> dict[str, int]:

@@ -13,6 +13,8 @@ import re
 from functools import lru_cache
 
 _WS = re.compile(r"[\s\u3000\u00a0\u200b\ufeff]+")
+#: The most characters an Excel cell can hold; a longer value (hostile XML) is cut to it.
+MAX_CELL_CHARS = 32_767
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
@@ -22,6 +24,16 @@ def clean_text(value: object) -> str:
     A literal ``0`` (number or text) is blank: it is an artefact of the template's look-up
     formulas, never a real answer in a text field.
     """
+    if type(value) is str:
+        # The hot path: a Smelter List has ~20 text fields per row, most of them "".
+        if not value:
+            return ""
+        text = value if len(value) <= MAX_CELL_CHARS else value[:MAX_CELL_CHARS]
+        if text.isprintable() and "  " not in text:
+            text = text.strip()
+        else:
+            text = _WS.sub(" ", text).strip()
+        return "" if text == "0" else text
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -37,7 +49,7 @@ def clean_text(value: object) -> str:
     elif isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     else:
-        text = str(value)
+        text = str(value)[:MAX_CELL_CHARS]
     text = _WS.sub(" ", text).strip()
     return "" if text == "0" else text
 

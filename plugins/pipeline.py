@@ -10,9 +10,10 @@ checks still run.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pluggy
@@ -21,6 +22,7 @@ from .checks import DEFAULT_CURRENT_VERSIONS, Check, CheckContext
 from .manager import collect_checks
 from .models import Declaration, Finding, Severity, risk_level, summarize
 from .reference import ReferenceData
+from .sandbox import run_isolated
 from .workbook import FileProblem, Limits, open_workbook
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,38 @@ class ScreeningResult:
             if f.severity == "risk" and f.smelter_id and f.smelter_id not in out:
                 out[f.smelter_id] = f"{names.get(f.smelter_id) or 'unnamed'} ({f.smelter_id})"
         return list(out.values())[:limit]
+
+
+def read_workbook(pm: pluggy.PluginManager, data: bytes, limits: Limits) -> Declaration:
+    """Open workbook bytes and ask the readers for a declaration (runs inside the sandbox)."""
+    opened = open_workbook(data, limits)
+    try:
+        decl: Declaration | None = pm.hook.assay_read_template(
+            workbook=opened.workbook, container=opened.container
+        )
+    except FileProblem:
+        raise
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
+        # A reader tripping over a workbook is our bug, but the sender still needs an answer.
+        log.exception("reader failed on a workbook")
+        raise FileProblem(
+            "unreadable-file",
+            "This workbook could not be read: its layout does not match the RMI template it "
+            "claims to be. Please fill in an unmodified copy of the current template.",
+            repr(exc),
+        ) from exc
+    if decl is None:
+        raise FileProblem(
+            "not-a-template",
+            "This spreadsheet is not an RMI reporting template (CMRT, EMRT, CRT or AMRT). "
+            "Please fill in the current CMRT (Revision 6.5) or EMRT (Revision 2.1) from "
+            "responsibleminerals.org and send that file.",
+        )
+    cut = opened.workbook.truncations
+    if cut:
+        truncated = tuple((t.sheet, t.last_row_read, t.last_row) for t in cut)
+        decl = replace(decl, meta=replace(decl.meta, truncated=truncated))
+    return decl
 
 
 def file_finding(code: str, message: str, check: str = "reader") -> Finding:
@@ -94,31 +128,16 @@ class Screener:
 
     # -- reading -------------------------------------------------------------------
     def read(self, data: bytes) -> Declaration:
-        """Declaration of workbook bytes; raises FileProblem for anything unscreenable."""
-        opened = open_workbook(data, self.limits)
-        try:
-            decl = self.pm.hook.assay_read_template(
-                workbook=opened.workbook, container=opened.container
-            )
-        except FileProblem:
-            raise
-        except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
-            # A reader tripping over a workbook is our bug, but the sender still needs an answer.
-            log.exception("reader failed on a workbook")
-            raise FileProblem(
-                "unreadable-file",
-                "This workbook could not be read: its layout does not match the RMI template it "
-                "claims to be. Please fill in an unmodified copy of the current template.",
-                repr(exc),
-            ) from exc
-        if decl is None:
-            raise FileProblem(
-                "not-a-template",
-                "This spreadsheet is not an RMI reporting template (CMRT, EMRT, CRT or AMRT). "
-                "Please fill in the current CMRT (Revision 6.5) or EMRT (Revision 2.1) from "
-                "responsibleminerals.org and send that file.",
-            )
-        return decl
+        """Declaration of workbook bytes; raises FileProblem for anything unscreenable.
+
+        Untrusted bytes are opened and read in a sandboxed child (:mod:`plugins.sandbox`):
+        whatever the file makes the engine do, the answer is a declaration or a FileProblem.
+        """
+        if not self.limits.isolate:
+            return read_workbook(self.pm, data, self.limits)
+        return run_isolated(
+            functools.partial(read_workbook, self.pm, limits=self.limits), data, self.limits
+        )
 
     # -- screening -----------------------------------------------------------------
     def screen_bytes(self, data: bytes) -> ScreeningResult:

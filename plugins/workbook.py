@@ -26,13 +26,39 @@ DEFAULT_PASSWORD = "VelvetSweatshop"  # Excel's built-in "no password" encryptio
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on what we inflate; every number is configurable under ``[limits]``."""
+    """Bounds on what we inflate and read; every number is configurable under ``[limits]``."""
 
     max_file_bytes: int = 30 * 1024 * 1024
     max_entry_bytes: int = 32 * 1024 * 1024  # real templates: 5 MB at most
     max_total_bytes: int = 128 * 1024 * 1024  # real templates: 10 MB
     max_ratio: int = 100  # real templates: 10 at most; uncompressed/compressed beyond which a big entry is a bomb
-    max_rows: int = 20000  # rows read from one sheet; templates have at most 2,504
+    # Rows read from one sheet: templates have at most 2,504; a 100,000-row Smelter List is
+    # read whole within the memory limit. Beyond it: a ``too-many-rows`` error naming the
+    # last row read, never a silent cut.
+    max_rows: int = 100_000
+    # The sandbox (plugins.sandbox): a workbook is opened and read in a child process with
+    # these hard limits. Real templates need ~100 MB and well under a second.
+    memory_bytes: int = 512 * 1024 * 1024  # address space the child may add to what it inherits
+    cpu_seconds: int = 20
+    wall_seconds: float = 30.0
+    isolate: bool = True  # False only for trusted files (tests of pure reading code)
+
+
+#: Columns a template can hold: real templates use A..AR (44); a sheet reaching column AAA
+#: (703) or beyond is not a filled template, and the engine would allocate rows x columns.
+MAX_COLUMN_LETTERS = 2
+#: Excel's own grid.
+EXCEL_MAX_ROW, EXCEL_MAX_COL = 1_048_576, 16_384
+
+
+TOO_COMPLEX = "file-too-complex"
+TOO_MANY_ROWS = "too-many-rows"
+TOO_COMPLEX_MESSAGE = (
+    "This workbook needs far more memory or time to open than any RMI template does (it "
+    "refers to cells far outside the template, or holds values no spreadsheet program "
+    "writes), so it was not screened. Please copy your answers into a fresh copy of the "
+    "current template and send that file."
+)
 
 
 class FileProblem(Exception):
@@ -110,38 +136,220 @@ class Sheet:
             yield row, self._rows[row - 1]
 
 
-class Workbook:
-    """Sheets of an opened workbook, read on first use."""
+@dataclass(frozen=True)
+class Truncation:
+    """A sheet longer than ``Limits.max_rows``: what was read, and how far it claims to go."""
 
-    def __init__(self, book: python_calamine.CalamineWorkbook, limits: Limits) -> None:
+    sheet: str
+    last_row_read: int
+    last_row: int
+
+
+# A cell or row reference that is out of a template's bounds: three or more column letters,
+# or a row number with as many digits as the row limit. Matched on the raw XML with a literal
+# prefix, so the 5 MB Smelter List is scanned in a few milliseconds; each hit is then checked
+# exactly. References written in other legal XML spellings (single quotes, spaces around "=")
+# are not seen here: the sandbox's memory limit is the backstop for those.
+_REF_RE = re.compile(rb' r="([A-Za-z]*)([0-9]*)"')
+_DIMENSION_RE = re.compile(rb'<dimension ref="([^"]{0,64})"')
+
+
+def _far_ref_re(max_rows: int) -> re.Pattern[bytes]:
+    digits = len(str(max_rows))
+    return re.compile(
+        rb' r="(?:[A-Za-z]{%d}|[A-Za-z]{0,%d}[0-9]{%d})'
+        % (MAX_COLUMN_LETTERS + 1, MAX_COLUMN_LETTERS, digits)
+    )
+
+
+def _too_complex(detail: str) -> FileProblem:
+    return FileProblem(TOO_COMPLEX, TOO_COMPLEX_MESSAGE, detail)
+
+
+def _ref_bounds(ref: bytes) -> tuple[int, int]:
+    """(row, column) of ``b"XFD12"``; out-of-grid or malformed references raise."""
+    m = re.fullmatch(rb"([A-Za-z]{0,3})([0-9]{1,7})", ref)
+    if not m:
+        raise _too_complex(f"reference {ref[:40]!r}")
+    row = int(m.group(2))
+    col = _col_index(m.group(1).decode().upper()) + 1 if m.group(1) else 0
+    if not 1 <= row <= EXCEL_MAX_ROW or col > EXCEL_MAX_COL:
+        raise _too_complex(f"reference {ref[:40]!r} outside the grid")
+    return row, col
+
+
+def scan_sheet_xml(xml: bytes, name: str, max_rows: int) -> tuple[bytes, Truncation | None]:
+    """Check a worksheet's references before any engine sees it.
+
+    Columns beyond what a template can hold, or references outside Excel's grid, raise
+    ``file-too-complex``. Rows beyond ``max_rows`` are cut off (with the sheet's data kept up
+    to there) and reported as a :class:`Truncation`, so the engine never allocates a grid
+    down to row 1,048,576 for one stray cell.
+    """
+    dim = _DIMENSION_RE.search(xml, 0, 4096)
+    if dim:
+        for part in dim.group(1).replace(b"$", b"").split(b":"):
+            if part:
+                _ref_bounds(part)  # a dimension outside the grid is not from a spreadsheet program
+    far = _far_ref_re(max_rows)
+    cut: int | None = None
+    last_row = 0
+    for m in far.finditer(xml):
+        ref = _REF_RE.match(xml, m.start())
+        if ref is None:
+            raise _too_complex(f"reference at byte {m.start()}")
+        row, _col = _ref_bounds(ref.group(1) + ref.group(2))
+        if len(ref.group(1)) > MAX_COLUMN_LETTERS:
+            raise _too_complex(f"{name}: column of {ref.group(1)[:8]!r}, beyond any template")
+        if row > max_rows:
+            if cut is None:
+                cut = xml.rfind(b"<row", 0, m.start() + 1)
+                if cut < 0:
+                    raise _too_complex(f"{name}: row {row} outside any row element")
+            last_row = max(last_row, row)
+    if cut is None:
+        return xml, None
+    head = xml[:cut]
+    prev = head.rfind(b"<row ")
+    read_to = 0
+    if prev >= 0:
+        pm = re.compile(rb'<row [^>]*?r="([0-9]{1,7})"').match(head, prev)
+        read_to = int(pm.group(1)) if pm else 0
+    tail_at = xml.rfind(b"</sheetData>")
+    tail = xml[tail_at:] if tail_at > cut else b"</sheetData></worksheet>"
+    return head + tail, Truncation(name, min(read_to, max_rows), last_row)
+
+
+_SHEET_TAG_RE = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_ATTR_RE = re.compile(rb'([\w:]+)="([^"]*)"')
+_XML_ENTITIES = {b"&amp;": b"&", b"&lt;": b"<", b"&gt;": b">", b"&quot;": b'"', b"&apos;": b"'"}
+
+
+def _unescape(raw: bytes) -> str:
+    for k, v in _XML_ENTITIES.items():
+        raw = raw.replace(k, v)
+    return raw.decode("utf-8", "replace")
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> zip part, from ``xl/workbook.xml`` and its relationships (regex only:
+    these small parts are read without an XML parser that could expand entities)."""
+    try:
+        wb = zf.read("xl/workbook.xml")
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, OSError, zipfile.BadZipFile, EOFError):
+        return {}
+    targets: dict[bytes, str] = {}
+    for tag in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        attrs = dict(_ATTR_RE.findall(tag.group(0)))
+        if b"Id" in attrs and b"Target" in attrs:
+            target = _unescape(attrs[b"Target"])
+            targets[attrs[b"Id"]] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    out: dict[str, str] = {}
+    for tag in _SHEET_TAG_RE.finditer(wb):
+        attrs = dict(_ATTR_RE.findall(tag.group(0)))
+        rid = next((v for k, v in attrs.items() if k.endswith(b":id")), None)
+        if b"name" in attrs and rid in targets:
+            out[_unescape(attrs[b"name"])] = targets[rid]
+    return out
+
+
+class Workbook:
+    """Sheets of an opened workbook, read on first use.
+
+    Before the engine reads a sheet of an ``.xlsx``, its XML is checked by
+    :func:`scan_sheet_xml`; a sheet longer than ``max_rows`` is read up to there and
+    recorded in :attr:`truncations`.
+    """
+
+    def __init__(
+        self,
+        book: python_calamine.CalamineWorkbook,
+        limits: Limits,
+        data: bytes | None = None,
+    ) -> None:
         self._book = book
         self._limits = limits
-        self._cache: dict[str, Sheet] = {}
+        self._data = data  # the .xlsx bytes (None for .xls: no XML to check)
+        self._zip = zipfile.ZipFile(io.BytesIO(data)) if data is not None else None
+        self._parts: dict[str, str] | None = None
+        self._rows: dict[str, list[list[Any]]] = {}
         self.sheet_names: list[str] = list(book.sheet_names)
+        self.truncations: list[Truncation] = []
 
     def has(self, name: str) -> bool:
         return name in self.sheet_names
 
     def sheet(self, name: str, nrows: int | None = None) -> Sheet:
-        key = f"{name}\0{nrows}"
-        if key in self._cache:
-            return self._cache[key]
+        """A sheet's cells (``nrows``: only the first rows are needed; the sheet is read once)."""
         if name not in self.sheet_names:
             raise KeyError(name)
+        rows = self._rows.get(name)
+        if rows is None:
+            rows = self._rows[name] = self._read(name)
+        return Sheet(name, rows if nrows is None else rows[:nrows])
+
+    def _checked_book(self, name: str) -> python_calamine.CalamineWorkbook:
+        """The engine's workbook for ``name``, after its XML passed the bounds check."""
+        if self._zip is None or self._data is None:
+            return self._book
+        if self._parts is None:
+            self._parts = sheet_parts(self._zip)
+        part = self._parts.get(name)
+        candidates = (
+            [part]
+            if part
+            else [n for n in self._zip.namelist() if n.startswith("xl/") and n.endswith(".xml")]
+        )
+        book = self._book
+        for candidate in candidates:
+            try:
+                xml = self._zip.read(candidate)
+            except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+                raise FileProblem(
+                    "unreadable-file",
+                    f"The sheet {name!r} of this workbook is damaged and cannot be read.",
+                    str(exc),
+                ) from exc
+            if part is None and b"<sheetData" not in xml:
+                continue
+            kept, truncation = scan_sheet_xml(xml, name, self._limits.max_rows)
+            if truncation is not None and part is not None:
+                self.truncations.append(truncation)
+                book = python_calamine.CalamineWorkbook.from_filelike(
+                    io.BytesIO(_replace_part(self._data, part, kept))
+                )
+        return book
+
+    def _read(self, name: str) -> list[list[Any]]:
         try:
-            cal = self._book.get_sheet_by_name(name)
-            limit = nrows if nrows is not None else self._limits.max_rows
+            book = self._checked_book(name)
+            cal = book.get_sheet_by_name(name)
             # skip_empty_area=False anchors the grid at A1, so addresses map directly
-            rows = cal.to_python(skip_empty_area=False, nrows=limit)
+            rows: list[list[Any]] = cal.to_python(skip_empty_area=False)
         except python_calamine.CalamineError as exc:  # corrupt XML inside a valid zip
             raise FileProblem(
                 "unreadable-file",
                 f"The sheet {name!r} of this workbook is damaged and cannot be read.",
                 str(exc),
             ) from exc
-        sheet = Sheet(name, rows)
-        self._cache[key] = sheet
-        return sheet
+        limit = self._limits.max_rows
+        if len(rows) > limit:
+            # Rows in a spelling the scan does not see (or an .xls): read, but cut all the same.
+            self.truncations.append(Truncation(name, limit, len(rows)))
+            rows = rows[:limit]
+        return rows
+
+
+def _replace_part(data: bytes, part: str, xml: bytes) -> bytes:
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst,
+    ):
+        for info in src.infolist():
+            dst.writestr(info.filename, xml if info.filename == part else src.read(info.filename))
+    return out.getvalue()
 
 
 def _check_zip(data: bytes, limits: Limits) -> None:
@@ -264,4 +472,6 @@ def open_workbook(data: bytes, limits: Limits | None = None) -> Opened:
             "and resend it.",
             str(exc),
         ) from exc
-    return Opened(Workbook(book, limits), container, decrypted)
+    return Opened(
+        Workbook(book, limits, data if container == "xlsx" else None), container, decrypted
+    )

@@ -105,3 +105,103 @@ def encrypt(data: bytes, password: str) -> bytes:
     out = io.BytesIO()
     OOXMLFile(io.BytesIO(data)).encrypt(password, out)
     return out.getvalue()
+
+
+# -- hostile cells in a real filled workbook ------------------------------------------------
+# The base is a synthetic example shipped with the project (examples/, made by
+# scripts/make_examples.py), so these need nothing beside the clone.
+
+EXAMPLE = (
+    __import__("pathlib").Path(__file__).resolve().parents[1]
+    / "examples"
+    / "northwind-cmrt-6.5.xlsx"
+)
+_DATE_STYLE = "5"  # a cellXfs entry of the example with a date number format (mmmm d, yyyy)
+
+
+def _sheet_part(zf: zipfile.ZipFile, sheet: str) -> str:
+    import re
+
+    wb = zf.read("xl/workbook.xml").decode()
+    rid = re.search(rf'<sheet name="{re.escape(sheet)}"[^>]*r:id="(rId\d+)"', wb)
+    assert rid, sheet
+    rels = zf.read("xl/_rels/workbook.xml.rels").decode()
+    target = re.search(rf'Target="([^"]+)" Id="{rid.group(1)}"', rels)
+    assert target, rid.group(1)
+    return target.group(1).lstrip("/")
+
+
+def patch_sheet(base: bytes, sheet: str, edit: object) -> bytes:
+    """``base`` with one sheet's XML passed through ``edit(xml) -> xml``; other parts as they were."""
+    src = zipfile.ZipFile(io.BytesIO(base))
+    part = _sheet_part(src, sheet)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == part:
+                data = edit(data)  # type: ignore[operator]
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+def with_row(base: bytes, sheet: str, row: int, cells_xml: str) -> bytes:
+    """Append ``<row r=row>cells</row>`` at the end of the sheet's data."""
+    return patch_sheet(
+        base,
+        sheet,
+        lambda xml: xml.replace(
+            b"</sheetData>", f'<row r="{row}">{cells_xml}</row></sheetData>'.encode()
+        ),
+    )
+
+
+def text_cell(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def far_cell(base: bytes) -> bytes:
+    """One cell at XFD1048576: the engine would allocate hundreds of GB."""
+    return with_row(base, "Declaration", 1048576, text_cell("XFD1048576", "x"))
+
+
+def overflowing_ref(base: bytes) -> bytes:
+    """A column reference no spreadsheet has (ZZZZZZZ): the engine's index overflows."""
+    return with_row(base, "Declaration", 2506, text_cell("ZZZZZZZ2506", "x"))
+
+
+def last_row_cell(base: bytes) -> bytes:
+    """One cell on Excel's last row: a grid of a million rows."""
+    return with_row(base, "Declaration", 1048576, text_cell("A1048576", "x"))
+
+
+def far_column_cell(base: bytes) -> bytes:
+    """One cell in Excel's last column on row 5: a grid 16,384 columns wide."""
+    return with_row(base, "Declaration", 5000, text_cell("XFD5000", "x"))
+
+
+def impossible_date(base: bytes) -> bytes:
+    """A date-formatted cell holding -1e300: the engine panics converting it."""
+    return with_row(base, "Declaration", 200, f'<c r="D200" s="{_DATE_STYLE}"><v>-1e300</v></c>')
+
+
+def long_smelter_list(base: bytes, rows: int, last_cid: str = "CID003387") -> bytes:
+    """A Smelter List of ``rows`` rows (the template's own 2,504 kept), its last row ``last_cid``.
+
+    Filler rows repeat the CIDs the example already lists; the default last CID is a tin
+    smelter located in Rwanda, a covered country: a risk only seen if the last row is read.
+    """
+    import re
+
+    def edit(xml: bytes) -> bytes:
+        cids = re.findall(rb"<t>(CID\d{6})</t>", xml)
+        assert cids, "the example lists CIDs in column A"
+        rows_xml = bytearray()
+        for n in range(2505, rows):
+            rows_xml += (
+                f'<row r="{n}">{text_cell(f"A{n}", cids[n % len(cids)].decode())}</row>'.encode()
+            )
+        rows_xml += f'<row r="{rows}">{text_cell(f"A{rows}", last_cid)}</row>'.encode()
+        return xml.replace(b"</sheetData>", bytes(rows_xml) + b"</sheetData>")
+
+    return patch_sheet(base, "Smelter List", edit)

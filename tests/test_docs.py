@@ -18,6 +18,7 @@ FINDINGS = (ROOT / "docs" / "findings.md").read_text("utf-8")
 EXAMPLE = (ROOT / "config.example.toml").read_text("utf-8")
 PIPELINE_CODES = {
     "unreadable-file": "error",
+    "file-too-complex": "error",
     "not-a-template": "error",
     "unsupported-template-version": "error",
     "internal-error": "warning",

@@ -1,4 +1,4 @@
-"""Template-level findings: an old revision, an unknown newer one, formulas without values."""
+"""Template-level findings: an old revision, an unknown newer one, formulas without values,\nsheets longer than the row limit."""
 
 from __future__ import annotations
 
@@ -38,6 +38,16 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
             "columns were empty; Assay resolved them from the workbook's own Smelter Look-up.",
             sheet="Smelter List",
         )
+    for sheet_name, last_read, last_row in meta.truncated:
+        yield CHECK.finding(
+            "too-many-rows",
+            f"The sheet {sheet_name!r} goes down to row {last_row:,}, far beyond any template; "
+            f"Assay read it up to row {last_read:,} (the last row read) and screened nothing "
+            "below. Please delete whatever is below your list, or split a very long list "
+            "across two files, and send it again.",
+            sheet=sheet_name,
+            cell=f"A{last_read}" if last_read else "",
+        )
 
 
 CHECK = Check(
@@ -47,8 +57,10 @@ CHECK = Check(
         "outdated-template": "warning",
         "unknown-template-version": "warning",
         "uncached-formulas": "info",
+        "too-many-rows": "error",
     },
-    description="Template revision: outdated, unknown, or saved without formula values.",
+    version="2",
+    description="Template revision: outdated, unknown, or saved without formula values; sheets cut at the row limit.",
 )
 
 
