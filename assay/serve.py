@@ -38,7 +38,7 @@ from intake.supplier_mail import (
     record_failure,
 )
 from storage.crypto import Cipher, load_cipher
-from storage.health import EXIT_STORAGE, storage_failure
+from storage.health import EXIT_STORAGE, storage_failure, storage_failure_at
 from storage.store import Store
 
 from .app import build_screener
@@ -376,7 +376,7 @@ class Service:
         try:
             return self._run_once()
         except Exception as exc:
-            reason = storage_failure(exc)
+            reason = storage_failure_at(exc, Path(self.db or self.config.database))
             if reason is None:
                 raise
             log.error("assay serve stopped: %s; no message was marked processed", reason)
@@ -422,7 +422,7 @@ class Service:
                 try:
                     body()
                 except Exception as exc:
-                    reason = storage_failure(exc)
+                    reason = storage_failure_at(exc, Path(self.db or self.config.database))
                     if reason:
                         log.error(
                             "assay serve stopped: %s (%s); no message was marked processed",

@@ -6,7 +6,9 @@ the messages wait in the mailbox for the next run. Every other error stays per m
 from __future__ import annotations
 
 import errno
+import shutil
 import sqlite3
+from pathlib import Path
 
 #: The exit status of ``assay serve`` when storage is unavailable (EX_TEMPFAIL: try later).
 EXIT_STORAGE = 75
@@ -51,3 +53,16 @@ def storage_failure(exc: BaseException) -> str | None:
             return _OS_REASONS[current.errno]
         current = current.__cause__ or current.__context__
     return None
+
+
+def storage_failure_at(exc: BaseException, database: Path) -> str | None:
+    """:func:`storage_failure`, told apart by the database's disk: SQLite reports a full disk
+    under the WAL as a plain I/O error."""
+    reason = storage_failure(exc)
+    if reason and ("I/O" in reason or "locked" not in reason):
+        try:
+            if shutil.disk_usage(database.parent).free < 1024 * 1024:
+                return "the database's disk is full"
+        except OSError:
+            pass
+    return reason
