@@ -15,6 +15,8 @@ import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -381,16 +383,33 @@ class Store(GrievanceStoreMixin):
         _RESCREEN = screen
         try:
             if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-                with multiprocessing.get_context("fork").Pool(workers) as pool:
-                    # Reads stay on this thread (sqlite connections are per thread); a few
-                    # batches are kept in flight so workers compute while results are written.
-                    in_flight: collections.deque[Any] = collections.deque()
+                # Reads stay on this thread (sqlite connections are per thread); a few batches
+                # are kept in flight so workers compute while results are written. A worker
+                # that dies (the kernel's OOM killer, say) breaks the pool: the batches in
+                # flight are screened here instead, and nothing is skipped.
+                with ProcessPoolExecutor(
+                    workers, mp_context=multiprocessing.get_context("fork")
+                ) as pool:
+                    in_flight: collections.deque[tuple[list[tuple[str, str]], Future[Any]]] = (
+                        collections.deque()
+                    )
+
+                    def settle(raw: list[tuple[str, str]], future: Future[Any]) -> int:
+                        try:
+                            results = future.result()
+                        except BrokenProcessPool:
+                            results = _screen_batch(raw)
+                        return self._flush(results, now, as_of)
+
                     for raw in self._raw_batches(batch):
-                        in_flight.append(pool.apply_async(_screen_batch, (raw,)))
+                        try:
+                            in_flight.append((raw, pool.submit(_screen_batch, raw)))
+                        except BrokenProcessPool:
+                            n += self._flush(_screen_batch(raw), now, as_of)
                         if len(in_flight) > 2 * workers:
-                            n += self._flush(in_flight.popleft().get(), now, as_of)
+                            n += settle(*in_flight.popleft())
                     while in_flight:
-                        n += self._flush(in_flight.popleft().get(), now, as_of)
+                        n += settle(*in_flight.popleft())
             else:
                 for raw in self._raw_batches(batch):
                     n += self._flush(_screen_batch(raw), now, as_of)
