@@ -80,6 +80,7 @@ def read_smelters(workbook: Workbook, layout: Layout) -> tuple[tuple[SmelterRow,
     uncached = False
     rows: list[SmelterRow] = []
     text_fields = [f for f in cols if f not in ("id_input", "id_column", "country_code")]
+    text_cols = [(f, cols[f]) for f in text_fields]
     input_cols = [
         cols[f]
         for f in (
@@ -101,7 +102,8 @@ def read_smelters(workbook: Workbook, layout: Layout) -> tuple[tuple[SmelterRow,
         raw = [values[c] for c in input_cols if c < len(values)]
         if not any(raw) or not any(clean_text(v) for v in raw):
             continue
-        data = {f: clean_text(_cell(values, cols[f])) for f in text_fields}
+        n = len(values)
+        data = {f: clean_text(values[c]) if c < n else "" for f, c in text_cols}
         id_input = clean_cid(_cell(values, cols.get("id_input")))
         id_column = clean_cid(_cell(values, cols.get("id_column")))
         metal, look = data.get("metal", ""), data.get("lookup", "")
