@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,25 +21,30 @@ TIME_LIMIT_S = 10.0
 MEMORY_LIMIT_MB = 300
 
 
-def run_measured(args: list[str], tmp: Path) -> tuple[int, str, str, float, float]:
-    """Run the CLI; return exit code, stdout, stderr, seconds and peak RSS (MB) of that process.
+# The measured command runs as the child of a small launcher, not of pytest: a process
+# spawned straight from pytest inherits pytest's peak RSS (the kernel carries the high-water
+# mark across exec), which would be counted as the command's.
+_LAUNCHER = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+with open(sys.argv[1], "wb") as out, open(sys.argv[2], "wb") as err:
+    proc = subprocess.Popen(sys.argv[4:], stdout=out, stderr=err)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+with open(sys.argv[3], "w") as f:
+    f.write(f"{os.waitstatus_to_exitcode(status)} {time.perf_counter() - start} {usage.ru_maxrss}")
+"""
 
-    ``os.wait4`` reaps the child itself, so the rusage is this process's alone.
-    """
-    out_path, err_path = tmp / "stdout.txt", tmp / "stderr.txt"
-    start = time.perf_counter()
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen([ASSAY, *args], stdout=out, stderr=err)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return (
-        proc.returncode,
-        out_path.read_text(),
-        err_path.read_text(),
-        elapsed,
-        usage.ru_maxrss / 1024,
+
+def run_measured(args: list[str], tmp: Path) -> tuple[int, str, str, float, float]:
+    """Run the CLI; return exit code, stdout, stderr, seconds and peak RSS (MB) of that process
+    and its children (the sandboxed reader), which it reaps itself."""
+    out_path, err_path, figures = tmp / "stdout.txt", tmp / "stderr.txt", tmp / "figures.txt"
+    subprocess.run(
+        [sys.executable, "-c", _LAUNCHER, str(out_path), str(err_path), str(figures), ASSAY, *args],
+        check=True,
     )
+    code, seconds, maxrss = figures.read_text().split()
+    return int(code), out_path.read_text(), err_path.read_text(), float(seconds), int(maxrss) / 1024
 
 
 def _filled(filled: dict[str, Path]) -> bytes:
