@@ -311,7 +311,7 @@ def download(
     deadline = time.monotonic() + seconds
     chunks, size = [], 0
     with opener.open(req, timeout=30) as resp:
-        while chunk := resp.read(256 * 1024):
+        while chunk := resp.read1(256 * 1024):  # read1: returns what has arrived
             size += len(chunk)
             if size > limit:
                 raise DownloadFailed("file too large")

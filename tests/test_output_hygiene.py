@@ -34,7 +34,7 @@ from storage.store import Store
 
 from .builders import AS_OF, build_family
 from .slack_stub import SlackStub
-from .test_slack_e2e import Bot
+from .test_slack_e2e import OFFICER, Bot
 
 HOSTILE = "<!channel> <http://evil.example|click me>"
 FORGED = ("<!channel>", "<http://evil.example|", "<!subteam", "<@U")
@@ -369,3 +369,29 @@ def test_a_message_with_1000_workbooks_and_a_broken_subject_gets_one_sane_reply(
     assert text.count(note) == 1 and f"{note} (980 times)" in text
     assert html.count(note) == 1 and f"{note} (980 times)" in html
     assert HOSTILE not in html and len(text) + len(html) < 200_000
+
+
+def test_a_grievance_shown_to_an_officer_cannot_forge_a_mention_or_a_link(bot: Bot) -> None:
+    store = Store(bot.db)
+    case = store.create_grievance(
+        message_key="k1",
+        mailbox="grievances",
+        category="other",
+        subject_enc=bot.cipher.encrypt("subject"),
+        body_enc=bot.cipher.encrypt(f"First line {HOSTILE}\n<@U999> second line\n" + "z" * 9000),
+        reporter_enc=bot.cipher.encrypt("{}"),
+        reply_token="tok" * 6,
+        cids=["CID000292"],
+        supplier_ids=[],
+        respond_by="2026-12-31",
+        attachments=[],
+        outbox_for=lambda case_id: [],
+        year=2026,
+    )
+    status, answer = bot.command("/grievance", case or "", user=OFFICER)
+    assert status == 200 and isinstance(answer, dict)
+    for t in texts(answer):
+        assert_clean(t)
+        assert len(t) <= 3000
+    assert ">First line &lt;!channel&gt;" in answer["text"]
+    assert ">&lt;@U999&gt; second line" in answer["text"]  # every line quoted

@@ -259,3 +259,45 @@ def test_a_refused_url_is_not_contacted(elsewhere: Elsewhere) -> None:
         download(f"{elsewhere.url}/a.xlsx", TOKEN, 1000, SLACK_FILE_ORIGINS)
     time.sleep(0.1)
     assert elsewhere.seen == []
+
+
+def test_a_download_that_drips_is_stopped_at_its_deadline() -> None:
+    """Bytes that keep arriving, each well within the socket timeout: the whole download still
+    has a deadline."""
+    stop = threading.Event()
+
+    class Drip(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "1000000")
+            self.end_headers()
+            while not stop.is_set():
+                try:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.05)
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Drip)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/f.xlsx"
+    started = time.monotonic()
+    try:
+        with pytest.raises(DownloadFailed, match="too slow"):
+            download(url, TOKEN, 10**7, origin_of_set(url), seconds=1.0)
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+    assert time.monotonic() - started < 10
+
+
+def origin_of_set(url: str) -> frozenset[tuple[str, str, int]]:
+    origin = origin_of(url)
+    assert origin is not None
+    return frozenset({origin})
