@@ -247,7 +247,10 @@ Origin = tuple[str, str, int]
 
 
 def origin_of(url: str) -> Origin | None:
-    """(scheme, host, port) of an http(s) URL without user info; None for anything else."""
+    """(scheme, host, port) of an http(s) URL without user info; None for anything else
+    (spaces and control characters too: urlsplit would drop some, the fetch would not)."""
+    if any(c <= " " or c == "\x7f" for c in url):
+        return None
     try:
         parts = urllib.parse.urlsplit(url)
         port = parts.port

@@ -248,6 +248,9 @@ def test_which_urls_may_carry_the_token() -> None:
         "file:///etc/passwd",
         "ftp://files.slack.com/a.xlsx",
         "https://files.slack.com:99999/a.xlsx",
+        "https://files.slack.com\t@evil.example/a.xlsx",
+        "https://evil.example\n.files.slack.com/a.xlsx",
+        "https://files.slack.com /a.xlsx",
         "",
     ]
     assert [u for u in yes if origin_of(u) not in allowed] == []
