@@ -9,10 +9,13 @@ Bolt verifies every request's signature and refuses timestamps older than five m
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import logging
 import re
 import threading
+import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +23,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Say
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from plugins.pipeline import Screener, ScreeningResult
 from storage.crypto import Cipher
@@ -27,7 +31,19 @@ from storage.lookup import lookup_smelter
 from storage.mail import MessageRecord, OutboxItem
 from storage.store import Store
 
-from .slack_render import context, result_blocks, section, smelter_blocks, supplier_blocks
+from .slack_render import (
+    MAX_BLOCKS,
+    context,
+    could_not_download,
+    esc,
+    fallback,
+    name_md,
+    one_line,
+    result_blocks,
+    section,
+    smelter_blocks,
+    supplier_blocks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +55,16 @@ MENTION_RE = re.compile(r"<@[A-Z0-9]+>")
 ASK_NOISE = re.compile(
     r"\b(is|are|conformant|status|rmap|active|what|about|the|smelter|refiner)\b\??", re.IGNORECASE
 )
+
+#: Hosts Slack serves ``url_private`` files from (commercial Slack and GovSlack), HTTPS only:
+#: the bot token is sent to these and to the origin of ``SlackSettings.api_url``, nowhere else.
+SLACK_FILE_ORIGINS = frozenset(
+    {("https", "files.slack.com", 443), ("https", "files.slack-gov.com", 443)}
+)
+MAX_FILES_PER_EVENT = 20  # Slack allows 10 files per message
+DOWNLOAD_SECONDS = 120  # a whole download, however slowly the bytes drip in
+MAX_REDIRECTS = 3
+MAX_ALERT_NAME = 200  # names in the compliance channel's alert payloads
 
 #: What the app listens to; the app manifest (bot/manifest.json) must declare exactly these.
 COMMANDS = ("/smelter", "/supplier", "/grievance")
@@ -132,7 +158,7 @@ def build_app(
         supplier, _how = store.match_supplier("", name)
         latest = store.latest_submission(supplier["id"] if supplier else None, name)
         if latest is None and supplier is None:
-            ack(text=f"No supplier or submission found for “{name}”.")
+            ack(text=f"No supplier or submission found for “{name_md(name)}”.")
             return
         findings = store.findings(latest["sha256"]) if latest else []
         text, blocks = supplier_blocks(supplier["name"] if supplier else name, latest, findings)
@@ -149,20 +175,30 @@ def build_app(
         if not match:
             cases = store.grievances()
             lines = [
-                f"{g['case_id']}  {g['status']}  {g['category']}  received {g['created_at'][:10]}"
+                esc(
+                    f"{g['case_id']}  {g['status']}  {g['category'][:60]}  received {g['created_at'][:10]}"
+                )
                 for g in cases[-20:]
             ]
-            ack(text="\n".join(lines) or "No grievance cases.")
+            ack(text=fallback("\n".join(lines) or "No grievance cases."))
             return
         case = store.grievance(match.group(0).upper())
         if case is None or cipher is None:
             ack(text=f"No case {match.group(0).upper()}.")
             return
         events = store.grievance_events(case["case_id"])
-        body = cipher.decrypt(case["body_enc"])
-        history = "\n".join(f"• {e['at'][:16]} {e['kind']} {e['status']}".rstrip() for e in events)
-        text = f"*{case['case_id']}* — {case['status']}, {case['category']}, received {case['created_at'][:10]}, answer by {case['respond_by']}\nSmelters: {', '.join(json.loads(case['cids'])) or '-'}\n>{body[:1500]}\n{history}"
-        ack(text=text, blocks=[section(text)])
+        # The reporter's words are quoted, escaped: no mention or link can be forged from them.
+        body = cipher.decrypt(case["body_enc"])[:1500]
+        quoted = "\n".join(">" + esc(line) for line in body.splitlines()) or ">"
+        history = "\n".join(
+            esc(f"• {e['at'][:16]} {e['kind']} {e['status']}".rstrip()) for e in events[-20:]
+        )
+        cids = ", ".join(json.loads(case["cids"])[:20]) or "-"
+        head = esc(
+            f"{case['case_id']} — {case['status']}, {case['category']}, received {case['created_at'][:10]}, answer by {case['respond_by']}"
+        )
+        text = f"*{head}*\nSmelters: {esc(cids)}\n{quoted}\n{history}"
+        ack(text=fallback(text), blocks=[section(text)])
 
     @app.event(EVENTS[0])
     def mention(event: dict[str, Any], say: Say, body: dict[str, Any]) -> None:
@@ -184,7 +220,7 @@ def build_app(
         if event.get("bot_id") or not event.get("files"):
             return
         store = stores.get()
-        for f in event["files"]:
+        for f in event["files"][:MAX_FILES_PER_EVENT]:
             handle_file(
                 f, event, say, client, store, screener_for(store), settings, body.get("team_id")
             )
@@ -203,13 +239,89 @@ def _looks_like_template(info: dict[str, Any]) -> bool:
     return name.endswith(TEMPLATE_EXT) or str(info.get("filetype", "")).lower() in TEMPLATE_TYPES
 
 
-def download(url: str, token: str, limit: int) -> bytes:
-    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        data: bytes = resp.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError("file too large")
-    return data
+class DownloadFailed(Exception):
+    """A Slack file we could not (or would not) fetch."""
+
+
+Origin = tuple[str, str, int]
+
+
+def origin_of(url: str) -> Origin | None:
+    """(scheme, host, port) of an http(s) URL without user info; None for anything else
+    (spaces and control characters too: urlsplit would drop some, the fetch would not)."""
+    if any(c <= " " or c == "\x7f" for c in url):
+        return None
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return None
+    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
+
+
+def token_origins(settings: SlackSettings) -> frozenset[Origin]:
+    """Where the bot token may go: Slack's file hosts, and the configured Web API's origin."""
+    api = origin_of(settings.api_url) if settings.api_url else None
+    return SLACK_FILE_ORIGINS | ({api} if api else set())
+
+
+class _RedirectsWithin(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to an allowed origin, carrying the token there; any other
+    redirect is not followed (urllib then raises an HTTPError with the 3xx status)."""
+
+    max_redirections = MAX_REDIRECTS
+
+    def __init__(self, allowed: frozenset[Origin]) -> None:
+        self.allowed = allowed
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if origin_of(newurl) not in self.allowed:
+            log.warning("slack download: refused a redirect to another host")
+            return None
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        auth = req.get_header("Authorization")
+        if new is not None and auth:
+            new.add_unredirected_header("Authorization", auth)
+        return new
+
+
+def download(
+    url: str,
+    token: str,
+    limit: int,
+    allowed: frozenset[Origin] = SLACK_FILE_ORIGINS,
+    seconds: float = DOWNLOAD_SECONDS,
+) -> bytes:
+    """A Slack file's bytes, fetched with the bot token only from ``allowed`` origins."""
+    if origin_of(url) not in allowed:
+        raise DownloadFailed("not a Slack file host")
+    req = urllib.request.Request(url)
+    # Unredirected: urllib itself never copies it onto a redirect; _RedirectsWithin does,
+    # and only to an allowed origin.
+    req.add_unredirected_header("Authorization", f"Bearer {token}")
+    opener = urllib.request.build_opener(_RedirectsWithin(allowed))
+    deadline = time.monotonic() + seconds
+    chunks, size = [], 0
+    with opener.open(req, timeout=30) as resp:
+        while chunk := resp.read1(256 * 1024):  # read1: returns what has arrived
+            size += len(chunk)
+            if size > limit:
+                raise DownloadFailed("file too large")
+            if time.monotonic() > deadline:
+                raise DownloadFailed("download too slow")
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def handle_file(
@@ -227,31 +339,52 @@ def handle_file(
     key = hashlib.sha256(f"slack:{file_id}:{event.get('ts')}".encode()).hexdigest()
     if store.message_done(key):
         return  # Slack retried the event: answered already
-    info = client.files_info(file=file_id)["file"]
+    try:
+        info = client.files_info(file=file_id)["file"]
+    except SlackApiError as exc:
+        log.warning("slack: files.info %s failed: %s", file_id[:40], exc.response.get("error"))
+        say(text=could_not_download(f.get("name") or "the file"), thread_ts=thread)
+        store.record_message(
+            MessageRecord(key=key, mailbox="slack", outcome="download-failed", reason="files.info")
+        )
+        return
+    name = str(info.get("name") or "file.xlsx")
     if not _looks_like_template(info):
         if event.get("channel_type") == "im":
             say(
-                text=f"I screen RMI reporting templates (CMRT, EMRT, CRT, AMRT as .xlsx); {info.get('name', 'this file')} is not one.",
+                text=f"I screen RMI reporting templates (CMRT, EMRT, CRT, AMRT as .xlsx); {name_md(info.get('name') or 'this file')} is not one.",
                 thread_ts=thread,
             )
         store.record_message(
             MessageRecord(key=key, mailbox="slack", outcome="ignored", reason="not a template")
         )
         return
-    if int(info.get("size") or 0) > settings.max_file_bytes:
+    try:
+        size = int(info.get("size") or 0)
+    except (TypeError, ValueError):
+        size = 0
+    if size > settings.max_file_bytes:
         say(
-            text=f"{info.get('name')} is too large to be an RMI template; please share the template alone.",
+            text=f"{name_md(name)} is too large to be an RMI template; please share the template alone.",
             thread_ts=thread,
         )
         store.record_message(MessageRecord(key=key, mailbox="slack", outcome="too-large"))
         return
-    data = download(
-        info.get("url_private_download") or info["url_private"],
-        settings.bot_token,
-        settings.max_file_bytes,
-    )
+    url = str(info.get("url_private_download") or info.get("url_private") or "")
+    try:
+        data = download(url, settings.bot_token, settings.max_file_bytes, token_origins(settings))
+    except (DownloadFailed, OSError, http.client.HTTPException) as exc:
+        # Wrong host, a redirect away, an HTTP error, a timeout, too large: one answer, recorded
+        # so a retried event is not answered again; the service goes on.
+        log.warning("slack: could not download file %s: %s", file_id[:40], exc)
+        say(text=could_not_download(name), thread_ts=thread)
+        store.record_message(
+            MessageRecord(
+                key=key, mailbox="slack", outcome="download-failed", reason=str(exc)[:200]
+            )
+        )
+        return
     sha = hashlib.sha256(data).hexdigest()
-    name = str(info.get("name") or "file.xlsx")
     if store.has_submission(sha):
         sub = store.submission(sha)
         text, blocks = result_blocks(
@@ -270,18 +403,18 @@ def handle_file(
     supplier, _ = store.match_supplier("", declared)
     alert = {
         "kind": "submission",
-        "supplier": supplier["name"] if supplier else (declared or "unknown supplier"),
+        "supplier": _name(supplier["name"] if supplier else (declared or "unknown supplier")),
         "via": "Slack",
         "files": [
             {
-                "filename": name,
+                "filename": _name(name),
                 "sha256": sha,
                 "template": f"{result.declaration.meta.type} {result.declaration.meta.version}"
                 if result.declaration
                 else "unreadable",
                 "risk_level": result.risk_level,
                 "summary": result.summary,
-                "high_risk_smelters": result.high_risk_smelters(),
+                "high_risk_smelters": [_name(s) for s in result.high_risk_smelters()[:20]],
             }
         ],
         "risk_level": result.risk_level,
@@ -302,8 +435,13 @@ def handle_file(
     say(
         text=text,
         blocks=[
-            *blocks,
+            *blocks[: MAX_BLOCKS - 1],
             context("Stored as a submission from Slack; the compliance channel has been told."),
-        ][:50],
+        ],
         thread_ts=thread,
     )
+
+
+def _name(text: object) -> str:
+    """A name for an alert payload: one line, at most ``MAX_ALERT_NAME`` characters."""
+    return one_line(text, MAX_ALERT_NAME)

@@ -13,6 +13,9 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 log = logging.getLogger(__name__)
 PATH = "/slack/events"
+#: Slack's events and slash commands are a few KB; anything far larger is refused before it is
+#: read (Bolt would read the whole body into memory before checking its signature).
+MAX_BODY = 1024 * 1024
 
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -32,6 +35,13 @@ def serve_http(app: App, host: str, port: int) -> tuple[WSGIServer, threading.Th
         if environ.get("PATH_INFO") != PATH:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found"]
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY:
+            start_response("413 Content Too Large", [("Content-Type", "text/plain")])
+            return [b"too large"]
         return handler(environ, start_response)
 
     server = make_server(

@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +35,13 @@ from .messages import (
 
 log = logging.getLogger(__name__)
 
+MAX_SUBJECT = 200  # a reply's subject
+MAX_NAME = 200  # names and addresses in alert payloads
+MAX_NOTE = 500  # one note of a reply
+MAX_NOTES = 50  # distinct notes kept in a reply's payload; the rest are counted
+MAX_SMELTERS = 20  # high-risk smelters named per file in an alert
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
 
 @dataclass(frozen=True)
 class ReplyPolicy:
@@ -50,8 +60,28 @@ def message_key(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+def one_line(text: object, limit: int) -> str:
+    """Control characters (CR, LF, tab, NUL …) and runs of spaces become one space; at most
+    ``limit`` characters, "…" when cut."""
+    s = " ".join(_CONTROL.sub(" ", str(text)[: limit * 4 + 16]).split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
 def reply_subject(subject: str) -> str:
-    return subject if subject.lower().startswith("re:") else f"Re: {subject}".strip()
+    """``Re: <subject>`` on one line, no control characters, at most ``MAX_SUBJECT`` characters."""
+    subject = one_line(subject, MAX_SUBJECT)
+    subject = subject if subject.lower().startswith("re:") else f"Re: {subject}".strip()
+    return one_line(subject, MAX_SUBJECT)
+
+
+def collapse_notes(notes: Iterable[str]) -> list[str]:
+    """Each note once, in first-seen order, a repeated one with its count ("… (980 times)");
+    at most ``MAX_NOTES`` lines, then how many others there were."""
+    counts = Counter(one_line(n, MAX_NOTE) for n in notes)
+    lines = [n if c == 1 else f"{n} ({c} times)" for n, c in counts.items()]
+    if len(lines) > MAX_NOTES:
+        lines = [*lines[: MAX_NOTES - 1], f"…and {len(lines) - MAX_NOTES + 1} other note(s)."]
+    return lines
 
 
 @dataclass(frozen=True)
@@ -173,9 +203,9 @@ def commit_supplier_message(
             alerts.append(
                 {
                     "kind": "sender-mismatch",
-                    "sender": sender,
-                    "supplier": supplier["name"],
-                    "declared_company": declared,
+                    "sender": one_line(sender, MAX_NAME),
+                    "supplier": one_line(supplier["name"], MAX_NAME),
+                    "declared_company": one_line(declared, MAX_NAME),
                 }
             )
     files = [{"filename": f.filename, "sha256": f.sha256, "origin": f.origin} for f in an.files]
@@ -188,7 +218,7 @@ def commit_supplier_message(
         "in_reply_to": an.message_id,
         "references": an.references,
         "files": files,
-        "notes": list(an.notes),
+        "notes": collapse_notes(an.notes),
     }
     if an.automatic:
         outcome, reason, reply = "auto-ignored", an.automatic, None
@@ -203,23 +233,32 @@ def commit_supplier_message(
                 None,
             )
             alerts.append(
-                {"kind": "rate-limited", "sender": sender, "limit": policy.max_replies_per_hour}
+                {
+                    "kind": "rate-limited",
+                    "sender": one_line(sender, MAX_NAME),
+                    "limit": policy.max_replies_per_hour,
+                }
             )
     if files:
         alerts.append(
             {
                 "kind": "submission",
-                "supplier": supplier["name"] if supplier else (declared or sender),
+                "supplier": one_line(
+                    supplier["name"] if supplier else (declared or sender), MAX_NAME
+                ),
                 "files": [
                     {
-                        "filename": f.filename,
+                        "filename": one_line(f.filename, MAX_NAME),
                         "sha256": f.sha256,
                         "template": f"{f.result.declaration.meta.type} {f.result.declaration.meta.version}"
                         if f.result.declaration
                         else "unreadable",
                         "risk_level": f.result.risk_level,
                         "summary": f.result.summary,
-                        "high_risk_smelters": f.result.high_risk_smelters(),
+                        "high_risk_smelters": [
+                            one_line(s, MAX_NAME)
+                            for s in f.result.high_risk_smelters()[:MAX_SMELTERS]
+                        ],
                     }
                     for f in an.files
                 ],

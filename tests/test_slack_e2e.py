@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.error
@@ -132,6 +133,16 @@ def test_forged_signature_and_replayed_timestamp_are_refused(bot: Bot) -> None:
         == 401
     )
     assert bot.post(body, "application/x-www-form-urlencoded")[0] == 200
+
+
+def test_an_oversized_request_is_refused_before_it_is_read(bot: Bot) -> None:
+    from bot.slack_http import MAX_BODY
+
+    body = urllib.parse.urlencode({"command": "/smelter", "text": "x" * MAX_BODY}).encode()
+    # The server may close with the body unread before the client reads the 413: also a refusal.
+    with contextlib.suppress(ConnectionError, urllib.error.URLError):
+        assert bot.post(body, "application/x-www-form-urlencoded")[0] == 413
+    assert bot.command("/smelter", "CID002082")[0] == 200  # and the app goes on
 
 
 def test_smelter_command_by_cid_and_name(bot: Bot) -> None:
