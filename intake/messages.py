@@ -292,17 +292,20 @@ def header(msg: Message, name: str) -> str:
     return values[0] if values else ""
 
 
+_USABLE_ADDRESS = re.compile(
+    r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\.]+"
+)
+
+
 def addresses(msg: Message, name: str) -> list[str]:
-    """The e-mail addresses in an address header (only those with an @), never raising."""
+    """The usable e-mail addresses (local@domain.tld) in an address header; never raises."""
     found: list[str] = []
     for value in header_values(msg, name, limit=20):
         try:
             pairs = getaddresses([value])
         except Exception:
             continue
-        found += [
-            a.strip() for _n, a in pairs if "@" in a and not any(c.isspace() for c in a.strip())
-        ]
+        found += [a.strip() for _n, a in pairs if _USABLE_ADDRESS.fullmatch(a.strip())]
     return found
 
 

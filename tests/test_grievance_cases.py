@@ -112,6 +112,8 @@ def test_hostile_headers_open_a_case(store: Store, cipher: Cipher, head: bytes) 
     assert len(ack_payloads(store, cipher)) == expected
     identity = json.loads(cipher.decrypt(store.grievance(case_id)["reporter_enc"]))  # type: ignore[index]
     assert all(len(v) <= 50 for v in identity["headers"].values())
+    subject = cipher.decrypt(store.grievance(case_id)["subject_enc"])  # type: ignore[index]
+    assert "\x00" not in subject and "\\u0000" not in json.dumps(identity)
 
 
 def _three(store: Store, cipher: Cipher) -> tuple[str, str, str]:

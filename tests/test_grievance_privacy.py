@@ -210,6 +210,18 @@ def test_malformed_headers_still_open_acknowledge_and_delete(
     assert len(acks) == len(HOSTILE) and {p["to"] for p in acks} == {sender}
     assert all(set(p) == ACK_PAYLOAD_KEYS for p in acks)
     assert len(env.dovecot.messages(sender)) == len(HOSTILE)
+    # What the reporter sent is all there, encrypted: the subjects, the hops.
+    cipher = Cipher(env.env["TEST_GRIEVANCE_KEY"])
+    stored = env.sql("select subject_enc, reporter_enc from grievances")
+    subjects = {cipher.decrypt(str(s)) for s, _r in stored}
+    assert {"group syntax", "many hops", "anonymous"} <= subjects
+    # Dovecot turns a NUL into U+FFFD on delivery (the in-process test sees the NUL itself).
+    assert any(s.startswith("nul ") for s in subjects)
+    assert not any("\x00" in s for s in subjects)
+    hops = [
+        len(json.loads(cipher.decrypt(str(r)))["headers"].get("Received", [])) for _s, r in stored
+    ]
+    assert max(hops) == 50  # 10,000 Received lines arrived; 50 are kept (encrypted)
     assert env.dovecot.messages(env.desk) == []
     assert env.dovecot.messages(env.desk, "Needs attention") == []
     assert env.dovecot.messages(env.desk, "Processed") == []
