@@ -330,7 +330,9 @@ def is_automatic(msg: Message) -> str:
             return f"{name} header"
     if header(msg, "X-Auto-Response-Suppress").lower() in ("all", "oof", "autoreply"):
         return "X-Auto-Response-Suppress"
-    found = addresses(msg, "From")
+    found = addresses(msg, "From") or addresses(
+        msg, "Reply-To"
+    )  # a garbled From, a usable Reply-To
     addr = found[0] if found else ""
     if not addr or _NO_REPLY.match(addr.split("@")[0] + "@"):
         return "sender is an automatic address" if addr else "no sender address"

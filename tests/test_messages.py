@@ -201,3 +201,12 @@ def test_undisclosed_recipients_group_falls_back_to_the_raw_value() -> None:
 def test_missing_from_means_no_reply() -> None:
     msg = parse(b"Subject: anonymous\r\n\r\nbody")
     assert sender_address(msg) == "" and is_automatic(msg) == "no sender address"
+
+
+def test_garbled_from_with_a_usable_reply_to_is_answered() -> None:
+    msg = parse(
+        b"From: undisclosed-recipients:; x\r\nReply-To: Pat <pat@supplier.example.test>\r\n\r\nhi"
+    )
+    assert sender_address(msg) == "pat@supplier.example.test" and is_automatic(msg) == ""
+    msg = parse(b"From: <@>\r\nReply-To: a@b@c\r\n\r\nhi")
+    assert sender_address(msg) == "" and is_automatic(msg) == "no sender address"
