@@ -316,14 +316,15 @@ def _cipher(config: Config):  # type: ignore[no-untyped-def]
 
 
 @grievance.command("list")
-@click.option("--status", default=None)
+@click.option("--status", default=None, help="Only cases with this status (e.g. merged).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def grievance_list(config: Config, status: str | None, db: Path | None) -> None:
     """Cases with status, category and dates; never the reporter."""
     for g in open_store(config, db).grievances(status):
+        merged = f" -> {g['merged_into']}" if g.get("merged_into") else ""
         click.echo(
-            f"{g['case_id']}  {g['status']:<13} {g['category']:<15} received {g['created_at'][:10]}  answer by {g['respond_by']}  smelters: {', '.join(json.loads(g['cids'])) or '-'}"
+            f"{g['case_id']}  {g['status'] + merged:<13} {g['category']:<15} received {g['created_at'][:10]}  answer by {g['respond_by']}  smelters: {', '.join(json.loads(g['cids'])) or '-'}"
         )
 
 
@@ -332,7 +333,9 @@ def grievance_list(config: Config, status: str | None, db: Path | None) -> None:
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def grievance_show(config: Config, case_id: str, db: Path | None) -> None:
-    """One case: its text and history (decrypted with the grievance key); never the reporter."""
+    """One case: its text and history (decrypted with the grievance key); never the reporter.
+
+    A case that others were merged into shows their text, history and attachments too."""
     store = open_store(config, db)
     g = store.grievance(case_id)
     if g is None:
@@ -341,11 +344,27 @@ def grievance_show(config: Config, case_id: str, db: Path | None) -> None:
     click.echo(
         f"{g['case_id']}  status {g['status']}  category {g['category']}  received {g['created_at']}  answer by {g['respond_by']}"
     )
+    if g.get("merged_into"):
+        click.echo(
+            f"merged into {g['merged_into']}: follow-ups to this case join {g['merged_into']}"
+        )
     click.echo(
         f"linked smelters: {', '.join(json.loads(g['cids'])) or '-'}; linked suppliers: {len(json.loads(g['supplier_ids']))}"
     )
+    _show_case_text(store, cipher, g)
+    for source in store.merged_sources(g["case_id"]):
+        click.echo("")
+        click.echo(
+            f"== merged from {source['case_id']} (received {source['created_at']}, category {source['category']})"
+        )
+        _show_case_text(store, cipher, source)
+
+
+def _show_case_text(store, cipher, g) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"subject: {cipher.decrypt(g['subject_enc'])}")
     click.echo(cipher.decrypt(g["body_enc"]))
+    for a in store.grievance_attachments(g["case_id"]):
+        click.echo(f"attachment: {cipher.decrypt(a['filename_enc'])} ({a['size']} bytes)")
     for e in store.grievance_events(g["case_id"]):
         note = cipher.decrypt(e["note_enc"]) if e["note_enc"] else ""
         click.echo(f"- {e['at']} {e['kind']} {e['status']} {note}".rstrip())
@@ -363,13 +382,42 @@ def grievance_show(config: Config, case_id: str, db: Path | None) -> None:
 @click.pass_obj
 def grievance_update(config: Config, case_id: str, status: str, note: str, db: Path | None) -> None:
     """Move a case to a new status, with a note."""
+    from storage.grievances import MergeError
+
     store = open_store(config, db)
     cipher = _cipher(config)
     try:
         store.update_grievance(case_id.upper(), status, cipher.encrypt(note) if note else "")
     except KeyError:
         raise click.ClickException(f"no case {case_id}") from None
+    except MergeError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"{case_id.upper()} is now {status}")
+
+
+@grievance.command("merge")
+@click.argument("source")
+@click.argument("target")
+@click.option("--note", default="", help="Why, for both cases' history (stored encrypted).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def grievance_merge(config: Config, source: str, target: str, note: str, db: Path | None) -> None:
+    """Merge case SOURCE into case TARGET (the same matter reported twice).
+
+    SOURCE keeps its text and history, gets status `merged` and points at TARGET; its smelter
+    and supplier links are added to TARGET's; a follow-up quoting SOURCE's [ref:] token joins
+    TARGET (its reporter never receives TARGET's token). Refused: a case into itself, unknown
+    cases, a case already merged, or a TARGET that was itself merged (no chains)."""
+    from storage.grievances import MergeError
+
+    store = open_store(config, db)
+    cipher = _cipher(config)
+    enc = cipher.encrypt(note) if note else ""
+    try:
+        moved = store.merge_grievances(source, target, note_enc=enc, note_source_enc=enc)
+    except MergeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{', '.join(moved)} merged into {target.strip().upper()}")
 
 
 @grievance.command("keygen")

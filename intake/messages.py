@@ -15,8 +15,9 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
-from email.utils import getaddresses, parseaddr
+from email.utils import getaddresses
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP = b"PK\x03\x04"
@@ -75,7 +76,7 @@ def sniff(data: bytes) -> str:
 def _payload(part: Message) -> bytes:
     try:
         data = part.get_payload(decode=True)
-    except (ValueError, TypeError, LookupError):
+    except Exception:  # malformed transfer encodings or headers
         return b""
     return data if isinstance(data, bytes) else b""
 
@@ -83,9 +84,23 @@ def _payload(part: Message) -> bytes:
 def _filename(part: Message) -> str:
     try:
         name = part.get_filename() or ""
-    except (ValueError, TypeError, LookupError):
+    except Exception:  # malformed Content-Disposition / Content-Type parameters
         name = ""
     return re.sub(r"[\x00-\x1f/\\]", "_", str(name))[:200]
+
+
+def attachments_of(msg: Message) -> list[tuple[str, bytes]]:
+    """(filename, bytes) of every attachment; malformed parts are skipped, never raised."""
+    out: list[tuple[str, bytes]] = []
+    try:
+        parts = list(msg.iter_attachments()) if isinstance(msg, EmailMessage) else []
+    except Exception:
+        return out
+    for part in parts:
+        data = _payload(part)
+        if data:
+            out.append((_filename(part) or "attachment", data))
+    return out
 
 
 def extract_workbooks(msg: Message, limits: MailLimits | None = None) -> Extracted:
@@ -229,61 +244,129 @@ _NO_REPLY = re.compile(
 )
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+MAX_HEADER_CHARS = 2000
+
+
+def _clean(value: str) -> str:
+    """A header value as plain text: undecodable bytes replaced, NULs and controls gone."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # raw 8-bit bytes kept as surrogates by the parser
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return _CONTROL.sub(" ", value.replace("\r\n", "")).strip()[:MAX_HEADER_CHARS]
+
+
+def _decode_raw(value: str) -> str:
+    """The compat32 reading of a raw header value: encoded words decoded where possible."""
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # unknown charsets, broken encoded words: keep the raw text
+        return value
+
+
+def header_values(msg: Message, name: str, limit: int = 100) -> list[str]:
+    """Every value of a header, as text; never raises, whatever the header holds.
+
+    ``email.policy.default`` parses structured headers when they are read and raises on
+    some malformed ones (``To: undisclosed-recipients:; x``); such a value is read again
+    the compat32 way, from its raw text. At most ``limit`` values (10,000 Received lines).
+    """
+    out: list[str] = []
+    try:
+        raw = [v for k, v in msg.raw_items() if k.lower() == name.lower()][:limit]
+    except Exception:
+        return out
+    for value in raw:
+        try:
+            text = str(msg.policy.header_fetch_parse(name, value))
+        except Exception:
+            text = _decode_raw(str(value))
+        out.append(_clean(text))
+    return out
+
+
+def header(msg: Message, name: str) -> str:
+    """The first value of a header as text ('' when absent); never raises."""
+    values = header_values(msg, name, limit=1)
+    return values[0] if values else ""
+
+
+_USABLE_ADDRESS = re.compile(
+    r"[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+\.[^@\s<>()\[\],;:\"\\.]+"
+)
+
+
+def addresses(msg: Message, name: str) -> list[str]:
+    """The usable e-mail addresses (local@domain.tld) in an address header; never raises."""
+    found: list[str] = []
+    for value in header_values(msg, name, limit=20):
+        try:
+            pairs = getaddresses([value])
+        except Exception:
+            continue
+        found += [a.strip() for _n, a in pairs if _USABLE_ADDRESS.fullmatch(a.strip())]
+    return found
+
+
 def sender_address(msg: Message) -> str:
-    for header in ("Reply-To", "From"):
-        value = msg.get(header)
-        if value:
-            addresses = [a for _n, a in getaddresses([str(value)]) if "@" in a]
-            if addresses:
-                return addresses[0].strip()
+    for name in ("Reply-To", "From"):
+        found = addresses(msg, name)
+        if found:
+            return found[0]
     return ""
 
 
 def is_automatic(msg: Message) -> str:
     """Why this message must not be answered ('' when a person sent it)."""
-    auto = str(msg.get("Auto-Submitted", "")).strip().lower()
+    auto = header(msg, "Auto-Submitted").lower()
     if auto and auto != "no":
         return f"Auto-Submitted: {auto}"
-    precedence = str(msg.get("Precedence", "")).strip().lower()
+    precedence = header(msg, "Precedence").lower()
     if precedence in ("bulk", "list", "junk", "auto_reply"):
         return f"Precedence: {precedence}"
-    for header in ("X-Autoreply", "X-Autorespond", "List-Id", "List-Unsubscribe"):
-        if msg.get(header):
-            return f"{header} header"
-    if str(msg.get("X-Auto-Response-Suppress", "")).strip().lower() in ("all", "oof", "autoreply"):
+    for name in ("X-Autoreply", "X-Autorespond", "List-Id", "List-Unsubscribe"):
+        if header(msg, name):
+            return f"{name} header"
+    if header(msg, "X-Auto-Response-Suppress").lower() in ("all", "oof", "autoreply"):
         return "X-Auto-Response-Suppress"
-    _name, addr = parseaddr(str(msg.get("From", "")))
+    found = addresses(msg, "From") or addresses(
+        msg, "Reply-To"
+    )  # a garbled From, a usable Reply-To
+    addr = found[0] if found else ""
     if not addr or _NO_REPLY.match(addr.split("@")[0] + "@"):
         return "sender is an automatic address" if addr else "no sender address"
-    if msg.get("Return-Path") is not None and str(msg.get("Return-Path", "")).strip() in ("<>", ""):
+    return_path = header_values(msg, "Return-Path", limit=1)
+    if return_path and return_path[0] in ("<>", ""):
         return "null return path (a bounce)"
     return ""
 
 
 def subject_of(msg: Message) -> str:
-    try:
-        return str(msg.get("Subject", "") or "")[:300]
-    except (ValueError, TypeError):
-        return ""
+    return header(msg, "Subject")[:300]
 
 
 def message_id_of(msg: Message) -> str:
-    return str(msg.get("Message-ID", "") or "").strip()[:500]
+    return header(msg, "Message-ID")[:500]
 
 
 def text_body(msg: Message, limit: int = 100_000) -> str:
-    """The plain-text body (or the HTML one, tags stripped), bounded."""
-    if isinstance(msg, EmailMessage):
-        try:
-            part = msg.get_body(preferencelist=("plain", "html"))
-        except (KeyError, TypeError):
-            part = None
-        if part is not None:
-            try:
-                content = part.get_content()
-            except (LookupError, ValueError, AssertionError):
-                content = _payload(part).decode("utf-8", "replace")
-            if part.get_content_type() == "text/html":
-                content = re.sub(r"<[^>]+>", " ", content)
-            return str(content)[:limit]
-    return ""
+    """The plain-text body (or the HTML one, tags stripped), bounded; never raises."""
+    if not isinstance(msg, EmailMessage):
+        return ""
+    try:
+        part = msg.get_body(preferencelist=("plain", "html"))
+    except Exception:  # malformed MIME headers: no body rather than no case
+        part = None
+    if part is None:
+        return ""
+    try:
+        content = part.get_content()
+    except Exception:
+        content = _payload(part).decode("utf-8", "replace")
+    try:
+        if part.get_content_type() == "text/html":
+            content = re.sub(r"<[^>]+>", " ", str(content))
+    except Exception:
+        pass
+    return str(content)[:limit]

@@ -4,7 +4,7 @@ the store never sees a key, callers encrypt and decrypt."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,11 @@ import sqlite_utils
 from .mail import MailStoreMixin, OutboxItem, utcnow
 
 STATUSES = ("received", "screening", "investigating", "action", "closed")
+MERGED = "merged"  # set only by merge_grievances: the case lives on in its target
+
+
+class MergeError(ValueError):
+    """A merge the officer asked for that cannot be done (same case, unknown, already merged)."""
 
 
 class GrievanceStoreMixin(MailStoreMixin):
@@ -43,6 +48,7 @@ class GrievanceStoreMixin(MailStoreMixin):
         attachments: list[tuple[str, str, int]],
         outbox_for: Callable[[str], list[OutboxItem]],
         year: int,
+        mentions: Sequence[str] = (),  # other cases' numbers found in the text
     ) -> str | None:
         """A new case, its first event and its outbox entries, in one transaction. None if the
         message was already recorded."""
@@ -76,6 +82,17 @@ class GrievanceStoreMixin(MailStoreMixin):
                     "note_enc": "",
                 }
             )
+            for other in mentions:
+                # Another case's number in the text: shown to the officer, never linked.
+                self.db.table("grievance_events").insert(
+                    {
+                        "case_id": case_id,
+                        "at": now,
+                        "kind": f"mentions {other} (not linked)",
+                        "status": "",
+                        "note_enc": "",
+                    }
+                )
             for sha, filename_enc, size in attachments:
                 self.db.table("grievance_attachments").insert(
                     {"case_id": case_id, "sha256": sha, "filename_enc": filename_enc, "size": size}
@@ -174,10 +191,13 @@ class GrievanceStoreMixin(MailStoreMixin):
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
         now = utcnow()
         with self.db.conn:
-            if not self.db.execute(
-                "select 1 from grievances where case_id = ?", [case_id]
-            ).fetchone():
+            row = self.db.execute(
+                "select merged_into from grievances where case_id = ?", [case_id]
+            ).fetchone()
+            if not row:
                 raise KeyError(case_id)
+            if row[0]:
+                raise MergeError(f"{case_id} was merged into {row[0]}; update that case")
             self.db.execute(
                 "update grievances set status = ?, updated_at = ? where case_id = ?",
                 [status, now, case_id],
@@ -195,6 +215,97 @@ class GrievanceStoreMixin(MailStoreMixin):
     def grievance_count_for(self, cid: str) -> int:
         return int(
             self.db.execute(
-                "select count(*) from grievances where cids like ?", [f'%"{cid}"%']
+                "select count(*) from grievances where cids like ? and merged_into is null",
+                [f'%"{cid}"%'],
             ).fetchone()[0]
         )
+
+    def merged_sources(self, case_id: str) -> list[dict[str, Any]]:
+        """The cases merged into this one, oldest first."""
+        return [
+            dict(r)
+            for r in self.db.table("grievances").rows_where(
+                "merged_into = ?", [case_id.upper()], order_by="case_id"
+            )
+        ]
+
+    def grievance_attachments(self, case_id: str) -> list[dict[str, Any]]:
+        return [
+            dict(r)
+            for r in self.db.table("grievance_attachments").rows_where(
+                "case_id = ?", [case_id.upper()], order_by="rowid"
+            )
+        ]
+
+    def merge_grievances(
+        self, source: str, target: str, note_enc: str = "", note_source_enc: str = ""
+    ) -> list[str]:
+        """Merge case ``source`` into ``target``, in one transaction; returns the case ids that
+        now point at the target (the source, and any case merged into the source before).
+
+        The source keeps its own text, events and attachments (nothing is rewritten; the
+        target's history references them); its smelter and supplier links are added to the
+        target's; its status becomes ``merged`` with ``merged_into`` set, and a follow-up
+        quoting its token joins the target. No chains: merging into a merged case, or a
+        merged case again, is refused; cases merged into the source move on to the target.
+        """
+        source, target = source.strip().upper(), target.strip().upper()
+        if source == target:
+            raise MergeError(f"cannot merge {source} into itself")
+        now = utcnow()
+        with self.db.conn:
+            src, dst = self.grievance(source), self.grievance(target)
+            for case_id, row in ((source, src), (target, dst)):
+                if row is None:
+                    raise MergeError(f"no case {case_id}")
+            assert src is not None and dst is not None
+            if src.get("merged_into"):
+                raise MergeError(f"{source} was already merged into {src['merged_into']}")
+            if dst.get("merged_into"):
+                raise MergeError(
+                    f"{target} was merged into {dst['merged_into']}; merge into that case instead"
+                )
+            earlier = [r["case_id"] for r in self.merged_sources(source)]
+            cids = sorted(
+                set(json.loads(dst["cids"] or "[]")) | set(json.loads(src["cids"] or "[]"))
+            )
+            suppliers = sorted(
+                set(json.loads(dst["supplier_ids"] or "[]"))
+                | set(json.loads(src["supplier_ids"] or "[]"))
+            )
+            self.db.execute(
+                "update grievances set cids = ?, supplier_ids = ?, updated_at = ? where case_id = ?",
+                [json.dumps(cids), json.dumps(suppliers), now, target],
+            )
+            moved = [source, *earlier]
+            for case_id in moved:
+                self.db.execute(
+                    "update grievances set status = ?, merged_into = ?, updated_at = ? where case_id = ?",
+                    [MERGED, target, now, case_id],
+                )
+            # The other case's number is in the event's kind: officers see it in any view.
+            self.db.table("grievance_events").insert_all(
+                [
+                    *(
+                        {
+                            "case_id": case_id,
+                            "at": now,
+                            "kind": f"merged into {target}",
+                            "status": MERGED,
+                            "note_enc": note_source_enc,
+                        }
+                        for case_id in moved
+                    ),
+                    *(
+                        {
+                            "case_id": target,
+                            "at": now,
+                            "kind": f"merged from {case_id}",
+                            "status": "",
+                            "note_enc": note_enc,
+                        }
+                        for case_id in moved
+                    ),
+                ]
+            )
+        return moved

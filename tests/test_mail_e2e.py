@@ -303,7 +303,7 @@ def test_grievance_reporter_leaves_no_trace(tmp_path: Path, dovecot: Dovecot, sm
     assert case_id.startswith("GRV-") and case_id in ack["Subject"]
     body = ack.get_payload()[0].get_payload(decode=True).decode()
     assert case_id in body and "What happens next" in body and "You will hear from us by" in body
-    # Follow-up quoting the case number joins the same case.
+    # A reply to the acknowledgement (its subject carries the [ref:] token) joins the same case.
     follow = EmailMessage()
     follow["From"] = env.reporter
     follow["To"] = env.desk

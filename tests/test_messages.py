@@ -158,3 +158,55 @@ def test_forwarded_too_deep_is_a_note(cmrt: bytes) -> None:
     assert [
         a.filename for a in extract_workbooks(parse(bytes(msg)), MailLimits(max_depth=5)).workbooks
     ] == ["deep.xlsx"]
+
+
+HOSTILE_HEADERS = [
+    b"From: Pat <pat@supplier.example.test>\r\nTo: undisclosed-recipients:; x\r\nSubject: survey\r\n",
+    b"From: =?utf-8?q?=FF=00?= <pat@supplier.example.test>\r\nSubject: =?x-unknown?b?////?= =?utf-8?b?broken\r\n",
+    b"From: J\xf6rg <pat@supplier.example.test>\r\nSubject: caf\xe9 \x00 NUL\r\nCc: ,,,<<>>@@\r\n",
+    b'From: pat@supplier.example.test\r\nReply-To: "unterminated <x@y>\r\nTo: :;\r\n',
+    b"From: pat@supplier.example.test\r\n"
+    + b"".join(
+        b"Received: from relay%d.example.test; Mon, 1 Jun 2026 00:00:00 +0000\r\n" % i
+        for i in range(10_000)
+    ),
+]
+
+
+@pytest.mark.parametrize("head", HOSTILE_HEADERS)
+def test_malformed_headers_are_read_never_raised(head: bytes) -> None:
+    from intake.messages import header, header_values, message_id_of, subject_of
+
+    msg = parse(head + b"\r\nsee attached\r\n")
+    assert sender_address(msg) == "pat@supplier.example.test"
+    assert is_automatic(msg) == ""
+    for name in ("To", "Cc", "From", "Reply-To", "Subject", "Received", "Message-ID"):
+        values = header_values(msg, name)
+        assert all("\x00" not in v and "\n" not in v for v in values)
+        assert len(values) <= 100
+        header(msg, name)
+    assert "\x00" not in subject_of(msg) and message_id_of(msg) == ""
+    assert text_body(msg).strip() == "see attached"
+
+
+def test_undisclosed_recipients_group_falls_back_to_the_raw_value() -> None:
+    from intake.messages import header
+
+    msg = parse(b"From: a@example.test\r\nTo: undisclosed-recipients:; x\r\n\r\nbody")
+    with pytest.raises(AttributeError):
+        msg["To"]
+    assert header(msg, "To") == "undisclosed-recipients:; x"
+
+
+def test_missing_from_means_no_reply() -> None:
+    msg = parse(b"Subject: anonymous\r\n\r\nbody")
+    assert sender_address(msg) == "" and is_automatic(msg) == "no sender address"
+
+
+def test_garbled_from_with_a_usable_reply_to_is_answered() -> None:
+    msg = parse(
+        b"From: undisclosed-recipients:; x\r\nReply-To: Pat <pat@supplier.example.test>\r\n\r\nhi"
+    )
+    assert sender_address(msg) == "pat@supplier.example.test" and is_automatic(msg) == ""
+    msg = parse(b"From: <@>\r\nReply-To: a@b@c\r\n\r\nhi")
+    assert sender_address(msg) == "" and is_automatic(msg) == "no sender address"
