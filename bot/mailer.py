@@ -1,6 +1,14 @@
 """The e-mail notifier: drains the outbox to SMTP, or to .eml files when no SMTP is set.
 
-An SMTP outage leaves entries pending with a growing retry delay; none is lost. Our
+Each row is claimed with a lease (status ``sending``) before it is sent, so any number of
+notifiers on one database send it once. A row left ``sending`` by a notifier that died is
+taken over: as an .eml file it was delivered if its file exists; over SMTP it is sent
+again with the same Message-ID (the crash window: the server accepted it, we never
+recorded that). An SMTP outage or a 4xx leaves entries pending with a growing retry
+delay; none is lost. A permanent refusal (5xx to the sender, a recipient or the data),
+or a row that cannot be built, ends dead after a few attempts with one alert for the
+compliance channel. Every header built from outside text is one clean line of bounded
+length. Our
 replies carry ``Auto-Submitted: auto-replied`` (RFC 3834). Grievance acknowledgements
 are decrypted only here, and the reporter's address goes only into the SMTP envelope:
 the message itself is addressed to ``undisclosed-recipients``, so no copy of it (in a
@@ -149,6 +157,8 @@ class EmailNotifier:
         return sent
 
     def _one(self, row: dict[str, Any], owner: str) -> str:
+        if row.get("claimed_from") == "sending":
+            log.info("outbox %s: taking over from a notifier that died while sending", row["id"])
         if not self.settings.host and row.get("claimed_from") == "sending":
             target = self._eml_path(int(row["id"]))
             if target.exists():  # written before the crash that left the row 'sending'

@@ -139,6 +139,8 @@ class SlackAlerts:
 
     def _one(self, row: dict[str, Any], owner: str) -> str:
         key = str(row["dedupe_key"])
+        if row.get("claimed_from") == "sending":
+            log.info("alert %s: taking over from a notifier that died while posting", row["id"])
         if row.get("claimed_from") == "sending" or str(row.get("last_error") or "").startswith(
             AMBIGUOUS
         ):

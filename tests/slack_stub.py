@@ -55,6 +55,7 @@ class SlackStub:
         self.fail_next: dict[str, list[str]] = {}  # method -> errors to answer, one per call
         self.drop_next: dict[str, int] = {}  # method -> how many calls to perform, then hang up
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> posted messages
+        self.delay: dict[str, float] = {}  # method -> seconds between doing it and answering
         self.cond = threading.Condition()
         self._ts = 1000
         stub = self
@@ -132,13 +133,19 @@ class SlackStub:
                     if drop:
                         stub.drop_next[method] -= 1
                     stub.cond.notify_all()
+                if stub.delay.get(method):
+                    time.sleep(stub.delay[method])
                 if drop:  # done, but the client never hears: close without an answer
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
                 self._reply(200, json.dumps(answer).encode())
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client killed mid-request (the fault test) is not the stand-in's error
+
+        self.server = Server(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
