@@ -85,7 +85,9 @@ def header_text(value: object, limit: int = SUBJECT_MAX) -> str:
 
 def clean_address(value: object) -> str:
     """One bare, plausible address from outside text; ValueError when there is none."""
-    _name, addr = parseaddr(header_text(value, ADDRESS_MAX * 2))
+    text = header_text(value, ADDRESS_MAX * 2)
+    angle = re.fullmatch(r"[^<>@,;:]*<([^<>]*)>", text)  # "Name <addr>", nothing more
+    addr = angle.group(1) if angle else text
     if len(addr) > ADDRESS_MAX or not ADDRESS_RE.fullmatch(addr):
         raise ValueError("no valid recipient address")
     return addr
@@ -197,6 +199,18 @@ class EmailNotifier:
                 log.warning("outbox %s: SMTP failed (%s); retry at %s", row["id"], error, retry)
                 self.store.mark_failed(row["id"], error, retry, owner=owner)
             return "next" if refused else "stop"
+        except Exception as exc:  # not a transport failure: our bug or input we cannot send
+            log.exception("outbox %s: cannot be sent (%s)", row["id"], type(exc).__name__)
+            error = f"cannot send: {type(exc).__name__}"
+            if int(row["attempts"]) + 1 >= self.settings.permanent_attempts:
+                self._give_up(row, owner, error)
+            else:
+                retry = _iso(
+                    dt.datetime.now(dt.UTC)
+                    + retry_delay(int(row["attempts"]) + 1, self.settings.retry_seconds)
+                )
+                self.store.mark_failed(row["id"], error, retry, owner=owner)
+            return "next"
         if not self.store.mark_sent(row["id"], owner, ref=ref):
             log.warning("outbox %s: sent, but our lease had expired", row["id"])
         return "sent"

@@ -155,6 +155,9 @@ class SlackAlerts:
                     return self._failed(row, owner, exc, ambiguous=True)
             except (SlackClientError, OSError, http.client.HTTPException) as exc:
                 return self._failed(row, owner, exc, ambiguous=True)
+            except Exception as exc:  # an answer we cannot read: look again next time
+                log.exception("slack: alert %s: look-up failed", row["id"])
+                return self._retry(row, owner, f"slack: {type(exc).__name__}", None, True)
             if found is not None:
                 log.info("slack: alert %s was already posted (ts %s)", row["id"], found)
                 self.store.mark_sent(row["id"], owner, ref=found)
@@ -175,6 +178,9 @@ class SlackAlerts:
             )
         except (SlackClientError, OSError, http.client.HTTPException) as exc:
             return self._failed(row, owner, exc)
+        except Exception as exc:  # an answer we cannot read: it may have been posted
+            log.exception("slack: alert %s: unexpected failure", row["id"])
+            return self._retry(row, owner, f"slack: {type(exc).__name__}", None, True)
         if not self.store.mark_sent(row["id"], owner, ref=str(resp.get("ts") or "")):
             log.warning("slack: alert %s posted, but our lease had expired", row["id"])
         return "sent"

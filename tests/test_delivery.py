@@ -532,3 +532,40 @@ def test_alert_lists_are_bounded() -> None:
         {**payload, "files": [dict(f, high_risk_smelters=[]) for f in payload["files"]]}
     )
     assert "…and 20 more" in short and short.count("f1") == 1
+
+
+def test_grievance_ack_has_a_fixed_subject_and_no_threading(tmp_path: Path) -> None:
+    cipher = Cipher(new_key())
+    store = Store(tmp_path / "assay.db")
+    payload = {
+        "kind": "grievance-ack",
+        "to": "reporter@example.test",
+        "case_id": "GRV-2026-0001",
+        "token": "TOKEN",
+        "respond_by": "2026-07-30",
+        "subject": "Armed men at my village",  # ignored if present
+        "in_reply_to": "<x@reporter.example.test>",
+    }
+    store.enqueue(OutboxItem("email", "grievance-ack:k1", cipher.encrypt(json.dumps(payload))))
+    outbox = tmp_path / "outbox"
+    assert EmailNotifier(store, SmtpSettings(outbox_dir=str(outbox)), cipher).drain() == 1
+    ack = message_from_bytes((outbox / "000001.eml").read_bytes(), policy=policy.default)
+    assert ack["Subject"] == "Your report GRV-2026-0001 [ref:TOKEN]"
+    assert ack["In-Reply-To"] is None and ack["References"] is None
+    assert ack["To"] == "undisclosed-recipients:;"
+    assert b"Armed" not in (outbox / "000001.eml").read_bytes()
+
+
+def test_a_row_that_cannot_be_built_is_dead_with_one_alert(tmp_path: Path) -> None:
+    db = tmp_path / "assay.db"
+    store = Store(db)
+    store.enqueue(no_template_reply(1, to="not an address\r\nBcc: x@evil.example"))
+    store.enqueue(no_template_reply(2))
+    notifier = EmailNotifier(store, SmtpSettings(outbox_dir=str(tmp_path / "outbox")))
+    assert notifier.drain() == 1 and notifier.drain() == 0
+    assert sql(db, "select status, last_error from outbox where channel = 'email' order by id") == [
+        ("dead", "cannot build: ValueError"),
+        ("sent", ""),
+    ]
+    [(alert_json,)] = sql(db, "select payload from outbox where channel = 'alert'")
+    assert "could not be delivered" in render_alert(json.loads(alert_json))
