@@ -16,6 +16,7 @@ line and one line in the alerts log, never an alert about the alert.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import http.client
 import json
@@ -110,9 +111,10 @@ class SlackAlerts:
         dead_log: Path | None = None,
     ) -> None:
         self.store = store
-        self.client = client
         # slack_sdk re-sends once on a connection error by default, with no look-up: a
-        # duplicate post. This notifier retries itself, after looking the post up.
+        # duplicate post. This notifier retries itself, after looking the post up; its own
+        # shallow copy of the client has no retry handlers (the caller's keeps its own).
+        self.client = copy.copy(client)
         self.client.retry_handlers = []
         self.channel = channel
         self.delivery = delivery or SlackDelivery(backoff_seconds=backoff_seconds)

@@ -267,5 +267,7 @@ def test_kills_restarts_and_two_processes_lose_nothing_and_repeat_nothing(
     assert reply_rows == (MESSAGES, MESSAGES)  # one reply queued per message
     assert sources[0] == sources[1]  # no submission recorded twice
     assert len(posts) - post_dups == alert_rows and post_dups == 0  # every post once
-    assert reply_dups <= kills  # only within the documented window, same Message-ID
+    # A reply is repeated only within the documented window: each repeat is a row taken over
+    # from a killed notifier, and carries the same Message-ID (50 distinct ids, 50 messages).
+    assert len(by_id) == MESSAGES and reply_dups <= min(kills, takeovers)
     assert outbox == {"sent": MESSAGES + alert_rows}
