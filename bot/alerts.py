@@ -1,74 +1,168 @@
 """Compliance-channel alerts. Without Slack (the embedded default) they go to the console
 and a log file, so the quick start shows the whole flow. Alerts are redacted by
-construction: intake never puts a grievance reporter or a grievance's text in one."""
+construction: intake never puts a grievance reporter or a grievance's text in one.
+
+Every value in an alert may come from outside (a supplier's company name, a file name, a
+sender): it is cut to a sane length, kept on one line, and, for Slack, escaped for mrkdwn
+(``&``, ``<``, ``>``), so a name like ``<!channel>`` can neither ping the channel nor
+disguise a link. Lists are bounded and the whole post stays far below Slack's limits.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from storage.mail import lease_owner
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
+FIELD_MAX = 200  # characters of one outside value
+POST_MAX = 3000  # characters of one post (Slack allows 40,000; a channel post should be short)
+LIST_MAX = 10  # files, smelters, suppliers shown before "…and N more"
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 
-def render_alert(alert: dict[str, Any]) -> str:
+
+def slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _more(items: list[Any], limit: int = LIST_MAX) -> tuple[list[Any], str]:
+    extra = len(items) - limit
+    return items[:limit], (f" …and {extra} more" if extra > 0 else "")
+
+
+def render_alert(alert: dict[str, Any], slack: bool = False) -> str:
+    """One alert as text; ``slack`` escapes outside text for mrkdwn (console stays plain)."""
+
+    def v(value: Any, limit: int = FIELD_MAX) -> str:
+        text = cut(
+            " ".join(
+                CONTROL.sub(" ", str(value if value is not None else "")[: limit * 4]).split()
+            ),
+            limit,
+        )
+        return slack_escape(text) if slack else text
+
     kind = alert.get("kind")
     if kind == "submission":
-        files = "; ".join(
-            f"{f['filename']} ({f['template']}): {f['risk_level'].upper()} — {f['summary']['error']} error, {f['summary']['risk']} risk, {f['summary']['warning']} warning"
-            + (
-                f"; high-risk smelters: {', '.join(f['high_risk_smelters'])}"
-                if f.get("high_risk_smelters")
-                else ""
+        raw_files = alert.get("files") or []
+        shown, more = _more(list(raw_files))
+        parts = []
+        for f in shown:
+            summary = f.get("summary") or {}
+            smelters, more_smelters = _more(list(f.get("high_risk_smelters") or []))
+            parts.append(
+                f"{v(f.get('filename'))} ({v(f.get('template'), 40)}): {v(f.get('risk_level'), 20).upper()} — "
+                f"{v(summary.get('error', 0), 12)} error, {v(summary.get('risk', 0), 12)} risk, "
+                f"{v(summary.get('warning', 0), 12)} warning"
+                + (
+                    f"; high-risk smelters: {', '.join(v(s) for s in smelters)}{more_smelters}"
+                    if smelters
+                    else ""
+                )
             )
-            for f in alert.get("files", [])
-        )
-        return f"[submission] {alert.get('supplier') or 'unknown supplier'}: {files}"
-    if kind == "grievance":
-        return f"[grievance] new case {alert['case_id']} received {alert['received']}, category {alert['category']} (details: assay grievance show {alert['case_id']})"
-    if kind == "grievance-follow-up":
-        return f"[grievance] follow-up on {alert['case_id']} received {alert['received']}"
-    if kind == "sender-mismatch":
-        return f"[warning] {alert['sender']} (supplier {alert['supplier']}) sent a declaration for {alert['declared_company']!r}"
-    if kind == "rate-limited":
-        return f"[warning] replies to {alert['sender']} paused: more than {alert['limit']} in an hour (a mail loop?)"
-    if kind == "rmap-change":
+        text = f"[submission] {v(alert.get('supplier') or 'unknown supplier')}: {'; '.join(parts)}{more}"
+    elif kind == "grievance":
+        text = f"[grievance] new case {v(alert.get('case_id'), 40)} received {v(alert.get('received'), 40)}, category {v(alert.get('category'), 60)} (details: assay grievance show {v(alert.get('case_id'), 40)})"
+    elif kind == "grievance-follow-up":
+        text = f"[grievance] follow-up on {v(alert.get('case_id'), 40)} received {v(alert.get('received'), 40)}"
+    elif kind == "sender-mismatch":
+        text = f"[warning] {v(alert.get('sender'))} (supplier {v(alert.get('supplier'))}) sent a declaration for “{v(alert.get('declared_company'))}”"
+    elif kind == "rate-limited":
+        text = f"[warning] replies to {v(alert.get('sender'))} paused: more than {v(alert.get('limit'), 12)} in an hour (a mail loop?)"
+    elif kind == "rmap-change":
+        changes = list(alert.get("changes") or [])
         lines = [
-            f"[rmap] new RMAP list {alert['list']}: {len(alert['changes'])} smelter(s) in suppliers' lists changed standing"
+            f"[rmap] new RMAP list {v(alert.get('list'))}: {len(changes)} smelter(s) in suppliers' lists changed standing"
         ]
-        for c in alert["changes"][:20]:
+        shown_changes, _ = _more(changes, 20)
+        for c in shown_changes:
+            suppliers, more_suppliers = _more(list(c.get("suppliers") or []))
+            named = ", ".join(v(s) for s in suppliers) + more_suppliers
             lines.append(
-                f"  {c['cid']}: {c['from']} -> {c['to']}; listed by {', '.join(c['suppliers'][:10]) or 'no named supplier'}"
+                f"  {v(c.get('cid'), 40)}: {v(c.get('from'), 60)} -> {v(c.get('to'), 60)}; listed by {named or 'no named supplier'}"
             )
-        if len(alert["changes"]) > 20:
-            lines.append(f"  …and {len(alert['changes']) - 20} more (assay smelter CID)")
-        return "\n".join(lines)
-    if kind == "needs-attention":
-        return f"[attention] {alert.get('mailbox')}: a message could not be handled ({alert.get('reason')}); it is in 'Needs attention'"
-    return f"[{kind}] {json.dumps(alert, ensure_ascii=False)}"
+        if len(changes) > 20:
+            lines.append(f"  …and {len(changes) - 20} more (assay smelter CID)")
+        text = "\n".join(lines)
+    elif kind == "needs-attention":
+        text = f"[attention] {v(alert.get('mailbox'), 40)}: a message could not be handled ({v(alert.get('reason'))}); it is in 'Needs attention'"
+    elif kind == "undeliverable":
+        who = (
+            f" for case {v(alert['case_id'], 40)}"
+            if alert.get("case_id")
+            else (
+                f" to {v(alert['supplier'])}"
+                if alert.get("supplier")
+                else (f" to recipient #{v(alert['to_hash'], 12)}" if alert.get("to_hash") else "")
+            )
+        )
+        if alert.get("supplier") and alert.get("to_hash"):
+            who += f" (recipient #{v(alert['to_hash'], 12)})"
+        text = f"[undeliverable] a {v(alert.get('message') or 'message', 60)}{who} could not be delivered and was given up ({v(alert.get('error'), 120)})"
+    else:
+        text = f"[{v(kind, 40)}] {v(json.dumps(alert, ensure_ascii=False), 1000)}"
+    return _bound(text, slack)
+
+
+def _bound(text: str, slack: bool) -> str:
+    if len(text) <= POST_MAX:
+        return text
+    head = text[: POST_MAX - 1]
+    if slack:
+        head = re.sub(r"&[a-z]{0,3}$", "", head)  # never half an escape
+    return head + "…"
 
 
 class ConsoleAlerts:
-    """Drains ``alert`` outbox entries to a stream and a log file."""
+    """Drains ``alert`` outbox entries to a stream and a log file, claiming each first (any
+    number of notifiers on one database print each alert once)."""
 
-    def __init__(self, store: Store, log_file: Path | None, stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        log_file: Path | None,
+        stream: TextIO | None = None,
+        lease_seconds: float = 120.0,
+    ) -> None:
         self.store = store
         self.log_file = log_file
         self.stream = stream if stream is not None else sys.stdout
+        self.lease_seconds = lease_seconds
 
     def drain(self, limit: int = 200) -> int:
+        owner = lease_owner()
         n = 0
-        for row in self.store.due_outbox("alert", limit):
-            line = render_alert(json.loads(row["payload"]))
+        while n < limit:
+            claimed = self.store.claim_outbox("alert", owner, self.lease_seconds, in_order=True)
+            if not claimed:
+                break
+            row = claimed[0]
+            try:
+                line = render_alert(json.loads(row["payload"]))
+            except Exception as exc:  # a broken row must not stop the channel
+                log.error(
+                    "alert %s cannot be rendered (%s); dropped", row["id"], type(exc).__name__
+                )
+                self.store.mark_failed(
+                    row["id"], f"cannot render: {type(exc).__name__}", None, owner=owner
+                )
+                continue
             print(line, file=self.stream, flush=True)
             if self.log_file is not None:
                 self.log_file.parent.mkdir(parents=True, exist_ok=True)
                 with self.log_file.open("a", encoding="utf-8") as f:
                     f.write(line + "\n")
-            self.store.mark_sent(row["id"])
+            self.store.mark_sent(row["id"], owner)
             n += 1
         return n

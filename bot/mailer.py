@@ -1,6 +1,14 @@
 """The e-mail notifier: drains the outbox to SMTP, or to .eml files when no SMTP is set.
 
-An SMTP outage leaves entries pending with a growing retry delay; none is lost. Our
+Each row is claimed with a lease (status ``sending``) before it is sent, so any number of
+notifiers on one database send it once. A row left ``sending`` by a notifier that died is
+taken over: as an .eml file it was delivered if its file exists; over SMTP it is sent
+again with the same Message-ID (the crash window: the server accepted it, we never
+recorded that). An SMTP outage or a 4xx leaves entries pending with a growing retry
+delay; none is lost. A permanent refusal (5xx to the sender, a recipient or the data),
+or a row that cannot be built, ends dead after a few attempts with one alert for the
+compliance channel. Every header built from outside text is one clean line of bounded
+length. Our
 replies carry ``Auto-Submitted: auto-replied`` (RFC 3834). Grievance acknowledgements
 are decrypted only here, and the reporter's address goes only into the SMTP envelope:
 the message itself is addressed to ``undisclosed-recipients``, so no copy of it (in a
@@ -14,16 +22,19 @@ import hashlib
 import json
 import logging
 import os
+import re
 import smtplib
 import ssl
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import Any
 
 from storage.crypto import Cipher, CipherError
+from storage.mail import OutboxItem, lease_owner
 from storage.store import Store
 
 from .email_render import render_grievance_ack, render_no_template, render_screening_reply
@@ -42,12 +53,71 @@ class SmtpSettings:
     outbox_dir: str = "var/outbox"
     reply_from: str = "Assay compliance <compliance@example.test>"
     grievance_from: str = "Grievance desk <grievances@example.test>"
-    max_attempts: int = 30
+    max_attempts: int = 30  # transient failures (4xx, server down) before giving up
+    permanent_attempts: int = 3  # permanent refusals (5xx) before giving up
     retry_seconds: float = 30.0  # first retry delay; doubles per attempt, at most an hour
+    lease_seconds: float = (
+        300.0  # how long a claimed row is ours before another notifier may take it
+    )
+
+
+SUBJECT_MAX = 200
+ADDRESS_MAX = 254
+MSGID_RE = re.compile(r"<[!-;=?-~]{1,250}>")  # printable ASCII without < and >
+ADDRESS_RE = re.compile(r"[^\s@<>()\[\],;:\\\"]{1,64}@[A-Za-z0-9.\-\[\]:_]{1,190}")
+BIDI = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F])
+KIND_LABEL = {
+    "screening-reply": "screening reply",
+    "no-template": "no-template reply",
+    "grievance-ack": "grievance acknowledgement",
+    "grievance-follow-up": "grievance follow-up acknowledgement",
+}
+
+
+def header_text(value: object, limit: int = SUBJECT_MAX) -> str:
+    """Text safe for one header line: control characters and line breaks become spaces,
+    runs of white space one, and at most ``limit`` characters (an ellipsis marks a cut)."""
+    text = str(value if value is not None else "")[: limit * 4 + 64].translate(BIDI)
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def clean_address(value: object) -> str:
+    """One bare, plausible address from outside text; ValueError when there is none."""
+    text = header_text(value, ADDRESS_MAX * 2)
+    angle = re.fullmatch(r"[^<>@,;:]*<([^<>]*)>", text)  # "Name <addr>", nothing more
+    addr = angle.group(1) if angle else text
+    if len(addr) > ADDRESS_MAX or not ADDRESS_RE.fullmatch(addr):
+        raise ValueError("no valid recipient address")
+    return addr
+
+
+def message_ids(value: object, keep: int = 10) -> list[str]:
+    """The msg-id tokens in outside text (the last ``keep``), nothing else."""
+    return MSGID_RE.findall(header_text(value, 4000))[-keep:]
+
+
+class Permanent(Exception):
+    """A delivery the server refused for good (a 5xx): retried a few times, then dead."""
 
 
 def retry_delay(attempts: int, base: float = 30.0) -> dt.timedelta:
     return dt.timedelta(seconds=min(base * 2 ** (attempts - 1), 3600))
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.replace(microsecond=0).isoformat()
+
+
+def smtp_code(exc: BaseException) -> int:
+    """The SMTP reply code of a refusal (0 when the failure was not a reply)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [c for c, _m in exc.recipients.values()]
+        return min(codes) if codes else 0
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return int(exc.smtp_code)
+    return 0
 
 
 class EmailNotifier:
@@ -64,45 +134,127 @@ class EmailNotifier:
         self.ssl_context = ssl_context
 
     def drain(self, limit: int = 100) -> int:
-        """Send what is due; returns how many were sent."""
+        """Deliver what is due, one claimed row at a time; returns how many were sent.
+
+        Each row is claimed with a lease first (status ``sending``), so any number of
+        notifiers on one database deliver it once; it is marked sent or failed only while
+        we still hold the lease.
+        """
+        owner = lease_owner()
         sent = 0
-        for row in self.store.due_outbox("email", limit):
-            try:
-                msg, envelope_to = self.build(row)
-            except (CipherError, KeyError, ValueError, json.JSONDecodeError) as exc:
-                log.error(
-                    "outbox %s cannot be built (%s); giving up on it", row["id"], type(exc).__name__
-                )
-                self.store.mark_failed(row["id"], f"cannot build: {type(exc).__name__}", None)
-                continue
-            try:
-                self.deliver(msg, envelope_to, row["id"])
-            except (OSError, smtplib.SMTPException) as exc:
-                attempts = int(row["attempts"]) + 1
-                retry = (
-                    None
-                    if attempts >= self.settings.max_attempts
-                    else (
-                        dt.datetime.now(dt.UTC) + retry_delay(attempts, self.settings.retry_seconds)
-                    )
-                    .replace(microsecond=0)
-                    .isoformat()
-                )
-                log.warning(
-                    "outbox %s: SMTP failed (%s); %s",
-                    row["id"],
-                    type(exc).__name__,
-                    f"retry at {retry}" if retry else "giving up",
-                )
-                self.store.mark_failed(row["id"], f"{type(exc).__name__}: {exc}", retry)
-                if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused):
-                    continue
-                break  # the server is down: stop this pass, keep order
-            self.store.mark_sent(row["id"])
-            sent += 1
+        tried: set[int] = set()
+        while len(tried) < limit:
+            claimed = self.store.claim_outbox(
+                "email", owner, self.settings.lease_seconds, skip=tried
+            )
+            if not claimed:
+                break
+            row = claimed[0]
+            tried.add(int(row["id"]))
+            outcome = self._one(row, owner)
+            if outcome == "sent":
+                sent += 1
+            elif outcome == "stop":
+                break  # the server is down: stop this pass
         return sent
 
+    def _one(self, row: dict[str, Any], owner: str) -> str:
+        if row.get("claimed_from") == "sending":
+            log.info("outbox %s: taking over from a notifier that died while sending", row["id"])
+        if not self.settings.host and row.get("claimed_from") == "sending":
+            target = self._eml_path(int(row["id"]))
+            if target.exists():  # written before the crash that left the row 'sending'
+                self.store.mark_sent(row["id"], owner, ref=target.name)
+                return "sent"
+        try:
+            msg, envelope_to = self.build(row)
+        except Exception as exc:  # hostile or broken input: dead, with one alert, never silent
+            log.error(
+                "outbox %s cannot be built (%s); giving up on it", row["id"], type(exc).__name__
+            )
+            self._give_up(row, owner, f"cannot build: {type(exc).__name__}")
+            return "next"
+        try:
+            ref = self.deliver(msg, envelope_to, row["id"])
+        except (OSError, smtplib.SMTPException) as exc:
+            code = smtp_code(exc)
+            refused = isinstance(
+                exc,
+                smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | smtplib.SMTPDataError,
+            )
+            permanent = refused and code >= 500
+            attempts = int(row["attempts"]) + 1
+            limit = self.settings.permanent_attempts if permanent else self.settings.max_attempts
+            # Only the exception type and code: a refusal's text names the recipient.
+            error = f"{type(exc).__name__}: {code}" if code else type(exc).__name__
+            if attempts >= limit:
+                log.error(
+                    "outbox %s: SMTP failed %d time(s) (%s); giving up", row["id"], attempts, error
+                )
+                self._give_up(row, owner, error)
+            else:
+                retry = _iso(
+                    dt.datetime.now(dt.UTC) + retry_delay(attempts, self.settings.retry_seconds)
+                )
+                log.warning("outbox %s: SMTP failed (%s); retry at %s", row["id"], error, retry)
+                self.store.mark_failed(row["id"], error, retry, owner=owner)
+            return "next" if refused else "stop"
+        except Exception as exc:  # not a transport failure: our bug or input we cannot send
+            log.exception("outbox %s: cannot be sent (%s)", row["id"], type(exc).__name__)
+            error = f"cannot send: {type(exc).__name__}"
+            if int(row["attempts"]) + 1 >= self.settings.permanent_attempts:
+                self._give_up(row, owner, error)
+            else:
+                retry = _iso(
+                    dt.datetime.now(dt.UTC)
+                    + retry_delay(int(row["attempts"]) + 1, self.settings.retry_seconds)
+                )
+                self.store.mark_failed(row["id"], error, retry, owner=owner)
+            return "next"
+        if not self.store.mark_sent(row["id"], owner, ref=ref):
+            log.warning("outbox %s: sent, but our lease had expired", row["id"])
+        return "sent"
+
+    def _give_up(self, row: dict[str, Any], owner: str, error: str) -> None:
+        """Mark the row dead and queue one alert saying what could not be delivered, to whom
+        (a supplier's name or address hash; never anything about a grievance reporter)."""
+        key = str(row["dedupe_key"])
+        kind = key.split(":", 1)[0]
+        alert: dict[str, Any] = {"kind": "undeliverable", "error": error[:120]}
+        if row["encrypted"] or kind.startswith("grievance"):
+            alert["message"] = "grievance acknowledgement"
+            case = self._case_id(row)
+            if case:
+                alert["case_id"] = case
+        else:
+            try:
+                payload_kind = json.loads(row["payload"]).get("kind", "")
+            except (ValueError, AttributeError):
+                payload_kind = ""
+            alert["message"] = KIND_LABEL.get(payload_kind, "reply")
+            alert["to_hash"] = str(row.get("recipient_hash") or "")[:12]
+            if kind == "reply":
+                alert["supplier"] = self.store.supplier_for_message(key.split(":", 1)[1])
+        self.store.mark_failed(
+            row["id"],
+            error,
+            None,
+            owner=owner,
+            dead_alert=OutboxItem("alert", f"alert:undeliverable:{key}", alert),
+        )
+
+    def _case_id(self, row: dict[str, Any]) -> str:
+        if self.cipher is None:
+            return ""
+        try:
+            payload = json.loads(self.cipher.decrypt(row["payload"]))
+            return header_text(payload.get("case_id", ""), 40)
+        except Exception:
+            return ""
+
     def build(self, row: dict[str, Any]) -> tuple[EmailMessage, str]:
+        """The message and its envelope recipient. Every header from outside text is one
+        clean line of bounded length, so hostile input cannot break or extend the headers."""
         payload: dict[str, Any]
         if row["encrypted"]:
             if self.cipher is None:
@@ -112,46 +264,52 @@ class EmailNotifier:
             payload = json.loads(row["payload"])
         kind = payload["kind"]
         msg = EmailMessage()
+        grievance = kind in ("grievance-ack", "grievance-follow-up")
         if kind == "screening-reply":
             text, html = render_screening_reply(payload, self.store)
-            sender, subject = self.settings.reply_from, payload["subject"]
+            sender = self.settings.reply_from
         elif kind == "no-template":
             text, html = render_no_template(payload)
-            sender, subject = self.settings.reply_from, payload["subject"]
-        elif kind in ("grievance-ack", "grievance-follow-up"):
+            sender = self.settings.reply_from
+        elif grievance:
             text, html = render_grievance_ack(payload)
             sender = self.settings.grievance_from
-            base = payload.get("subject") or "Your report"
-            subject = (
-                f"Re: {base} [{payload['case_id']}] [ref:{payload['token']}]"
-                if not base.lower().startswith("re:")
-                else f"{base} [{payload['case_id']}] [ref:{payload['token']}]"
+        else:
+            raise ValueError(f"unknown outbox kind {header_text(kind, 40)!r}")
+        if grievance:
+            # A fixed subject: never an echo of what the reporter wrote, and no threading
+            # headers that would tie the acknowledgement to their message.
+            subject = header_text(
+                f"Your report {header_text(payload['case_id'], 40)} [ref:{header_text(payload['token'], 60)}]"
             )
         else:
-            raise ValueError(f"unknown outbox kind {kind!r}")
-        envelope_to = payload["to"]
+            subject = header_text(payload.get("subject") or "", SUBJECT_MAX) or "Re: your message"
+        envelope_to = clean_address(payload["to"])
         msg["From"] = sender
-        msg["To"] = "undisclosed-recipients:;" if kind.startswith("grievance") else envelope_to
+        msg["To"] = "undisclosed-recipients:;" if grievance else envelope_to
         msg["Subject"] = subject
         msg["Date"] = formatdate(localtime=False)
         domain = sender.rsplit("@", 1)[-1].strip("> ") or "assay.invalid"
         msg["Message-ID"] = (
             f"<assay.{row['id']}.{hashlib.sha256(row['dedupe_key'].encode()).hexdigest()[:16]}@{domain}>"
         )
-        if payload.get("in_reply_to"):
-            msg["In-Reply-To"] = payload["in_reply_to"]
-            msg["References"] = payload.get("references") or payload["in_reply_to"]
+        if not grievance:
+            parent = message_ids(payload.get("in_reply_to"), keep=1)
+            if parent:
+                refs = [r for r in message_ids(payload.get("references")) if r != parent[0]]
+                msg["In-Reply-To"] = parent[0]
+                msg["References"] = " ".join([*refs[-9:], parent[0]])
         msg["Auto-Submitted"] = "auto-replied"
         msg["X-Auto-Response-Suppress"] = "All"
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
         return msg, envelope_to
 
-    def deliver(self, msg: EmailMessage, envelope_to: str, outbox_id: int) -> None:
+    def deliver(self, msg: EmailMessage, envelope_to: str, outbox_id: int) -> str:
+        """Hand the message over; returns a reference (the .eml name or the Message-ID)."""
         s = self.settings
         if not s.host:
-            self._write_eml(msg, outbox_id)
-            return
+            return self._write_eml(msg, outbox_id)
         if s.security == "ssl":
             client: smtplib.SMTP = smtplib.SMTP_SSL(
                 s.host, s.port, timeout=s.timeout, context=self.ssl_context
@@ -164,17 +322,19 @@ class EmailNotifier:
             if s.user:
                 client.login(s.user, s.password)
             client.send_message(msg, from_addr=_bare(msg["From"]), to_addrs=[envelope_to])
+        return str(msg["Message-ID"])
 
-    def _write_eml(self, msg: EmailMessage, outbox_id: int) -> None:
-        folder = Path(self.settings.outbox_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{outbox_id:06d}.eml"
-        tmp = folder / f".{outbox_id:06d}.{uuid.uuid4().hex}.tmp"
+    def _eml_path(self, outbox_id: int) -> Path:
+        return Path(self.settings.outbox_dir) / f"{outbox_id:06d}.eml"
+
+    def _write_eml(self, msg: EmailMessage, outbox_id: int) -> str:
+        target = self._eml_path(outbox_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f".{outbox_id:06d}.{uuid.uuid4().hex}.tmp"
         tmp.write_bytes(bytes(msg))
         os.replace(tmp, target)  # the same id rewrites the same file: never two copies
+        return target.name
 
 
 def _bare(header: str) -> str:
-    from email.utils import parseaddr
-
     return parseaddr(header)[1]

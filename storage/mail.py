@@ -11,7 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import socket
+import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -21,6 +26,35 @@ from plugins.normalize import name_key
 
 def utcnow() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def lease_owner() -> str:
+    """Who is delivering: ``host:pid.start:thread`` (the start time tells a reused pid apart)."""
+    return (
+        f"{socket.gethostname()}:{os.getpid()}.{_start_time(os.getpid())}:{threading.get_ident()}"
+    )
+
+
+def _start_time(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def owner_dead(owner: str) -> bool:
+    """True only when ``owner`` ran on this host and its process is gone (killed, crashed).
+
+    A lease of another host, or one we cannot judge, is left to expire.
+    """
+    host, _, rest = owner.partition(":")
+    proc, _, _thread = rest.partition(":")
+    pid, _, start = proc.partition(".")
+    if host != socket.gethostname() or not pid.isdigit() or not start:
+        return False
+    if not Path("/proc/self/stat").exists():
+        return False
+    return _start_time(int(pid)) != start
 
 
 def recipient_hash(address: str) -> str:
@@ -127,6 +161,7 @@ class MailStoreMixin:
     def due_outbox(
         self, channel: str, limit: int = 100, now: str | None = None
     ) -> list[dict[str, Any]]:
+        """What is due, read only (for inspection; notifiers use :meth:`claim_outbox`)."""
         return list(
             self.db.table("outbox").rows_where(
                 "channel = ? and status = 'pending' and next_attempt_at <= ?",
@@ -136,20 +171,133 @@ class MailStoreMixin:
             )
         )
 
-    def mark_sent(self, outbox_id: int) -> None:
+    def claim_outbox(
+        self,
+        channel: str,
+        owner: str,
+        lease_seconds: float,
+        limit: int = 1,
+        in_order: bool = False,
+        skip: Collection[int] = (),
+        now: dt.datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """Claim due rows for delivery, atomically (one ``BEGIN IMMEDIATE`` transaction).
+
+        Due are pending rows whose retry time has come, and ``sending`` rows whose lease
+        expired or whose owner is known to be dead (their owner crashed mid-delivery). Each
+        claimed row becomes ``sending`` with our lease; the returned rows carry
+        ``claimed_from`` (the status they had: ``pending`` or ``sending``). With
+        ``in_order`` nothing is claimed while another live owner holds a row of the
+        channel, so the channel's rows are delivered one after another, in id order.
+        """
+        moment = now or dt.datetime.now(dt.UTC)
+        stamp = moment.replace(microsecond=0).isoformat()
+        until = (moment + dt.timedelta(seconds=lease_seconds)).replace(microsecond=0).isoformat()
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            held = conn.execute(
+                "select id, lease_owner, lease_until from outbox where channel = ? and status = 'sending' order by id",
+                [channel],
+            ).fetchall()
+            stale = {i for i, who, lease in held if (lease or "") <= stamp or owner_dead(who or "")}
+            if in_order and any(i not in stale and who != owner for i, who, _l in held):
+                conn.execute("COMMIT")
+                return []
+            cur = conn.execute(
+                "select * from outbox where channel = ? and ((status = 'pending' and next_attempt_at <= ?) "
+                "or status = 'sending') order by id",
+                [channel, stamp],
+            )
+            cols = [c[0] for c in cur.description]
+            rows: list[dict[str, Any]] = []
+            for values in cur.fetchall():
+                row = dict(zip(cols, values, strict=True))
+                if row["status"] == "sending" and row["id"] not in stale:
+                    continue  # a live owner is delivering it
+                if row["id"] in skip:
+                    if in_order:
+                        break  # tried in this pass already: nothing later may overtake it
+                    continue
+                row["claimed_from"] = row["status"]
+                rows.append(row)
+                if len(rows) >= limit:
+                    break
+            for row in rows:
+                conn.execute(
+                    "update outbox set status = 'sending', lease_owner = ?, lease_until = ?, "
+                    "first_attempt_at = coalesce(first_attempt_at, ?) where id = ?",
+                    [owner, until, stamp, row["id"]],
+                )
+                row["first_attempt_at"] = row.get("first_attempt_at") or stamp
+                row["lease_owner"], row["lease_until"], row["status"] = owner, until, "sending"
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return rows
+
+    def mark_sent(self, outbox_id: int, owner: str | None = None, ref: str = "") -> bool:
+        """Mark delivered; with ``owner``, only while that owner still holds the lease."""
+        guard, args = (
+            ("", []) if owner is None else (" and status = 'sending' and lease_owner = ?", [owner])
+        )
+        with self.db.conn:
+            cur = self.db.execute(
+                "update outbox set status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '', "
+                "delivered_ref = ?, lease_owner = null, lease_until = null where id = ?" + guard,
+                [utcnow(), ref[:200], outbox_id, *args],
+            )
+            return bool(cur.rowcount)
+
+    def mark_failed(
+        self,
+        outbox_id: int,
+        error: str,
+        retry_at: str | None,
+        owner: str | None = None,
+        dead_alert: OutboxItem | None = None,
+    ) -> bool:
+        """Record a failed attempt; ``retry_at`` None gives up (status ``dead``).
+
+        With ``owner``, only while that owner still holds the lease. ``dead_alert`` is
+        queued in the same transaction when the row dies (its dedupe key makes it one).
+        """
+        guard, args = (
+            ("", []) if owner is None else (" and status = 'sending' and lease_owner = ?", [owner])
+        )
+        with self.db.conn:
+            cur = self.db.execute(
+                "update outbox set attempts = attempts + 1, last_error = ?, status = ?, "
+                "next_attempt_at = coalesce(?, next_attempt_at), lease_owner = null, lease_until = null where id = ?"
+                + guard,
+                [error[:500], "pending" if retry_at else "dead", retry_at, outbox_id, *args],
+            )
+            done = bool(cur.rowcount)
+            if done and retry_at is None and dead_alert is not None:
+                self._enqueue(dead_alert, utcnow())
+            return done
+
+    def release_outbox(self, outbox_id: int, owner: str) -> None:
+        """Give a claimed row back untouched (pending, due now): we did not try it."""
         with self.db.conn:
             self.db.execute(
-                "update outbox set status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '' where id = ?",
-                [utcnow(), outbox_id],
+                "update outbox set status = 'pending', lease_owner = null, lease_until = null "
+                "where id = ? and status = 'sending' and lease_owner = ?",
+                [outbox_id, owner],
             )
 
-    def mark_failed(self, outbox_id: int, error: str, retry_at: str | None) -> None:
-        """Record a failed attempt; ``retry_at`` None gives up (status ``dead``)."""
-        with self.db.conn:
-            self.db.execute(
-                "update outbox set attempts = attempts + 1, last_error = ?, status = ?, next_attempt_at = coalesce(?, next_attempt_at) where id = ?",
-                [error[:500], "pending" if retry_at else "dead", retry_at, outbox_id],
-            )
+    def outbox_row(self, outbox_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.table("outbox").rows_where("id = ?", [outbox_id]))
+        return dict(rows[0]) if rows else None
+
+    def supplier_for_message(self, message_key: str) -> str:
+        """The registered supplier's name for a stored message ("" when unknown)."""
+        row = self.db.execute(
+            "select s.name from messages m join suppliers s on s.id = m.supplier_id where m.key = ?",
+            [message_key],
+        ).fetchone()
+        return str(row[0]) if row else ""
 
     def outbox_count(self, status: str | None = None, channel: str | None = None) -> int:
         clauses, args = [], []

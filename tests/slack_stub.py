@@ -1,9 +1,15 @@
 """A local Slack Web API stand-in: answers the methods the bot calls, records every call,
-serves `url_private` downloads behind the bot token, and can answer 429 with Retry-After."""
+serves `url_private` downloads behind the bot token, and can answer 429 with Retry-After.
+
+Posts are kept per channel with their message metadata, and `conversations.history`
+returns them (newest first, metadata only with `include_all_metadata`), as Slack does.
+A test can make a method answer a given error N times (`fail_next`), or accept a post and
+then drop the connection without an answer (`drop_next`: the ambiguous case)."""
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import urllib.request
@@ -46,6 +52,10 @@ class SlackStub:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
         self.rate_limit_next: dict[str, int] = {}  # method -> how many 429s to answer first
+        self.fail_next: dict[str, list[str]] = {}  # method -> errors to answer, one per call
+        self.drop_next: dict[str, int] = {}  # method -> how many calls to perform, then hang up
+        self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> posted messages
+        self.delay: dict[str, float] = {}  # method -> seconds between doing it and answering
         self.cond = threading.Condition()
         self._ts = 1000
         stub = self
@@ -110,11 +120,32 @@ class SlackStub:
                             headers={"Retry-After": "1"},
                         )
                         return
+                    failures = stub.fail_next.get(method)
+                    if failures:
+                        error = failures.pop(0)
+                        stub.calls.append((method + ":" + error, args))
+                        stub.cond.notify_all()
+                        self._reply(200, json.dumps({"ok": False, "error": error}).encode())
+                        return
                     stub.calls.append((method, args))
+                    answer = stub.answer(method, args)
+                    drop = stub.drop_next.get(method, 0) > 0
+                    if drop:
+                        stub.drop_next[method] -= 1
                     stub.cond.notify_all()
-                self._reply(200, json.dumps(stub.answer(method, args)).encode())
+                if stub.delay.get(method):
+                    time.sleep(stub.delay[method])
+                if drop:  # done, but the client never hears: close without an answer
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self._reply(200, json.dumps(answer).encode())
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client killed mid-request (the fault test) is not the stand-in's error
+
+        self.server = Server(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -132,15 +163,30 @@ class SlackStub:
             }
         if method in ("chat.postMessage", "chat.postEphemeral"):
             self._ts += 1
+            ts = f"{int(time.time())}.{self._ts:06d}"  # real time, as Slack's history filters by it
+            if method == "chat.postMessage":
+                message = {"type": "message", "ts": ts, "text": args.get("text")}
+                if args.get("metadata"):
+                    message["metadata"] = args["metadata"]
+                self.history.setdefault(str(args.get("channel")), []).append(message)
             return {
                 "ok": True,
                 "channel": args.get("channel"),
-                "ts": f"{self._ts}.000100",
-                "message_ts": f"{self._ts}.000100",
+                "ts": ts,
+                "message_ts": ts,
             }
         if method == "files.info":
             info, _data = self.files.get(str(args.get("file")), ({}, b""))
             return {"ok": True, "file": info} if info else {"ok": False, "error": "file_not_found"}
+        if method == "conversations.history":
+            oldest = float(args.get("oldest") or 0)
+            full = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+            found = [
+                m if full else {k: v for k, v in m.items() if k != "metadata"}
+                for m in reversed(self.history.get(str(args.get("channel")), []))
+                if float(m["ts"]) > oldest
+            ]
+            return {"ok": True, "messages": found, "has_more": False}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(args.get("users", "U"))[:8]}}
         return {"ok": True}
