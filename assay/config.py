@@ -82,6 +82,9 @@ DEFAULTS: dict[str, Any] = {
         "password_env": "ASSAY_SMTP_PASSWORD",
         "outbox_dir": "var/outbox",
         "retry_seconds": 30,
+        "max_attempts": 30,
+        "permanent_attempts": 3,
+        "lease_seconds": 300,
     },
     "grievance": {
         "key_env": "ASSAY_GRIEVANCE_KEY",
@@ -101,6 +104,9 @@ DEFAULTS: dict[str, Any] = {
         "officers": [],
         "workspace_id": "",
         "api_url": "",
+        "retry_seconds": 30,
+        "permanent_attempts": 3,
+        "lease_seconds": 120,
     },
 }
 # Keys holding paths: relative values are resolved against the config file's folder.

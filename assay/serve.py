@@ -24,7 +24,7 @@ from typing import Any
 from bot.alerts import ConsoleAlerts
 from bot.mailer import EmailNotifier, SmtpSettings
 from bot.slack_app import SlackSettings
-from bot.slack_notifier import SlackAlerts
+from bot.slack_notifier import SlackAlerts, SlackDelivery
 from intake.grievance import GrievancePolicy, handle_grievance_message
 from intake.loop import Handled, Pipeline, process_pending, run_mailbox
 from intake.mailbox import Mailbox, MailboxSettings, open_mailbox
@@ -77,6 +77,9 @@ def smtp_settings(config: Config) -> SmtpSettings:
         password=os.environ.get(s["password_env"], "") if s.get("password_env") else "",
         outbox_dir=s["outbox_dir"],
         retry_seconds=float(s["retry_seconds"]),
+        max_attempts=int(s["max_attempts"]),
+        permanent_attempts=int(s["permanent_attempts"]),
+        lease_seconds=float(s["lease_seconds"]),
         reply_from=section(config, "mail")["reply_from"],
         grievance_from=section(config, "grievance")["reply_from"],
     )
@@ -320,7 +323,20 @@ class Service:
         email = EmailNotifier(store, smtp_settings(self.config), cipher)
         slack = slack_settings(self.config)
         if slack is not None and slack.channel:
-            return email, SlackAlerts(store, slack_client(slack), slack.channel)
+            s = section(self.config, "slack")
+            log_file = section(self.config, "alerts").get("log_file")
+            delivery = SlackDelivery(
+                backoff_seconds=float(s["retry_seconds"]),
+                permanent_attempts=int(s["permanent_attempts"]),
+                lease_seconds=float(s["lease_seconds"]),
+            )
+            return email, SlackAlerts(
+                store,
+                slack_client(slack),
+                slack.channel,
+                delivery=delivery,
+                dead_log=Path(log_file) if log_file else None,
+            )
         log_file = section(self.config, "alerts").get("log_file")
         return email, ConsoleAlerts(store, Path(log_file) if log_file else None)
 
