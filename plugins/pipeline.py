@@ -22,7 +22,7 @@ from .checks import DEFAULT_CURRENT_VERSIONS, Check, CheckContext
 from .manager import collect_checks
 from .models import Declaration, Finding, Severity, risk_level, summarize
 from .reference import ReferenceData
-from .sandbox import run_isolated
+from .sandbox import CRASH_MESSAGE, run_isolated
 from .workbook import FileProblem, Limits, open_workbook
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,11 @@ def read_workbook(pm: pluggy.PluginManager, data: bytes, limits: Limits) -> Decl
     return decl
 
 
+def _read_as_dict(pm: pluggy.PluginManager, data: bytes, limits: Limits) -> dict[str, Any]:
+    """What the sandbox sends back: the declaration as the store keeps it (plain JSON)."""
+    return read_workbook(pm, data, limits).to_dict()
+
+
 def file_finding(code: str, message: str, check: str = "reader") -> Finding:
     severity: Severity = "warning" if code == INTERNAL_ERROR else "error"
     return Finding(code=code, severity=severity, message=message, check=check)
@@ -135,9 +140,14 @@ class Screener:
         """
         if not self.limits.isolate:
             return read_workbook(self.pm, data, self.limits)
-        return run_isolated(
-            functools.partial(read_workbook, self.pm, limits=self.limits), data, self.limits
+        as_dict = run_isolated(
+            functools.partial(_read_as_dict, self.pm, limits=self.limits), data, self.limits
         )
+        try:
+            return Declaration.from_dict(as_dict)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Only a subverted child sends a declaration of the wrong shape.
+            raise FileProblem("unreadable-file", CRASH_MESSAGE, repr(exc)[:300]) from exc
 
     # -- screening -----------------------------------------------------------------
     def screen_bytes(self, data: bytes) -> ScreeningResult:

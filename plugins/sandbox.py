@@ -11,8 +11,9 @@ has, before it touches the bytes:
 - a wall-clock deadline enforced by the parent (SIGKILL), with ``alarm()`` as a backstop
   should the parent itself die; no core dumps; default signal handlers.
 
-The child sends back the parsed :class:`~plugins.models.Declaration` (or the
-:class:`~plugins.workbook.FileProblem` it raised) through a pipe, then ``_exit``s without
+The child sends back the parsed :class:`~plugins.models.Declaration` as JSON (its
+``to_dict``, the form the store keeps; never a pickle, which a subverted child could turn into
+code run by the parent), or the :class:`~plugins.workbook.FileProblem` it raised, through a pipe, then ``_exit``s without
 running the parent's cleanup. Whatever else happens to it (a signal, an abort, a panic,
 an exit without an answer) becomes a ``FileProblem`` with a sentence for the sender, and
 the caller goes on.
@@ -27,16 +28,16 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import json
 import logging
 import os
-import pickle
 import resource
 import select
 import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .workbook import TOO_COMPLEX, TOO_COMPLEX_MESSAGE, FileProblem, Limits
 
@@ -121,9 +122,15 @@ def _child(fn: Callable[[bytes], object], data: bytes, limits: Limits, out_fd: i
             else:
                 answer = ("problem", "unreadable-file", CRASH_MESSAGE, text[:300])
         try:
-            payload = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+            payload = json.dumps(answer, ensure_ascii=False).encode("utf-8", "surrogatepass")
         except MemoryError:
-            payload = pickle.dumps(("problem", TOO_COMPLEX, TOO_COMPLEX_MESSAGE, "memory limit"))
+            payload = json.dumps(
+                ["problem", TOO_COMPLEX, TOO_COMPLEX_MESSAGE, "memory limit"]
+            ).encode()
+        except (TypeError, ValueError) as exc:  # fn returned something JSON cannot carry: our bug
+            payload = json.dumps(
+                ["problem", "unreadable-file", CRASH_MESSAGE, repr(exc)[:300]]
+            ).encode()
         view = memoryview(payload)
         while view:
             view = view[os.write(out_fd, view) :]
@@ -143,8 +150,9 @@ def _signal_name(number: int) -> str:
 def run_isolated(fn: Callable[[bytes], T], data: bytes, limits: Limits) -> T:
     """``fn(data)`` in a sandboxed child; its result, or a :class:`FileProblem`.
 
-    ``fn`` must return something picklable and raise ``FileProblem`` for the sender's
-    problems. Any way the child ends without an answer raises ``FileProblem`` too:
+    ``fn`` must return plain JSON values (what crosses back is JSON, never a pickle: a child
+    that the file managed to subvert could otherwise run code in the parent) and raise
+    ``FileProblem`` for the sender's problems. Any way the child ends without an answer raises ``FileProblem`` too:
     ``file-too-complex`` for the memory, CPU and wall-time limits, ``unreadable-file`` for a
     crash. Never raises anything else for what the file does.
     """
@@ -185,17 +193,20 @@ def run_isolated(fn: Callable[[bytes], T], data: bytes, limits: Limits) -> T:
         last_report = ChildReport("killed-time", seconds, rss)
         log.warning("workbook read killed after %.1f s (wall-time limit)", seconds)
         raise FileProblem(TOO_COMPLEX, TOO_COMPLEX_MESSAGE, "wall-time limit")
-    answer: tuple[object, ...] | None = None
+    answer: Any = None
     if chunks:
         try:
-            answer = pickle.loads(b"".join(chunks))
-        except Exception:  # a child killed mid-write leaves a torn pickle
+            answer = json.loads(b"".join(chunks).decode("utf-8", "surrogatepass"))
+        except (ValueError, UnicodeDecodeError):  # a child killed mid-write leaves torn JSON
             answer = None
-    if answer and answer[0] == "ok":
+        if not isinstance(answer, list) or not answer:
+            answer = None
+    if answer and answer[0] == "ok" and len(answer) == 2:
         last_report = ChildReport("ok", seconds, rss)
-        return answer[1]  # type: ignore[return-value]
-    if answer and answer[0] == "problem":
-        _, code, message, detail = answer
+        result: T = answer[1]
+        return result
+    if answer and answer[0] == "problem" and len(answer) == 4:
+        code, message, detail = (str(x)[:2000] for x in answer[1:])
         last_report = ChildReport("problem", seconds, rss, str(detail))
         raise FileProblem(str(code), str(message), str(detail))
     if os.WIFSIGNALED(status):

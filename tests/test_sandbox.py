@@ -27,10 +27,9 @@ def _problem(fn, limits: Limits = SMALL) -> FileProblem:  # type: ignore[no-unty
 
 
 def test_a_result_comes_back() -> None:
-    assert sandbox.run_isolated(lambda d: {"len": len(d), "head": d[:2]}, b"abcdef", SMALL) == {
-        "len": 6,
-        "head": b"ab",
-    }
+    assert sandbox.run_isolated(
+        lambda d: {"len": len(d), "head": d[:2].decode()}, b"abcdef", SMALL
+    ) == {"len": 6, "head": "ab"}
     assert sandbox.last_report is not None and sandbox.last_report.outcome == "ok"
 
 
@@ -86,6 +85,12 @@ def test_wall_time_beyond_the_limit_is_killed() -> None:
 def test_an_exit_without_an_answer_is_unreadable() -> None:
     p = _problem(lambda _d: os._exit(3))
     assert p.code == "unreadable-file" and p.detail == "exit status 3"
+
+
+def test_only_json_crosses_back() -> None:
+    """Never a pickle: a child subverted by a file must not be able to run code in the parent."""
+    p = _problem(lambda _d: object())
+    assert p.code == "unreadable-file" and "TypeError" in p.detail
 
 
 def test_children_are_reaped() -> None:
