@@ -244,7 +244,8 @@ _NO_REPLY = re.compile(
 )
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]+")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")  # a folded header line (RFC 5322 unfolding)
 MAX_HEADER_CHARS = 2000
 
 
@@ -254,7 +255,8 @@ def _clean(value: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:  # raw 8-bit bytes kept as surrogates by the parser
         value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    return _CONTROL.sub(" ", value.replace("\r\n", "")).strip()[:MAX_HEADER_CHARS]
+    # Unfold first; any other line break (an encoded CR/LF in a decoded subject) is a space.
+    return _CONTROL.sub(" ", _FOLD.sub("", value)).strip()[:MAX_HEADER_CHARS]
 
 
 def _decode_raw(value: str) -> str:
