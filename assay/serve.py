@@ -7,6 +7,7 @@ waiting, drains the outbox and exits: the quick start, and cron-style deployment
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -14,7 +15,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -387,16 +388,26 @@ class Service:
         handle, fail = self.grievance_handler(store)
         return handle, fail, None
 
-    def run_once(self) -> dict[str, int]:
-        """Process what is waiting and drain the outbox; storage trouble exits 75, one line."""
+    def storage_trouble(self, exc: BaseException) -> str | None:
+        """One line for the operator when ``exc`` means the database cannot take writes."""
+        return storage_failure_at(exc, Path(self.db or self.config.database))
+
+    @contextlib.contextmanager
+    def exit_on_storage_trouble(self, what: str) -> Iterator[None]:
+        """Storage that cannot take writes ends the service: one line, exit status 75."""
         try:
-            return self._run_once()
+            yield
         except Exception as exc:
-            reason = storage_failure_at(exc, Path(self.db or self.config.database))
+            reason = self.storage_trouble(exc)
             if reason is None:
                 raise
-            log.error("assay serve stopped: %s; no message was marked processed", reason)
+            log.error("assay serve %s: %s; no message was marked processed", what, reason)
             raise SystemExit(EXIT_STORAGE) from None
+
+    def run_once(self) -> dict[str, int]:
+        """Process what is waiting and drain the outbox; storage trouble exits 75, one line."""
+        with self.exit_on_storage_trouble("stopped"):
+            return self._run_once()
 
     def _run_once(self) -> dict[str, int]:
         seed_examples(self.config)
@@ -422,14 +433,8 @@ class Service:
     def run_forever(self, stop: threading.Event, drain_every: float = 2.0) -> None:
         """Run until ``stop`` is set; a thread that dies stops the service (exit status 1)."""
         seed_examples(self.config)
-        try:
+        with self.exit_on_storage_trouble("cannot start"):
             self.store().close()  # create and migrate the database before the threads open it
-        except Exception as exc:
-            reason = storage_failure(exc)
-            if reason is None:
-                raise
-            log.error("assay serve cannot start: %s", reason)
-            raise SystemExit(EXIT_STORAGE) from None
         idle = float(section(self.config, "mail")["idle_timeout"])
         failed: list[str] = []
 
@@ -438,7 +443,7 @@ class Service:
                 try:
                     body()
                 except Exception as exc:
-                    reason = storage_failure_at(exc, Path(self.db or self.config.database))
+                    reason = self.storage_trouble(exc)
                     if reason:
                         log.error(
                             "assay serve stopped: %s (%s); no message was marked processed",

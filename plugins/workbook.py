@@ -267,11 +267,12 @@ class Workbook:
         book: python_calamine.CalamineWorkbook,
         limits: Limits,
         data: bytes | None = None,
+        zf: zipfile.ZipFile | None = None,
     ) -> None:
         self._book = book
         self._limits = limits
         self._data = data  # the .xlsx bytes (None for .xls: no XML to check)
-        self._zip = zipfile.ZipFile(io.BytesIO(data)) if data is not None else None
+        self._zip = zf  # their zip directory, as the size checks read it
         self._parts: dict[str, str] | None = None
         self._rows: dict[str, list[list[Any]]] = {}
         self.sheet_names: list[str] = list(book.sheet_names)
@@ -352,7 +353,8 @@ def _replace_part(data: bytes, part: str, xml: bytes) -> bytes:
     return out.getvalue()
 
 
-def _check_zip(data: bytes, limits: Limits) -> None:
+def _check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
+    """The workbook's zip directory, once its sizes and ratios passed the limits."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
@@ -390,6 +392,7 @@ def _check_zip(data: bytes, limits: Limits) -> None:
                 "'zip bomb'), so it was not opened. Please save the template again from Excel.",
                 f"{info.filename}: {info.file_size}/{info.compress_size}",
             )
+    return zf
 
 
 def _decrypt_ole(data: bytes) -> tuple[bytes, bool]:
@@ -455,14 +458,13 @@ def open_workbook(data: bytes, limits: Limits | None = None) -> Opened:
             container = "xls"
         elif len(data) > limits.max_file_bytes:
             raise FileProblem("unreadable-file", "The decrypted workbook is too large to screen.")
-    if container == "xlsx":
-        if not data.startswith(ZIP_MAGIC):
-            raise FileProblem(
-                "unreadable-file",
-                "The file is not an Excel workbook (it may be a PDF, an image or a damaged "
-                "download). Please send the completed RMI template as an .xlsx file.",
-            )
-        _check_zip(data, limits)
+    if container == "xlsx" and not data.startswith(ZIP_MAGIC):
+        raise FileProblem(
+            "unreadable-file",
+            "The file is not an Excel workbook (it may be a PDF, an image or a damaged "
+            "download). Please send the completed RMI template as an .xlsx file.",
+        )
+    zf = _check_zip(data, limits) if container == "xlsx" else None
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except (python_calamine.CalamineError, ValueError, OSError) as exc:
@@ -473,5 +475,5 @@ def open_workbook(data: bytes, limits: Limits | None = None) -> Opened:
             str(exc),
         ) from exc
     return Opened(
-        Workbook(book, limits, data if container == "xlsx" else None), container, decrypted
+        Workbook(book, limits, data if zf is not None else None, zf), container, decrypted
     )

@@ -59,7 +59,7 @@ def storage_failure_at(exc: BaseException, database: Path) -> str | None:
     """:func:`storage_failure`, told apart by the database's disk: SQLite reports a full disk
     under the WAL as a plain I/O error."""
     reason = storage_failure(exc)
-    if reason and ("I/O" in reason or "locked" not in reason):
+    if reason and "locked" not in reason:
         try:
             if shutil.disk_usage(database.parent).free < 1024 * 1024:
                 return "the database's disk is full"
