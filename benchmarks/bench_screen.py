@@ -6,15 +6,20 @@ Reference, measured in the same run: python-calamine opening the same file and r
 Declaration and Smelter List sheets. Target: the median screening within 2x of that.
 Memory: peak RSS of a fresh process that screens the file once (target under 150 MB), with
 the same process importing everything but not screening as the baseline.
+Sandbox: the same screening with the workbook read in-process (``Limits.isolate=False``),
+interleaved with the sandboxed one, gives what the forked reader costs per file.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
+import statistics
 import subprocess
 import sys
+import time
 import warnings
 
 from common import ROOT, filled_cmrt, median_seconds
@@ -87,6 +92,23 @@ def main() -> None:
                 pass
         wb.close()
 
+    in_process = Screener(
+        get_plugin_manager(),
+        ReferenceData(smelters, version, None, cahra, cahra_version),
+        as_of=dt.date(2026, 6, 30),
+        limits=dataclasses.replace(screener.limits, isolate=False),
+    )
+    paired: list[tuple[float, float]] = []
+    for _ in range(args.runs):  # interleaved, so drift of the machine hits both alike
+        data = path.read_bytes()
+        start = time.perf_counter()
+        screener.screen_bytes(data)
+        mid = time.perf_counter()
+        in_process.screen_bytes(data)
+        paired.append((mid - start, time.perf_counter() - mid))
+    iso_med = statistics.median(a for a, _ in paired)
+    inp_med = statistics.median(b for _, b in paired)
+
     ref_med, ref_min = median_seconds(calamine_read, args.runs)
     our_med, our_min = median_seconds(assay_screen, args.runs)
     opx_med, _ = median_seconds(openpyxl_read_only, 3, warmup=1)
@@ -104,6 +126,10 @@ def main() -> None:
         f"openpyxl read-only pass of the two sheets median {opx_med * 1000:7.1f} ms   (context, 3 runs)"
     )
     print(f"ratio screen / calamine read: {our_med / ref_med:.2f}x (target <= 2.00x)")
+    print(
+        f"sandbox: {iso_med * 1000:.1f} ms with the forked reader, {inp_med * 1000:.1f} ms reading "
+        f"in-process (interleaved medians; ratio {iso_med / inp_med:.2f}x)"
+    )
     base, peak = peak_mb(str(path), False), peak_mb(str(path), True)
     print(
         f"peak RSS: {peak:.0f} MB screening once in a fresh process; {base:.0f} MB for the same imports without screening (target < 150 MB)"
