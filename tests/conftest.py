@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from plugins.reference import ReferenceData, RmapEntry, RmapList
 from storage.refdata import load_embedded_cahra, load_embedded_smelters
 
 from .builders import AS_OF, FAMILIES, build_family
+from .slack_bot import Bot
+from .slack_stub import SlackStub
 
 warnings.filterwarnings("ignore", message="Conditional Formatting extension", category=UserWarning)
 
@@ -62,3 +65,17 @@ def conformant(embedded: ReferenceData) -> ReferenceData:
 @pytest.fixture
 def screener(conformant: ReferenceData) -> Screener:
     return Screener(get_plugin_manager(), conformant, as_of=AS_OF)
+
+
+@pytest.fixture
+def stub() -> Iterator[SlackStub]:
+    s = SlackStub().start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def bot(tmp_path: Path, stub: SlackStub) -> Iterator[Bot]:
+    b = Bot(tmp_path, stub)
+    yield b
+    b.close()

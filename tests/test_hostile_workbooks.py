@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from . import hostile
+from .slack_bot import Bot, file_share
+from .slack_stub import SlackStub
 from .test_bad_input import run_measured
-from .test_slack_e2e import Bot, bot, stub  # noqa: F401 (fixtures)
 
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,24 +190,13 @@ def test_hostile_mail_is_answered_and_good_mail_behind_it_too(tmp_path: Path, wo
 
 
 def test_hostile_workbooks_shared_in_slack_get_an_answer_and_the_app_goes_on(
-    bot: Bot,  # noqa: F811
-    stub,  # noqa: F811
+    bot: Bot, stub: SlackStub
 ) -> None:
     files = [(case, make(EXAMPLE)) for case, (make, _c, _p) in sorted(HOSTILE.items())]
     files.append(("good", EXAMPLE))
     for i, (case, data) in enumerate(files):
         stub.add_file(f"FH{i}", f"{case}.xlsx", data)
-        bot.event(
-            {
-                "type": "message",
-                "subtype": "file_share",
-                "user": "U1",
-                "ts": f"70{i}.1",
-                "channel": "C1",
-                "channel_type": "channel",
-                "files": [{"id": f"FH{i}"}],
-            }
-        )
+        bot.event(file_share(f"FH{i}", f"70{i}.1"))
     posts = stub.wait_for("chat.postMessage", count=len(files))
     texts = {p["thread_ts"]: " ".join(json.dumps(p).split()) for p in posts}
     for i, (case, _data) in enumerate(files):

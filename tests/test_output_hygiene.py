@@ -10,7 +10,6 @@ import io
 import json
 import os
 import zipfile
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -33,8 +32,8 @@ from plugins.pipeline import Screener
 from storage.store import Store
 
 from .builders import AS_OF, build_family
+from .slack_bot import OFFICER, Bot, file_share
 from .slack_stub import SlackStub
-from .test_slack_e2e import OFFICER, Bot
 
 HOSTILE = "<!channel> <http://evil.example|click me>"
 FORGED = ("<!channel>", "<http://evil.example|", "<!subteam", "<@U")
@@ -198,40 +197,13 @@ def hostile_cmrt(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return build_family("CMRT-6.5", tmp_path_factory.mktemp("hostile"), extra)[0].read_bytes()
 
 
-@pytest.fixture
-def stub() -> Iterator[SlackStub]:
-    s = SlackStub().start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def bot(tmp_path: Path, stub: SlackStub) -> Iterator[Bot]:
-    b = Bot(tmp_path, stub)
-    yield b
-    b.close()
-
-
 def add_file(stub: SlackStub, file_id: str, name: str, data: bytes) -> None:
     """A file whose name is hostile (its URL stays plain, as Slack's are)."""
     stub.add_file(file_id, f"{file_id}.xlsx", data)["name"] = name
 
 
 def share(bot: Bot, file_id: str, ts: str) -> None:
-    assert (
-        bot.event(
-            {
-                "type": "message",
-                "subtype": "file_share",
-                "user": "U1",
-                "ts": ts,
-                "channel": "C1",
-                "channel_type": "channel",
-                "files": [{"id": file_id}],
-            }
-        )
-        == 200
-    )
+    assert bot.event(file_share(file_id, ts)) == 200
 
 
 def test_a_forged_mention_in_a_shared_workbook_is_escaped_everywhere(

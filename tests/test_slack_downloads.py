@@ -27,8 +27,8 @@ from storage.store import Store
 
 from .builders import build_family
 from .servers import free_port
+from .slack_bot import Bot, file_share
 from .slack_stub import TOKEN, SlackStub
-from .test_slack_e2e import Bot
 
 ANSWER = "I could not download {} from Slack; please share it again or e-mail it."
 
@@ -115,15 +115,7 @@ def cmrt(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 def share(bot: Bot, file_id: str, ts: str) -> dict[str, Any]:
-    event = {
-        "type": "message",
-        "subtype": "file_share",
-        "user": "U1",
-        "ts": ts,
-        "channel": "C1",
-        "channel_type": "channel",
-        "files": [{"id": file_id}],
-    }
+    event = file_share(file_id, ts)
     assert bot.event(event) == 200
     return event
 

@@ -8,111 +8,16 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
-from slack_sdk import WebClient
-
-from bot.slack_app import COMMANDS, EVENTS, SlackSettings, build_app
-from bot.slack_http import serve_http
-from bot.slack_notifier import SlackAlerts
-from plugins.manager import get_plugin_manager
-from plugins.pipeline import Screener
-from storage.crypto import Cipher, new_key
+from bot.slack_app import COMMANDS, EVENTS
 from storage.store import Store
 
-from .builders import AS_OF
 from .servers import free_port
+from .slack_bot import OFFICER, SECRET, Bot, file_share
 from .slack_stub import TOKEN, SlackStub, signed_request
 
-SECRET = "test-signing-secret"
 ROOT = Path(__file__).resolve().parents[1]
-OFFICER = "UOFFICER"
-
-
-@pytest.fixture
-def stub() -> Iterator[SlackStub]:
-    s = SlackStub().start()
-    yield s
-    s.stop()
-
-
-class Bot:
-    def __init__(self, tmp: Path, stub: SlackStub) -> None:
-        self.db = tmp / "slack.db"
-        self.stub = stub
-        self.cipher = Cipher(new_key())
-        settings = SlackSettings(
-            bot_token=TOKEN,
-            signing_secret=SECRET,
-            channel="C_COMPLIANCE",
-            officers=(OFFICER,),
-            workspace_id="T1",
-            api_url=stub.url + "/api/",
-        )
-        client = WebClient(token=TOKEN, base_url=stub.url + "/api/")
-        app = build_app(
-            settings,
-            lambda: Store(self.db),
-            lambda store: Screener(get_plugin_manager(), store.reference_data(), as_of=AS_OF),
-            self.cipher,
-            client,
-        )
-        self.port = free_port()
-        self.server, _ = serve_http(app, "127.0.0.1", self.port)
-        self.alerts = SlackAlerts(Store(self.db), client, "C_COMPLIANCE", backoff_seconds=0.5)
-
-    def post(
-        self, body: bytes, content_type: str, timestamp: int | None = None, secret: str = SECRET
-    ) -> tuple[int, bytes]:
-        req = signed_request(self.port, body, secret, content_type, timestamp)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                return resp.status, resp.read()
-        except urllib.error.HTTPError as err:
-            return err.code, err.read()
-
-    def command(
-        self, command: str, text: str, user: str = "USTAFF", team: str = "T1"
-    ) -> tuple[int, Any]:
-        body = urllib.parse.urlencode(
-            {
-                "command": command,
-                "text": text,
-                "user_id": user,
-                "team_id": team,
-                "channel_id": "C1",
-                "response_url": self.stub.url + "/api/response_url",
-                "trigger_id": "1",
-            }
-        ).encode()
-        status, raw = self.post(body, "application/x-www-form-urlencoded")
-        return status, json.loads(raw) if raw.startswith(b"{") else raw.decode()
-
-    def event(self, event: dict[str, Any], team: str = "T1") -> int:
-        body = json.dumps(
-            {
-                "type": "event_callback",
-                "team_id": team,
-                "api_app_id": "A1",
-                "event_id": f"Ev{time.monotonic_ns()}",
-                "event_time": int(time.time()),
-                "event": event,
-            }
-        ).encode()
-        return self.post(body, "application/json")[0]
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
-@pytest.fixture
-def bot(tmp_path: Path, stub: SlackStub) -> Iterator[Bot]:
-    b = Bot(tmp_path, stub)
-    yield b
-    b.close()
 
 
 def test_url_verification(bot: Bot) -> None:
@@ -178,15 +83,7 @@ def test_shared_template_screened_answered_and_posted_once(
     bot: Bot, stub: SlackStub, filled: dict[str, Path]
 ) -> None:
     stub.add_file("F1", "acme-cmrt.xlsx", filled["CMRT-6.4"].read_bytes())
-    event = {
-        "type": "message",
-        "subtype": "file_share",
-        "user": "U1",
-        "ts": "200.1",
-        "channel": "C1",
-        "channel_type": "channel",
-        "files": [{"id": "F1", "name": "acme-cmrt.xlsx"}],
-    }
+    event = {**file_share("F1", "200.1"), "files": [{"id": "F1", "name": "acme-cmrt.xlsx"}]}
     assert bot.event(event) == 200
     [reply] = stub.wait_for("chat.postMessage")
     assert reply["thread_ts"] == "200.1"
@@ -216,30 +113,10 @@ def test_shared_template_screened_answered_and_posted_once(
 
 def test_non_template_files_are_ignored_politely(bot: Bot, stub: SlackStub) -> None:
     stub.add_file("F9", "photo.png", b"\x89PNG....", filetype="png")
-    bot.event(
-        {
-            "type": "message",
-            "subtype": "file_share",
-            "user": "U1",
-            "ts": "400.1",
-            "channel": "D1",
-            "channel_type": "im",
-            "files": [{"id": "F9"}],
-        }
-    )
+    bot.event(file_share("F9", "400.1", channel="D1", channel_type="im"))
     [post] = stub.wait_for("chat.postMessage")
     assert "is not one" in post["text"]
-    bot.event(
-        {
-            "type": "message",
-            "subtype": "file_share",
-            "user": "U1",
-            "ts": "401.1",
-            "channel": "C1",
-            "channel_type": "channel",
-            "files": [{"id": "F9"}],
-        }
-    )
+    bot.event(file_share("F9", "401.1"))
     time.sleep(1.0)
     assert len(stub.called("chat.postMessage")) == 1  # silent in channels
 
@@ -278,17 +155,7 @@ def test_supplier_command_and_workspace_restriction(
     bot: Bot, stub: SlackStub, filled: dict[str, Path]
 ) -> None:
     stub.add_file("F5", "cmrt.xlsx", filled["CMRT-6.5"].read_bytes())
-    bot.event(
-        {
-            "type": "message",
-            "subtype": "file_share",
-            "user": "U1",
-            "ts": "500.1",
-            "channel": "C1",
-            "channel_type": "channel",
-            "files": [{"id": "F5"}],
-        }
-    )
+    bot.event(file_share("F5", "500.1"))
     stub.wait_for("chat.postMessage")
     status, answer = bot.command("/supplier", "Synthetic Components Ltd.")
     blob = json.dumps(answer)
@@ -403,17 +270,7 @@ def test_bad_files_shared_in_slack_get_a_clear_answer(
     big = stub.add_file("FB4", "huge.xlsx", b"x")
     big["size"] = 200 * 1024 * 1024  # Slack reports the size before we download anything
     for i, fid in enumerate(("FB1", "FB2", "FB3", "FB4")):
-        bot.event(
-            {
-                "type": "message",
-                "subtype": "file_share",
-                "user": "U1",
-                "ts": f"60{i}.1",
-                "channel": "C1",
-                "channel_type": "channel",
-                "files": [{"id": fid}],
-            }
-        )
+        bot.event(file_share(fid, f"60{i}.1"))
     posts = stub.wait_for("chat.postMessage", count=4)
     texts = {p["thread_ts"]: json.dumps(p) for p in posts}
     assert "could not read broken.xlsx" in texts["600.1"] and "damaged" in texts["600.1"]
