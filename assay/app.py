@@ -38,7 +38,7 @@ def build_screener(
 
         version, smelters = load_embedded_smelters()
         cahra_version, cahra = load_embedded_cahra()
-        reference = ReferenceData(smelters, version, None, cahra, cahra_version)
+        reference = ReferenceData(smelters, version, (), cahra, cahra_version)
     return Screener(
         get_plugin_manager(disabled=config.disabled_plugins),
         reference,

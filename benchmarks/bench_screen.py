@@ -36,7 +36,7 @@ from plugins.reference import ReferenceData
 import python_calamine, openpyxl
 if {screen}:
     v, s = load_embedded_smelters(); cv, c = load_embedded_cahra()
-    Screener(get_plugin_manager(), ReferenceData(s, v, None, c, cv), as_of=dt.date(2026, 6, 30)).screen_bytes(open({path!r}, "rb").read())
+    Screener(get_plugin_manager(), ReferenceData(s, v, (), c, cv), as_of=dt.date(2026, 6, 30)).screen_bytes(open({path!r}, "rb").read())
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
@@ -72,7 +72,7 @@ def main() -> None:
     cahra_version, cahra = load_embedded_cahra()
     screener = Screener(
         get_plugin_manager(),
-        ReferenceData(smelters, version, None, cahra, cahra_version),
+        ReferenceData(smelters, version, (), cahra, cahra_version),
         as_of=dt.date(2026, 6, 30),
     )
 
@@ -94,7 +94,7 @@ def main() -> None:
 
     in_process = Screener(
         get_plugin_manager(),
-        ReferenceData(smelters, version, None, cahra, cahra_version),
+        ReferenceData(smelters, version, (), cahra, cahra_version),
         as_of=dt.date(2026, 6, 30),
         limits=dataclasses.replace(screener.limits, isolate=False),
     )

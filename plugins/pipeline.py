@@ -205,6 +205,6 @@ class Screener:
         ref = self.reference
         return {
             "smelters": ref.smelter_list_version,
-            "rmap": ref.rmap.version if ref.rmap else "",
+            "rmap": ", ".join(r.version for r in ref.rmap_lists),
             "cahra": ref.cahra_version,
         }

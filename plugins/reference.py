@@ -14,6 +14,7 @@ from functools import cached_property
 from rapidfuzz import fuzz, process
 
 from .normalize import name_key
+from .rmap_status import canonical_metal, standing_of
 
 
 @dataclass(frozen=True)
@@ -28,31 +29,60 @@ class SmelterRef:
 @dataclass(frozen=True)
 class RmapEntry:
     cid: str
-    status: str  # "Conformant", "Active", or a status kept verbatim
+    status: str  # RMI's own words, as the list gives them ("Conformant", "Outreach Required", ...)
     name: str = ""
-    metal: str = ""
+    metal: str = ""  # canonical ("Tin"), see plugins.rmap_status.canonical_metal
     country: str = ""
-    last_assessment: dt.date | None = None
-    next_assessment: dt.date | None = None  # re-assessment due; passed = lapsed
+    last_assessment: dt.date | None = None  # last audit
+    next_assessment: dt.date | None = None  # re-audit due; passed = lapsed
+    audit_cycle: str = ""  # as the list gives it ("1 Year", "3 Years")
+    standing: str = ""  # conformant | active | not-conformant; "" = from the status word
+
+    def __post_init__(self) -> None:
+        if not self.standing:
+            object.__setattr__(self, "standing", standing_of(self.status) or "not-conformant")
 
     @property
     def category(self) -> str:
-        """conformant, active or other: how a raw status string is classified."""
-        low = self.status.casefold()
-        if "non" in low or "not" in low or "suspend" in low:
-            return "other"
-        if "conformant" in low or "compliant" in low:
-            return "conformant"
-        if "active" in low or "in progress" in low or "re-assessment" in low:
-            return "active"
-        return "other"
+        """Older name of :attr:`standing` (conformant, active, not-conformant)."""
+        return self.standing
 
 
 @dataclass(frozen=True)
 class RmapList:
-    version: str  # e.g. "rmap:2024-05-01:facilities.xlsx"
+    version: str  # e.g. "2025-05-01:facilities.xlsx"
     as_of: dt.date | None
     entries: dict[str, RmapEntry] = field(default_factory=dict)
+    metals: frozenset[str] = frozenset()  # canonical metals covered; empty = those of its entries
+
+    @cached_property
+    def covered(self) -> frozenset[str]:
+        if self.metals:
+            return frozenset(canonical_metal(m) for m in self.metals)
+        return frozenset(e.metal for e in self.entries.values() if e.metal)
+
+    def covers(self, metal: str) -> bool:
+        return canonical_metal(metal) in self.covered
+
+    @property
+    def label(self) -> str:
+        """How findings name the list: its version and its date."""
+        when = self.as_of.isoformat() if self.as_of else "undated"
+        return f"RMAP list {self.version} of {when}"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A smelter's RMAP standing for one metal, and the list it comes from."""
+
+    standing: str  # one of plugins.rmap_status.STANDINGS
+    entry: RmapEntry | None = None
+    rmap: RmapList | None = None
+
+    @property
+    def status(self) -> str | None:
+        """RMI's words for it, when a list names the smelter."""
+        return self.entry.status if self.entry else None
 
 
 @dataclass(frozen=True)
@@ -66,9 +96,38 @@ class NameMatch:
 class ReferenceData:
     smelters: dict[str, SmelterRef]
     smelter_list_version: str
-    rmap: RmapList | None = None
+    rmap_lists: tuple[RmapList, ...] = ()  # newest first
     cahra: frozenset[str] = frozenset()  # ISO-2 codes
     cahra_version: str = ""
+
+    @property
+    def rmap(self) -> RmapList | None:
+        """The newest list loaded (any metal), or None."""
+        return self.rmap_lists[0] if self.rmap_lists else None
+
+    def rmap_for(self, metal: str) -> RmapList | None:
+        """The newest list covering a metal (lists are held newest first)."""
+        for rmap in self.rmap_lists:
+            if rmap.covers(metal):
+                return rmap
+        return None
+
+    def standing(self, cid: str, metal: str = "") -> Standing:
+        """RMAP standing of a smelter for a metal (default: the reference list's metal)."""
+        if not self.rmap_lists:
+            return Standing("no-list")
+        ref = self.smelters.get(cid)
+        metal = metal or (ref.metal if ref else "")
+        rmap = self.rmap_for(metal) if metal else None
+        if rmap is None and not metal:
+            # A CID unknown to the reference: any list that names it decides.
+            rmap = next((r for r in self.rmap_lists if cid in r.entries), None)
+        if rmap is None:
+            return Standing("not-covered")
+        entry = rmap.entries.get(cid)
+        if entry is None:
+            return Standing("not-conformant", None, rmap)
+        return Standing(entry.standing, entry, rmap)
 
     @cached_property
     def _names_by_metal(self) -> dict[str, dict[str, str]]:

@@ -56,7 +56,7 @@ def lookup_smelter(store: Store | None, query: str, limit: int = 5) -> dict[str,
 
         version, smelters = load_embedded_smelters()
         cv, cahra = load_embedded_cahra()
-        ref = ReferenceData(smelters, version, None, cahra, cv)
+        ref = ReferenceData(smelters, version, (), cahra, cv)
     hits = ref.search(query, limit=limit)
     good = [h for h in hits if h.score >= MIN_SCORE]
     return {

@@ -39,7 +39,7 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def embedded() -> ReferenceData:
     version, smelters = load_embedded_smelters()
     cahra_version, cahra = load_embedded_cahra()
-    return ReferenceData(smelters, version, None, cahra, cahra_version)
+    return ReferenceData(smelters, version, (), cahra, cahra_version)
 
 
 def all_conformant(ref: ReferenceData, as_of: dt.date = AS_OF) -> ReferenceData:
@@ -51,7 +51,7 @@ def all_conformant(ref: ReferenceData, as_of: dt.date = AS_OF) -> ReferenceData:
     return ReferenceData(
         ref.smelters,
         ref.smelter_list_version,
-        RmapList("test:all-conformant", as_of, entries),
+        (RmapList("test:all-conformant", as_of, entries),),
         ref.cahra,
         ref.cahra_version,
     )

@@ -79,13 +79,13 @@ def first_cid(ref: ReferenceData, metal: str, pred: Callable[[str], bool]) -> tu
 def without_cid(ref: ReferenceData, cid: str) -> ReferenceData:
     assert ref.rmap is not None
     entries = {k: v for k, v in ref.rmap.entries.items() if k != cid}
-    return replace(ref, rmap=RmapList(ref.rmap.version, ref.rmap.as_of, entries))
+    return replace(ref, rmap_lists=(replace(ref.rmap, entries=entries),))
 
 
 def with_status(ref: ReferenceData, cid: str, status: str, **kw: dt.date) -> ReferenceData:
     assert ref.rmap is not None
     entries = {**ref.rmap.entries, cid: RmapEntry(cid, status, **kw)}
-    return replace(ref, rmap=RmapList(ref.rmap.version, ref.rmap.as_of, entries))
+    return replace(ref, rmap_lists=(replace(ref.rmap, entries=entries),))
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +206,7 @@ CASES: dict[str, Case] = {
     ),
     "smelter-not-conformant": lambda d, r: (d, without_cid(r, d.smelters[0].smelter_id)),
     "smelter-active": lambda d, r: (d, with_status(r, d.smelters[0].smelter_id, "Active")),
-    "rmap-status-unknown": lambda d, r: (d, replace(r, rmap=None)),
+    "rmap-status-unknown": lambda d, r: (d, replace(r, rmap_lists=())),
     "smelter-in-covered-country": lambda d, r: (
         add_row(
             d,
