@@ -33,12 +33,9 @@ def build_screener(
     if store is not None:
         reference = store.reference_data()
     else:
-        from plugins.reference import ReferenceData
-        from storage.refdata import load_embedded_cahra, load_embedded_smelters
+        from storage.refstore import embedded_reference
 
-        version, smelters = load_embedded_smelters()
-        cahra_version, cahra = load_embedded_cahra()
-        reference = ReferenceData(smelters, version, (), cahra, cahra_version)
+        reference = embedded_reference()
     return Screener(
         get_plugin_manager(disabled=config.disabled_plugins),
         reference,
@@ -48,6 +45,7 @@ def build_screener(
         current_versions=config.current_versions,
         limits=config.limits,
         reference_provider=store.reference_data if (follow and store is not None) else None,
+        max_list_age_days=config.max_list_age_days,
     )
 
 
@@ -75,4 +73,7 @@ def screen_file(
         store.record_screening(
             sha, result, filename=path.name, source=source, as_of=screener.as_of, data=data
         )
+        company = result.declaration.company.get("company_name", "") if result.declaration else ""
+        if company:
+            store.credit_submission(sha, company, source)
     return FileResult(str(path), sha, result)

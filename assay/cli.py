@@ -10,23 +10,15 @@ from pathlib import Path
 
 import click
 
-from plugins.countries import COVERED_COUNTRIES
 from plugins.manager import collect_checks, get_plugin_manager
 
 from .app import build_screener, open_store, screen_file
+from .cli_refdata import date_option as _date
+from .cli_refdata import refdata
 from .config import Config, ConfigError, load_config
 from .render import result_json, result_text
 
 EXIT_UNREADABLE = 2
-
-
-def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a YYYY-MM-DD date") from None
 
 
 @click.group()
@@ -77,8 +69,18 @@ def screen(
 
     Exit status 0 when every file was screened, 2 when a file could not be read at all.
     """
-    store = None if no_store else open_store(config, db)
-    screener = build_screener(config, store, as_of)
+    if no_store:
+        # Screen with the lists of --db (else of the configured database, if there is one),
+        # and store nothing.
+        source = db or config.database
+        if db is not None and not db.exists():
+            raise click.ClickException(f"no database at {db}")
+        lists = open_store(config, source) if source.exists() else None
+        screener = build_screener(config, lists, as_of)
+        store = None
+    else:
+        store = open_store(config, db)
+        screener = build_screener(config, store, as_of)
     results = [screen_file(screener, f, store) for f in files]
     if fmt == "json":
         click.echo(json.dumps([result_json(r) for r in results], indent=2, ensure_ascii=False))
@@ -102,100 +104,6 @@ def rescreen(config: Config, as_of: dt.date | None, db: Path | None) -> None:
     )
 
 
-@cli.group()
-def refdata() -> None:
-    """Reference data: RMAP status lists, the CAHRA list."""
-
-
-@refdata.command("import-rmap")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--as-of",
-    callback=_date,
-    help="Date of the list (default: a date in the file name, else today).",
-)
-@click.option(
-    "--status",
-    "default_status",
-    default="",
-    help="Status for every row when the file has no status column (e.g. Conformant).",
-)
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_obj
-def import_rmap(
-    config: Config, file: Path, as_of: dt.date | None, default_status: str, db: Path | None
-) -> None:
-    """Load an RMAP status list (CSV or XLSX export of RMI's facilities lists)."""
-    from storage.refdata import RefDataError, date_from_name, parse_rmap_file
-
-    try:
-        parsed = parse_rmap_file(file, default_status=default_status)
-    except RefDataError as exc:
-        raise click.ClickException(f"{file.name}: {exc}") from exc
-    when = as_of or date_from_name(file.name) or dt.date.today()
-    version = f"{when.isoformat()}:{file.name}"
-    store = open_store(config, db)
-    previous = store.current_rmap()
-    store.add_rmap_list(version, when, str(file.name), parsed.entries)
-    current = store.current_rmap()
-    if current is not None and current.version == version:
-        from storage.mail import OutboxItem
-
-        changes = store.rmap_changes(previous, current)
-        if changes:
-            store.enqueue(
-                OutboxItem(
-                    "alert",
-                    f"rmap-change:{version}",
-                    {"kind": "rmap-change", "list": version, "changes": changes},
-                )
-            )
-            click.echo(
-                f"{len(changes)} listed smelter(s) changed RMAP standing; the compliance channel will be told"
-            )
-    by_status: dict[str, int] = {}
-    for e in parsed.entries.values():
-        by_status[e.status] = by_status.get(e.status, 0) + 1
-    counts = ", ".join(f"{n} {s}" for s, n in sorted(by_status.items()))
-    click.echo(
-        f"loaded RMAP list {version}: {len(parsed.entries)} smelters ({counts}); {parsed.skipped} row(s) without a CID skipped"
-    )
-    click.echo("run 'assay rescreen' to apply it to stored submissions")
-
-
-@refdata.command("import-cahra")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_obj
-def import_cahra(config: Config, file: Path, db: Path | None) -> None:
-    """Replace the CAHRA list (JSON {version, countries} or one country per line)."""
-    from storage.refdata import RefDataError, parse_cahra_file
-
-    try:
-        version, codes = parse_cahra_file(file)
-    except (RefDataError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    open_store(config, db).set_cahra(version, codes, file.name)
-    click.echo(f"CAHRA list {version}: {len(codes)} countries")
-
-
-@refdata.command("show")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_obj
-def show_refdata(config: Config, db: Path | None) -> None:
-    """Which reference data screening uses now."""
-    store = open_store(config, db)
-    ref = store.reference_data()
-    click.echo(f"smelter reference: {ref.smelter_list_version} ({len(ref.smelters)} smelters)")
-    if ref.rmap:
-        click.echo(f"RMAP list: {ref.rmap.version} ({len(ref.rmap.entries)} smelters)")
-    else:
-        click.echo("RMAP list: none loaded (assay refdata import-rmap FILE)")
-    click.echo(
-        f"CAHRA list: {ref.cahra_version} ({len(ref.cahra)} countries); covered countries built in: {', '.join(sorted(COVERED_COUNTRIES))}"
-    )
-
-
 @cli.command()
 @click.argument("query", nargs=-1, required=True)
 @click.option(
@@ -204,15 +112,18 @@ def show_refdata(config: Config, db: Path | None) -> None:
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def smelter(config: Config, query: tuple[str, ...], fmt: str, db: Path | None) -> None:
-    """Look a smelter up by CID or (fuzzy) name."""
+    """Look smelters up by CID (CID002082, cid2082, "CID 002082", 002082) or (fuzzy) name.
+
+    Each argument is a query; a quoted sentence ("is cid2082 conformant?") works too. Exit
+    status 1 when a query matches nothing."""
     from storage.lookup import lookup_smelter, render_lookup
 
     store = open_store(config, db)
-    answer = lookup_smelter(store, " ".join(query))
+    answer = lookup_smelter(store, list(query))
     click.echo(
         json.dumps(answer, indent=2, ensure_ascii=False) if fmt == "json" else render_lookup(answer)
     )
-    if not answer["matches"]:
+    if any(not a["matches"] for a in answer["answers"]):
         sys.exit(1)
 
 
@@ -294,9 +205,7 @@ def suppliers_list(config: Config, fmt: str, db: Path | None) -> None:
             click.echo(
                 f"{r['name']:<40} no answer yet (expected: {', '.join(r['expected']) or 'any template'})"
             )
-    click.echo(
-        f"{answered} of {len(rows)} supplier(s) answered ({(100 * answered // len(rows)) if rows else 0}%)"
-    )
+    click.echo(f"{answered} of {len(rows)} supplier(s) answered ({percent(answered, len(rows))}%)")
 
 
 @cli.group()
@@ -439,6 +348,14 @@ def list_checks(config: Config) -> None:
         click.echo(f"{check.id} v{check.version} [{check.plugin}]{state}: {check.description}")
         for code, sev in check.codes.items():
             click.echo(f"    {code} ({sev})")
+
+
+cli.add_command(refdata)
+
+
+def percent(part: int, whole: int) -> int:
+    """A rate in whole percent, halves rounded up (2 of 3 is 67, 1 of 8 is 13)."""
+    return (200 * part + whole) // (2 * whole) if whole else 0
 
 
 def main() -> None:

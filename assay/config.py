@@ -52,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
         "cpu_seconds": _LIMITS.cpu_seconds,
         "wall_seconds": _LIMITS.wall_seconds,
     },
+    "refdata": {"max_list_age_days": 90},
     "plugins": {"company": {"max_age_months": 12}, "smelter-reference": {"name_cutoff": 88}},
     "mail": {
         "reply_from": "Assay compliance <compliance@example.test>",
@@ -172,6 +173,10 @@ class Config:
     @property
     def plugin_settings(self) -> dict[str, dict[str, Any]]:
         return {k: dict(v) for k, v in self.data.get("plugins", {}).items() if isinstance(v, dict)}
+
+    @property
+    def max_list_age_days(self) -> int:
+        return int(self.data["refdata"]["max_list_age_days"])
 
     @property
     def limits(self) -> Limits:

@@ -88,6 +88,7 @@ def result_json(fr: FileResult) -> dict[str, Any]:
         "summary": res.summary,
         "risk_level": res.risk_level,
         "reference_versions": res.reference_versions,
+        "notices": list(res.notices),
     }
 
 
@@ -125,6 +126,8 @@ def result_text(fr: FileResult) -> str:
         for f in group:
             where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "file")
             lines.append(f"    {where:<22} {f.code:<30} {f.message}")
+    for notice in res.notices:
+        lines.append(f"  REFERENCE WARNING: {notice}")
     refs = res.reference_versions
     lines.append(
         f"  reference: smelters {refs.get('smelters', '')}; RMAP {refs.get('rmap') or 'none loaded'}; CAHRA {refs.get('cahra', '')}"

@@ -8,6 +8,7 @@ waiting, drains the outbox and exits: the quick start, and cron-style deployment
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import multiprocessing
 import os
@@ -409,6 +410,22 @@ class Service:
         with self.exit_on_storage_trouble("stopped"):
             return self._run_once()
 
+    def warn_stale_lists(self, store: Store) -> int:
+        """One alert per reference list in force that is older than [refdata] max_list_age_days."""
+        from storage.mail import OutboxItem
+
+        today = self.config.as_of or dt.date.today()
+        stale = store.reference_data().stale_lists(today, self.config.max_list_age_days)
+        for s in stale:
+            store.enqueue(
+                OutboxItem(
+                    "alert",
+                    f"stale-list:{s.kind}:{s.version}",
+                    {"kind": "stale-list", "list": s.version, "message": s.message},
+                )
+            )
+        return len(stale)
+
     def _run_once(self) -> dict[str, int]:
         seed_examples(self.config)
         store = self.store()
@@ -425,6 +442,7 @@ class Service:
         finally:
             if pool:
                 pool.shutdown()
+        self.warn_stale_lists(store)
         email, alerts = self.notifiers(store)
         counts["emails_sent"] = email.drain(limit=100000)
         counts["alerts"] = alerts.drain(limit=100000)
@@ -476,8 +494,12 @@ class Service:
         def notify() -> None:
             store = self.store()
             email, alerts = self.notifiers(store)
+            checked = 0.0
             while not stop.is_set():
                 try:
+                    if time.monotonic() - checked > 3600:
+                        self.warn_stale_lists(store)
+                        checked = time.monotonic()
                     email.drain()
                     alerts.drain()
                 except sqlite3.OperationalError as exc:  # a locked or busy database: next pass

@@ -95,6 +95,8 @@ def render_alert(alert: dict[str, Any], slack: bool = False) -> str:
         if len(changes) > 20:
             lines.append(f"  …and {len(changes) - 20} more (assay smelter CID)")
         text = "\n".join(lines)
+    elif kind == "stale-list":
+        text = f"[reference] {v(alert.get('message'), 400)}"
     elif kind == "needs-attention":
         text = f"[attention] {v(alert.get('mailbox'), 40)}: a message could not be handled ({v(alert.get('reason'))}); it is in 'Needs attention'"
     elif kind == "undeliverable":

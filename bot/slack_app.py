@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError
 
 from plugins.pipeline import Screener, ScreeningResult
 from storage.crypto import Cipher
-from storage.lookup import lookup_smelter
+from storage.lookup import lookup_smelter, split_queries
 from storage.mail import MessageRecord, OutboxItem
 from storage.store import Store
 
@@ -47,14 +47,10 @@ from .slack_render import (
 
 log = logging.getLogger(__name__)
 
-CID_RE = re.compile(r"\bCID\d{6}\b", re.IGNORECASE)
 CASE_RE = re.compile(r"\bGRV-\d{4}-\d{4}\b", re.IGNORECASE)
 TEMPLATE_EXT = (".xlsx", ".xlsm", ".xls", ".zip")
 TEMPLATE_TYPES = {"xlsx", "xlsm", "xls", "zip", "binary"}
 MENTION_RE = re.compile(r"<@[A-Z0-9]+>")
-ASK_NOISE = re.compile(
-    r"\b(is|are|conformant|status|rmap|active|what|about|the|smelter|refiner)\b\??", re.IGNORECASE
-)
 
 #: Hosts Slack serves ``url_private`` files from (commercial Slack and GovSlack), HTTPS only:
 #: the bot token is sent to these and to the origin of ``SlackSettings.api_url``, nowhere else.
@@ -108,11 +104,10 @@ def smelter_answer(store: Store, query: str, staff: bool) -> tuple[str, list[dic
 
 
 def mention_query(text: str) -> str:
-    text = MENTION_RE.sub(" ", text)
-    cid = CID_RE.search(text)
-    if cid:
-        return cid.group(0).upper()
-    return " ".join(ASK_NOISE.sub(" ", text).split()).strip(" ?")
+    """The question without the mention; the look-up finds the smelters in it (CIDs in any typed
+    form, names once question words are dropped; several in one question)."""
+    text = " ".join(MENTION_RE.sub(" ", text).split())
+    return text if split_queries([text]) else ""
 
 
 def build_app(

@@ -99,7 +99,7 @@ def smelter_blocks(answer: dict[str, Any], staff: bool) -> tuple[str, list[dict[
         )
         body = [
             f"*{esc(m['cid'])}* {name_md(m['name'])} — {esc(m['metal'])}, {name_md(m['country'])}",
-            f"RMAP: {name_md(m['rmap_status'])}{when}",
+            f"RMAP: {name_md(m['rmap_summary'])}{when}",
         ]
         if m["aliases"]:
             body.append(f"Also known as: {', '.join(name_md(a) for a in m['aliases'][:6])}")
@@ -110,7 +110,7 @@ def smelter_blocks(answer: dict[str, Any], staff: bool) -> tuple[str, list[dict[
             body.append(f"Listed by {m['suppliers']} supplier(s)" + (f": {who}" if who else ""))
             body.append(f"Linked grievances: {m.get('grievances', 0)}")
         blocks.append(section("\n".join(body)))
-        lines.append(f"{esc(m['cid'])} {name_md(m['name'])}: RMAP {name_md(m['rmap_status'])}")
+        lines.append(f"{esc(m['cid'])} {name_md(m['name'])}: RMAP {name_md(m['rmap_summary'])}")
     if len(answer["matches"]) > 1:
         blocks.insert(
             0, context(f"{len(answer['matches'])} smelters match “{query}”; the best first.")

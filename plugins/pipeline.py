@@ -37,6 +37,8 @@ class ScreeningResult:
     check_versions: dict[str, str] = field(default_factory=dict)
     reference_versions: dict[str, str] = field(default_factory=dict)
     readable: bool = True  # False: the file could not be read at all
+    # Warnings about the reference data itself (a list older than allowed), not the file.
+    notices: tuple[str, ...] = ()
 
     @property
     def summary(self) -> dict[str, int]:
@@ -116,6 +118,7 @@ class Screener:
         current_versions: Mapping[str, str] | None = None,
         limits: Limits | None = None,
         reference_provider: Callable[[], ReferenceData] | None = None,
+        max_list_age_days: int = 90,
     ) -> None:
         self.pm = pm
         self._reference = reference
@@ -126,6 +129,7 @@ class Screener:
         self.settings = dict(settings or {})
         self.limits = limits or Limits()
         self.current_versions = dict(current_versions or DEFAULT_CURRENT_VERSIONS)
+        self.max_list_age_days = max_list_age_days
         disabled = set(disabled_checks)
         self.checks: dict[str, Check] = {
             k: c for k, c in collect_checks(pm).items() if k not in disabled
@@ -199,7 +203,13 @@ class Screener:
             findings=tuple(findings),
             check_versions={k: c.version for k, c in self.checks.items()},
             reference_versions=self.reference_versions(),
+            notices=self.notices(reference),
         )
+
+    def notices(self, reference: ReferenceData | None = None) -> tuple[str, ...]:
+        """The reference lists in force that are older than ``max_list_age_days``."""
+        ref = reference or self.reference
+        return tuple(s.message for s in ref.stale_lists(self.as_of, self.max_list_age_days))
 
     def reference_versions(self) -> dict[str, str]:
         ref = self.reference

@@ -86,6 +86,28 @@ class Standing:
 
 
 @dataclass(frozen=True)
+class StaleList:
+    kind: str  # "RMAP" or "CAHRA"
+    version: str
+    as_of: dt.date | None
+    age_days: int | None
+    max_age_days: int
+
+    @property
+    def message(self) -> str:
+        if self.as_of is None or self.age_days is None:
+            return (
+                f"The {self.kind} list {self.version} has no date, so its age is unknown: "
+                "findings that rely on it may be out of date."
+            )
+        return (
+            f"The {self.kind} list {self.version} is dated {self.as_of.isoformat()}, "
+            f"{self.age_days} days ago (more than {self.max_age_days}): findings that rely on it "
+            f"may be out of date. Load a current one with 'assay refdata import-{self.kind.lower()} FILE'."
+        )
+
+
+@dataclass(frozen=True)
 class NameMatch:
     cid: str
     name: str
@@ -99,6 +121,19 @@ class ReferenceData:
     rmap_lists: tuple[RmapList, ...] = ()  # newest first
     cahra: frozenset[str] = frozenset()  # ISO-2 codes
     cahra_version: str = ""
+    cahra_as_of: dt.date | None = None
+    cahra_areas: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ISO-2 -> areas
+
+    def stale_lists(self, today: dt.date, max_age_days: int) -> list[StaleList]:
+        """Lists in force older than ``max_age_days`` on ``today`` (undated lists count as stale)."""
+        out = []
+        named = [("RMAP", r.version, r.as_of) for r in self.rmap_lists]
+        named.append(("CAHRA", self.cahra_version, self.cahra_as_of))
+        for kind, version, as_of in named:
+            age = (today - as_of).days if as_of else None
+            if age is None or age > max_age_days:
+                out.append(StaleList(kind, version, as_of, age, max_age_days))
+        return out
 
     @property
     def rmap(self) -> RmapList | None:

@@ -1,7 +1,15 @@
-"""Answering "what do we know about this smelter?" (the CLI today, the Slack bot later)."""
+"""Answering "what do we know about this smelter?" (the CLI and the Slack bot).
+
+A question can hold several smelters: ``assay smelter cid2082 "Met-Mex"`` asks two, and so
+does "what about CID 002082 and Heraeus?". CIDs are recognised in the forms people type
+(``CID002082``, ``cid2082``, ``CID 002082``, a bare ``002082``); what is left of a sentence,
+once question words are dropped, is a name searched fuzzily.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from plugins.countries import COVERED_COUNTRIES, country_code
@@ -11,35 +19,79 @@ from .store import Store
 
 MIN_SCORE = 75.0  # WRatio; unrelated names score 55-68 against this list
 
+_ODD_SPACE = re.compile(r"[\u00a0\u2000-\u200b\u2060\u3000\ufeff\uffa0\t\r\n]")
+CID_FORMS = re.compile(
+    r"(?<![A-Za-z0-9])(?:c\s*i\s*d[\s\-_#:.]*0*(\d{1,6})|(\d{6}))(?!\d)", re.IGNORECASE
+)
+_NOISE = re.compile(
+    r"\b(what|whats|what's|who|which|is|are|was|the|of|for|about|on|tell|me|show|"
+    r"please|status|rmap|conformant|active|smelter|smelters|refiner|refiners|look|up|"
+    r"lookup|find|info|information|do|we|know|any|there|this|that)\b",
+    re.IGNORECASE,
+)
+#: Several names in one text: "A and B", "A; B", one per line. Not commas: names hold them.
+_SPLIT = re.compile(r"\s*(?:[;?!\n]|\s(?:and|or|&)\s)\s*", re.IGNORECASE)
+
+
+def split_queries(parts: Sequence[str]) -> list[str]:
+    """Each smelter asked about: CIDs in any typed form, then the names left over."""
+    out: list[str] = []
+    for part in parts:
+        text = _ODD_SPACE.sub(" ", part)
+        cids = [f"CID{int(a or b):06d}" for a, b in CID_FORMS.findall(text)]
+        out.extend(cids)
+        rest = CID_FORMS.sub(" ", text)
+        for chunk in _SPLIT.split(rest):
+            words = " ".join(_NOISE.sub(" ", chunk).split()).strip(" .,:'\"")
+            if sum(c.isalnum() for c in words) >= 3:
+                out.append(words)
+    return list(dict.fromkeys(out))
+
+
+def _standing_words(st_standing: str, status: str | None) -> str:
+    if st_standing == "no-list":
+        return "unknown (no RMAP list loaded)"
+    if st_standing == "not-covered":
+        return "not judged (no loaded RMAP list covers this metal)"
+    if status is None:
+        return "not on the Conformant or Active list"
+    return status
+
 
 def describe(ref: ReferenceData, store: Store | None, cid: str, score: float) -> dict[str, Any]:
     s = ref.smelters[cid]
     code = country_code(s.country)
-    entry = ref.rmap.entries.get(cid) if ref.rmap else None
-    if ref.rmap is None:
-        status = "unknown (no RMAP list loaded)"
-    elif entry is None:
-        status = "not on the Conformant or Active list"
-    else:
-        status = entry.status
+    st = ref.standing(cid, s.metal)
+    entry, rmap = st.entry, st.rmap
     count, names = store.smelter_usage(cid) if store is not None else (0, [])
+    in_cahra = code in ref.cahra
     return {
         "cid": cid,
         "name": s.name,
         "aliases": list(s.aliases),
         "metal": s.metal,
         "country": s.country,
-        "rmap_status": status,
-        "rmap_list": (ref.rmap.version if ref.rmap else None),
-        "rmap_list_date": (ref.rmap.as_of.isoformat() if ref.rmap and ref.rmap.as_of else None),
+        "rmap_status": st.status,  # RMI's own words, or null when no list names it
+        "rmap_standing": st.standing,
+        "rmap_summary": _standing_words(st.standing, st.status),
+        "rmap_list": rmap.version if rmap else None,
+        "rmap_list_date": rmap.as_of.isoformat() if rmap and rmap.as_of else None,
+        "rmap_last_audit_date": entry.last_assessment.isoformat()
+        if entry and entry.last_assessment
+        else None,
+        "rmap_audit_cycle": entry.audit_cycle if entry and entry.audit_cycle else None,
+        "rmap_reaudit_due": entry.next_assessment.isoformat()
+        if entry and entry.next_assessment
+        else None,
         "covered_country": code in COVERED_COUNTRIES,
-        "cahra_country": code in ref.cahra,
-        # The same two flags as words, for every renderer (CLI, Slack).
+        "cahra_country": in_cahra,
+        "cahra_areas": list(ref.cahra_areas.get(code, ())) if in_cahra else [],
+        # The flags as words, for every renderer (CLI, Slack).
         "country_risk": [
             label
             for label, on in (
                 ("covered country", code in COVERED_COUNTRIES),
-                ("CAHRA country", code in ref.cahra),
+                ("country with CAHRA-listed areas (location only, not ore origin)", in_cahra),
             )
             if on
         ],
@@ -49,14 +101,17 @@ def describe(ref: ReferenceData, store: Store | None, cid: str, score: float) ->
     }
 
 
-def lookup_smelter(store: Store | None, query: str, limit: int = 5) -> dict[str, Any]:
-    ref = store.reference_data() if store is not None else None
-    if ref is None:
-        from .refdata import load_embedded_cahra, load_embedded_smelters
+def _reference(store: Store | None) -> ReferenceData:
+    if store is not None:
+        return store.reference_data()
+    from .refstore import embedded_reference
 
-        version, smelters = load_embedded_smelters()
-        cv, cahra = load_embedded_cahra()
-        ref = ReferenceData(smelters, version, (), cahra, cv)
+    return embedded_reference()
+
+
+def answer_one(
+    ref: ReferenceData, store: Store | None, query: str, limit: int = 5
+) -> dict[str, Any]:
     hits = ref.search(query, limit=limit)
     good = [h for h in hits if h.score >= MIN_SCORE]
     return {
@@ -69,7 +124,45 @@ def lookup_smelter(store: Store | None, query: str, limit: int = 5) -> dict[str,
     }
 
 
+def lookup_smelters(
+    store: Store | None, parts: Sequence[str], limit: int = 5
+) -> list[dict[str, Any]]:
+    """One answer per smelter asked about (see :func:`split_queries`)."""
+    ref = _reference(store)
+    queries = split_queries(parts) or [" ".join(parts).strip()]
+    return [answer_one(ref, store, q, limit) for q in queries if q]
+
+
+def lookup_smelter(
+    store: Store | None, text: str | Sequence[str], limit: int = 5
+) -> dict[str, Any]:
+    """Every smelter a question asks about, as one answer: ``matches`` over all of them (the
+    Slack bot's and the CLI's shape), ``answers`` per smelter asked about."""
+    parts = [text] if isinstance(text, str) else list(text)
+    answers = lookup_smelters(store, parts, limit)
+    if len(answers) == 1:
+        return {**answers[0], "query": " ".join(parts), "answers": answers}
+    matches: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for a in answers:
+        for m in a["matches"]:
+            if m["cid"] not in seen:
+                seen.add(m["cid"])
+                matches.append(m)
+    nearest = [n for a in answers for n in a["nearest"]] if not matches else []
+    return {
+        "query": " ".join(parts),
+        "matches": matches,
+        "nearest": nearest,
+        "reference": answers[0]["reference"] if answers else "",
+        "answers": answers,
+    }
+
+
 def render_lookup(answer: dict[str, Any]) -> str:
+    answers = answer.get("answers") or [answer]
+    if len(answers) > 1:
+        return "\n\n".join(render_lookup({**a, "answers": None}) for a in answers)
     if not answer["matches"]:
         near = "; ".join(f"{n['cid']} {n['name']}" for n in answer["nearest"]) or "none"
         return f"No smelter found for {answer['query']!r}. Nearest: {near}."
@@ -79,8 +172,21 @@ def render_lookup(answer: dict[str, Any]) -> str:
         lines.append(f"{m['cid']}  {m['name']}  ({m['metal']}, {m['country']})")
         if m["aliases"]:
             lines.append(f"    also known as: {', '.join(m['aliases'][:6])}")
-        when = f" (list {m['rmap_list']})" if m["rmap_list"] else ""
-        lines.append(f"    RMAP: {m['rmap_status']}{when}")
+        when = (
+            f" ({m['rmap_list']} of {m['rmap_list_date'] or 'no date'})" if m["rmap_list"] else ""
+        )
+        lines.append(f"    RMAP: {m['rmap_summary']} [{m['rmap_standing']}]{when}")
+        audit = [
+            f"{label} {m[key]}"
+            for label, key in (
+                ("last audit", "rmap_last_audit_date"),
+                ("cycle", "rmap_audit_cycle"),
+                ("re-audit due", "rmap_reaudit_due"),
+            )
+            if m.get(key)
+        ]
+        if audit:
+            lines.append(f"    {', '.join(audit)}")
         if flags:
             lines.append(f"    country risk: {', '.join(flags)}")
         who = f": {', '.join(m['supplier_names'])}" if m["supplier_names"] else ""

@@ -338,7 +338,62 @@ class MailStoreMixin:
                     pk="name",
                     alter=False,
                 )
+        self.credit_stored_submissions()
         return len(rows)
+
+    def credit_stored_submissions(self) -> int:
+        """Credit submissions stored before their supplier was registered.
+
+        A source without a supplier is matched by its sender (address, then domain) and the
+        declared company; a submission with no source at all (``assay screen``) by its
+        declared company. Returns how many submissions gained a supplier.
+        """
+        credited = 0
+        with self.db.conn:
+            for rowid, sender, company in self.db.execute(
+                "select ss.rowid, ss.sender, s.company_name from submission_sources ss "
+                "join submissions s on s.sha256 = ss.sha256 where ss.supplier_id is null"
+            ).fetchall():
+                supplier, _how = self.match_supplier(sender or "", company or "")
+                if supplier is not None:
+                    self.db.execute(
+                        "update submission_sources set supplier_id = ? where rowid = ?",
+                        [supplier["id"], rowid],
+                    )
+                    credited += 1
+            for sha, company, source, seen in self.db.execute(
+                "select sha256, company_name, source, first_seen from submissions s where company_name is not null "
+                "and not exists (select 1 from submission_sources ss where ss.sha256 = s.sha256)"
+            ).fetchall():
+                credited += self._credit_by_company(sha, company, source or "cli", seen)
+        return credited
+
+    def credit_submission(self, sha256: str, company: str, source: str = "cli") -> bool:
+        """Credit a submission screened outside the mail intake to the registered supplier whose
+        name is its declared company (once)."""
+        with self.db.conn:
+            return bool(self._credit_by_company(sha256, company, source, utcnow()))
+
+    def _credit_by_company(self, sha256: str, company: str, source: str, when: str) -> int:
+        supplier, _how = self.match_supplier("", company)
+        if supplier is None:
+            return 0
+        if self.db.execute(
+            "select 1 from submission_sources where sha256 = ? and supplier_id = ?",
+            [sha256, supplier["id"]],
+        ).fetchone():
+            return 0
+        self.db.table("submission_sources").insert(
+            {
+                "sha256": sha256,
+                "source": source,
+                "message_key": None,
+                "supplier_id": supplier["id"],
+                "sender": "",
+                "received_at": when,
+            }
+        )
+        return 1
 
     def suppliers(self) -> list[dict[str, Any]]:
         out = []

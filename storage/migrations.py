@@ -244,3 +244,37 @@ def m004_delivery_and_cases(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS.append(("004_delivery_and_cases", m004_delivery_and_cases))
+
+
+def m005_reference_lists(db: sqlite_utils.Database) -> None:
+    """Several RMAP lists, each covering its metals; RMI's status words with their standing and
+    audit cycle; dated CAHRA lists with their areas; smelter reference refreshes."""
+    lists = db.table("rmap_lists")
+    lists.add_column("metals", str)  # JSON list of canonical metals the list covers
+    lists.add_column("summary", str)  # JSON: conflicts, repairs, skipped rows, sources
+    entries = db.table("rmap_entries")
+    entries.add_column("standing", str)  # conformant | active | not-conformant
+    entries.add_column("audit_cycle", str)
+    cahra = db.table("cahra_lists")
+    cahra.add_column("as_of", str)
+    cahra.add_column("areas", str)  # JSON {ISO-2: [area, ...]}
+    db.create_table(
+        "smelter_lists",
+        {"id": int, "version": str, "source": str, "imported_at": str, "smelters": int},
+        pk="id",
+    )
+    db.create_table(
+        "smelter_refs",
+        {
+            "list_id": int,
+            "cid": str,
+            "metal": str,
+            "name": str,
+            "country": str,
+            "aliases": str,  # JSON list
+        },
+    )
+    db.table("smelter_refs").create_index(["list_id", "cid"], unique=True)
+
+
+MIGRATIONS.append(("005_reference_lists", m005_reference_lists))

@@ -25,12 +25,12 @@ import sqlite_utils
 
 from plugins.models import Declaration, Finding
 from plugins.pipeline import ScreeningResult
-from plugins.reference import ReferenceData, RmapEntry, RmapList
+from plugins.reference import ReferenceData
 
 from .grievances import GrievanceStoreMixin
 from .mail import utcnow
 from .migrations import MIGRATIONS
-from .refdata import load_embedded_cahra, load_embedded_smelters
+from .refstore import ReferenceStoreMixin
 
 # The screening function of the running rescreen, inherited by forked workers.
 _RESCREEN: Callable[[Declaration], ScreeningResult] | None = None
@@ -59,7 +59,7 @@ FINDING_COLUMNS = (
 )
 
 
-class Store(GrievanceStoreMixin):
+class Store(ReferenceStoreMixin, GrievanceStoreMixin):
     def __init__(self, path: str | Path, files_dir: Path | None = None) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":
@@ -106,116 +106,6 @@ class Store(GrievanceStoreMixin):
                 raise
             applied.append(name)
         return applied
-
-    # -- reference data ------------------------------------------------------------
-    def reference_data(self) -> ReferenceData:
-        """The reference data in force; rebuilt only when a new RMAP or CAHRA list arrived.
-
-        Cached per Store: the name index and fuzzy-search choices are built once, so a
-        smelter look-up costs milliseconds.
-        """
-        key = (
-            self.db.execute("select max(id) from rmap_lists").fetchone()[0],
-            self.db.execute("select max(id) from cahra_lists").fetchone()[0],
-        )
-        if self._reference is not None and self._reference[0] == key:
-            return self._reference[1]
-        version, smelters = load_embedded_smelters()
-        cahra_version, cahra = self.current_cahra()
-        ref = ReferenceData(
-            smelters=smelters,
-            smelter_list_version=version,
-            rmap=self.current_rmap(),
-            cahra=cahra,
-            cahra_version=cahra_version,
-        )
-        self._reference = (key, ref)
-        return ref
-
-    def add_rmap_list(
-        self, version: str, as_of: dt.date | None, source: str, entries: dict[str, RmapEntry]
-    ) -> int:
-        with self.db.conn:
-            list_id = (
-                self.db.table("rmap_lists")
-                .insert(
-                    {
-                        "version": version,
-                        "as_of": as_of.isoformat() if as_of else None,
-                        "source": source,
-                        "imported_at": utcnow(),
-                        "entries": len(entries),
-                    }
-                )
-                .last_pk
-            )
-            self.db.table("rmap_entries").insert_all(
-                (
-                    {
-                        "list_id": list_id,
-                        "cid": e.cid,
-                        "status": e.status,
-                        "name": e.name,
-                        "metal": e.metal,
-                        "country": e.country,
-                        "last_assessment": e.last_assessment.isoformat()
-                        if e.last_assessment
-                        else None,
-                        "next_assessment": e.next_assessment.isoformat()
-                        if e.next_assessment
-                        else None,
-                    }
-                    for e in entries.values()
-                ),
-                batch_size=1000,
-            )
-        return int(list_id)  # type: ignore[arg-type]
-
-    def rmap_lists(self) -> list[dict[str, Any]]:
-        return list(
-            self.db.table("rmap_lists").rows_where(order_by="coalesce(as_of, '') desc, id desc")
-        )
-
-    def current_rmap(self) -> RmapList | None:
-        """The list with the latest as-of date (ties: the latest imported)."""
-        lists = self.rmap_lists()
-        if not lists:
-            return None
-        head = lists[0]
-        entries = {}
-        for e in self.db.table("rmap_entries").rows_where("list_id = ?", [head["id"]]):
-            entries[e["cid"]] = RmapEntry(
-                cid=e["cid"],
-                status=e["status"],
-                name=e["name"] or "",
-                metal=e["metal"] or "",
-                country=e["country"] or "",
-                last_assessment=dt.date.fromisoformat(e["last_assessment"])
-                if e["last_assessment"]
-                else None,
-                next_assessment=dt.date.fromisoformat(e["next_assessment"])
-                if e["next_assessment"]
-                else None,
-            )
-        as_of = dt.date.fromisoformat(head["as_of"]) if head["as_of"] else None
-        return RmapList(version=head["version"], as_of=as_of, entries=entries)
-
-    def set_cahra(self, version: str, countries: frozenset[str], source: str) -> None:
-        with self.db.conn:
-            self.db.table("cahra_lists").insert(
-                {
-                    "version": version,
-                    "countries": json.dumps(sorted(countries)),
-                    "source": source,
-                    "imported_at": utcnow(),
-                }
-            )
-
-    def current_cahra(self) -> tuple[str, frozenset[str]]:
-        rows = list(self.db.table("cahra_lists").rows_where(order_by="id desc", limit=1))
-        if not rows:
-            return load_embedded_cahra()
-        return rows[0]["version"], frozenset(json.loads(rows[0]["countries"]))
 
     # -- submissions ---------------------------------------------------------------
     def keep_original(self, sha256: str, data: bytes) -> Path:
@@ -424,41 +314,6 @@ class Store(GrievanceStoreMixin):
             for sha, result in results:
                 self._write_result(sha, result, now, as_of)
         return len(results)
-
-    def rmap_changes(self, old: RmapList | None, new: RmapList) -> list[dict[str, Any]]:
-        """Smelters listed by stored submissions whose RMAP standing differs between two lists,
-        with the suppliers that list them (for the compliance channel)."""
-
-        def standing(rmap: RmapList | None, cid: str) -> str:
-            entry = rmap.entries.get(cid) if rmap else None
-            return entry.status if entry else ("not listed" if rmap else "no list")
-
-        def category(rmap: RmapList | None, cid: str) -> str:
-            entry = rmap.entries.get(cid) if rmap else None
-            return entry.category if entry else "absent"
-
-        changes = []
-        cids = [
-            r[0]
-            for r in self.db.execute(
-                "select distinct smelter_id from smelter_rows where smelter_id like 'CID%' order by smelter_id"
-            )
-        ]
-        for cid in cids:
-            if category(old, cid) == category(new, cid):
-                continue
-            suppliers = sorted(
-                {s["company_name"] or "(no name)" for s in self.suppliers_listing(cid)}
-            )
-            changes.append(
-                {
-                    "cid": cid,
-                    "from": standing(old, cid),
-                    "to": standing(new, cid),
-                    "suppliers": suppliers,
-                }
-            )
-        return changes
 
     # -- questions staff ask --------------------------------------------------------
     def smelter_usage(self, cid: str, limit: int = 10) -> tuple[int, list[str]]:

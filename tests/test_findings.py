@@ -21,7 +21,7 @@ from plugins.hookspecs import hookimpl
 from plugins.manager import get_plugin_manager
 from plugins.models import Declaration, SmelterRow
 from plugins.pipeline import Screener
-from plugins.reference import ReferenceData, RmapEntry, RmapList
+from plugins.reference import ReferenceData, RmapEntry
 
 from .builders import AS_OF, TEMPLATES, require_shared
 

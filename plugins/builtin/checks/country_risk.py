@@ -1,7 +1,9 @@
 """Where smelters are, and where their ore comes from: covered countries and CAHRAs.
 
 Smelter location is not ore origin, so both are flagged, separately. The covered
-countries are built in; the CAHRA list is the operator's versioned data.
+countries are built in; the CAHRA list is the operator's versioned data. The EU's CAHRA
+list names *areas* within countries, so a smelter merely located in such a country is at
+most an info; listed mine countries and declared sourcing are what make risk.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
     layout = layout_of(decl)
     cols = layout.smelter_columns
     country_col, mine_col = chr(65 + cols["country"]), chr(65 + cols["mine_countries"])
-    cahra_label = f"CAHRA list {ref.cahra_version}"
+    cahra_label = f"CAHRA list {ref.cahra_version}" + (
+        f" of {ref.cahra_as_of.isoformat()}" if ref.cahra_as_of else ""
+    )
     covered_q = question_of_kind(layout, "covered-sourcing")
     mine_covered: set[str] = set()
     for res in resolve_rows(decl, ref, float(ctx.settings.get("name_cutoff", DEFAULT_CUTOFF))):
@@ -41,9 +45,12 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
                 **where,
             )
         if code and code in ref.cahra:
+            areas = ref.cahra_areas.get(code, ())
+            named = f" ({', '.join(areas[:3])}{', ...' if len(areas) > 3 else ''})" if areas else ""
             yield CHECK.finding(
                 "smelter-in-cahra",
-                f"{who} is located in {country_name(code)}, on the {cahra_label}.",
+                f"{who} is located in {country_name(code)}, a country with areas{named} on the "
+                f"{cahra_label}. A smelter's location is not its ore's origin: this alone is no risk.",
                 cell=f"{country_col}{r.row}",
                 **where,
             )
@@ -103,11 +110,12 @@ CHECK = Check(
     run=run,
     codes={
         "smelter-in-covered-country": "risk",
-        "smelter-in-cahra": "risk",
+        "smelter-in-cahra": "info",
         "mine-in-covered-country": "risk",
         "mine-in-cahra": "risk",
         "contradictory-answers": "warning",
     },
+    version="2",
     description="Country risk of smelter locations and mine countries (covered countries, CAHRA list).",
 )
 
