@@ -88,3 +88,16 @@ def test_every_hook_is_in_the_readme() -> None:
     assert hooks
     for hook in hooks:
         assert f"`{hook}(" in README, hook
+
+
+def test_status_table_matches_the_code() -> None:
+    """docs/reference-data.md lists every status word with the standing the code gives it."""
+    from plugins.rmap_status import STATUS_WORDS
+
+    text = (ROOT / "docs" / "reference-data.md").read_text("utf-8")
+    table = text.split("<!-- status-table", 1)[1].split("\n\n", 1)[0]
+    documented = dict(re.findall(r"^\| ([^|`]+?) \| `([a-z-]+)` \|$", table, re.M))
+    in_code = {word: standing for standing, words in STATUS_WORDS.items() for word in words}
+    assert documented == in_code
+    for standing in ("conformant", "active", "not-conformant", "not-covered", "no-list"):
+        assert f"| `{standing}` |" in text, standing
