@@ -1,0 +1,311 @@
+"""Reference lists as people hold them, end to end through the ``assay`` command.
+
+Lists are written here from code (synthetic rows over real CIDs of the embedded reference);
+the screened files are the shipped synthetic examples, so these tests need no ../shared.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+from storage.refdata import load_embedded_smelters
+
+from .test_cli import assay
+
+ROOT = Path(__file__).resolve().parents[1]
+CMRT = str(ROOT / "examples" / "northwind-cmrt-6.5.xlsx")
+EMRT = str(ROOT / "examples" / "contoso-emrt-2.1.xlsx")
+AS_OF = "2026-06-30"
+#: The example CMRT's identified smelters (3TG) and the example EMRT's cobalt refiners.
+CMRT_CIDS = [
+    "CID003926",
+    "CID001076",
+    "CID002504",
+    "CID000292",
+    "CID002703",
+    "CID002773",
+    "CID002763",
+    "CID002920",
+    "CID002708",
+    "CID000004",
+    "CID002833",
+    "CID003427",
+    "CID003387",
+]
+SEVEN = [
+    "Conformant",
+    "Active",
+    "Non-Conformant",
+    "Outreach Required",
+    "RMI Due Diligence Review – Unable to Proceed",  # an en dash, as filings print it
+    "Communication Suspended - Not Interested",
+    "In Communication",
+]
+
+
+def tin_cids(n: int) -> list[str]:
+    _v, smelters = load_embedded_smelters()
+    return sorted(c for c, s in smelters.items() if s.metal == "Tin")[:n]
+
+
+def write_3tg_list(path: Path, status_of: dict[str, str] | None = None) -> Path:
+    rows = "".join(f"{cid},{(status_of or {}).get(cid, 'Conformant')}\n" for cid in CMRT_CIDS)
+    path.write_text("Smelter ID,RMAP Status\n" + rows, "utf-8")
+    return path
+
+
+def findings(db: str, path_like: str) -> set[tuple[str, str]]:
+    con = sqlite3.connect(db)
+    return {
+        (code, sid or "")
+        for code, sid in con.execute(
+            "select f.code, f.smelter_id from findings f join submissions s on s.sha256 = f.sha256 "
+            "where s.filename like ?",
+            [f"%{path_like}%"],
+        )
+    }
+
+
+def lookup(db: str, *queries: str) -> dict[str, dict[str, object]]:
+    proc = assay("smelter", "--db", db, "--format", "json", *queries)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {m["cid"]: m for m in json.loads(proc.stdout)["matches"]}
+
+
+def test_a_filing_with_all_seven_status_words(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    cids = tin_cids(7)
+    filing = tmp_path / "filing.csv"
+    filing.write_text(
+        "Smelters and refiners in our supply chain as of December 31, 2024\n\n"
+        "Metal,Smelter Name,Smelter Identification,Country,RMAP Audit Status\n"
+        + "".join(
+            f'Tin,Example Smelter {i},{cid},Example Country,"{word}"\n'
+            for i, (cid, word) in enumerate(zip(cids, SEVEN, strict=True))
+        ),
+        "utf-8",
+    )
+    proc = assay("refdata", "import-rmap", "--db", db, str(filing))
+    assert proc.returncode == 0, proc.stderr
+    assert "dated 2024-12-31" in proc.stdout and "covering Tin" in proc.stdout
+    got = lookup(db, *cids)
+    assert [got[c]["rmap_standing"] for c in cids] == ["conformant", "active"] + [
+        "not-conformant"
+    ] * 5
+    assert [got[c]["rmap_status"] for c in cids][:4] == SEVEN[:4]
+    assert {got[c]["rmap_list_date"] for c in cids} == {"2024-12-31"}
+    # A gold smelter: the tin list does not cover gold.
+    _v, smelters = load_embedded_smelters()
+    gold = next(c for c, s in sorted(smelters.items()) if s.metal == "Gold")
+    assert lookup(db, gold)[gold]["rmap_standing"] == "not-covered"
+
+
+def test_unknown_status_words_stop_the_import_until_mapped(tmp_path: Path) -> None:
+    db = str(tmp_path / "u.db")
+    cids = tin_cids(3)
+    path = tmp_path / "odd-2025-05-01.csv"
+    path.write_text(
+        "Smelter ID,Status\n"
+        f"{cids[0]},Conformant\n{cids[1]},Pending Review\n{cids[2]},Pending Review\n",
+        "utf-8",
+    )
+    proc = assay("refdata", "import-rmap", "--db", db, str(path))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "Pending Review" in proc.stderr and "--map" in proc.stderr
+    assert "none loaded" in assay("refdata", "show", "--db", db).stdout
+    proc = assay("refdata", "import-rmap", "--db", db, "--map", "Pending Review=active", str(path))
+    assert proc.returncode == 0, proc.stderr
+    got = lookup(db, cids[1])
+    assert got[cids[1]]["rmap_standing"] == "active"
+    assert got[cids[1]]["rmap_status"] == "Pending Review"
+
+
+def test_a_list_without_a_date_is_refused(tmp_path: Path) -> None:
+    db = str(tmp_path / "d.db")
+    path = write_3tg_list(tmp_path / "rmap.csv")
+    proc = assay("refdata", "import-rmap", "--db", db, str(path))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "--as-of" in proc.stderr and "Nothing was loaded" in proc.stderr
+    assert "none loaded" in assay("refdata", "show", "--db", db).stdout
+
+
+def test_3tg_list_does_not_judge_an_emrt_and_rescreen_applies_a_cobalt_list(
+    tmp_path: Path,
+) -> None:
+    db = str(tmp_path / "c.db")
+    proc = assay(
+        "refdata",
+        "import-rmap",
+        "--db",
+        db,
+        "--as-of",
+        "2026-06-01",
+        str(write_3tg_list(tmp_path / "3tg.csv")),
+    )
+    assert proc.returncode == 0, proc.stderr
+    proc = assay("screen", "--db", db, "--as-of", AS_OF, "--format", "json", EMRT, CMRT)
+    emrt, cmrt = json.loads(proc.stdout)
+    assert emrt["risk_level"] == "low"
+    codes = [f["code"] for f in emrt["findings"]]
+    assert "smelter-not-conformant" not in codes
+    assert codes.count("rmap-metal-not-covered") == 1
+    note = next(f for f in emrt["findings"] if f["code"] == "rmap-metal-not-covered")
+    assert "Cobalt" in note["message"] and "Mica" in note["message"]
+    assert "smelter-not-conformant" not in [f["code"] for f in cmrt["findings"]]
+    before_emrt, before_cmrt = findings(db, "emrt"), findings(db, "cmrt")
+
+    cobalt = tmp_path / "cobalt-2026-06-15.csv"
+    cobalt.write_text(
+        "Metal,Smelter ID,Assessment Status\n"
+        "Cobalt,CID003875,Conformant\nCobalt,CID003927,Outreach Required\n",
+        "utf-8",
+    )
+    proc = assay("refdata", "import-rmap", "--db", db, str(cobalt))
+    assert proc.returncode == 0, proc.stderr
+    assert "covering Cobalt" in proc.stdout
+    assert assay("rescreen", "--db", db, "--as-of", AS_OF).returncode == 0
+    after_emrt, after_cmrt = findings(db, "emrt"), findings(db, "cmrt")
+    assert after_cmrt == before_cmrt  # the cobalt list says nothing about 3TG
+    # Exactly what the cobalt list implies: CID003927 has a not-conformant word, CID003481 is
+    # absent from a list that covers cobalt; mica stays not covered (said once, as before).
+    assert after_emrt - before_emrt == {
+        ("smelter-not-conformant", "CID003927"),
+        ("smelter-not-conformant", "CID003481"),
+    }
+    assert before_emrt - after_emrt == set()
+    assert ("rmap-metal-not-covered", "") in after_emrt
+
+
+def test_conflicting_statuses_keep_the_less_favourable_and_are_named(tmp_path: Path) -> None:
+    db = str(tmp_path / "k.db")
+    cids = tin_cids(2)
+    path = tmp_path / "two-2026-05-01.csv"
+    path.write_text(
+        f"Smelter ID,Status\n{cids[0]},Conformant\n{cids[1]},Active\n{cids[0]},Active\n", "utf-8"
+    )
+    proc = assay("refdata", "import-rmap", "--db", db, str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert cids[0] in proc.stdout and "less favourable" in proc.stdout
+    assert lookup(db, cids[0])[cids[0]]["rmap_standing"] == "active"
+
+
+def test_screen_no_store_uses_the_lists_of_db(tmp_path: Path) -> None:
+    db = str(tmp_path / "n.db")
+    assay(
+        "refdata",
+        "import-rmap",
+        "--db",
+        db,
+        "--as-of",
+        "2026-06-01",
+        str(write_3tg_list(tmp_path / "l.csv", {"CID002763": "Non-Conformant"})),
+    )
+    proc = assay("screen", "--no-store", "--db", db, "--as-of", AS_OF, "--format", "json", CMRT)
+    assert proc.returncode == 0, proc.stderr
+    (result,) = json.loads(proc.stdout)
+    codes = {(f["code"], f["smelter_id"]) for f in result["findings"]}
+    assert ("smelter-not-conformant", "CID002763") in codes
+    assert not any(c == "rmap-status-unknown" for c, _ in codes)
+    assert sqlite3.connect(db).execute("select count(*) from submissions").fetchone()[0] == 0
+    missing = assay("screen", "--no-store", "--db", str(tmp_path / "none.db"), CMRT)
+    assert missing.returncode == 1 and "no database" in missing.stderr
+
+
+def test_an_old_list_warns_in_screening_output_and_alerts_once(tmp_path: Path) -> None:
+    db = str(tmp_path / "o.db")
+    proc = assay(
+        "refdata",
+        "import-rmap",
+        "--db",
+        db,
+        "--as-of",
+        "2020-01-02",
+        str(write_3tg_list(tmp_path / "old.csv")),
+    )
+    assert proc.returncode == 0 and "WARNING: The RMAP list 2020-01-02:old.csv" in proc.stdout
+    proc = assay("screen", "--no-store", "--db", db, "--as-of", "2020-07-01", CMRT)
+    assert re.search(
+        r"REFERENCE WARNING: The RMAP list 2020-01-02:old.csv is dated 2020-01-02, 181 days ago",
+        proc.stdout,
+    )
+    fresh = assay("screen", "--no-store", "--db", db, "--as-of", "2020-02-01", CMRT)
+    assert "REFERENCE WARNING: The RMAP list" not in fresh.stdout
+    alerts = [
+        json.loads(p)
+        for (p,) in sqlite3.connect(db).execute(
+            "select payload from outbox where dedupe_key like 'stale-list:RMAP:%'"
+        )
+    ]
+    assert len(alerts) == 1 and alerts[0]["kind"] == "stale-list"
+
+
+def test_smelter_queries_in_every_form(tmp_path: Path) -> None:
+    db = str(tmp_path / "q.db")
+    for form in ("cid2082", "CID 002082", "002082", "\uffa0CID002082", "is cid2082 conformant?"):
+        got = lookup(db, form)
+        assert list(got) == ["CID002082"], form
+    proc = assay("smelter", "--db", db, "--format", "json", "CID002082", "Xiamen Tungsten")
+    answer = json.loads(proc.stdout)
+    assert [a["query"] for a in answer["answers"]] == ["CID002082", "Xiamen Tungsten"]
+    match = answer["answers"][0]["matches"][0]
+    for key in (
+        "cid",
+        "name",
+        "aliases",
+        "metal",
+        "country",
+        "rmap_status",
+        "rmap_standing",
+        "rmap_list",
+        "rmap_list_date",
+        "rmap_last_audit_date",
+        "rmap_reaudit_due",
+        "country_risk",
+        "suppliers",
+    ):
+        assert key in match, key
+    assert match["rmap_standing"] == "no-list" and match["rmap_status"] is None
+    penoles = lookup(db, "CID001161")["CID001161"]
+    assert not any("?" in a for a in penoles["aliases"])  # type: ignore[union-attr]
+    assert any("Peñoles" in a for a in penoles["aliases"])  # type: ignore[union-attr]
+    miss = assay("smelter", "--db", db, "CID002082", "Zzyzx Qwerty Nonsense")
+    assert miss.returncode == 1 and "Xiamen" in miss.stdout and "No smelter found" in miss.stdout
+
+
+def test_one_column_csvs_get_a_sentence(tmp_path: Path) -> None:
+    one = tmp_path / "ids.csv"
+    one.write_text("Smelter ID\nCID002082\nCID000292\n", "utf-8")
+    for args in (
+        ("refdata", "import-rmap", "--as-of", "2026-01-01"),
+        ("suppliers", "import"),
+    ):
+        proc = assay(*args, "--db", str(tmp_path / "x.db"), str(one))
+        assert proc.returncode == 1, args
+        assert "Traceback" not in proc.stderr and "Error: ids.csv:" in proc.stderr, proc.stderr
+
+
+def test_suppliers_are_credited_whenever_they_register(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    # Screened before the registry exists ...
+    assert assay("screen", "--db", db, "--as-of", AS_OF, CMRT).returncode == 0
+    registry = tmp_path / "suppliers.csv"
+    registry.write_text(
+        "name,emails,domains\n"
+        "Northwind Synthetic Metals Ltd.,sales@northwind.example,\n"
+        "Contoso Synthetic Batteries Inc.,,contoso.example\n"
+        "Fabrikam Synthetic Parts,,fabrikam.example\n",
+        "utf-8",
+    )
+    assert assay("suppliers", "import", "--db", db, str(registry)).returncode == 0
+    # ... and screened after it.
+    assert assay("screen", "--db", db, "--as-of", AS_OF, EMRT).returncode == 0
+    proc = assay("suppliers", "list", "--db", db, "--format", "json")
+    rows = {r["name"]: r for r in json.loads(proc.stdout)}
+    assert rows["Northwind Synthetic Metals Ltd."]["template_type"] == "CMRT"
+    assert rows["Contoso Synthetic Batteries Inc."]["template_type"] == "EMRT"
+    assert rows["Fabrikam Synthetic Parts"]["last_received"] is None
+    text = assay("suppliers", "list", "--db", db).stdout
+    assert "2 of 3 supplier(s) answered (67%)" in text
