@@ -73,12 +73,13 @@ class ReferenceStoreMixin:
         metals: frozenset[str] | None = None,
         summary: dict[str, Any] | None = None,
     ) -> int:
-        covered = sorted(
-            canonical_metal(m)
-            for m in (
-                metals if metals is not None else {e.metal for e in entries.values() if e.metal}
-            )
-        )
+        if metals is None:  # the rows' metals, else the reference metals of their CIDs
+            smelters = self.current_smelters()[1]
+            metals = frozenset(
+                e.metal or (smelters[e.cid].metal if e.cid in smelters else "")
+                for e in entries.values()
+            ) - {""}
+        covered = sorted({canonical_metal(m) for m in metals})
         with self.db.conn:
             list_id = (
                 self.db.table("rmap_lists")
@@ -128,8 +129,9 @@ class ReferenceStoreMixin:
     def _list_metals(self, row: dict[str, Any], smelters: dict[str, SmelterRef]) -> frozenset[str]:
         """The metals a stored list covers (lists from before coverage was kept: its rows' metals,
         else the reference metals of its CIDs)."""
-        if row.get("metals"):
-            return frozenset(json.loads(row["metals"]))
+        stored = json.loads(row.get("metals") or "[]")
+        if stored:
+            return frozenset(stored)
         metals = {
             canonical_metal(m)
             for (m,) in self.db.execute(
