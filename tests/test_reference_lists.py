@@ -80,7 +80,7 @@ def test_a_filing_with_all_seven_status_words(tmp_path: Path) -> None:
     cids = tin_cids(7)
     filing = tmp_path / "filing.csv"
     filing.write_text(
-        "Smelters and refiners in our supply chain as of December 31, 2024\n\n"
+        '"Smelters and refiners in our supply chain as of December 31, 2024"\n\n'
         "Metal,Smelter Name,Smelter Identification,Country,RMAP Audit Status\n"
         + "".join(
             f'Tin,Example Smelter {i},{cid},Example Country,"{word}"\n'
