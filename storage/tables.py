@@ -101,14 +101,14 @@ def read_table_bytes(data: bytes, name: str, *, sheets: Sequence[str] = ()) -> l
     text = _decode(data)
     head = text.lstrip("\ufeff \t\r\n")[:4096]
     if head.startswith("<"):
+        if SPREADSHEET_NS in text[:65536]:
+            return _read_spreadsheetml(data)
         low = head.casefold()
         if "<html" in low or "<!doctype html" in low or "<table" in low:
             raise RefDataError(
                 "The file is a web page (HTML), not a spreadsheet: some websites save tables "
                 f"that way with an .xls name. {_SAVE_AGAIN}"
             )
-        if SPREADSHEET_NS in text[:65536]:
-            return _read_spreadsheetml(data)
         if head.startswith("<?xml") or head.startswith("<!"):
             raise RefDataError(
                 "The file is XML but not an Excel spreadsheet (Excel 2003 XML has the "
@@ -204,7 +204,7 @@ def _read_delimited(text: str) -> list[list[Value]]:
             if len(rows) > MAX_ROWS * 10:
                 raise RefDataError(_too_many_rows("the file"))
     except csv.Error as exc:
-        where = f"row {len(rows) + 1}"
+        where = f"Row {len(rows) + 1}"
         if "field larger" in str(exc):
             raise RefDataError(
                 f"{where} holds a cell of more than 131,072 characters (a quote left open, "
@@ -225,7 +225,7 @@ def _trim(row: list[Value], number: int) -> list[Value]:
         end -= 1
     if end > MAX_COLUMNS:
         raise RefDataError(
-            f"row {number} has {end:,} columns; a spreadsheet holds at most {MAX_COLUMNS:,}, "
+            f"Row {number} has {end:,} columns; a spreadsheet holds at most {MAX_COLUMNS:,}, "
             "so the file is not a list and was not read."
         )
     return row[:end] if end < len(row) else row
@@ -333,7 +333,8 @@ def _read_workbook(data: bytes, wanted: tuple[str, ...]) -> list[Table]:
     if answer[0] == "too-many-rows":
         raise RefDataError(_too_many_rows(f"The sheet {answer[1]!r}"))
     if answer[0] == "too-wide":
-        raise RefDataError(f"In the sheet {answer[1]!r}, {answer[2]}")
+        text = str(answer[2])
+        raise RefDataError(f"In the sheet {answer[1]!r}, {text[:1].lower()}{text[1:]}")
     tables = []
     for name, rows in answer[1]:
         tables.append(Table(str(name), [[_untag(v) for v in row] for row in rows]))
