@@ -67,6 +67,8 @@ CAHRA_HEADERS: dict[str, tuple[str, ...]] = {
         "Risk Type",
         "CAHRA Type",
         "Conflict-affected or High-risk",
+        "Conflict-affected",
+        "High-risk",
     ),
 }
 _KEYS = {f: frozenset(header_key(n) for n in names) for f, names in CAHRA_HEADERS.items()}
@@ -159,13 +161,14 @@ def _from_tables(tables: list[Table], found: _Collector) -> tuple[dt.date | None
             as_of = as_of or next(
                 filter(None, (date_in_cells(r) for r in table.rows[:header])), None
             )
+            name = ""
             for index in range(header + 1, len(table.rows)):
                 row = table.rows[index]
-                name = clean_text(_cell(row, cols["country"]))
+                areas = _split_areas(_cell(row, cols.get("area")))
+                # A country merged over its areas' rows is written once, on the first.
+                name = clean_text(_cell(row, cols["country"])) or (name if areas else "")
                 if name:
-                    found.add(
-                        name, table.where(index + 1), _split_areas(_cell(row, cols.get("area")))
-                    )
+                    found.add(name, table.where(index + 1), areas)
             return as_of, f"{table.label}: columns found by name"
     # No header: one country per row, in the first column, under an optional title.
     table = tables[0]

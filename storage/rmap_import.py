@@ -403,6 +403,12 @@ def parse_rmap_file(
     status_map = _check_map(status_map)
     default_status = clean_text(default_status)
     tables = read_tables(path)
+    if {"Declaration", "Smelter List"} <= {t.name for t in tables}:
+        raise RefDataError(
+            "The file is an RMI reporting template (it has Declaration and Smelter List "
+            "sheets), not an RMAP status list: screen it with 'assay screen'. An RMAP list is "
+            "RMI's facilities export, with a smelter id and a status per smelter."
+        )
     if default_status and not standing_of(default_status, status_map):
         raise RefDataError(
             f"--status {default_status!r} is not a status word Assay knows; give its standing "
@@ -544,7 +550,7 @@ def parse_rmap_file(
                 seen.setdefault(cid, []).append(_Seen(word, standing, entry, where))
             read += 1
         tables_read += 1
-        sources.append(f"{table.label}: {read} rows, {how}")
+        sources.append(f"{table.label}: {read} row{'' if read == 1 else 's'}, {how}")
 
     if unknown:
         listed = ", ".join(

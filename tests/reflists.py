@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,51 @@ def spreadsheetml(
 
 def write_spreadsheetml(path: Path, sheets: dict[str, Rows], **options: Any) -> Path:
     path.write_bytes(spreadsheetml(sheets, **options))
+    return path
+
+
+def write_ods(path: Path, sheets: dict[str, Rows]) -> Path:
+    """An OpenDocument spreadsheet (text and number cells), as LibreOffice saves one."""
+    tables = []
+    for name, rows in sheets.items():
+        body = []
+        for row in rows:
+            cells = []
+            for value in row:
+                if value is None or value == "":
+                    cells.append("<table:table-cell/>")
+                elif isinstance(value, int | float) and not isinstance(value, bool):
+                    cells.append(
+                        f'<table:table-cell office:value-type="float" office:value="{value}">'
+                        f"<text:p>{value}</text:p></table:table-cell>"
+                    )
+                else:
+                    cells.append(
+                        '<table:table-cell office:value-type="string">'
+                        f"<text:p>{escape(str(value))}</text:p></table:table-cell>"
+                    )
+            body.append(f"<table:table-row>{''.join(cells)}</table:table-row>")
+        tables.append(f'<table:table table:name="{escape(name)}">{"".join(body)}</table:table>')
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f"<office:body><office:spreadsheet>{''.join(tables)}</office:spreadsheet></office:body>"
+        "</office:document-content>"
+    )
+    mimetype = "application/vnd.oasis.opendocument.spreadsheet"
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{mimetype}"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
+        zf.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
     return path
 
 
@@ -372,4 +418,5 @@ def cahra_sheet() -> Rows:
         ["Myanmar/Burma", "Shan State", "Conflict-affected and high-risk"],
         ["Colombia", "", "High-risk"],
         ["Côte d'Ivoire", "Example Region", "High-risk"],
+        ["", "Another Example Region", "High-risk"],  # the country cell merged from above
     ]

@@ -284,6 +284,17 @@ def test_workbooks_are_opened_in_the_sandbox(tmp_path: Path) -> None:
     assert isinstance(tables[0].rows[3][5], dt.date)  # dates rebuilt from the child's JSON
 
 
+def test_opendocument_and_legacy_xls_workbooks(tmp_path: Path) -> None:
+    path = reflists.write_ods(tmp_path / "list.ods", {"Active List": reflists.type_table(False)})
+    got = parse_rmap_file(path)
+    assert {e.status for e in got.entries.values()} == {"Active"} and len(got.entries) == 3
+    legacy = require_shared(TEMPLATES / "legacy") / "EICC-GeSI_CMRT_3.01_blank_encrypted.xls"
+    names = [t.name for t in read_tables(legacy)]  # OLE, encrypted with Excel's default key
+    assert "Smelter List" in names and "Declaration" in names
+    with pytest.raises(RefDataError, match="reporting template"):
+        parse_rmap_file(legacy)
+
+
 def test_text_encodings_and_delimiters(tmp_path: Path) -> None:
     rows = [["Smelter ID", "Smelter Name", "Status"], ["CID000101", "Exemple Métaux SA", "Active"]]
     for i, (delimiter, encoding) in enumerate(
@@ -478,6 +489,7 @@ def test_eu_cahra_list_as_distributed(tmp_path: Path, fmt: str) -> None:
     assert got.countries == frozenset({"CD", "MM", "CO", "CI"})
     assert got.areas["CD"] == ("North Kivu", "South Kivu", "Ituri")
     assert got.areas["MM"] == ("Shan State",) and "CO" not in got.areas
+    assert got.areas["CI"] == ("Example Region", "Another Example Region")
     assert got.as_of == dt.date(2025, 3, 31) and got.version == "cahra:2025-03-31"
 
 
@@ -486,7 +498,7 @@ def test_cahra_quarter_is_not_a_date_and_unknown_countries_are_named(tmp_path: P
     got = parse_cahra_file(reflists.write_csv(tmp_path / "cahra-2025-Q1.csv", rows))
     assert got.as_of is None and got.version == "cahra:cahra-2025-Q1.csv"
     rows.append(["Atlantis", "Lost City", "High-risk"])
-    with pytest.raises(RefDataError, match="'Atlantis' \\(row 7\\)"):
+    with pytest.raises(RefDataError, match="'Atlantis' \\(row 8\\)"):
         parse_cahra_file(reflists.write_csv(tmp_path / "bad.csv", rows))
 
 
