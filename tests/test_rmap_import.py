@@ -520,3 +520,38 @@ def test_cahra_json_and_plain_lines(tmp_path: Path) -> None:
     lines.write_text("CAHRA countries as of 31 March 2025\nMyanmar\nDRC\n", "utf-8")
     plain = parse_cahra_file(lines)
     assert plain.countries == frozenset({"MM", "CD"}) and plain.as_of == dt.date(2025, 3, 31)
+
+
+def test_mutated_lists_end_in_entries_or_a_sentence(tmp_path: Path) -> None:
+    """A seeded fuzz: CSV and Excel 2003 XML lists with bytes flipped, cut and spliced."""
+    import random
+
+    seeds = [
+        reflists.write_csv(tmp_path / "seed.csv", reflists.facilities_export()).read_bytes(),
+        reflists.spreadsheetml(
+            {"Facilities": reflists.facilities_export(), "Active List": reflists.mark_table()}
+        ),
+    ]
+    splices = [b'"', b"<", b"&", b'ss:Index="3"', b"\t", b";", b"\x00", b"</Cell>", b"\xff\xfe"]
+    rng = random.Random(2025)
+    outcomes = {"entries": 0, "sentence": 0}
+    for i in range(300):
+        data = bytearray(rng.choice(seeds))
+        for _ in range(rng.randint(1, 6)):
+            pos = rng.randrange(len(data))
+            action = rng.random()
+            if action < 0.4:
+                data[pos] = rng.randrange(256)
+            elif action < 0.7:
+                del data[pos : pos + rng.randint(1, 40)]
+            else:
+                data[pos:pos] = rng.choice(splices)
+        path = tmp_path / f"m{i}.csv"
+        path.write_bytes(bytes(data))
+        try:
+            parse_rmap_file(path)
+            outcomes["entries"] += 1
+        except RefDataError as err:
+            assert str(err)[:1].isupper(), str(err)
+            outcomes["sentence"] += 1
+    assert outcomes["entries"] and outcomes["sentence"]  # both kinds were exercised
