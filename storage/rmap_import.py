@@ -19,6 +19,7 @@ or missing zeros are repaired and reported; ids that are not a CID are skipped a
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 import unicodedata
@@ -41,6 +42,7 @@ from .smelter_import import repair_garbled
 from .tables import (
     HEADER_SCAN_ROWS,
     RefDataError,
+    Table,
     Value,
     date_in_cells,
     find_date,
@@ -146,38 +148,46 @@ _CID_LIKE = re.compile(r"(CID)([-_#:.]?)([0-9]{1,6})", re.I)
 
 @dataclass(frozen=True)
 class Skipped:
-    where: str  # "sheet 'Active List' row 14"
+    """A row not imported, and why ("no smelter id", "not a CID ...", "no status")."""
+
+    where: str  # "sheet 'Active List' row 14", or "row 14" in a CSV
     text: str  # the id cell as cleaned text
     reason: str
 
 
 @dataclass(frozen=True)
 class Repair:
+    """A smelter id read after a repair; one record per thing repaired."""
+
     where: str
-    raw: str  # repr-safe: "\\uffa0CID002082"
+    raw: str  # the cell as typed, repr-safe: "\\uffa0CID002082"
     cid: str
-    what: (
-        str  # "invisible character U+FFA0 removed", "spaces removed", "upper-cased", "zeros padded"
-    )
+    #: "invisible character U+FFA0 removed", "spaces removed", "upper-cased", "zeros padded"
+    what: str
 
 
 @dataclass(frozen=True)
 class Conflict:
+    """One CID with different statuses in one import; the least favourable standing is kept."""
+
     cid: str
     statuses: tuple[str, ...]  # RMI's words seen, in order
-    kept: str  # the status kept (the least favourable standing)
+    kept: str  # the status kept
     where: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class RmapImport:
+    """An RMAP list as read, with everything an operator should be told about it."""
+
     entries: dict[str, RmapEntry]
-    metals: frozenset[str]  # canonical metals of the rows (the row's metal, else the reference's)
-    as_of: (
-        dt.date | None
-    )  # the list's own date: a dated title row, else a full date in the file name
-    as_of_source: str  # "title row '...'", "file name" or ""
-    sources: tuple[str, ...]  # what was read and what was ignored, one sentence each
+    #: canonical metals of the rows: the row's metal column, else the smelter reference's
+    metals: frozenset[str]
+    #: the list's own date: a dated title row above the header, else a full date in the
+    #: file name; never today
+    as_of: dt.date | None
+    as_of_source: str  # "title row 'RMAP ... as of May 1, 2025'", "file name" or ""
+    sources: tuple[str, ...]  # what was read and what was ignored, one phrase per table
     columns: dict[str, str]  # field -> header text used (first table read)
     conflicts: tuple[Conflict, ...]
     repairs: tuple[Repair, ...]
@@ -277,6 +287,31 @@ def _status_from_name(name: str, status_map: dict[str, str] | None) -> str:
     return text if text and standing_of(text, status_map) else ""
 
 
+def _status_source(
+    table: Table, layout: _Layout, status_map: dict[str, str] | None, default_status: str
+) -> tuple[int | None, list[tuple[int, str]], str, str] | None:
+    """Where a table's statuses come from: ``(status column, mark columns, one status for
+    every row, how it is described)``; None when the table has none."""
+    col = layout.cols.get("status")
+    if (
+        col is None
+        and layout.type_col is not None
+        and _type_is_status(table.rows, layout, status_map)
+    ):
+        col = layout.type_col
+    if col is not None:
+        return col, [], "", f"status column {clean_text(table.rows[layout.header][col])!r}"
+    if layout.marks:
+        marked = ", ".join(repr(word) for _c, word in layout.marks)
+        return None, layout.marks, "", f"status from the mark column(s) {marked}"
+    named = _status_from_name(table.name, status_map) if table.kind == "sheet" else ""
+    if named:
+        return None, [], named, "status from the sheet name"
+    if default_status:
+        return None, [], default_status, f"status {default_status!r} given for every row"
+    return None
+
+
 def _cell(row: Sequence[Value], col: int | None) -> Value:
     return row[col] if col is not None and col < len(row) else None
 
@@ -314,23 +349,10 @@ def cycle_months(text: str) -> int | None:
 
 
 def add_months(date: dt.date, months: int) -> dt.date:
+    """``date`` plus ``months`` (the 31st of a shorter month: its last day)."""
     index = date.month - 1 + months
     year, month = date.year + index // 12, index % 12 + 1
-    last = [
-        31,
-        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ]
-    return dt.date(year, month, min(date.day, last[month - 1]))
+    return dt.date(year, month, min(date.day, calendar.monthrange(year, month)[1]))
 
 
 # -- the import ------------------------------------------------------------------------------
@@ -440,32 +462,15 @@ def parse_rmap_file(
                 if found:
                     as_of, as_of_source = found, f"title row {row_text(title)!r}"
                     break
-        status_col = layout.cols.get("status")
-        how = f"status column {layout.headers.get('status', '')!r}"
-        marks: list[tuple[int, str]] = []
-        fixed = ""
-        if (
-            status_col is None
-            and layout.type_col is not None
-            and _type_is_status(rows, layout, status_map)
-        ):
-            status_col = layout.type_col
-            how = f"status column {clean_text(rows[layout.header][status_col])!r}"
-        if status_col is None and layout.marks:
-            marks = layout.marks
-            how = "status from the mark column(s) " + ", ".join(repr(w) for _c, w in marks)
-        elif status_col is None:
-            fixed = _status_from_name(table.name, status_map) if table.kind == "sheet" else ""
-            how = "status from the sheet name"
-            if not fixed and default_status:
-                fixed, how = default_status, f"status {default_status!r} given for every row"
-            if not fixed:
-                ids_without_status = True
-                sources.append(
-                    f"{table.label}: ignored, it has smelter ids but no status column, no mark "
-                    "column, and its name is not a status word"
-                )
-                continue
+        source = _status_source(table, layout, status_map, default_status)
+        if source is None:
+            ids_without_status = True
+            sources.append(
+                f"{table.label}: ignored, it has smelter ids but no status column, no mark "
+                "column, and its name is not a status word"
+            )
+            continue
+        status_col, marks, fixed, how = source
         if not columns:
             columns = dict(layout.headers)
             if marks:
@@ -568,13 +573,11 @@ def parse_rmap_file(
     if not seen:
         if ids_without_status and not tables_read:
             raise RefDataError(_NO_STATUS)
+        example = f", e.g. {skipped[0].where}: {skipped[0].reason}" if skipped else ""
         raise RefDataError(
-            "The header was recognised but no row has a smelter id of the form CID000000"
-            + (
-                f" ({len(skipped)} row(s) skipped, e.g. {skipped[0].where}: {skipped[0].reason})."
-                if skipped
-                else "."
-            )
+            "The header was recognised but no row could be imported: a list needs rows with "
+            f"a smelter id of the form CID000000 and a status ({len(skipped)} row(s) "
+            f"skipped{example})."
         )
 
     entries: dict[str, RmapEntry] = {}
