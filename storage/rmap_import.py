@@ -22,7 +22,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from plugins.rmap_status import (
 from .smelter_import import repair_garbled
 from .tables import (
     HEADER_SCAN_ROWS,
+    ODD_CHARS,
     RefDataError,
     Table,
     Value,
@@ -50,6 +50,7 @@ from .tables import (
     is_blank_date,
     parse_list_date,
     read_tables,
+    repair_cid,
     row_text,
 )
 
@@ -139,11 +140,6 @@ _NAME_SUFFIXES = frozenset(
 )
 NOT_MARKED = "Not marked"
 NOT_MARKED_STANDING = "not-conformant"
-#: Invisible or odd characters found in ids pasted from web pages and PDFs.
-_ODD_CHARS = re.compile(
-    r"[\u00a0\u00ad\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\u3164\ufeff\uffa0\t\r\n\v\f]"
-)
-_CID_LIKE = re.compile(r"(CID)([-_#:.]?)([0-9]{1,6})", re.I)
 
 
 @dataclass(frozen=True)
@@ -199,45 +195,10 @@ class RmapImport:
 # -- smelter ids ---------------------------------------------------------------------------
 
 
-def repair_cid(value: Value) -> tuple[str | None, tuple[str, ...]]:
-    """``(cid, what was repaired)``, or ``(None, ())`` when the cell is not a CID.
-
-    Repaired: invisible and odd space characters, inner spaces, full-width characters,
-    lower case, a separator after ``CID``, fewer than six digits. Not guessed: a missing
-    letter (``ID002082``, ``C002082``) or more than six digits.
-    """
-    raw = value if isinstance(value, str) else clean_text(value)
-    text = raw.strip(" ")
-    what: list[str] = []
-    odd = list(dict.fromkeys(_ODD_CHARS.findall(text)))
-    for char in odd:
-        text = text.replace(char, " " if char in "\t\r\n\v\f\u3000" else "")
-        name = "tab" if char == "\t" else f"invisible character U+{ord(char):04X}"
-        what.append(f"{name} removed")
-    text = text.strip(" ")
-    folded = unicodedata.normalize("NFKC", text)
-    if folded != text:
-        what.append("full-width characters converted")
-        text = folded.strip(" ")
-    if " " in text:
-        text = text.replace(" ", "")
-        what.append("spaces removed")
-    m = _CID_LIKE.fullmatch(text)
-    if not m:
-        return None, ()
-    if m[1] != "CID":
-        what.append("upper-cased")
-    if m[2]:
-        what.append(f"separator {m[2]!r} removed")
-    if len(m[3]) < 6:
-        what.append("zeros padded")
-    return "CID" + m[3].zfill(6), tuple(what)
-
-
 def _safe(text: str) -> str:
     """Text for a message, with invisible characters shown as escapes."""
     return "".join(
-        c if c.isprintable() and not _ODD_CHARS.match(c) else f"\\u{ord(c):04x}" for c in text
+        c if c.isprintable() and not ODD_CHARS.match(c) else f"\\u{ord(c):04x}" for c in text
     )
 
 
@@ -616,4 +577,4 @@ def parse_rmap_file(
 
 def _clean_name(value: Value) -> str:
     text = value if isinstance(value, str) else clean_text(value)
-    return clean_text(_ODD_CHARS.sub(" ", text))
+    return clean_text(ODD_CHARS.sub(" ", text))

@@ -35,6 +35,7 @@ from .tables import (
     find_date,
     header_key,
     read_tables,
+    repair_cid,
 )
 
 LOOKUP_SHEET = "Smelter Look-up"
@@ -270,14 +271,14 @@ def parse_smelter_file(path: Path) -> SmelterImport:
         for row in table.rows[header + 1 :]:
             if not any(clean_text(c) for c in row):
                 continue
-            cid = clean_cid(_ODD_SPACES.sub("", str(_cell(row, cols["cid"]) or "")))
-            if not is_cid(cid):
+            repaired, _what = repair_cid(_cell(row, cols["cid"]))
+            if repaired is None:
                 skipped += 1
                 continue
             name = clean_name(_cell(row, cols["name"]))
             aliases = [clean_name(_cell(row, c)) for c in alias_cols]
             collected.add(
-                cid,
+                repaired,
                 canonical_metal(_cell(row, cols.get("metal"))),
                 name,
                 clean_name(_cell(row, cols.get("country"))).upper(),
