@@ -4,9 +4,11 @@
 
 Writes ``plugins/data/countries.json`` (the template country list) and
 ``storage/data/smelters.json`` (every CID of every Smelter Look-up sheet: metal, standard
-name, country, aliases; the newest template wins on names). Run it again when a new
-template revision is added; the output is committed so an installed Assay needs no
-download and no ``../shared``.
+name, country, aliases; the newest template wins on names). Sheets are read with
+:func:`storage.smelter_import.lookup_records`, the reader ``assay`` uses for a look-up an
+operator imports, and names garbled in RMI's files ("Pe?oles") are repaired from the
+smelter's other names, or the alias dropped. Run it again when a new template revision is
+added; the output is committed so an installed Assay needs no download and no ``../shared``.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from plugins.builtin.readers.identify import identify  # noqa: E402
 from plugins.layouts import version_key  # noqa: E402
-from plugins.normalize import clean_cid, clean_text, is_cid  # noqa: E402
+from plugins.normalize import clean_text  # noqa: E402
 from plugins.workbook import open_workbook  # noqa: E402
+from storage.smelter_import import LOOKUP_SHEET, SmelterTable, lookup_records  # noqa: E402
 
 
 def main() -> None:
@@ -46,40 +49,30 @@ def main() -> None:
         books.append(((ident.family, version_key(ident.version)), path, wb))
     books.sort(key=lambda b: b[0])
     newest = {fam: f"{ver[0]}.{ver[1]:02d}".rstrip("0").rstrip(".") for (fam, ver), _p, _w in books}
-    smelters: dict[str, dict[str, object]] = {}
+    table = SmelterTable()
     sources: list[str] = []
     for (_family, _ver), path, wb in books:
         sources.append(path.name)
-        if not wb.has("Smelter Look-up"):
+        if not wb.has(LOOKUP_SHEET):
             continue
-        for _row, v in wb.sheet("Smelter Look-up").iter_rows(5):
-            if len(v) < 5:
-                continue
-            metal, alias, name, country = (clean_text(x) for x in v[:4])
-            cid = clean_cid(v[4])
-            if not is_cid(cid) or not metal:
-                continue
-            entry = smelters.setdefault(
-                cid, {"cid": cid, "metal": metal, "name": name, "country": country, "aliases": []}
-            )
-            if name:
-                entry["name"] = name  # newer templates overwrite: books are sorted oldest first
-            if country:
-                entry["country"] = country
-            entry["metal"] = metal
-            aliases = entry["aliases"]
-            assert isinstance(aliases, list)
-            if alias and alias != entry["name"] and alias not in aliases:
-                aliases.append(alias)
-    for entry in smelters.values():
-        aliases = entry["aliases"]
-        assert isinstance(aliases, list)
-        entry["aliases"] = sorted(a for a in aliases if a != entry["name"])
+        rows = [list(v) for _row, v in wb.sheet(LOOKUP_SHEET).iter_rows(1)]
+        for cid, metal, alias, name, country in lookup_records(rows):
+            table.add(cid, metal, name, country, [alias])  # newer templates overwrite
+    smelters = table.finish()
     out = {
         "version": "embedded:rmi-look-ups:"
         + "+".join(f"{fam}-{ver}" for fam, ver in sorted(newest.items())),
         "generated_from": sources,
-        "smelters": [smelters[k] for k in sorted(smelters)],
+        "smelters": [
+            {
+                "cid": ref.cid,
+                "metal": ref.metal,
+                "name": ref.name,
+                "country": ref.country,
+                "aliases": list(ref.aliases),
+            }
+            for ref in smelters.values()
+        ],
     }
     (args.out / "storage" / "data").mkdir(parents=True, exist_ok=True)
     (args.out / "storage" / "data" / "smelters.json").write_text(

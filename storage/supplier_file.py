@@ -8,7 +8,7 @@ from typing import Any
 
 from plugins.normalize import clean_text
 
-from .refdata import RefDataError, _read_rows
+from .tables import RefDataError, read_tables
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name", "supplier", "supplier name", "company", "company name"),
@@ -28,9 +28,7 @@ _SPLIT = re.compile(r"[;,\s]+")
 TEMPLATES = {"CMRT", "EMRT", "CRT", "AMRT"}
 
 
-def parse_supplier_file(path: Path) -> list[dict[str, Any]]:
-    rows = _read_rows(path)
-    header = -1
+def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
     for i, row in enumerate(rows[:20]):
         headers = [clean_text(c).casefold() for c in row]
         cols = {
@@ -40,12 +38,31 @@ def parse_supplier_file(path: Path) -> list[dict[str, Any]]:
             if n in headers
         }
         if "name" in cols and ("addresses" in cols or "domains" in cols):
-            header = i
+            return i, cols
+    return None
+
+
+def parse_supplier_file(path: Path) -> list[dict[str, Any]]:
+    """Suppliers of a CSV or workbook (the first sheet with a recognised header)."""
+    found = None
+    tables = read_tables(path)
+    for table in tables:
+        found = _find_header(table.rows)
+        if found is not None:
+            rows = table.rows
             break
-    if header < 0:
+    if found is None:
+        if all(len(row) <= 1 for table in tables for row in table.rows):
+            raise RefDataError(
+                "The file has a single column, so it cannot hold a supplier name and an e-mail "
+                "or domain. Expected columns such as: name, emails, domains, templates "
+                "(separated by commas, semicolons, tabs or |)."
+            )
         raise RefDataError(
-            "No header row with a supplier name column and an e-mail or domain column. Expected columns such as: name, emails, domains, templates."
+            "No header row with a supplier name column and an e-mail or domain column. "
+            "Expected columns such as: name, emails, domains, templates."
         )
+    header, cols = found
     out: list[dict[str, Any]] = []
     for row in rows[header + 1 :]:
 

@@ -49,11 +49,16 @@ def test_embedded_list_matches_the_templates_it_came_from(tmp_path: Path) -> Non
 
 
 def test_import_2014_cfsi_csv() -> None:
-    parsed = parse_rmap_file(require_shared(SHARED / "data") / "cfsi-compliant-smelters-2014.csv")
+    """The 2014 word "Compliant" is kept and means conformant; "Progressing" needs --map."""
+    path = require_shared(SHARED / "data") / "cfsi-compliant-smelters-2014.csv"
+    with pytest.raises(RefDataError, match="'Progressing' \\(16 rows\\)"):
+        parse_rmap_file(path)
+    parsed = parse_rmap_file(path, status_map={"Progressing": "active"})
     assert len(parsed.entries) >= 120
     entry = parsed.entries["CID000035"]
-    assert entry.status == "Conformant" and entry.metal == "Gold" and entry.country == "Germany"
-    assert entry.category == "conformant"
+    assert entry.status == "Compliant" and entry.metal == "Gold" and entry.country == "Germany"
+    assert entry.standing == "conformant" and entry.category == "conformant"
+    assert parsed.entries["CID002082"].standing == "active"
 
 
 def test_import_current_facilities_export_xlsx(tmp_path: Path) -> None:
@@ -87,21 +92,22 @@ def test_import_current_facilities_export_xlsx(tmp_path: Path) -> None:
     )
     ws.append(["CID000002", "Synthetic Tin Smelter", "Tin", "BRAZIL", "Active", None, None])
     ws.append(
-        ["CID000003", "Synthetic Tungsten Works", "Tungsten", "CHINA", "Non Conformant", None, None]
+        ["CID000003", "Synthetic Tungsten Works", "Tungsten", "CHINA", "Non-Conformant", None, None]
     )
     ws.append(["", "", "", "", "", None, None])
-    path = tmp_path / "facilities-2026-10-01.xlsx"
+    path = tmp_path / "facilities-2026-09-30.xlsx"
     wb.save(path)
     parsed = parse_rmap_file(path)
     assert sorted(parsed.entries) == ["CID000001", "CID000002", "CID000003"]
     assert parsed.entries["CID000001"].next_assessment == dt.date(2026, 3, 1)
-    assert [parsed.entries[c].category for c in ("CID000001", "CID000002", "CID000003")] == [
+    assert [parsed.entries[c].standing for c in ("CID000001", "CID000002", "CID000003")] == [
         "conformant",
         "active",
-        "other",
+        "not-conformant",
     ]
-    assert parsed.entries["CID000003"].status == "Non Conformant"  # kept verbatim
-    assert date_from_name(path.name) == dt.date(2026, 10, 1)
+    assert parsed.entries["CID000003"].status == "Non-Conformant"  # kept verbatim
+    assert parsed.as_of == dt.date(2026, 10, 1)  # the title row wins over the file name
+    assert date_from_name(path.name) == dt.date(2026, 9, 30)
 
 
 def test_unknown_layout_names_expected_columns(tmp_path: Path) -> None:
@@ -126,8 +132,11 @@ def test_list_without_status_needs_an_explicit_status(tmp_path: Path) -> None:
 def test_cahra_file_by_names_and_codes(tmp_path: Path) -> None:
     path = tmp_path / "cahra-2026.csv"
     path.write_text("country\nMyanmar\nDRC\nUA\n", "utf-8")
-    version, codes = parse_cahra_file(path)
-    assert version == "cahra-2026" and codes == frozenset({"MM", "CD", "UA"})
+    got = parse_cahra_file(path)
+    assert got.version == "cahra:cahra-2026.csv" and got.countries == frozenset({"MM", "CD", "UA"})
+    assert got.as_of is None
+    version, codes = got  # the older two-value form still unpacks
+    assert (version, codes) == (got.version, got.countries)
     bad = tmp_path / "bad.csv"
     bad.write_text("Atlantis\n", "utf-8")
     with pytest.raises(RefDataError, match="Atlantis"):

@@ -1,0 +1,580 @@
+"""RMAP status lists as people hold them: RMI's exports, filings' tables, hand-made sheets.
+
+A list is read sheet by sheet. In each, the header row is found among the first rows by
+the column names it uses (compared loosely: case, punctuation and odd spaces ignored),
+and the status of a row comes from, in this order:
+
+1. a status column ("Status", "RMAP Audit Status", ...; or "Type" when it holds status words);
+2. mark columns: a column headed by a status word ("Conformant", "Active") whose marked
+   cells (``*``, ``✓``, ``x``, ``Yes``, ...) give that status; unmarked rows: "Not marked";
+3. the sheet's name, when it is a status word (``Conformant``, ``Active List``,
+   ``Conformant Smelters``);
+4. ``default_status`` (``--status``), for a file whose EVERY row has that status.
+
+RMI's words are kept as the list gives them; the standing they mean comes from
+:mod:`plugins.rmap_status`, and a word it does not know stops the import (nothing is
+guessed from spelling). Smelter ids with stray spaces, invisible characters, lower case
+or missing zeros are repaired and reported; ids that are not a CID are skipped and named.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from plugins.normalize import clean_text
+from plugins.reference import RmapEntry, SmelterRef
+from plugins.rmap_status import (
+    LIST_STANDINGS,
+    canonical_metal,
+    less_favourable,
+    standing_of,
+    status_key,
+)
+
+from .smelter_import import repair_garbled
+from .tables import (
+    HEADER_SCAN_ROWS,
+    ODD_CHARS,
+    RefDataError,
+    Table,
+    Value,
+    date_in_cells,
+    find_date,
+    header_key,
+    is_blank_date,
+    parse_list_date,
+    read_tables,
+    repair_cid,
+    row_text,
+)
+
+#: Column names by field, as RMI's exports, filings and hand-made lists spell them.
+FIELD_HEADERS: dict[str, tuple[str, ...]] = {
+    "cid": (
+        "Smelter ID",
+        "Smelter Identification",
+        "Smelter Identification Number",
+        "Smelter ID Number",
+        "V3 Smelter ID",
+        "Facility ID",
+        "New Smelter ID",
+        "RMI ID",
+        "CID",
+        "SmelterID",
+    ),
+    "status": (
+        "Status",
+        "Assessment Status",
+        "RMAP Status",
+        "RMAP Audit Status",
+        "RMAP Assessment Status",
+        "Audit Status",
+        "RMI Status",
+        "Conformance Status",
+        "Facility Status",
+    ),
+    "name": (
+        "Standard Smelter Name",
+        "Smelter Name",
+        "Smelter/Refiner Name",
+        "Smelter or Refiner Name",
+        "Facility Name",
+        "Standard Facility Name",
+        "Refiner Name",
+        "Name",
+    ),
+    "metal": ("Metal", "Mineral", "Metal Type", "Metals"),
+    "country": (
+        "Country",
+        "Country Location",
+        "Smelter Country",
+        "Location",
+        "Facility Country",
+        "Facility Location Country",
+        "Smelter Facility Location Country",
+        "Smelter Facility Location: Country",
+    ),
+    "last_assessment": (
+        "Last Audit Date",
+        "Last Assessment Date",
+        "Date of Last Audit",
+        "Date of Last Assessment",
+        "Last Assessment",
+        "Last Audit",
+        "Audit Date",
+        "Assessment Date",
+    ),
+    "audit_cycle": ("Audit Cycle", "Assessment Cycle", "Audit Frequency"),
+    "next_assessment": (
+        "Re-audit Due",
+        "Reaudit Due Date",
+        "Re-Audit Due Date",
+        "Re-assessment Due",
+        "Re-assessment Date",
+        "Reassessment Date",
+        "Next Audit Date",
+        "Next Audit",
+        "Next Assessment Date",
+        "Valid Until",
+        "Expiry Date",
+        "Conformance Expiry",
+    ),
+}
+_FIELD_KEYS: dict[str, frozenset[str]] = {
+    field: frozenset(header_key(name) for name in names) for field, names in FIELD_HEADERS.items()
+}
+#: A "Type" column is a status column only when its cells are (mostly) status words.
+TYPE_HEADERS = ("Type",)
+_TYPE_KEYS = frozenset(header_key(h) for h in TYPE_HEADERS)
+#: Cells that mark a row in a mark column.
+MARKS = frozenset({"*", "✓", "✔", "☑", "✅", "x", "yes", "y", "true"})
+#: Words after a status word in a sheet's name: "Active List", "Conformant Smelters".
+_NAME_SUFFIXES = frozenset(
+    {"list", "lists", "smelter", "smelters", "facility", "facilities", "refiner", "refiners"}
+)
+NOT_MARKED = "Not marked"
+NOT_MARKED_STANDING = "not-conformant"
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A row not imported, and why ("no smelter id", "not a CID ...", "no status")."""
+
+    where: str  # "sheet 'Active List' row 14", or "row 14" in a CSV
+    text: str  # the id cell as cleaned text
+    reason: str
+
+
+@dataclass(frozen=True)
+class Repair:
+    """A smelter id read after a repair; one record per thing repaired."""
+
+    where: str
+    raw: str  # the cell as typed, repr-safe: "\\uffa0CID002082"
+    cid: str
+    #: "invisible character U+FFA0 removed", "spaces removed", "upper-cased", "zeros padded"
+    what: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """One CID with different statuses in one import; the least favourable standing is kept."""
+
+    cid: str
+    statuses: tuple[str, ...]  # RMI's words seen, in order
+    kept: str  # the status kept
+    where: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RmapImport:
+    """An RMAP list as read, with everything an operator should be told about it."""
+
+    entries: dict[str, RmapEntry]
+    #: canonical metals of the rows: the row's metal column, else the smelter reference's
+    metals: frozenset[str]
+    #: the list's own date: a dated title row above the header, else a full date in the
+    #: file name; never today
+    as_of: dt.date | None
+    as_of_source: str  # "title row 'RMAP ... as of May 1, 2025'", "file name" or ""
+    sources: tuple[str, ...]  # what was read and what was ignored, one phrase per table
+    columns: dict[str, str]  # field -> header text used (first table read)
+    conflicts: tuple[Conflict, ...]
+    repairs: tuple[Repair, ...]
+    skipped: tuple[Skipped, ...]
+    dates_unparsed: int  # non-empty date cells that could not be read
+    unmarked: int  # rows read through a mark column that carry no mark
+
+
+# -- smelter ids ---------------------------------------------------------------------------
+
+
+def _safe(text: str) -> str:
+    """Text for a message, with invisible characters shown as escapes."""
+    return "".join(
+        c if c.isprintable() and not ODD_CHARS.match(c) else f"\\u{ord(c):04x}" for c in text
+    )
+
+
+# -- header recognition ----------------------------------------------------------------------
+
+
+@dataclass
+class _Layout:
+    header: int  # 0-based row index
+    cols: dict[str, int]
+    headers: dict[str, str]  # field -> header text
+    marks: list[tuple[int, str]]  # (column, status word) of mark columns
+    type_col: int | None
+
+
+def _find_layout(
+    rows: Sequence[Sequence[Value]], status_map: dict[str, str] | None
+) -> _Layout | None:
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        cols: dict[str, int] = {}
+        headers: dict[str, str] = {}
+        marks: list[tuple[int, str]] = []
+        type_col: int | None = None
+        for col, cell in enumerate(row):
+            if not isinstance(cell, str) or not cell.strip():
+                continue
+            key = header_key(cell)
+            field = next((f for f, keys in _FIELD_KEYS.items() if key in keys), None)
+            if field:
+                if field not in cols:
+                    cols[field], headers[field] = col, clean_text(cell)
+            elif key in _TYPE_KEYS:
+                type_col = col if type_col is None else type_col
+            elif key and standing_of(cell, status_map):
+                marks.append((col, clean_text(cell).rstrip("*").strip()))
+        if "cid" in cols and (len(cols) >= 2 or marks or type_col is not None):
+            return _Layout(i, cols, headers, marks, type_col)
+    return None
+
+
+def _status_from_name(name: str, status_map: dict[str, str] | None) -> str:
+    """``"Active List"`` -> ``"Active"``; ``""`` when the name is not a status word."""
+    words = clean_text(name).split(" ")
+    while len(words) > 1 and header_key(words[-1]) in _NAME_SUFFIXES:
+        words.pop()
+    text = " ".join(words)
+    return text if text and standing_of(text, status_map) else ""
+
+
+def _status_source(
+    table: Table, layout: _Layout, status_map: dict[str, str] | None, default_status: str
+) -> tuple[int | None, list[tuple[int, str]], str, str] | None:
+    """Where a table's statuses come from: ``(status column, mark columns, one status for
+    every row, how it is described)``; None when the table has none."""
+    col = layout.cols.get("status")
+    if (
+        col is None
+        and layout.type_col is not None
+        and _type_is_status(table.rows, layout, status_map)
+    ):
+        col = layout.type_col
+    if col is not None:
+        return col, [], "", f"status column {clean_text(table.rows[layout.header][col])!r}"
+    if layout.marks:
+        marked = ", ".join(repr(word) for _c, word in layout.marks)
+        return None, layout.marks, "", f"status from the mark column(s) {marked}"
+    named = _status_from_name(table.name, status_map) if table.kind == "sheet" else ""
+    if named:
+        return None, [], named, "status from the sheet name"
+    if default_status:
+        return None, [], default_status, f"status {default_status!r} given for every row"
+    return None
+
+
+def _cell(row: Sequence[Value], col: int | None) -> Value:
+    return row[col] if col is not None and col < len(row) else None
+
+
+def _is_mark(value: Value) -> bool:
+    return clean_text(value).casefold() in MARKS
+
+
+def _type_is_status(
+    rows: Sequence[Sequence[Value]], layout: _Layout, status_map: dict[str, str] | None
+) -> bool:
+    values = [clean_text(_cell(r, layout.type_col)) for r in rows[layout.header + 1 :]]
+    values = [v for v in values if v]
+    known = sum(1 for v in values if standing_of(v, status_map))
+    return bool(values) and known * 2 >= len(values)
+
+
+# -- dates -----------------------------------------------------------------------------------
+
+_CYCLE = re.compile(r"(\d+(?:\.\d+)?)\s*(years?|yrs?|y|months?|mos?|m)?\.?", re.I)
+
+
+def cycle_months(text: str) -> int | None:
+    """``"1 Year"`` -> 12, ``"3 Years"`` -> 36, ``"12 months"`` -> 12, ``"3"`` -> 36, ``"18"`` -> 18."""
+    t = clean_text(text).casefold()
+    if t in ("annual", "annually", "yearly"):
+        return 12
+    m = _CYCLE.fullmatch(t)
+    if not m:
+        return None
+    n = float(m[1])
+    unit = (m[2] or "").casefold()
+    months = n if unit.startswith("m") else n * 12 if unit or n <= 5 else n
+    return round(months) if 0 < months <= 120 else None
+
+
+def add_months(date: dt.date, months: int) -> dt.date:
+    """``date`` plus ``months`` (the 31st of a shorter month: its last day)."""
+    index = date.month - 1 + months
+    year, month = date.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(date.day, calendar.monthrange(year, month)[1]))
+
+
+# -- the import ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Seen:
+    status: str
+    standing: str
+    entry: RmapEntry
+    where: str
+
+
+def _check_map(status_map: dict[str, str] | None) -> dict[str, str] | None:
+    if not status_map:
+        return None
+    out: dict[str, str] = {}
+    bad = []
+    for word, standing in status_map.items():
+        key = clean_text(standing).casefold().replace(" ", "-").replace("_", "-")
+        key = (
+            "not-conformant" if key in ("nonconformant", "non-conformant", "notconformant") else key
+        )
+        if key not in LIST_STANDINGS:
+            bad.append(f"{word}={standing}")
+        out[clean_text(word)] = key
+    if bad:
+        raise RefDataError(
+            f"--map gives a standing Assay does not know ({', '.join(bad)}); a status word maps "
+            f"to one of: {', '.join(LIST_STANDINGS)}."
+        )
+    return out
+
+
+def _no_header_message() -> str:
+    expected = "; ".join(
+        f"{field.replace('_', ' ')}: {' / '.join(repr(n) for n in FIELD_HEADERS[field][:4])}"
+        for field in ("cid", "status", "name", "metal", "country")
+    )
+    return (
+        "No header row was found in the first rows of any sheet. A list needs a smelter id "
+        "column and at least one other recognised column (a status column, say), with names "
+        f"such as: {expected}."
+    )
+
+
+_NO_STATUS = (
+    "The list has smelter ids but no status: no status column (such as 'Status', "
+    "'RMAP Audit Status' or 'Assessment Status'), no column of marks headed by a status word "
+    "(such as 'Conformant'), and no sheet named after a status (such as 'Active List'). "
+    "If EVERY row of the file has the same status (RMI's Conformant-only export, say), import "
+    "it with --status WORD (e.g. --status Conformant); if the file has a status column named "
+    "otherwise, report its header so Assay can recognise it."
+)
+
+
+def parse_rmap_file(
+    path: Path,
+    *,
+    default_status: str = "",
+    status_map: dict[str, str] | None = None,
+    smelters: dict[str, SmelterRef] | None = None,
+) -> RmapImport:
+    """Read an RMAP status list; :class:`RefDataError` with a sentence when it cannot be used.
+
+    ``default_status``: the status of every row of a sheet that has none (``--status``).
+    ``status_map``: further status words and their standing (``--map WORD=STANDING``).
+    ``smelters``: the smelter reference, for the metal of rows that do not name one.
+    """
+    status_map = _check_map(status_map)
+    default_status = clean_text(default_status)
+    tables = read_tables(path)
+    if {"Declaration", "Smelter List"} <= {t.name for t in tables}:
+        raise RefDataError(
+            "The file is an RMI reporting template (it has Declaration and Smelter List "
+            "sheets), not an RMAP status list: screen it with 'assay screen'. An RMAP list is "
+            "RMI's facilities export, with a smelter id and a status per smelter."
+        )
+    if default_status and not standing_of(default_status, status_map):
+        raise RefDataError(
+            f"--status {default_status!r} is not a status word Assay knows; give its standing "
+            f'too, e.g. --map "{default_status}=conformant|active|not-conformant" (choose one).'
+        )
+    unknown: Counter[str] = Counter()
+    tables_read = 0
+    seen: dict[str, list[_Seen]] = {}
+    repairs: list[Repair] = []
+    skipped: list[Skipped] = []
+    sources: list[str] = []
+    columns: dict[str, str] = {}
+    dates_unparsed = unmarked = 0
+    as_of: dt.date | None = None
+    as_of_source = ""
+    ids_without_status = False
+    any_header = False
+
+    for table in tables:
+        rows = table.rows
+        layout = _find_layout(rows, status_map)
+        if layout is None:
+            sources.append(f"{table.label}: ignored, no header row with a smelter id column")
+            continue
+        any_header = True
+        if as_of is None:
+            for title in rows[: layout.header]:
+                found = date_in_cells(title)
+                if found:
+                    as_of, as_of_source = found, f"title row {row_text(title)!r}"
+                    break
+        source = _status_source(table, layout, status_map, default_status)
+        if source is None:
+            ids_without_status = True
+            sources.append(
+                f"{table.label}: ignored, it has smelter ids but no status column, no mark "
+                "column, and its name is not a status word"
+            )
+            continue
+        status_col, marks, fixed, how = source
+        if not columns:
+            columns = dict(layout.headers)
+            if marks:
+                columns["status"] = ", ".join(w for _c, w in marks) + " (marks)"
+            elif status_col is not None:
+                columns["status"] = clean_text(rows[layout.header][status_col])
+        cols = layout.cols
+        has_next = "next_assessment" in cols
+        read = 0
+        for index in range(layout.header + 1, len(rows)):
+            row = rows[index]
+            if not any(clean_text(c) for c in row):
+                continue
+            where = table.where(index + 1)
+            id_cell = _cell(row, cols["cid"])
+            id_text = clean_text(id_cell)
+            if not id_text:
+                skipped.append(Skipped(where, "", "no smelter id"))
+                continue
+            cid, what = repair_cid(id_cell)
+            if cid is None:
+                reason = (
+                    "the header repeated"
+                    if header_key(id_text) in _FIELD_KEYS["cid"]
+                    else "not a CID (a smelter id is CID and six digits, e.g. CID002082)"
+                )
+                skipped.append(Skipped(where, id_text, reason))
+                continue
+            words: list[str]
+            if marks:
+                words = [word for col, word in marks if _is_mark(_cell(row, col))]
+                if not words:
+                    words = [NOT_MARKED]
+                    unmarked += 1
+            elif status_col is not None:
+                word = clean_text(_cell(row, status_col))
+                if not word:
+                    skipped.append(Skipped(where, id_text, "no status"))
+                    continue
+                words = [word]
+            else:
+                words = [fixed]
+            for char_fix in what:
+                repairs.append(Repair(where, _safe(str(id_cell)), cid, char_fix))
+            name = _clean_name(_cell(row, cols.get("name")))
+            ref = smelters.get(cid) if smelters else None
+            if ref is not None and ("?" in name or "\ufffd" in name):
+                name = repair_garbled(name, (ref.name, *ref.aliases)) or name
+            metal = canonical_metal(_cell(row, cols.get("metal"))) or (
+                canonical_metal(ref.metal) if ref else ""
+            )
+            dates: list[dt.date | None] = []
+            for field in ("last_assessment", "next_assessment"):
+                value = _cell(row, cols.get(field))
+                date = parse_list_date(value)
+                if date is None and not is_blank_date(value):
+                    dates_unparsed += 1
+                dates.append(date)
+            last, following = dates
+            cycle = clean_text(_cell(row, cols.get("audit_cycle")))
+            if not has_next and last and cycle:
+                months = cycle_months(cycle)
+                following = add_months(last, months) if months else None
+            for word in words:
+                standing = (
+                    NOT_MARKED_STANDING if word == NOT_MARKED else standing_of(word, status_map)
+                )
+                if standing is None:
+                    unknown[word] += 1
+                    continue
+                entry = RmapEntry(
+                    cid=cid,
+                    status=word,
+                    name=name,
+                    metal=metal,
+                    country=clean_text(_cell(row, cols.get("country"))),
+                    last_assessment=last,
+                    next_assessment=following,
+                    audit_cycle=cycle,
+                    standing=standing,
+                )
+                seen.setdefault(cid, []).append(_Seen(word, standing, entry, where))
+            read += 1
+        tables_read += 1
+        sources.append(f"{table.label}: {read} row{'' if read == 1 else 's'}, {how}")
+
+    if unknown:
+        listed = ", ".join(
+            f"{word!r} ({n} row{'s' if n != 1 else ''})" for word, n in unknown.most_common()
+        )
+        first = next(iter(unknown))
+        raise RefDataError(
+            f"The list uses status words Assay does not know: {listed}. Nothing was imported. "
+            "Say what each word means with one --map per word, e.g. "
+            f'--map "{first}=conformant|active|not-conformant" (choose one standing), and '
+            "import the file again."
+        )
+    if not any_header:
+        raise RefDataError(_no_header_message())
+    if not seen:
+        if ids_without_status and not tables_read:
+            raise RefDataError(_NO_STATUS)
+        example = f", e.g. {skipped[0].where}: {skipped[0].reason}" if skipped else ""
+        raise RefDataError(
+            "The header was recognised but no row could be imported: a list needs rows with "
+            f"a smelter id of the form CID000000 and a status ({len(skipped)} row(s) "
+            f"skipped{example})."
+        )
+
+    entries: dict[str, RmapEntry] = {}
+    conflicts: list[Conflict] = []
+    for cid, sightings in seen.items():
+        kept = sightings[0]
+        for other in sightings[1:]:
+            if less_favourable(other.standing, kept.standing) == other.standing and (
+                other.standing != kept.standing
+            ):
+                kept = other
+        entries[cid] = kept.entry
+        words = list(dict.fromkeys(s.status for s in sightings))
+        keys = {status_key(w) for w in words}
+        if len(keys) > 1:
+            conflicts.append(
+                Conflict(cid, tuple(words), kept.status, tuple(s.where for s in sightings))
+            )
+    if as_of is None:
+        as_of = find_date(path.name)
+        as_of_source = "file name" if as_of else ""
+    return RmapImport(
+        entries=entries,
+        metals=frozenset(e.metal for e in entries.values() if e.metal),
+        as_of=as_of,
+        as_of_source=as_of_source,
+        sources=tuple(sources),
+        columns=columns,
+        conflicts=tuple(conflicts),
+        repairs=tuple(repairs),
+        skipped=tuple(skipped),
+        dates_unparsed=dates_unparsed,
+        unmarked=unmarked,
+    )
+
+
+def _clean_name(value: Value) -> str:
+    text = value if isinstance(value, str) else clean_text(value)
+    return clean_text(ODD_CHARS.sub(" ", text))
