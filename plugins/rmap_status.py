@@ -40,6 +40,8 @@ STATUS_WORDS: dict[str, tuple[str, ...]] = {
     ),
     "not-conformant": (
         "Non-Conformant",
+        "Non Conformant",
+        "Nonconformant",
         "Not Conformant",
         "Outreach Required",
         "RMI Due Diligence Review - Unable to Proceed",
