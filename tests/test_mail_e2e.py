@@ -400,7 +400,10 @@ def test_supplier_mail_ends_as_one_post_in_the_compliance_channel(
         assert env.serve_once().returncode == 0
         assert env.serve_once().returncode == 0  # a second pass posts nothing again
         posts = [c for c in slack.called("chat.postMessage") if c.get("channel") == "C_COMPLIANCE"]
-        assert len(posts) == 1
+        # Besides the submission, one alert says the embedded CAHRA list (2020) is out of date.
+        reference = [p for p in posts if p["text"].startswith("[reference] The CAHRA list")]
+        posts = [p for p in posts if p not in reference]
+        assert len(posts) == 1 and len(reference) == 1
         assert (
             posts[0]["text"].startswith("[submission] Synthetic Components Ltd.")
             and "CMRT 6.5" in posts[0]["text"]

@@ -137,6 +137,7 @@ def test_smelter_answers_escape_names_and_the_echoed_query() -> None:
         "metal": "Tin",
         "country": "<!here>",
         "rmap_status": "<http://x.example|Conformant>",
+        "rmap_summary": "<http://x.example|Conformant>",
         "rmap_list_date": "",
         "rmap_list": "",
         "aliases": [HOSTILE] * 10,
