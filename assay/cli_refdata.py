@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from plugins.rmap_status import LIST_STANDINGS, canonical_metal
+from plugins.rmap_status import LIST_STANDINGS, METALS, canonical_metal
 
 from .app import open_store
 from .config import Config
@@ -57,6 +57,54 @@ def _stale_alert(store, kind: str, version: str, message: str) -> None:  # type:
             {"kind": "stale-list", "list": version, "message": message},
         )
     )
+
+
+def _not_in_future(file: Path, when: dt.date | None) -> None:
+    """A list dated after today would hide every correct list loaded later: refused."""
+    if when is not None and when > dt.date.today() + dt.timedelta(days=1):
+        raise click.ClickException(
+            f"{file.name}: the list is dated {when.isoformat()}, in the future. Check the date in "
+            "the file or give the right one with --as-of YYYY-MM-DD. Nothing was loaded."
+        )
+
+
+def _metals(text: str) -> frozenset[str]:
+    known = sorted(set(METALS.values()))
+    out = set()
+    for word in (w.strip() for w in text.split(",")):
+        if not word:
+            continue
+        if word.casefold() not in METALS:
+            raise click.BadParameter(
+                f"{word!r} is not a metal; give one or more of {', '.join(known)}, comma-separated",
+                param_hint="--metals",
+            )
+        out.add(canonical_metal(word))
+    return frozenset(out)
+
+
+def _displaced(before, after, version: str, covered: frozenset[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """What the new list changes about which lists judge its metals, in words."""
+    lines = []
+    judged_by_new = sorted(m for m in covered if version in {r.version for r in after.lists_for(m)})
+    if not judged_by_new:
+        return [
+            "  note: lists of a newer date cover every one of these metals, so this one is kept but not used"
+        ]
+    for metal in judged_by_new:
+        old = [r for r in before.lists_for(metal)]
+        now = {r.version for r in after.lists_for(metal)}
+        replaced = [r.label for r in old if r.version not in now]
+        together = [r.label for r in after.lists_for(metal) if r.version != version]
+        if replaced:
+            lines.append(
+                f"  {metal}: now judged by this list instead of the {' and '.join(replaced)}"
+            )
+        if together:
+            lines.append(
+                f"  {metal}: read together with the {' and '.join(together)} (lists of one date are one list)"
+            )
+    return lines
 
 
 @click.group()
@@ -116,17 +164,14 @@ def import_rmap(
     except RefDataError as exc:
         raise click.ClickException(f"{file.name}: {exc}") from exc
     when = as_of or parsed.as_of
+    _not_in_future(file, when)
     if when is None:
         raise click.ClickException(
             f"{file.name}: the list's date is not in the file (no dated title row above the header, "
             "no full date such as 2025-05-01 in the file name). Give it with --as-of YYYY-MM-DD: the "
             "date RMI published the list, or the day you downloaded it. Nothing was loaded."
         )
-    covered = (
-        frozenset(canonical_metal(m) for m in metals.split(",") if m.strip())
-        if metals
-        else parsed.metals
-    )
+    covered = _metals(metals) if metals else parsed.metals
     if not covered:
         raise click.ClickException(
             f"{file.name}: cannot tell which metals the list covers (no metal column, and none of its "
@@ -198,11 +243,7 @@ def import_rmap(
         )
         lines.append(f"  WARNING: {message}")
         _stale_alert(store, "RMAP", version, message)
-    in_force = {r.version for r in after.rmap_lists}
-    if version not in in_force:
-        lines.append(
-            "  note: a newer list covers every one of these metals, so this one is kept but not used"
-        )
+    lines += _displaced(before, after, version, covered)
     changes = store.rmap_changes(before, after)
     if changes:
         store.enqueue(
@@ -238,6 +279,7 @@ def import_cahra(config: Config, file: Path, as_of: dt.date | None, db: Path | N
     except (RefDataError, ValueError) as exc:
         raise click.ClickException(f"{file.name}: {exc}") from exc
     when = as_of or parsed.as_of
+    _not_in_future(file, when)
     if when is None:
         raise click.ClickException(
             f"{file.name}: the list's date is not in the file. Give it with --as-of YYYY-MM-DD "
@@ -311,8 +353,11 @@ def show_refdata(config: Config, db: Path | None) -> None:
         click.echo("RMAP lists: none loaded (assay refdata import-rmap FILE)")
     for r in ref.rmap_lists:
         when = f"{r.as_of.isoformat()}, {(today - r.as_of).days} days old" if r.as_of else "undated"
+        judges = sorted(
+            m for m in r.covered if r.version in {x.version for x in ref.lists_for(m)}
+        )
         click.echo(
-            f"RMAP list {r.version} ({when}): {len(r.entries)} smelters; newest list for {', '.join(sorted(r.covered))}"
+            f"RMAP list {r.version} ({when}): {len(r.entries)} smelters; judges {', '.join(judges)}"
         )
     cahra_when = (
         f"{ref.cahra_as_of.isoformat()}, {(today - ref.cahra_as_of).days} days old"

@@ -14,7 +14,7 @@ from functools import cached_property
 from rapidfuzz import fuzz, process
 
 from .normalize import name_key
-from .rmap_status import canonical_metal, standing_of
+from .rmap_status import canonical_metal, less_favourable, standing_of
 
 
 @dataclass(frozen=True)
@@ -73,16 +73,23 @@ class RmapList:
 
 @dataclass(frozen=True)
 class Standing:
-    """A smelter's RMAP standing for one metal, and the list it comes from."""
+    """A smelter's RMAP standing for one metal, and the list(s) it comes from."""
 
     standing: str  # one of plugins.rmap_status.STANDINGS
     entry: RmapEntry | None = None
-    rmap: RmapList | None = None
+    rmap: RmapList | None = None  # the list that names it (else the first list covering the metal)
+    lists: tuple[RmapList, ...] = ()  # every list of the newest date covering the metal
 
     @property
     def status(self) -> str | None:
         """RMI's words for it, when a list names the smelter."""
         return self.entry.status if self.entry else None
+
+    @property
+    def label(self) -> str:
+        """The list(s) that decided, for a finding: "RMAP list V of D" (several: joined)."""
+        lists = self.lists or ((self.rmap,) if self.rmap else ())
+        return " and ".join(r.label for r in lists)
 
 
 @dataclass(frozen=True)
@@ -140,29 +147,46 @@ class ReferenceData:
         """The newest list loaded (any metal), or None."""
         return self.rmap_lists[0] if self.rmap_lists else None
 
+    def lists_for(self, metal: str) -> tuple[RmapList, ...]:
+        """The lists that judge a metal: every list of the newest date among those covering it.
+
+        Lists of one date are read as one list (RMI's Conformant and Active exports downloaded
+        the same day, say), so a one-status list never makes the other's smelters absent.
+        """
+        covering = [r for r in self.rmap_lists if r.covers(metal)]
+        if not covering:
+            return ()
+        newest = max((r.as_of or dt.date.min) for r in covering)
+        return tuple(r for r in covering if (r.as_of or dt.date.min) == newest)
+
     def rmap_for(self, metal: str) -> RmapList | None:
-        """The newest list covering a metal (lists are held newest first)."""
-        for rmap in self.rmap_lists:
-            if rmap.covers(metal):
-                return rmap
-        return None
+        """The newest list covering a metal (the latest imported of that date)."""
+        lists = self.lists_for(metal)
+        return lists[0] if lists else None
 
     def standing(self, cid: str, metal: str = "") -> Standing:
-        """RMAP standing of a smelter for a metal (default: the reference list's metal)."""
+        """RMAP standing of a smelter for a metal (default: the reference list's metal).
+
+        Where several lists of the newest date name it with different standings, the less
+        favourable wins, as within one import."""
         if not self.rmap_lists:
             return Standing("no-list")
         ref = self.smelters.get(cid)
         metal = metal or (ref.metal if ref else "")
-        rmap = self.rmap_for(metal) if metal else None
-        if rmap is None and not metal:
+        lists = self.lists_for(metal) if metal else ()
+        if not lists and not metal:
             # A CID unknown to the reference: any list that names it decides.
-            rmap = next((r for r in self.rmap_lists if cid in r.entries), None)
-        if rmap is None:
+            lists = tuple(r for r in self.rmap_lists if cid in r.entries)[:1]
+        if not lists:
             return Standing("not-covered")
-        entry = rmap.entries.get(cid)
-        if entry is None:
-            return Standing("not-conformant", None, rmap)
-        return Standing(entry.standing, entry, rmap)
+        named = [(r, r.entries[cid]) for r in lists if cid in r.entries]
+        if not named:
+            return Standing("not-conformant", None, lists[0], lists)
+        rmap, entry = named[0]
+        for r, e in named[1:]:
+            if less_favourable(e.standing, entry.standing) != entry.standing:
+                rmap, entry = r, e
+        return Standing(entry.standing, entry, rmap, lists)
 
     @cached_property
     def _names_by_metal(self) -> dict[str, dict[str, str]]:

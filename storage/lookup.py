@@ -18,6 +18,7 @@ from plugins.reference import ReferenceData
 from .store import Store
 
 MIN_SCORE = 75.0  # WRatio; unrelated names score 55-68 against this list
+CLOSE = 5.0  # matches within this many points of the best are shown beside it
 
 _ODD_SPACE = re.compile(r"[\u00a0\u2000-\u200b\u2060\u3000\ufeff\uffa0\t\r\n]")
 CID_FORMS = re.compile(
@@ -29,8 +30,14 @@ _NOISE = re.compile(
     r"lookup|find|info|information|do|we|know|any|there|this|that)\b",
     re.IGNORECASE,
 )
-#: Several names in one text: "A and B", "A; B", one per line. Not commas: names hold them.
-_SPLIT = re.compile(r"\s*(?:[;?!\n]|\s(?:and|or|&)\s)\s*", re.IGNORECASE)
+#: Several names in one text: "A; B", one per line. Not commas: names hold them.
+_SPLIT = re.compile(r"\s*[;?!\n]\s*")
+#: "A and B" names two smelters only when the whole text names none well ("Mitsui Mining and
+#: Smelting", "JX Nippon Mining & Metals" are one name each).
+_AND = re.compile(r"\s(?:and|or|&)\s", re.IGNORECASE)
+_ENDS = re.compile(r"^(?:(?:and|or|&)\s+)+|(?:\s+(?:and|or|&))+$", re.IGNORECASE)
+#: A whole text matching this well is one name, whatever "and" it holds.
+WHOLE_NAME_SCORE = 95.0
 
 
 def split_queries(parts: Sequence[str]) -> list[str]:
@@ -43,6 +50,7 @@ def split_queries(parts: Sequence[str]) -> list[str]:
         rest = CID_FORMS.sub(" ", text)
         for chunk in _SPLIT.split(rest):
             words = " ".join(_NOISE.sub(" ", chunk).split()).strip(" .,:'\"")
+            words = _ENDS.sub("", words).strip(" .,:'\"")
             if sum(c.isalnum() for c in words) >= 3:
                 out.append(words)
     return list(dict.fromkeys(out))
@@ -113,7 +121,10 @@ def answer_one(
     ref: ReferenceData, store: Store | None, query: str, limit: int = 5
 ) -> dict[str, Any]:
     hits = ref.search(query, limit=limit)
-    good = [h for h in hits if h.score >= MIN_SCORE]
+    best = hits[0].score if hits else 0.0
+    # Close to the best only: a name typed in full (100) does not drag in the names that merely
+    # share its "Mining and" (86).
+    good = [h for h in hits if h.score >= max(MIN_SCORE, best - CLOSE)]
     return {
         "query": query,
         "matches": [describe(ref, store, h.cid, h.score) for h in good],
@@ -124,13 +135,27 @@ def answer_one(
     }
 
 
+def _names(ref: ReferenceData, query: str) -> list[str]:
+    """``query`` itself, or its parts around "and"/"&" when the whole names no smelter well and
+    every part does."""
+    if query.startswith("CID") or not _AND.search(query):
+        return [query]
+    whole = ref.search(query, limit=1)
+    if whole and whole[0].score >= WHOLE_NAME_SCORE:
+        return [query]
+    parts = [p.strip() for p in _AND.split(query) if sum(c.isalnum() for c in p) >= 3]
+    good = [p for p in parts if (hits := ref.search(p, limit=1)) and hits[0].score >= MIN_SCORE]
+    return parts if len(parts) > 1 and len(good) == len(parts) else [query]
+
+
 def lookup_smelters(
     store: Store | None, parts: Sequence[str], limit: int = 5
 ) -> list[dict[str, Any]]:
     """One answer per smelter asked about (see :func:`split_queries`)."""
     ref = _reference(store)
     queries = split_queries(parts) or [" ".join(parts).strip()]
-    return [answer_one(ref, store, q, limit) for q in queries if q]
+    names = [n for q in queries if q for n in _names(ref, q)]
+    return [answer_one(ref, store, q, limit) for q in dict.fromkeys(names)]
 
 
 def lookup_smelter(

@@ -9,6 +9,7 @@ in import order.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from importlib import resources
 from typing import Any
@@ -20,6 +21,9 @@ from plugins.rmap_status import canonical_metal
 
 from .mail import utcnow
 from .refdata import load_embedded_cahra, load_embedded_smelters
+
+#: Standings that judge nothing: a move between them is no change anyone acts on.
+UNJUDGED = {"no-list", "not-covered"}
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -166,17 +170,22 @@ class ReferenceStoreMixin:
         return RmapList(row["version"], _date(row["as_of"]), entries, metals)
 
     def current_rmaps(self, smelters: dict[str, SmelterRef] | None = None) -> tuple[RmapList, ...]:
-        """The lists in force, newest first: each is the newest list for at least one metal."""
+        """The lists in force, newest first: for at least one metal, a list of the newest date
+        covering it (lists of one date are read together, see ReferenceData.lists_for)."""
         if smelters is None:
             smelters = self.current_smelters()[1]
-        covered: set[str] = set()
+        covered: set[str] = set()  # metals with a list of a newer date
         out = []
-        for row in self.rmap_lists():
-            metals = self._list_metals(row, smelters)
-            if metals and metals <= covered:
-                continue  # every metal it covers has a newer list
-            covered |= metals
-            out.append(self._load_rmap(row, metals))
+        rows = self.rmap_lists()
+        for _date_key, group in itertools.groupby(rows, key=lambda r: r["as_of"] or ""):
+            this_date: set[str] = set()
+            for row in group:
+                metals = self._list_metals(row, smelters)
+                if metals and metals <= covered:
+                    continue  # every metal it covers has a newer list
+                this_date |= metals
+                out.append(self._load_rmap(row, metals))
+            covered |= this_date
         return tuple(out)
 
     def current_rmap(self) -> RmapList | None:
@@ -199,7 +208,7 @@ class ReferenceStoreMixin:
         for cid, metal in rows:
             ref_metal = new.smelters[cid].metal if cid in new.smelters else (metal or "")
             before, after = words(old, cid, ref_metal), words(new, cid, ref_metal)
-            if before[0] == after[0]:
+            if before[0] == after[0] or {before[0], after[0]} <= UNJUDGED:
                 continue
             suppliers = sorted(
                 {s["company_name"] or "(no name)" for s in self.suppliers_listing(cid)}  # type: ignore[attr-defined]
@@ -229,8 +238,12 @@ class ReferenceStoreMixin:
             )
 
     def current_cahra_list(self) -> dict[str, Any]:
-        """The CAHRA list in force (the last imported, else the embedded one)."""
-        rows = list(self.db.table("cahra_lists").rows_where(order_by="id desc", limit=1))
+        """The CAHRA list in force (the newest by its date, then import; else the embedded one)."""
+        rows = list(
+            self.db.table("cahra_lists").rows_where(
+                order_by="coalesce(as_of, '') desc, id desc", limit=1
+            )
+        )
         if not rows:
             version, countries = load_embedded_cahra()
             return {

@@ -309,3 +309,57 @@ def test_suppliers_are_credited_whenever_they_register(tmp_path: Path) -> None:
     assert rows["Fabrikam Synthetic Parts"]["last_received"] is None
     text = assay("suppliers", "list", "--db", db).stdout
     assert "2 of 3 supplier(s) answered (67%)" in text
+
+
+def test_one_status_exports_of_one_date_are_read_together(tmp_path: Path) -> None:
+    """RMI's Conformant and Active exports downloaded the same day: neither makes the other's
+    smelters absent; a later list replaces both, and the import says so."""
+    db = str(tmp_path / "t.db")
+    conformant, active = CMRT_CIDS[:8], CMRT_CIDS[8:]
+    for name, status, cids in (
+        ("conformant-2026-06-01.csv", "Conformant", conformant),
+        ("active-2026-06-01.csv", "Active", active),
+    ):
+        path = tmp_path / name
+        path.write_text(
+            "Smelter ID,Smelter Name\n" + "".join(f"{c},Example {c}\n" for c in cids), "utf-8"
+        )
+        proc = assay("refdata", "import-rmap", "--db", db, "--status", status, str(path))
+        assert proc.returncode == 0, proc.stderr
+    assert "read together with the RMAP list 2026-06-01:conformant-2026-06-01.csv" in proc.stdout
+    got = lookup(db, *CMRT_CIDS)
+    assert {got[c]["rmap_standing"] for c in conformant} == {"conformant"}
+    assert {got[c]["rmap_standing"] for c in active} == {"active"}
+    proc = assay("screen", "--no-store", "--db", db, "--as-of", AS_OF, "--format", "json", CMRT)
+    codes = {f["code"] for f in json.loads(proc.stdout)[0]["findings"]}
+    assert "smelter-not-conformant" not in codes and "smelter-active" in codes
+    newer = write_3tg_list(tmp_path / "all-2026-06-20.csv")
+    proc = assay("refdata", "import-rmap", "--db", db, str(newer))
+    assert "now judged by this list instead of the RMAP list 2026-06-01:" in proc.stdout
+    shown = assay("refdata", "show", "--db", db).stdout
+    assert "all-2026-06-20.csv" in shown and "conformant-2026-06-01.csv" not in shown
+
+
+def test_future_dates_and_unknown_metals_are_refused(tmp_path: Path) -> None:
+    db = str(tmp_path / "f.db")
+    path = write_3tg_list(tmp_path / "l.csv")
+    proc = assay("refdata", "import-rmap", "--db", db, "--as-of", "2062-01-01", str(path))
+    assert proc.returncode == 1 and "in the future" in proc.stderr
+    proc = assay(
+        "refdata", "import-rmap", "--db", db, "--as-of", "2026-06-01", "--metals", "3TG", str(path)
+    )
+    assert proc.returncode == 2 and "'3TG' is not a metal" in proc.stderr
+    assert "none loaded" in assay("refdata", "show", "--db", db).stdout
+
+
+def test_names_holding_and_stay_one_query(tmp_path: Path) -> None:
+    db = str(tmp_path / "m.db")
+    one = json.loads(
+        assay(
+            "smelter", "--db", db, "--format", "json", "Mitsui Mining and Smelting Co., Ltd."
+        ).stdout
+    )
+    assert len(one["answers"]) == 1
+    assert {m["name"] for m in one["matches"]} == {"Mitsui Mining and Smelting Co., Ltd."}
+    two = json.loads(assay("smelter", "--db", db, "--format", "json", "Heraeus and Metalor").stdout)
+    assert [a["query"] for a in two["answers"]] == ["Heraeus", "Metalor"]

@@ -61,15 +61,15 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
         if st.standing == "not-covered":
             not_covered[metal or "(no metal)"] = not_covered.get(metal or "(no metal)", 0) + 1
             continue
-        assert st.rmap is not None
-        label = st.rmap.label
+        label = st.label
         entry = st.entry
         if entry is None:
             if known is not None:
+                covers = "which cover" if len(st.lists) > 1 else "which covers"
                 yield CHECK.finding(
                     "smelter-not-conformant",
                     f"{who} is on neither the Conformant nor the Active list: the {label}, "
-                    f"which covers {metal}, does not name it.",
+                    f"{covers} {metal}, {'do' if len(st.lists) > 1 else 'does'} not name it.",
                     **where,
                 )
             else:
