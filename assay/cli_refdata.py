@@ -59,13 +59,33 @@ def _stale_alert(store, kind: str, version: str, message: str) -> None:  # type:
     )
 
 
-def _not_in_future(file: Path, when: dt.date | None) -> None:
-    """A list dated after today would hide every correct list loaded later: refused."""
-    if when is not None and when > dt.date.today() + dt.timedelta(days=1):
+def _list_date(file: Path, when: dt.date | None, hint: str) -> dt.date:
+    """The list's date, required and not in the future (a future date would hide every correct
+    list loaded later)."""
+    if when is None:
+        raise click.ClickException(
+            f"{file.name}: the list's date is not in the file ({hint}). Give it with "
+            "--as-of YYYY-MM-DD. Nothing was loaded."
+        )
+    if when > dt.date.today() + dt.timedelta(days=1):
         raise click.ClickException(
             f"{file.name}: the list is dated {when.isoformat()}, in the future. Check the date in "
             "the file or give the right one with --as-of YYYY-MM-DD. Nothing was loaded."
         )
+    return when
+
+
+def _warn_if_old(config: Config, store, kind: str, version: str, when: dt.date) -> list[str]:  # type: ignore[no-untyped-def]
+    """A warning line (and one alert) when a list just loaded is already older than allowed."""
+    age = (dt.date.today() - when).days
+    if age <= config.max_list_age_days:
+        return []
+    message = (
+        f"The {kind} list {version} is dated {when.isoformat()}, {age} days ago (more than "
+        f"{config.max_list_age_days}): findings that rely on it may be out of date."
+    )
+    _stale_alert(store, kind, version, message)
+    return [f"  WARNING: {message}"]
 
 
 def _metals(text: str) -> frozenset[str]:
@@ -163,14 +183,12 @@ def import_rmap(
         )
     except RefDataError as exc:
         raise click.ClickException(f"{file.name}: {exc}") from exc
-    when = as_of or parsed.as_of
-    _not_in_future(file, when)
-    if when is None:
-        raise click.ClickException(
-            f"{file.name}: the list's date is not in the file (no dated title row above the header, "
-            "no full date such as 2025-05-01 in the file name). Give it with --as-of YYYY-MM-DD: the "
-            "date RMI published the list, or the day you downloaded it. Nothing was loaded."
-        )
+    when = _list_date(
+        file,
+        as_of or parsed.as_of,
+        "no dated title row above the header, no full date such as 2025-05-01 in the file name; "
+        "give the date RMI published the list, or the day you downloaded it",
+    )
     covered = _metals(metals) if metals else parsed.metals
     if not covered:
         raise click.ClickException(
@@ -235,14 +253,7 @@ def import_rmap(
         lines.append(
             f"  {parsed.dates_unparsed} date cell(s) could not be read and were left empty"
         )
-    age = (dt.date.today() - when).days
-    if age > config.max_list_age_days:
-        message = (
-            f"The RMAP list {version} is dated {when.isoformat()}, {age} days ago (more than "
-            f"{config.max_list_age_days}): findings that rely on it may be out of date."
-        )
-        lines.append(f"  WARNING: {message}")
-        _stale_alert(store, "RMAP", version, message)
+    lines += _warn_if_old(config, store, "RMAP", version, when)
     lines += _displaced(before, after, version, covered)
     changes = store.rmap_changes(before, after)
     if changes:
@@ -278,13 +289,7 @@ def import_cahra(config: Config, file: Path, as_of: dt.date | None, db: Path | N
         parsed = parse_cahra_file(file)
     except (RefDataError, ValueError) as exc:
         raise click.ClickException(f"{file.name}: {exc}") from exc
-    when = as_of or parsed.as_of
-    _not_in_future(file, when)
-    if when is None:
-        raise click.ClickException(
-            f"{file.name}: the list's date is not in the file. Give it with --as-of YYYY-MM-DD "
-            "(the date of the update it publishes). Nothing was loaded."
-        )
+    when = _list_date(file, as_of or parsed.as_of, "give the date of the update it publishes")
     store = open_store(config, db)
     store.set_cahra(parsed.version, parsed.countries, file.name, when, parsed.areas)
     areas = sum(len(a) for a in parsed.areas.values())
@@ -292,14 +297,8 @@ def import_cahra(config: Config, file: Path, as_of: dt.date | None, db: Path | N
         f"CAHRA list {parsed.version} of {when.isoformat()}: {len(parsed.countries)} countries"
         + (f", {areas} areas" if areas else "")
     )
-    age = (dt.date.today() - when).days
-    if age > config.max_list_age_days:
-        message = (
-            f"The CAHRA list {parsed.version} is dated {when.isoformat()}, {age} days ago (more than "
-            f"{config.max_list_age_days}): findings that rely on it may be out of date."
-        )
-        click.echo(f"  WARNING: {message}")
-        _stale_alert(store, "CAHRA", parsed.version, message)
+    for line in _warn_if_old(config, store, "CAHRA", parsed.version, when):
+        click.echo(line)
     click.echo("run 'assay rescreen' to apply it to stored submissions")
 
 
@@ -353,9 +352,7 @@ def show_refdata(config: Config, db: Path | None) -> None:
         click.echo("RMAP lists: none loaded (assay refdata import-rmap FILE)")
     for r in ref.rmap_lists:
         when = f"{r.as_of.isoformat()}, {(today - r.as_of).days} days old" if r.as_of else "undated"
-        judges = sorted(
-            m for m in r.covered if r.version in {x.version for x in ref.lists_for(m)}
-        )
+        judges = sorted(m for m in r.covered if r.version in {x.version for x in ref.lists_for(m)})
         click.echo(
             f"RMAP list {r.version} ({when}): {len(r.entries)} smelters; judges {', '.join(judges)}"
         )
