@@ -363,3 +363,50 @@ def test_names_holding_and_stay_one_query(tmp_path: Path) -> None:
     assert {m["name"] for m in one["matches"]} == {"Mitsui Mining and Smelting Co., Ltd."}
     two = json.loads(assay("smelter", "--db", db, "--format", "json", "Heraeus and Metalor").stdout)
     assert [a["query"] for a in two["answers"]] == ["Heraeus", "Metalor"]
+
+
+def test_cahra_areas_make_location_an_info_and_the_list_is_dated(tmp_path: Path) -> None:
+    from .reflists import write
+
+    db = str(tmp_path / "h.db")
+    sheet = [
+        ["Indicative, non-exhaustive list of conflict-affected and high-risk areas"],
+        ["Last update: 31 March 2025"],
+        [],
+        ["Country", "Sub-national area", "Classification"],
+        ["Brazil", "Example Area", "High-risk"],
+        ["Colombia", "", "High-risk"],
+    ]
+    path = write(tmp_path / "cahra", sheet, "xlsx")
+    proc = assay("refdata", "import-cahra", "--db", db, str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "of 2025-03-31: 2 countries" in proc.stdout
+    proc = assay(
+        "screen", "--no-store", "--db", db, "--as-of", "2025-05-01", "--format", "json", CMRT
+    )
+    (result,) = json.loads(proc.stdout)
+    located = [f for f in result["findings"] if f["code"] == "smelter-in-cahra"]
+    # The three Brazilian smelters, and the example's unidentified row located in Brazil.
+    assert {f["smelter_id"] for f in located} == {"CID001076", "CID002833", "CID003427", ""}
+    assert all(f["severity"] == "info" and "Example Area" in f["message"] for f in located)
+    assert all("2025-03-31" in f["message"] for f in located)
+    assert result["notices"] == []  # the CAHRA list is 31 days old on 2025-05-01
+    undated = write(tmp_path / "cahra-undated", sheet[3:], "csv")
+    proc = assay("refdata", "import-cahra", "--db", db, str(undated))
+    assert proc.returncode == 1 and "--as-of" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_smelter_reference_refresh(tmp_path: Path) -> None:
+    from .reflists import smelter_reference_export, write
+
+    db = str(tmp_path / "r.db")
+    _v, smelters = load_embedded_smelters()
+    before = smelters["CID000902"].name if "CID000902" in smelters else None
+    path = write(tmp_path / "srl", smelter_reference_export(), "xlsx")
+    proc = assay("refdata", "import-smelters", "--db", db, str(path))
+    assert proc.returncode == 0, proc.stderr
+    got = lookup(db, "CID000902")["CID000902"]
+    assert got["name"] == "Example Tin Smelter" and "ETS" in got["aliases"]  # type: ignore[operator]
+    if before:
+        assert before in got["aliases"]  # type: ignore[operator]
+    assert lookup(db, "CID000901")["CID000901"]["name"] == "Example Métaux SA"
