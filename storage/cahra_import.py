@@ -227,7 +227,7 @@ def parse_cahra_file(path: Path) -> CahraImport:
         except (AttributeError, ValueError):
             version = ""
     else:
-        as_of, how = _from_tables(read_table_bytes(data, path.name), found)
+        as_of, how = _from_tables(read_table_bytes(data, path.name, keep_newlines=True), found)
     if found.unknown:
         more = f" and {len(found.unknown) - 10} more" if len(found.unknown) > 10 else ""
         raise RefDataError(

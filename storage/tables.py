@@ -72,11 +72,15 @@ class Table:
 # -- entry point --------------------------------------------------------------------------
 
 
-def read_tables(path: Path, *, sheets: Sequence[str] = ()) -> list[Table]:
+def read_tables(
+    path: Path, *, sheets: Sequence[str] = (), keep_newlines: bool = False
+) -> list[Table]:
     """Every table of the file at ``path`` (a workbook: one per sheet, in tab order).
 
     ``sheets``: when a workbook has any of these sheets, only those are read (a CMRT's
-    Smelter Look-up without its 2,500-row Smelter List, say).
+    Smelter Look-up without its 2,500-row Smelter List, say). Every text cell and sheet
+    name comes without control characters and bidi overrides (:func:`clean_cell`); tabs and
+    line breaks become spaces, unless ``keep_newlines`` (a cell listing one area per line).
     """
     try:
         size = path.stat().st_size
@@ -85,17 +89,49 @@ def read_tables(path: Path, *, sheets: Sequence[str] = ()) -> list[Table]:
         data = path.read_bytes()
     except OSError as exc:
         raise RefDataError(f"The file cannot be read ({exc.strerror or exc}).") from exc
-    return read_table_bytes(data, path.name, sheets=sheets)
+    return read_table_bytes(data, path.name, sheets=sheets, keep_newlines=keep_newlines)
 
 
-def read_table_bytes(data: bytes, name: str, *, sheets: Sequence[str] = ()) -> list[Table]:
+def read_table_bytes(
+    data: bytes, name: str, *, sheets: Sequence[str] = (), keep_newlines: bool = False
+) -> list[Table]:
     """:func:`read_tables` for bytes already in memory (``name``: the file's name)."""
+    return [
+        Table(
+            clean_cell(t.name),
+            [[clean_cell(v, keep_newlines) for v in row] for row in t.rows],
+            t.kind,
+        )
+        for t in _read_table_bytes(data, name, tuple(sheets))
+    ]
+
+
+#: Control characters (C0 but tab and line breaks, DEL, C1) and bidi overrides/isolates
+#: (U+202A..U+202E, U+2066..U+2069): they reach terminals, findings and messages.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile(r"[\t\n\r\v\f\x85]")
+_TABS = re.compile(r"[\t\v\f]")
+
+
+def clean_cell(value: Value, keep_newlines: bool = False) -> Value:
+    """A text cell without control characters and bidi overrides; tabs and line breaks
+    (with ``keep_newlines``: tabs only) become spaces. Other values are returned as they are.
+    """
+    if not isinstance(value, str) or value.isprintable():
+        return value
+    text = _CONTROLS.sub("", value)
+    if keep_newlines:
+        return _TABS.sub(" ", text.replace("\x85", "\n"))
+    return _BREAKS.sub(" ", text)
+
+
+def _read_table_bytes(data: bytes, name: str, sheets: tuple[str, ...]) -> list[Table]:
     if not data.removeprefix(codecs.BOM_UTF8).strip(b" \t\r\n"):
         raise RefDataError("The file is empty.")
     if len(data) > MAX_FILE_BYTES:
         raise RefDataError(_too_big(len(data)))
     if data.startswith(ZIP_MAGIC) or data.startswith(OLE_MAGIC):
-        return _read_workbook(data, tuple(sheets))
+        return _read_workbook(data, sheets)
     kind = _binary_kind(data)
     if kind:
         raise RefDataError(f"The file is {kind}, not a spreadsheet or a CSV list. {_SAVE_AGAIN}")

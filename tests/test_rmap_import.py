@@ -555,3 +555,28 @@ def test_mutated_lists_end_in_entries_or_a_sentence(tmp_path: Path) -> None:
             assert str(err)[:1].isupper(), str(err)
             outcomes["sentence"] += 1
     assert outcomes["entries"] and outcomes["sentence"]  # both kinds were exercised
+
+
+# -- review fixes: control characters, SpreadsheetML caps, sheet names, marks, ids, dates -------
+
+
+def test_control_and_bidi_characters_are_stripped_from_every_cell(tmp_path: Path) -> None:
+    rows = [
+        ["Smelter ID", "Smelter Name", "Status", "Country"],
+        ["CID000101", "Example\x1b[31m Metals\x07 Co.\u202e", "Conformant", "JA\u2066PAN\u2069"],
+        ["CID000102", "Example\tTab\rCo.", "Act\x7five", "PERU"],
+    ]
+    csv_tables = read_tables(reflists.write_csv(tmp_path / "c.csv", rows))
+    assert csv_tables[0].rows[1][1:] == ["Example[31m Metals Co.", "Conformant", "JAPAN"]
+    assert csv_tables[0].rows[2][1:3] == ["Example Tab Co.", "Active"]
+    xml = [["Smelter ID", "Smelter Name", "Status"], ["CID000101", "Ex\x85ample\x9b Co.", "Active"]]
+    path = reflists.write_spreadsheetml(tmp_path / "x.xml", {"Li\u202est": xml}, html_every=0)
+    [table] = read_tables(path)
+    assert table.name == "List" and table.rows[1][1] == "Ex ample Co."
+    got = parse_rmap_file(reflists.write_csv(tmp_path / "d.csv", rows))
+    assert got.entries["CID000101"].name == "Example[31m Metals Co."
+    assert got.entries["CID000101"].country == "JAPAN"
+    assert got.entries["CID000102"].status == "Active"
+    cahra = [["Country", "Area"], ["Democratic Republic of the Congo", "North Kivu\nIturi\u202e"]]
+    areas = parse_cahra_file(reflists.write_csv(tmp_path / "cahra-2025-03-31.csv", cahra)).areas
+    assert areas["CD"] == ("North Kivu", "Ituri")  # one area per line still
