@@ -2,8 +2,9 @@
 
 The bytes decide the format, never the file name: XLSX/XLSM/XLS/ODS workbooks (opened by
 the native engine in a sandboxed child, :func:`plugins.sandbox.run_isolated`), Excel 2003
-XML "SpreadsheetML" (what RMI's website exports; parsed here with stdlib expat, with any
-DOCTYPE or ENTITY refused), and delimited text (comma, semicolon, tab or pipe; UTF-8,
+XML "SpreadsheetML" (what RMI's website exports; parsed with stdlib expat in the same
+sandboxed child, any DOCTYPE or ENTITY refused, rows and cells capped across all its
+worksheets before anything is allocated), and delimited text (comma, semicolon, tab or pipe; UTF-8,
 UTF-16 with a byte-order mark, Windows-1252 or Latin-1).
 
 Whatever the file holds, the caller gets :class:`Table` values or a :class:`RefDataError`
@@ -29,7 +30,14 @@ from xml.parsers import expat
 
 from plugins.normalize import clean_text, is_placeholder
 from plugins.sandbox import run_isolated
-from plugins.workbook import OLE_MAGIC, ZIP_MAGIC, FileProblem, Limits, open_workbook
+from plugins.workbook import (
+    OLE_MAGIC,
+    TOO_COMPLEX,
+    ZIP_MAGIC,
+    FileProblem,
+    Limits,
+    open_workbook,
+)
 
 #: Largest file read at all; RMI's complete facilities export is a few MB.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -37,6 +45,11 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000
 #: Excel's own width.
 MAX_COLUMNS = 16_384
+#: An Excel 2003 XML file, all its worksheets together (``ss:Index`` jumps included):
+#: rows, cells and worksheets; beyond: refused with a sentence.
+MAX_TOTAL_ROWS = 100_000
+MAX_TOTAL_CELLS = 2_000_000
+MAX_SHEETS = 200
 #: Rows of any table before the header, where a list's title and date live.
 HEADER_SCAN_ROWS = 30
 
@@ -443,13 +456,17 @@ def _xml_value(kind: str, text: str) -> Value:
 class _SpreadsheetML:
     """Expat handlers building tables from ``Worksheet/Table/Row/Cell/Data``.
 
-    ``Row ss:Index`` and ``Cell ss:Index`` skip rows and cells; ``ss:MergeAcross`` makes a
-    cell span columns; ``Data`` may hold HTML (``<B>``, ``<Font>``) whose text is kept;
+    ``Row ss:Index`` and ``Cell ss:Index`` skip rows and cells (counted against
+    :data:`MAX_TOTAL_ROWS` and :data:`MAX_TOTAL_CELLS` before any is allocated; skipped rows
+    are materialised only above a row with cells); ``ss:MergeAcross`` makes a cell span columns; ``Data`` may hold HTML (``<B>``, ``<Font>``) whose text is kept;
     ``Comment`` text is not a cell value.
     """
 
     def __init__(self) -> None:
         self.tables: list[Table] = []
+        self.sheets = 0
+        self.total_rows = 0  # rows of every worksheet, ss:Index jumps included
+        self.total_cells = 0  # cells of every row, ss:Index jumps included
         self.sheet: str | None = None
         self.rows: list[list[Value]] = []
         self.row: list[Value] | None = None
@@ -465,16 +482,28 @@ class _SpreadsheetML:
     def start(self, name: str, attrs: dict[str, str]) -> None:
         tag = _local(name)
         if tag == "Worksheet":
-            self.sheet = _attr(attrs, "Name") or f"Sheet{len(self.tables) + 1}"
+            self.sheets += 1
+            if self.sheets > MAX_SHEETS:
+                raise _Refused(
+                    f"The Excel 2003 XML file has more than {MAX_SHEETS} worksheets; no list "
+                    "has that many, so it was not read."
+                )
+            self.sheet = _attr(attrs, "Name") or f"Sheet{self.sheets}"
             self.rows, self.row_no = [], 0
         elif tag == "Row" and self.sheet is not None:
             index = _index(_attr(attrs, "Index"), MAX_ROWS + 1, "row")
-            self.row_no = index if index else self.row_no + 1
-            if self.row_no > MAX_ROWS:
+            row_no = index if index else self.row_no + 1
+            if row_no > MAX_ROWS:
                 raise _Refused(_too_many_rows(f"The sheet {self.sheet!r}"))
-            while len(self.rows) < self.row_no - 1:
-                self.rows.append([])
-            self.row, self.col = [], 0
+            # Counted before anything is allocated: the rows an index skips count too.
+            self.total_rows += max(1, row_no - self.row_no)
+            if self.total_rows > MAX_TOTAL_ROWS:
+                raise _Refused(
+                    f"The Excel 2003 XML file has more than {MAX_TOTAL_ROWS:,} rows in all its "
+                    "worksheets (counting the rows it skips); no reference list is that long, "
+                    "so it was not read."
+                )
+            self.row_no, self.row, self.col = row_no, [], 0
         elif tag == "Cell" and self.row is not None:
             index = _index(_attr(attrs, "Index"), MAX_COLUMNS, "column")
             if index:
@@ -501,13 +530,24 @@ class _SpreadsheetML:
                     f"The Excel 2003 XML file has a row wider than {MAX_COLUMNS:,} columns, "
                     "so it was not read."
                 )
+            self.total_cells += max(0, self.col + 1 - len(self.row))
+            if self.total_cells > MAX_TOTAL_CELLS:
+                raise _Refused(
+                    f"The Excel 2003 XML file has more than {MAX_TOTAL_CELLS:,} cells in all its "
+                    "worksheets (counting the cells it skips); no reference list is that large, "
+                    "so it was not read."
+                )
             while len(self.row) < self.col:
                 self.row.append("")
             self.row.append(_xml_value(self.kind, "".join(self.text)) if self.text else "")
             self.in_cell = False
             self.col += 1 + self.span
         elif tag == "Row" and self.row is not None:
-            self.rows.append(_trim(self.row, self.row_no))
+            row = _trim(self.row, self.row_no)
+            if row:  # empty rows are materialised only below a row with cells: none trail
+                while len(self.rows) < self.row_no - 1:
+                    self.rows.append([])
+                self.rows.append(row)
             self.row = None
         elif tag == "Worksheet" and self.sheet is not None:
             self.tables.append(Table(self.sheet, self.rows))
@@ -531,8 +571,9 @@ def _refuse_declaration(what: str) -> Callable[..., None]:
     return handler
 
 
-def _read_spreadsheetml(data: bytes) -> list[Table]:
-    """Every worksheet of an Excel 2003 XML file (stdlib expat; no DOCTYPE, no ENTITY)."""
+def _spreadsheetml_child(data: bytes) -> list[Any]:
+    """Runs in the sandboxed child: ``["ok", [[name, rows]...]]`` (JSON-safe, dates tagged),
+    or ``["refused", sentence]``."""
     builder = _SpreadsheetML()
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
@@ -543,18 +584,41 @@ def _read_spreadsheetml(data: bytes) -> list[Table]:
     parser.EntityDeclHandler = _refuse_declaration("ENTITY")
     try:
         parser.Parse(data, True)
-    except _Refused as exc:
-        raise RefDataError(str(exc)) from None
-    except RefDataError:
-        raise
+    except (_Refused, RefDataError) as exc:
+        return ["refused", str(exc)]
     except (expat.ExpatError, ValueError) as exc:
-        raise RefDataError(
+        return [
+            "refused",
             "The file looks like an Excel 2003 XML spreadsheet but is not well-formed XML "
-            f"({exc}). {_SAVE_AGAIN}"
-        ) from None
+            f"({exc}). {_SAVE_AGAIN}",
+        ]
     if not builder.tables:
-        raise RefDataError("The Excel 2003 XML file has no worksheet.")
-    return builder.tables
+        return ["refused", "The Excel 2003 XML file has no worksheet."]
+    return [
+        "ok",
+        [[t.name, [[_tag(v) for v in row] for row in t.rows]] for t in builder.tables],
+    ]
+
+
+def _read_spreadsheetml(data: bytes) -> list[Table]:
+    """Every worksheet of an Excel 2003 XML file: stdlib expat (no DOCTYPE, no ENTITY) in a
+    sandboxed child, like workbooks, with rows and cells capped across all worksheets."""
+    try:
+        answer = run_isolated(_spreadsheetml_child, data, _WORKBOOK_LIMITS)
+    except FileProblem as problem:
+        if problem.code == TOO_COMPLEX:
+            raise RefDataError(
+                "The Excel 2003 XML file needs far more memory or time to read than any list "
+                f"does, so it was not read. {_SAVE_AGAIN}"
+            ) from problem
+        raise RefDataError(f"{_first_sentence(problem.message)} {_SAVE_AGAIN}") from problem
+    if not isinstance(answer, list) or len(answer) != 2:
+        raise RefDataError(f"The Excel 2003 XML file could not be read. {_SAVE_AGAIN}")
+    if answer[0] != "ok":
+        raise RefDataError(str(answer[1]))
+    return [
+        Table(str(name), [[_untag(v) for v in row] for row in rows]) for name, rows in answer[1]
+    ]
 
 
 # -- dates ----------------------------------------------------------------------------------

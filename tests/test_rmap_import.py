@@ -580,3 +580,48 @@ def test_control_and_bidi_characters_are_stripped_from_every_cell(tmp_path: Path
     cahra = [["Country", "Area"], ["Democratic Republic of the Congo", "North Kivu\nIturi\u202e"]]
     areas = parse_cahra_file(reflists.write_csv(tmp_path / "cahra-2025-03-31.csv", cahra)).areas
     assert areas["CD"] == ("North Kivu", "Ituri")  # one area per line still
+
+
+def _xml_workbook(body: str) -> bytes:
+    return (
+        '<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+        f'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">{body}</Workbook>'
+    ).encode()
+
+
+def test_spreadsheetml_row_jumps_are_capped_across_worksheets(tmp_path: Path) -> None:
+    import time
+
+    sheet = '<Worksheet ss:Name="S{}"><Table><Row ss:Index="99000"/></Table></Worksheet>'
+    hostile = tmp_path / "jumps.xls"
+    hostile.write_bytes(_xml_workbook("".join(sheet.format(i) for i in range(200))))
+    assert len(hostile.read_bytes()) < 20_000
+    start = time.monotonic()
+    with pytest.raises(RefDataError, match="rows") as err:
+        read_tables(hostile)
+    assert time.monotonic() - start < 2
+    assert str(err.value).endswith(".") and "all its worksheets" in str(err.value)
+    many = tmp_path / "sheets.xls"
+    many.write_bytes(_xml_workbook('<Worksheet ss:Name="S"><Table/></Worksheet>' * 201))
+    with pytest.raises(RefDataError, match="more than 200 worksheets"):
+        read_tables(many)
+    wide = tmp_path / "cells.xls"
+    row = '<Row><Cell ss:Index="16000"><Data ss:Type="String">x</Data></Cell></Row>'
+    wide.write_bytes(
+        _xml_workbook(f'<Worksheet ss:Name="W"><Table>{row * 200}</Table></Worksheet>')
+    )
+    with pytest.raises(RefDataError, match="cells"):
+        read_tables(wide)
+    # One sheet whose last row is far below: read, without the empty rows after the list.
+    trailing = tmp_path / "trailing.xls"
+    rows = (
+        '<Row><Cell><Data ss:Type="String">Smelter ID</Data></Cell>'
+        '<Cell><Data ss:Type="String">Status</Data></Cell></Row>'
+        '<Row><Cell><Data ss:Type="String">CID000101</Data></Cell>'
+        '<Cell><Data ss:Type="String">Active</Data></Cell></Row><Row ss:Index="90000"/>'
+    )
+    trailing.write_bytes(_xml_workbook(f'<Worksheet ss:Name="L"><Table>{rows}</Table></Worksheet>'))
+    sandbox.last_report = None
+    [table] = read_tables(trailing)
+    assert len(table.rows) == 2
+    assert sandbox.last_report is not None and sandbox.last_report.outcome == "ok"
