@@ -47,11 +47,13 @@ from .tables import (
     date_in_cells,
     find_date,
     header_key,
+    is_ambiguous_slash,
     is_blank_date,
     parse_list_date,
     read_tables,
     repair_cid,
     row_text,
+    slash_order,
 )
 
 #: Column names by field, as RMI's exports, filings and hand-made lists spell them.
@@ -316,6 +318,36 @@ def add_months(date: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(date.day, calendar.monthrange(year, month)[1]))
 
 
+def _date_orders(table: Table, layout: _Layout) -> tuple[dict[str, str], list[str], Counter[str]]:
+    """The order of each date column's ``n/n/yyyy`` texts (:func:`slash_order`), the notes
+    for the summary, and a counter of the ambiguous cells a mixed column leaves empty."""
+    orders: dict[str, str] = {}
+    notes: list[str] = []
+    for field in ("last_assessment", "next_assessment"):
+        col = layout.cols.get(field)
+        if col is None:
+            continue
+        order = slash_order(_cell(r, col) for r in table.rows[layout.header + 1 :])
+        orders[field] = order
+        if order == "dmy":
+            notes.append(f"dates in {layout.headers[field]!r} read day first (as 19/11/2020 is)")
+    return orders, notes, Counter()
+
+
+def _mixed_note(table: Table, header: str, ambiguous: int) -> str:
+    """The summary's phrase for a date column written in both orders."""
+    if not ambiguous:
+        left = "no date in it could be either"
+    elif ambiguous == 1:
+        left = "1 date that could be either (such as 03/04/2021) was left empty"
+    else:
+        left = f"{ambiguous} dates that could be either (such as 03/04/2021) were left empty"
+    return (
+        f"{table.label}: column {header!r} mixes month-first (11/19/2020) and day-first "
+        f"(19/11/2020) dates; {left}"
+    )
+
+
 # -- the import ------------------------------------------------------------------------------
 
 
@@ -440,6 +472,7 @@ def parse_rmap_file(
                 columns["status"] = clean_text(rows[layout.header][status_col])
         cols = layout.cols
         has_next = "next_assessment" in cols
+        orders, date_notes, ambiguous = _date_orders(table, layout)
         read = 0
         for index in range(layout.header + 1, len(rows)):
             row = rows[index]
@@ -486,9 +519,11 @@ def parse_rmap_file(
             dates: list[dt.date | None] = []
             for field in ("last_assessment", "next_assessment"):
                 value = _cell(row, cols.get(field))
-                date = parse_list_date(value)
+                date = parse_list_date(value, orders.get(field, ""))
                 if date is None and not is_blank_date(value):
                     dates_unparsed += 1
+                    if orders.get(field) == "mixed" and is_ambiguous_slash(value):
+                        ambiguous[field] += 1
                 dates.append(date)
             last, following = dates
             cycle = clean_text(_cell(row, cols.get("audit_cycle")))
@@ -516,7 +551,13 @@ def parse_rmap_file(
                 seen.setdefault(cid, []).append(_Seen(word, standing, entry, where))
             read += 1
         tables_read += 1
-        sources.append(f"{table.label}: {read} row{'' if read == 1 else 's'}, {how}")
+        sources.append(
+            f"{table.label}: {read} row{'' if read == 1 else 's'}, {how}"
+            + "".join(f", {note}" for note in date_notes)
+        )
+        for field, order in orders.items():
+            if order == "mixed":
+                sources.append(_mixed_note(table, layout.headers[field], ambiguous[field]))
 
     if unknown:
         listed = ", ".join(

@@ -22,7 +22,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -643,9 +643,48 @@ def _date(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def _slash(a: int, b: int, year: int) -> dt.date | None:
-    """RMI is American: month first, unless the first number cannot be a month."""
+def _slash(a: int, b: int, year: int, order: str = "") -> dt.date | None:
+    """``a/b/year``: RMI is American, month first, unless the first number cannot be a month.
+
+    ``order`` (a column's, from :func:`slash_order`): ``"dmy"`` day first, ``"mdy"`` month
+    first, ``"mixed"`` only what one order can read (``19/11/2020``, ``11/19/2020``; never
+    ``03/04/2021``).
+    """
+    if order == "dmy":
+        return _date(year, b, a)
+    if order == "mdy":
+        return _date(year, a, b)
+    if order == "mixed" and a <= 12 and b <= 12:
+        return None
     return _date(year, b, a) if a > 12 else _date(year, a, b)
+
+
+_SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d\d)(?: [\d:.]+(?: ?[AP]M)?)?", re.I)
+
+
+def slash_order(values: Iterable[Value]) -> str:
+    """How a column writes ``n/n/yyyy`` dates: ``"dmy"`` when some cell's first number is
+    above 12 (and none's second is), ``"mixed"`` when both happen, else ``"mdy"``."""
+    day_first = month_first = False
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        m = _SLASH_DATE.fullmatch(clean_text(value))
+        if m:
+            a, b = int(m[1]), int(m[2])
+            if a > 12 and b > 12:
+                continue  # no date in either order
+            day_first = day_first or a > 12
+            month_first = month_first or b > 12
+    if day_first and month_first:
+        return "mixed"
+    return "dmy" if day_first else "mdy"
+
+
+def is_ambiguous_slash(value: Value) -> bool:
+    """A text date such as ``03/04/2021``: both numbers could be the month."""
+    m = _SLASH_DATE.fullmatch(clean_text(value)) if isinstance(value, str) else None
+    return m is not None and int(m[1]) <= 12 and int(m[2]) <= 12
 
 
 _CELL_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], dt.date | None]], ...] = (
@@ -654,10 +693,6 @@ _CELL_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], dt.date |
         lambda m: _date(int(m[1]), int(m[2]), int(m[3])),
     ),
     (re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"), lambda m: _date(int(m[1]), int(m[2]), int(m[3]))),
-    (
-        re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d\d)(?: [\d:.]+(?: ?[AP]M)?)?", re.I),
-        lambda m: _slash(int(m[1]), int(m[2]), int(m[3])),
-    ),
     (
         re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})"),
         lambda m: _date(int(m[3]), int(m[2]), int(m[1])),
@@ -673,11 +708,12 @@ _CELL_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], dt.date |
 )
 
 
-def parse_list_date(value: Value) -> dt.date | None:
+def parse_list_date(value: Value, order: str = "") -> dt.date | None:
     """A date cell of a list: real dates, Excel serials and the texts RMI's exports hold.
 
-    ``11/19/2020`` is month first (RMI is American) unless the first number is above 12;
-    ``19-Nov-2020``, ``19 Nov 2020``, ``Nov 19, 2020``, ``2020-11-19`` (with a time or not).
+    ``11/19/2020`` is month first (RMI is American) unless the first number is above 12, or
+    ``order`` (the column's :func:`slash_order`) says otherwise; ``19-Nov-2020``,
+    ``19 Nov 2020``, ``Nov 19, 2020``, ``2020-11-19`` (with a time or not).
     None for anything else (the caller counts non-empty cells it could not read).
     """
     if value is None or value == "" or isinstance(value, bool):
@@ -693,6 +729,9 @@ def parse_list_date(value: Value) -> dt.date | None:
     text = clean_text(value)
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return parse_list_date(float(text))
+    m = _SLASH_DATE.fullmatch(text)
+    if m:
+        return _slash(int(m[1]), int(m[2]), int(m[3]), order)
     for pattern, build in _CELL_PATTERNS:
         m = pattern.fullmatch(text)
         if m:

@@ -625,3 +625,31 @@ def test_spreadsheetml_row_jumps_are_capped_across_worksheets(tmp_path: Path) ->
     [table] = read_tables(trailing)
     assert len(table.rows) == 2
     assert sandbox.last_report is not None and sandbox.last_report.outcome == "ok"
+
+
+def test_slash_dates_are_read_in_one_order_per_column(tmp_path: Path) -> None:
+    rows = [
+        ["Smelter ID", "Status", "Last Audit Date", "Re-audit Due Date"],
+        ["CID000601", "Conformant", "19/11/2020", "03/04/2021"],
+        ["CID000602", "Conformant", "03/04/2021", "11/19/2021"],
+        ["CID000603", "Conformant", "13/13/2020", "04/05/2022"],
+    ]
+    got = parse_rmap_file(reflists.write_csv(tmp_path / "day-first.csv", rows))
+    # "19/11/2020" makes the whole Last Audit Date column day first, 03/04 included;
+    # the Re-audit Due column has "11/19/2021": month first, as RMI writes.
+    assert got.entries["CID000602"].last_assessment == dt.date(2021, 4, 3)
+    assert got.entries["CID000601"].next_assessment == dt.date(2021, 3, 4)
+    assert got.entries["CID000603"].next_assessment == dt.date(2022, 4, 5)
+    assert got.dates_unparsed == 1  # 13/13/2020
+    assert any("'Last Audit Date'" in s and "day first" in s for s in got.sources)
+    rows[3][2] = "11/19/2020"  # now the column has both orders: 03/04/2021 is not guessed
+    mixed = parse_rmap_file(reflists.write_csv(tmp_path / "mixed.csv", rows))
+    assert mixed.entries["CID000601"].last_assessment == dt.date(2020, 11, 19)
+    assert mixed.entries["CID000603"].last_assessment == dt.date(2020, 11, 19)
+    assert mixed.entries["CID000602"].last_assessment is None
+    assert mixed.dates_unparsed == 1
+    [note] = [s for s in mixed.sources if "mixes" in s]
+    assert "'Last Audit Date'" in note and "1 date that could be either" in note
+    assert parse_list_date("03/04/2021", "dmy") == dt.date(2021, 4, 3)
+    assert parse_list_date("03/04/2021", "mixed") is None
+    assert parse_list_date("19/11/2020", "mixed") == dt.date(2020, 11, 19)
