@@ -31,6 +31,7 @@ from plugins.normalize import clean_text
 from plugins.reference import RmapEntry, SmelterRef
 from plugins.rmap_status import (
     LIST_STANDINGS,
+    METALS,
     canonical_metal,
     less_favourable,
     standing_of,
@@ -136,10 +137,35 @@ TYPE_HEADERS = ("Type",)
 _TYPE_KEYS = frozenset(header_key(h) for h in TYPE_HEADERS)
 #: Cells that mark a row in a mark column.
 MARKS = frozenset({"*", "✓", "✔", "☑", "✅", "x", "yes", "y", "true"})
-#: Words after a status word in a sheet's name: "Active List", "Conformant Smelters".
-_NAME_SUFFIXES = frozenset(
-    {"list", "lists", "smelter", "smelters", "facility", "facilities", "refiner", "refiners"}
+#: Words a sheet's name may hold around its status word ("Active List", "Conformant
+#: Smelters & Refiners", "RMAP Conformant (Tin)"), besides metal names and punctuation.
+NAME_FILLER = frozenset(
+    {
+        "list",
+        "lists",
+        "smelter",
+        "smelters",
+        "facility",
+        "facilities",
+        "refiner",
+        "refiners",
+        "rmap",
+        "rmi",
+        "and",
+    }
 )
+_METAL_WORDS = frozenset(k for k in METALS if re.fullmatch(r"\w+", k))
+_METAL_PHRASES = re.compile(
+    r"(?<!\w)(?:"
+    + "|".join(
+        r"\W+".join(re.escape(w) for w in re.findall(r"\w+", k))
+        for k in sorted(METALS, key=len, reverse=True)
+        if k not in _METAL_WORDS
+    )
+    + r")(?!\w)",
+    re.I,
+)
+_DASH_CHARS = r"\-\u2010-\u2015\u2212"
 NOT_MARKED = "Not marked"
 NOT_MARKED_STANDING = "not-conformant"
 
@@ -155,12 +181,12 @@ class Skipped:
 
 @dataclass(frozen=True)
 class Repair:
-    """A smelter id read after a repair; one record per thing repaired."""
+    """A smelter id read after a repair; one record per id, naming every fix."""
 
     where: str
     raw: str  # the cell as typed, repr-safe: "\\uffa0CID002082"
     cid: str
-    #: "invisible character U+FFA0 removed", "spaces removed", "upper-cased", "zeros padded"
+    #: the fixes, joined: "invisible character U+FFA0 removed", "upper-cased, zeros padded"
     what: str
 
 
@@ -241,13 +267,37 @@ def _find_layout(
     return None
 
 
+def _loose_words(name: str) -> tuple[str, str]:
+    """A name without metal names, :data:`NAME_FILLER` words and punctuation, as
+    ``(with its spaced dashes, without them)``: ``"Active - Gold"`` -> ``("Active", "Active")``;
+    ``"Non-Conformant Tin"`` -> ``("Non-Conformant", "Non-Conformant")``."""
+    text = _METAL_PHRASES.sub(" ", clean_text(name))
+    text = re.sub(rf"[^\w\s{_DASH_CHARS}]|_", " ", text)
+    tokens: list[str] = []
+    for token in text.split():
+        parts = [
+            part
+            for part in re.split(rf"[{_DASH_CHARS}]+", token)
+            if part and part.casefold() not in NAME_FILLER and part.casefold() not in _METAL_WORDS
+        ]
+        if parts:
+            tokens.append("-".join(parts))
+        elif re.fullmatch(rf"[{_DASH_CHARS}]+", token) and tokens and tokens[-1] != "-":
+            tokens.append("-")  # a dash between words: "Due Diligence Review - Unable to Proceed"
+    while tokens and tokens[-1] == "-":
+        tokens.pop()
+    return " ".join(tokens), " ".join(t for t in tokens if t != "-")
+
+
 def _status_from_name(name: str, status_map: dict[str, str] | None) -> str:
-    """``"Active List"`` -> ``"Active"``; ``""`` when the name is not a status word."""
-    words = clean_text(name).split(" ")
-    while len(words) > 1 and header_key(words[-1]) in _NAME_SUFFIXES:
-        words.pop()
-    text = " ".join(words)
-    return text if text and standing_of(text, status_map) else ""
+    """The status word a sheet's name gives, ``""`` when none: the name itself, else what
+    is left without metal names, filler words ("Smelters", "List", "RMAP", "and", "&") and
+    punctuation: ``"Active List"``, ``"Active - Gold"``, ``"RMAP Conformant (Tin)"``,
+    ``"Conformant_Tantalum"``."""
+    for text in (clean_text(name), *_loose_words(name)):
+        if text and standing_of(text, status_map):
+            return text
+    return ""
 
 
 def _status_source(
@@ -402,6 +452,31 @@ _NO_STATUS = (
 )
 
 
+#: How many unknown status words an error lists, and how much of each.
+MAX_WORDS_LISTED, MAX_WORD_CHARS = 20, 60
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _unknown_words_message(unknown: Counter[str]) -> str:
+    ranked = unknown.most_common()
+    listed = ", ".join(
+        f"{_cut(word, MAX_WORD_CHARS)!r} ({n} row{'s' if n != 1 else ''})"
+        for word, n in ranked[:MAX_WORDS_LISTED]
+    )
+    if len(ranked) > MAX_WORDS_LISTED:
+        listed += f" and {len(ranked) - MAX_WORDS_LISTED} more"
+    first = next((w for w, _n in ranked if len(w) <= MAX_WORD_CHARS), "WORD")
+    return (
+        f"The list uses status words Assay does not know: {listed}. Nothing was imported. "
+        "Say what each word means with one --map per word, e.g. "
+        f'--map "{first}=conformant|active|not-conformant" (choose one standing), and '
+        "import the file again."
+    )
+
+
 def parse_rmap_file(
     path: Path,
     *,
@@ -507,8 +582,8 @@ def parse_rmap_file(
                 words = [word]
             else:
                 words = [fixed]
-            for char_fix in what:
-                repairs.append(Repair(where, _safe(str(id_cell)), cid, char_fix))
+            if what:
+                repairs.append(Repair(where, _safe(str(id_cell)), cid, ", ".join(what)))
             name = _clean_name(_cell(row, cols.get("name")))
             ref = smelters.get(cid) if smelters else None
             if ref is not None and ("?" in name or "\ufffd" in name):
@@ -560,16 +635,7 @@ def parse_rmap_file(
                 sources.append(_mixed_note(table, layout.headers[field], ambiguous[field]))
 
     if unknown:
-        listed = ", ".join(
-            f"{word!r} ({n} row{'s' if n != 1 else ''})" for word, n in unknown.most_common()
-        )
-        first = next(iter(unknown))
-        raise RefDataError(
-            f"The list uses status words Assay does not know: {listed}. Nothing was imported. "
-            "Say what each word means with one --map per word, e.g. "
-            f'--map "{first}=conformant|active|not-conformant" (choose one standing), and '
-            "import the file again."
-        )
+        raise RefDataError(_unknown_words_message(unknown))
     if not any_header:
         raise RefDataError(_no_header_message())
     if not seen:

@@ -205,7 +205,7 @@ def test_ids_repaired_reported_or_skipped(tmp_path: Path) -> None:
     assert ("CID000701", "invisible character U+00A0 removed") in repairs
     assert ("CID002082", "invisible character U+FFA0 removed") in repairs
     assert ("CID000703", "spaces removed") in repairs
-    assert {("CID002084", "upper-cased"), ("CID002084", "zeros padded")} <= repairs
+    assert ("CID002084", "upper-cased, zeros padded") in repairs  # one repair per id
     halfwidth = next(r for r in got.repairs if r.cid == "CID002082")
     assert halfwidth.raw == "\\uffa0CID002082" and halfwidth.where == "row 3"
     skipped = {s.where: (s.text, s.reason) for s in got.skipped}
@@ -653,3 +653,56 @@ def test_slash_dates_are_read_in_one_order_per_column(tmp_path: Path) -> None:
     assert parse_list_date("03/04/2021", "dmy") == dt.date(2021, 4, 3)
     assert parse_list_date("03/04/2021", "mixed") is None
     assert parse_list_date("19/11/2020", "mixed") == dt.date(2020, 11, 19)
+
+
+def _named_sheets(names: list[str]) -> dict[str, reflists.Rows]:
+    return {
+        name: [
+            ["Metal", "Smelter ID", "Smelter Name"],
+            ["Gold", f"CID00110{i}", f"Example Sheet {i} Co."],
+        ]
+        for i, name in enumerate(names)
+    }
+
+
+def test_sheet_names_give_a_status_loosely(tmp_path: Path) -> None:
+    names = [
+        "Active - Gold",
+        "Conformant Smelters & Refiners",
+        "Active Smelters & Refiners",
+        "RMAP Conformant (Tin)",
+        "Conformant_Tantalum",
+        "Non-Conformant Tungsten",
+        "Progressing-Cobalt",
+        "Outreach Required – Tin",
+    ]
+    got = parse_rmap_file(
+        reflists.write_xlsx(tmp_path / "named.xlsx", _named_sheets(names)),
+        status_map={"Progressing": "active"},
+    )
+    assert [got.entries[f"CID00110{i}"].status for i in range(len(names))] == [
+        "Active",
+        "Conformant",
+        "Active",
+        "Conformant",
+        "Conformant",
+        "Non-Conformant",
+        "Progressing",
+        "Outreach Required",
+    ]
+    assert all("status from the sheet name" in s for s in got.sources)
+
+
+def test_repairs_are_one_per_id_and_unknown_words_are_cut(tmp_path: Path) -> None:
+    got = parse_rmap_file(reflists.write_csv(tmp_path / "r.csv", reflists.repair_table()))
+    [lower] = [r for r in got.repairs if r.cid == "CID002084"]
+    assert lower.what == "upper-cased, zeros padded"
+    assert len(got.repairs) == len({r.cid for r in got.repairs}) == 4
+    rows = [["Smelter ID", "Status"]]
+    rows += [[f"CID0012{i:02d}", f"Unknown Word {i}"] for i in range(24)]
+    rows.append(["CID001299", "Pending " + "x" * 200])
+    with pytest.raises(RefDataError) as err:
+        parse_rmap_file(reflists.write_csv(tmp_path / "u.csv", rows))
+    message = str(err.value)
+    assert "'Unknown Word 19' (1 row)" in message and "'Unknown Word 20'" not in message
+    assert "and 5 more" in message and "x" * 61 not in message and len(message) < 2000
