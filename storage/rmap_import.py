@@ -240,11 +240,15 @@ class _Layout:
     headers: dict[str, str]  # field -> header text
     marks: list[tuple[int, str]]  # (column, status word) of mark columns
     type_col: int | None
+    id_only: bool = False  # only the smelter id column is recognised
 
 
 def _find_layout(
     rows: Sequence[Sequence[Value]], status_map: dict[str, str] | None
 ) -> _Layout | None:
+    """The first row of the first rows naming a smelter id column and another recognised
+    column; else the first naming only a smelter id column (a one-column list)."""
+    id_only: _Layout | None = None
     for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         cols: dict[str, int] = {}
         headers: dict[str, str] = {}
@@ -264,7 +268,9 @@ def _find_layout(
                 marks.append((col, clean_text(cell).rstrip("*").strip()))
         if "cid" in cols and (len(cols) >= 2 or marks or type_col is not None):
             return _Layout(i, cols, headers, marks, type_col)
-    return None
+        if "cid" in cols and id_only is None:
+            id_only = _Layout(i, cols, headers, [], None, id_only=True)
+    return id_only
 
 
 def _loose_words(name: str) -> tuple[str, str]:
@@ -300,9 +306,12 @@ def _status_from_name(name: str, status_map: dict[str, str] | None) -> str:
     return ""
 
 
+_Source = tuple[int | None, list[tuple[int, str]], str, str]
+
+
 def _status_source(
-    table: Table, layout: _Layout, status_map: dict[str, str] | None, default_status: str
-) -> tuple[int | None, list[tuple[int, str]], str, str] | None:
+    table: Table, layout: _Layout, status_map: dict[str, str] | None
+) -> _Source | None:
     """Where a table's statuses come from: ``(status column, mark columns, one status for
     every row, how it is described)``; None when the table has none."""
     col = layout.cols.get("status")
@@ -320,13 +329,35 @@ def _status_source(
     named = _status_from_name(table.name, status_map) if table.kind == "sheet" else ""
     if named:
         return None, [], named, "status from the sheet name"
-    if default_status:
-        return None, [], default_status, f"status {default_status!r} given for every row"
     return None
 
 
 def _cell(row: Sequence[Value], col: int | None) -> Value:
     return row[col] if col is not None and col < len(row) else None
+
+
+NUMBER_READ = "number read as a CID"
+
+
+def read_id(value: Value) -> tuple[str | None, tuple[str, ...]]:
+    """:func:`repair_cid`, and a number in an id column read as a CID: ``2082``, ``2082.0``,
+    ``"002082"``, ``"2082.0"`` (one to six digits) -> ``CID002082``, reported as repaired."""
+    if isinstance(value, bool):
+        return None, ()
+    if isinstance(value, int | float):
+        if value == value and float(value).is_integer() and 1 <= value <= 999_999:
+            return f"CID{int(value):06d}", (NUMBER_READ,)
+        return None, ()
+    cid, what = repair_cid(value)
+    m = re.fullmatch(r"([0-9]{1,6})(?:\.0+)?", clean_text(value)) if cid is None else None
+    if m and int(m[1]):
+        return "CID" + m[1].zfill(6), (NUMBER_READ,)
+    return cid, what
+
+
+def _has_ids(table: Table, layout: _Layout) -> bool:
+    col = layout.cols["cid"]
+    return any(read_id(_cell(r, col))[0] for r in table.rows[layout.header + 1 :])
 
 
 def _is_mark(value: Value) -> bool:
@@ -437,8 +468,54 @@ def _no_header_message() -> str:
     )
     return (
         "No header row was found in the first rows of any sheet. A list needs a smelter id "
-        "column and at least one other recognised column (a status column, say), with names "
-        f"such as: {expected}."
+        "column and a status column (or, when every row has one status, --status WORD), "
+        f"with names such as: {expected}."
+    )
+
+
+def _one_column_message(layout: _Layout) -> str:
+    return (
+        f"The list is a single column of smelter ids ({layout.headers['cid']!r}) with no "
+        "status. If EVERY row has the same status (RMI's Conformant-only export, say), import "
+        "it with --status WORD (e.g. --status Conformant); otherwise add a status column "
+        "('Status') and import it again."
+    )
+
+
+def _sheets_without_status(missing: list[Table], only_sheet: bool) -> str:
+    names = ", ".join(repr(t.name) for t in missing)
+    one = len(missing) == 1
+    word = next(
+        (w for w in (_loose_words(t.name)[1] for t in missing) if w and len(w) <= MAX_WORD_CHARS),
+        "WORD",
+    )
+    message = (
+        f"The sheet{'' if one else 's'} {names} {'holds' if one else 'hold'} smelter ids but "
+        "no status: no status column (such as 'Status' or 'RMAP Audit Status'), no column of "
+        "marks headed by a status word, and a name that is not a status word. Nothing was "
+        f"imported, so that no smelter is left out. Rename {'the' if one else 'each'} sheet "
+        "for the status of its rows (e.g. 'Conformant', 'Active List' or 'Active - Gold'), or "
+        "delete it if it is not part of the list; if its name is a status word Assay does not "
+        f"know, give that word's standing with --map, e.g. --map \"{word}=conformant|active|"
+        'not-conformant" (choose one).'
+    )
+    if only_sheet:
+        message += (
+            " If EVERY row of the sheet has the same status, --status WORD also gives it "
+            "that status."
+        )
+    return message
+
+
+def _status_for_many_sheets(default_status: str, with_ids: list[Table]) -> str:
+    names = ", ".join(repr(t.name) for t in with_ids[:10])
+    more = f" and {len(with_ids) - 10} more" if len(with_ids) > 10 else ""
+    return (
+        f"--status {default_status!r} gives every row one status, but the workbook has "
+        f"{len(with_ids)} sheets with smelter ids ({names}{more}): it would give every sheet "
+        "that status. Nothing was imported. Name each sheet for the status of its rows (e.g. "
+        "'Conformant', 'Active List') or give it a status column, and import the file "
+        "without --status."
     )
 
 
@@ -505,7 +582,6 @@ def parse_rmap_file(
             f'too, e.g. --map "{default_status}=conformant|active|not-conformant" (choose one).'
         )
     unknown: Counter[str] = Counter()
-    tables_read = 0
     seen: dict[str, list[_Seen]] = {}
     repairs: list[Repair] = []
     skipped: list[Skipped] = []
@@ -514,32 +590,45 @@ def parse_rmap_file(
     dates_unparsed = unmarked = 0
     as_of: dt.date | None = None
     as_of_source = ""
-    ids_without_status = False
-    any_header = False
 
+    # First every table's header, status source and ids: no sheet of smelter ids is left
+    # out silently, and --status never gives one status to several sheets.
+    plans: list[tuple[Table, _Layout, _Source | None, bool]] = []
     for table in tables:
-        rows = table.rows
-        layout = _find_layout(rows, status_map)
+        layout = _find_layout(table.rows, status_map)
         if layout is None:
             sources.append(f"{table.label}: ignored, no header row with a smelter id column")
             continue
-        any_header = True
         if as_of is None:
-            for title in rows[: layout.header]:
+            for title in table.rows[: layout.header]:
                 found = date_in_cells(title)
                 if found:
                     as_of, as_of_source = found, f"title row {row_text(title)!r}"
                     break
-        source = _status_source(table, layout, status_map, default_status)
-        if source is None:
-            ids_without_status = True
-            sources.append(
-                f"{table.label}: ignored, it has smelter ids but no status column, no mark "
-                "column, and its name is not a status word"
-            )
-            continue
+        source = _status_source(table, layout, status_map)
+        plans.append((table, layout, source, _has_ids(table, layout)))
+    if not plans:
+        raise RefDataError(_no_header_message())
+    with_ids = [table for table, _l, _s, ids in plans if ids]
+    workbook = any(table.kind == "sheet" for table in tables)
+    if default_status and workbook and len(with_ids) > 1:
+        raise RefDataError(_status_for_many_sheets(default_status, with_ids))
+    missing = [(table, layout) for table, layout, source, ids in plans if ids and source is None]
+    if missing and not default_status:
+        if not workbook:
+            table, layout = missing[0]
+            raise RefDataError(_one_column_message(layout) if layout.id_only else _NO_STATUS)
+        raise RefDataError(_sheets_without_status([t for t, _l in missing], len(with_ids) == 1))
+    given: _Source = (None, [], default_status, f"status {default_status!r} given for every row")
+
+    for table, layout, maybe_source, ids in plans:
+        rows = table.rows
+        if maybe_source is None and not ids:
+            # a header, but no smelter id below it and no status: its rows are named skipped
+            maybe_source = (None, [], "", "no smelter id below the header")
+        source = given if maybe_source is None else maybe_source
         status_col, marks, fixed, how = source
-        if not columns:
+        if not columns and ids:
             columns = dict(layout.headers)
             if marks:
                 columns["status"] = ", ".join(w for _c, w in marks) + " (marks)"
@@ -559,7 +648,7 @@ def parse_rmap_file(
             if not id_text:
                 skipped.append(Skipped(where, "", "no smelter id"))
                 continue
-            cid, what = repair_cid(id_cell)
+            cid, what = read_id(id_cell)
             if cid is None:
                 reason = (
                     "the header repeated"
@@ -625,7 +714,6 @@ def parse_rmap_file(
                 )
                 seen.setdefault(cid, []).append(_Seen(word, standing, entry, where))
             read += 1
-        tables_read += 1
         sources.append(
             f"{table.label}: {read} row{'' if read == 1 else 's'}, {how}"
             + "".join(f", {note}" for note in date_notes)
@@ -636,11 +724,7 @@ def parse_rmap_file(
 
     if unknown:
         raise RefDataError(_unknown_words_message(unknown))
-    if not any_header:
-        raise RefDataError(_no_header_message())
     if not seen:
-        if ids_without_status and not tables_read:
-            raise RefDataError(_NO_STATUS)
         example = f", e.g. {skipped[0].where}: {skipped[0].reason}" if skipped else ""
         raise RefDataError(
             "The header was recognised but no row could be imported: a list needs rows with "

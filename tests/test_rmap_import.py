@@ -141,16 +141,32 @@ def test_two_sheets_named_after_statuses_and_a_cid_on_both(tmp_path: Path) -> No
     assert any("'Active List': 2 rows, status from the sheet name" in s for s in got.sources)
 
 
-def test_same_status_twice_is_no_conflict_and_a_sheet_without_status_is_named(
+def test_same_status_twice_is_no_conflict_and_a_sheet_of_ids_without_status_stops(
     tmp_path: Path,
 ) -> None:
     sheets = reflists.two_sheet_workbook()
     sheets["Active List"] = sheets["Conformant"][1:]  # the same rows, same word ... renamed:
     sheets["Conformant Copy"] = sheets.pop("Active List")
-    got = parse_rmap_file(reflists.write_xlsx(tmp_path / "x.xlsx", sheets))
-    assert not got.conflicts
-    ignored = [s for s in got.sources if "'Conformant Copy'" in s]
-    assert ignored and "ignored" in ignored[0] and "no status" in ignored[0]
+    path = reflists.write_xlsx(tmp_path / "x.xlsx", sheets)
+    with pytest.raises(RefDataError) as err:  # a sheet of ids is never left out silently
+        parse_rmap_file(path)
+    message = str(err.value)
+    assert message.startswith("The sheet 'Conformant Copy' holds smelter ids but no status")
+    assert "Nothing was imported" in message and "Rename" in message and "--map" in message
+    assert "--status" not in message  # two sheets hold ids: one status would not fit both
+    with pytest.raises(RefDataError, match="2 sheets with smelter ids"):
+        parse_rmap_file(path, default_status="Conformant")
+    sheets["Conformant - Gold"] = sheets.pop("Conformant Copy")
+    got = parse_rmap_file(reflists.write_xlsx(tmp_path / "c.xlsx", sheets))
+    assert not got.conflicts and got.entries["CID000502"].status == "Conformant"
+    assert any("'Read Me': ignored" in s for s in got.sources)
+    sheets["Approved Smelters"] = sheets.pop("Conformant - Gold")
+    approved = reflists.write_xlsx(tmp_path / "a.xlsx", sheets)
+    with pytest.raises(RefDataError, match='--map "Approved=conformant'):
+        parse_rmap_file(approved)
+    got = parse_rmap_file(approved, status_map={"Approved": "conformant"})
+    assert got.entries["CID000501"].status == "Conformant"
+    assert [c.statuses for c in got.conflicts] == [("Conformant", "Approved")] * 2
     with_default = parse_rmap_file(
         reflists.write_xlsx(tmp_path / "y.xlsx", {"Facilities": sheets["Conformant"]}),
         default_status="Conformant",
@@ -351,7 +367,7 @@ def _one_column(tmp_path: Path) -> Path:
 def test_one_column_csv_is_a_sentence(tmp_path: Path) -> None:
     path = _one_column(tmp_path)
     assert read_tables(path)[0].rows == [["Smelter ID"], ["CID000101"], ["CID000102"]]
-    with pytest.raises(RefDataError, match="smelter id column and at least one other"):
+    with pytest.raises(RefDataError, match="--status WORD"):
         parse_rmap_file(path)
     with pytest.raises(RefDataError, match="single column"):
         parse_supplier_file(path)
@@ -706,3 +722,47 @@ def test_repairs_are_one_per_id_and_unknown_words_are_cut(tmp_path: Path) -> Non
     message = str(err.value)
     assert "'Unknown Word 19' (1 row)" in message and "'Unknown Word 20'" not in message
     assert "and 5 more" in message and "x" * 61 not in message and len(message) < 2000
+
+
+def test_numeric_ids_are_read_as_cids_and_reported(tmp_path: Path) -> None:
+    rows: reflists.Rows = [
+        ["Smelter ID", "Smelter Name", "Status"],
+        [2082, "Example Number Co.", "Conformant"],
+        [2083.0, "Example Float Co.", "Active"],
+        ["002084", "Example Text Co.", "Active"],
+        ["1234567", "Example Too Long Co.", "Active"],
+        [12.5, "Example Fraction Co.", "Active"],
+    ]
+    for path in (
+        reflists.write_xlsx(tmp_path / "n.xlsx", {"Facilities": rows}),
+        reflists.write_csv(tmp_path / "n.csv", rows),
+        reflists.write_spreadsheetml(tmp_path / "n.xml", {"Facilities": rows}),
+    ):
+        got = parse_rmap_file(path)
+        assert sorted(got.entries) == ["CID002082", "CID002083", "CID002084"], path.name
+        assert {r.cid: r.what for r in got.repairs} == {
+            "CID002082": "number read as a CID",
+            "CID002083": "number read as a CID",
+            "CID002084": "number read as a CID",
+        }
+        assert [s.text for s in got.skipped] == ["1234567", "12.5"]
+
+
+def test_one_column_id_list_with_status(tmp_path: Path) -> None:
+    path = _one_column(tmp_path)
+    with pytest.raises(RefDataError, match="--status WORD") as err:
+        parse_rmap_file(path)
+    assert "EVERY row" in str(err.value)
+    got = parse_rmap_file(path, default_status="Conformant")
+    assert sorted(got.entries) == ["CID000101", "CID000102"]
+    assert {e.status for e in got.entries.values()} == {"Conformant"}
+    book = reflists.write_xlsx(
+        tmp_path / "ids.xlsx",
+        {"Cover": [["Example cover"]], "Ids": [["Smelter ID"], [2082], ["CID000101"]]},
+    )
+    with pytest.raises(RefDataError, match="--status WORD"):
+        parse_rmap_file(book)
+    assert sorted(parse_rmap_file(book, default_status="Active").entries) == [
+        "CID000101",
+        "CID002082",
+    ]
