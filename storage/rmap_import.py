@@ -135,8 +135,14 @@ _FIELD_KEYS: dict[str, frozenset[str]] = {
 #: A "Type" column is a status column only when its cells are (mostly) status words.
 TYPE_HEADERS = ("Type",)
 _TYPE_KEYS = frozenset(header_key(h) for h in TYPE_HEADERS)
-#: Cells that mark a row in a mark column.
-MARKS = frozenset({"*", "✓", "✔", "☑", "✅", "x", "yes", "y", "true"})
+#: Cells that mark a row in a mark column (emoji variation selectors ignored), besides the
+#: column's own status word ("Conformant" under "RMAP Conformant").
+MARKS = frozenset({"*", "✓", "✔", "☑", "✅", "√", "x", "yes", "y", "true", "1"})
+#: Cells that say "no mark" in so many words; empty cells say it too. Anything else in a
+#: mark column stops the import.
+NOT_MARKS = frozenset({"no", "n", "false", "-", "\u2013", "\u2014"})
+#: How many unrecognised mark values an error lists, and how much of each.
+MAX_MARKS_LISTED, MAX_MARK_CHARS = 10, 40
 #: Words a sheet's name may hold around its status word ("Active List", "Conformant
 #: Smelters & Refiners", "RMAP Conformant (Tin)"), besides metal names and punctuation.
 NAME_FILLER = frozenset(
@@ -360,8 +366,21 @@ def _has_ids(table: Table, layout: _Layout) -> bool:
     return any(read_id(_cell(r, col))[0] for r in table.rows[layout.header + 1 :])
 
 
-def _is_mark(value: Value) -> bool:
-    return clean_text(value).casefold() in MARKS
+def _mark(value: Value, word: str) -> bool | None:
+    """Whether a cell of the mark column headed ``word`` marks its row: True, False (empty,
+    or "No"), or None for a value that is neither (the caller stops the import)."""
+    text = clean_text(value).replace("\ufe0f", "").strip()
+    if not text:
+        return False
+    key = text.casefold()
+    if key in MARKS:
+        return True
+    if key in NOT_MARKS:
+        return False
+    if status_key(text) == status_key(word):
+        return True
+    loose = _loose_words(text)[0]
+    return True if loose and status_key(loose) == status_key(_loose_words(word)[0]) else None
 
 
 def _type_is_status(
@@ -554,6 +573,23 @@ def _unknown_words_message(unknown: Counter[str]) -> str:
     )
 
 
+def _bad_marks_message(bad: Counter[str], columns: list[str]) -> str:
+    ranked = bad.most_common()
+    listed = ", ".join(
+        f"{value!r} ({n} row{'s' if n != 1 else ''})" for value, n in ranked[:MAX_MARKS_LISTED]
+    )
+    if len(ranked) > MAX_MARKS_LISTED:
+        listed += f" and {len(ranked) - MAX_MARKS_LISTED} more"
+    return (
+        f"The mark column{'' if len(columns) == 1 else 's'} {', '.join(columns)} "
+        f"{'holds' if len(columns) == 1 else 'hold'} values that are not marks: {listed}. "
+        "Nothing was imported, since Assay does not guess whether they mark a row. A marked "
+        "cell holds *, ✓, ✔, √, x, Yes, Y, TRUE, 1 or the column's own status word; an "
+        "unmarked cell is empty or No. Correct those cells (or give the sheet a 'Status' "
+        "column with a status word per row) and import the file again."
+    )
+
+
 def parse_rmap_file(
     path: Path,
     *,
@@ -582,6 +618,8 @@ def parse_rmap_file(
             f'too, e.g. --map "{default_status}=conformant|active|not-conformant" (choose one).'
         )
     unknown: Counter[str] = Counter()
+    bad_marks: Counter[str] = Counter()
+    bad_columns: dict[str, None] = {}  # mark columns holding them, in order
     seen: dict[str, list[_Seen]] = {}
     repairs: list[Repair] = []
     skipped: list[Skipped] = []
@@ -659,7 +697,14 @@ def parse_rmap_file(
                 continue
             words: list[str]
             if marks:
-                words = [word for col, word in marks if _is_mark(_cell(row, col))]
+                words = []
+                for col, word in marks:
+                    marked = _mark(_cell(row, col), word)
+                    if marked is None:
+                        bad_marks[_cut(clean_text(_cell(row, col)), MAX_MARK_CHARS)] += 1
+                        bad_columns.setdefault(f"{word!r}", None)
+                    elif marked:
+                        words.append(word)
                 if not words:
                     words = [NOT_MARKED]
                     unmarked += 1
@@ -722,6 +767,8 @@ def parse_rmap_file(
             if order == "mixed":
                 sources.append(_mixed_note(table, layout.headers[field], ambiguous[field]))
 
+    if bad_marks:
+        raise RefDataError(_bad_marks_message(bad_marks, list(bad_columns)))
     if unknown:
         raise RefDataError(_unknown_words_message(unknown))
     if not seen:

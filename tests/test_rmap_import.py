@@ -766,3 +766,31 @@ def test_one_column_id_list_with_status(tmp_path: Path) -> None:
         "CID000101",
         "CID002082",
     ]
+
+
+def test_marks_are_read_strictly(tmp_path: Path) -> None:
+    rows = reflists.mark_table()
+    rows[1][3], rows[3][3], rows[5][3] = "1", "√", "\u2714\ufe0f"
+    rows[4][3] = "Conformant"  # the column's own status word ("RMAP Conformant" loosely)
+    rows[4][4] = "active"
+    got = parse_rmap_file(reflists.write_xlsx(tmp_path / "m.xlsx", {"List": rows}))
+    assert {cid: e.status for cid, e in got.entries.items()} == {
+        "CID000401": "RMAP Conformant",
+        "CID000402": "Active",
+        "CID000403": "RMAP Conformant",
+        "CID000404": "Active",  # marked in both columns: the less favourable
+        "CID000405": "RMAP Conformant",  # "No" is no mark
+    }
+    assert got.unmarked == 0 and [c.cid for c in got.conflicts] == ["CID000404"]
+    rows[2][4] = "Pending"
+    rows[4][4] = "pending"
+    rows[3][4] = "See note " + "y" * 100
+    with pytest.raises(RefDataError) as err:
+        parse_rmap_file(reflists.write_xlsx(tmp_path / "bad.xlsx", {"List": rows}))
+    message = str(err.value)
+    assert "'Pending' (1 row)" in message and "'pending' (1 row)" in message
+    assert "y" * 30 + "…" in message and "y" * 31 not in message  # cut to 40 characters
+    assert "Nothing was imported" in message and "'Active'" in message
+    many = [["Smelter ID", "Conformant"]] + [[f"CID0013{i:02d}", f"v{i}"] for i in range(14)]
+    with pytest.raises(RefDataError, match="and 4 more"):
+        parse_rmap_file(reflists.write_csv(tmp_path / "many.csv", many))
