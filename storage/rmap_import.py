@@ -6,15 +6,22 @@ and the status of a row comes from, in this order:
 
 1. a status column ("Status", "RMAP Audit Status", ...; or "Type" when it holds status words);
 2. mark columns: a column headed by a status word ("Conformant", "Active") whose marked
-   cells (``*``, ``✓``, ``x``, ``Yes``, ...) give that status; unmarked rows: "Not marked";
-3. the sheet's name, when it is a status word (``Conformant``, ``Active List``,
-   ``Conformant Smelters``);
-4. ``default_status`` (``--status``), for a file whose EVERY row has that status.
+   cells (``*``, ``✓``, ``x``, ``Yes``, ``1``, the column's own word, ...) give that status;
+   empty (or "No") everywhere: "Not marked"; any other value stops the import;
+3. the sheet's name, when it is a status word once metal names, filler words and
+   punctuation are dropped (``Conformant``, ``Active List``, ``Active - Gold``,
+   ``RMAP Conformant (Tin)``, ``Conformant Smelters & Refiners``);
+4. ``default_status`` (``--status``), for a file whose EVERY row has that status: a CSV,
+   or the only sheet of a workbook holding smelter ids.
 
-RMI's words are kept as the list gives them; the standing they mean comes from
+A sheet of smelter ids with none of these stops the import (a list is never read with a
+sheet silently left out); sheets without a recognised header (a cover, notes) are named
+as ignored. RMI's words are kept as the list gives them; the standing they mean comes from
 :mod:`plugins.rmap_status`, and a word it does not know stops the import (nothing is
-guessed from spelling). Smelter ids with stray spaces, invisible characters, lower case
-or missing zeros are repaired and reported; ids that are not a CID are skipped and named.
+guessed from spelling). Smelter ids with stray spaces, invisible characters, lower case,
+missing zeros or no ``CID`` at all (a number: ``2082``) are repaired and reported, one
+repair per id; ids that are not a CID are skipped and named. ``n/n/yyyy`` dates are read in
+one order per column: day first where a cell's first number is above 12.
 """
 
 from __future__ import annotations
@@ -217,7 +224,9 @@ class RmapImport:
     #: file name; never today
     as_of: dt.date | None
     as_of_source: str  # "title row 'RMAP ... as of May 1, 2025'", "file name" or ""
-    sources: tuple[str, ...]  # what was read and what was ignored, one phrase per table
+    #: what was read and what was ignored, one phrase per table; then one per date column
+    #: that mixes month-first and day-first dates
+    sources: tuple[str, ...]
     columns: dict[str, str]  # field -> header text used (first table read)
     conflicts: tuple[Conflict, ...]
     repairs: tuple[Repair, ...]
@@ -599,7 +608,9 @@ def parse_rmap_file(
 ) -> RmapImport:
     """Read an RMAP status list; :class:`RefDataError` with a sentence when it cannot be used.
 
-    ``default_status``: the status of every row of a sheet that has none (``--status``).
+    ``default_status``: the status of every row (``--status``) of a CSV, or of the only
+    sheet of a workbook holding smelter ids, when it has no status of its own; refused for a
+    workbook with two or more sheets of ids.
     ``status_map``: further status words and their standing (``--map WORD=STANDING``).
     ``smelters``: the smelter reference, for the metal of rows that do not name one.
     """

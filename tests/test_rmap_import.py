@@ -596,6 +596,9 @@ def test_control_and_bidi_characters_are_stripped_from_every_cell(tmp_path: Path
     cahra = [["Country", "Area"], ["Democratic Republic of the Congo", "North Kivu\nIturi\u202e"]]
     areas = parse_cahra_file(reflists.write_csv(tmp_path / "cahra-2025-03-31.csv", cahra)).areas
     assert areas["CD"] == ("North Kivu", "Ituri")  # one area per line still
+    path = tmp_path / "cahra.json"
+    path.write_text(json.dumps({"countries": ["MM"], "areas": {"MM": ["Shan\u202e State\x1b"]}}))
+    assert parse_cahra_file(path).areas["MM"] == ("Shan State",)
 
 
 def _xml_workbook(body: str) -> bytes:
