@@ -34,6 +34,7 @@ from .tables import (
     RefDataError,
     Table,
     Value,
+    clean_cell,
     date_in_cells,
     find_date,
     header_key,
@@ -199,9 +200,8 @@ def _from_json(data: bytes, found: _Collector) -> tuple[dt.date | None, str]:
     areas = raw.get("areas") or {}
     if isinstance(areas, dict):
         for name, names in areas.items():
-            found.add(
-                clean_text(name), "areas", [clean_text(a) for a in names or () if clean_text(a)]
-            )
+            texts = [clean_text(clean_cell(a)) for a in names or ()]
+            found.add(clean_text(name), "areas", [a for a in texts if a])
     as_of = None
     for key in ("as_of", "version"):
         value = raw.get(key)
@@ -223,11 +223,13 @@ def parse_cahra_file(path: Path) -> CahraImport:
     if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"["):
         as_of, how = _from_json(data, found)
         try:
-            version = str(json.loads(data.decode("utf-8-sig")).get("version") or "")
+            version = clean_text(
+                clean_cell(str(json.loads(data.decode("utf-8-sig")).get("version") or ""))
+            )
         except (AttributeError, ValueError):
             version = ""
     else:
-        as_of, how = _from_tables(read_table_bytes(data, path.name), found)
+        as_of, how = _from_tables(read_table_bytes(data, path.name, keep_newlines=True), found)
     if found.unknown:
         more = f" and {len(found.unknown) - 10} more" if len(found.unknown) > 10 else ""
         raise RefDataError(

@@ -2,8 +2,9 @@
 
 The bytes decide the format, never the file name: XLSX/XLSM/XLS/ODS workbooks (opened by
 the native engine in a sandboxed child, :func:`plugins.sandbox.run_isolated`), Excel 2003
-XML "SpreadsheetML" (what RMI's website exports; parsed here with stdlib expat, with any
-DOCTYPE or ENTITY refused), and delimited text (comma, semicolon, tab or pipe; UTF-8,
+XML "SpreadsheetML" (what RMI's website exports; parsed with stdlib expat in the same
+sandboxed child, any DOCTYPE or ENTITY refused, rows and cells capped across all its
+worksheets before anything is allocated), and delimited text (comma, semicolon, tab or pipe; UTF-8,
 UTF-16 with a byte-order mark, Windows-1252 or Latin-1).
 
 Whatever the file holds, the caller gets :class:`Table` values or a :class:`RefDataError`
@@ -21,7 +22,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,14 @@ from xml.parsers import expat
 
 from plugins.normalize import clean_text, is_placeholder
 from plugins.sandbox import run_isolated
-from plugins.workbook import OLE_MAGIC, ZIP_MAGIC, FileProblem, Limits, open_workbook
+from plugins.workbook import (
+    OLE_MAGIC,
+    TOO_COMPLEX,
+    ZIP_MAGIC,
+    FileProblem,
+    Limits,
+    open_workbook,
+)
 
 #: Largest file read at all; RMI's complete facilities export is a few MB.
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -37,6 +45,11 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000
 #: Excel's own width.
 MAX_COLUMNS = 16_384
+#: An Excel 2003 XML file, all its worksheets together (``ss:Index`` jumps included):
+#: rows, cells and worksheets; beyond: refused with a sentence.
+MAX_TOTAL_ROWS = 100_000
+MAX_TOTAL_CELLS = 2_000_000
+MAX_SHEETS = 200
 #: Rows of any table before the header, where a list's title and date live.
 HEADER_SCAN_ROWS = 30
 
@@ -72,11 +85,15 @@ class Table:
 # -- entry point --------------------------------------------------------------------------
 
 
-def read_tables(path: Path, *, sheets: Sequence[str] = ()) -> list[Table]:
+def read_tables(
+    path: Path, *, sheets: Sequence[str] = (), keep_newlines: bool = False
+) -> list[Table]:
     """Every table of the file at ``path`` (a workbook: one per sheet, in tab order).
 
     ``sheets``: when a workbook has any of these sheets, only those are read (a CMRT's
-    Smelter Look-up without its 2,500-row Smelter List, say).
+    Smelter Look-up without its 2,500-row Smelter List, say). Every text cell and sheet
+    name comes without control characters and bidi overrides (:func:`clean_cell`); tabs and
+    line breaks become spaces, unless ``keep_newlines`` (a cell listing one area per line).
     """
     try:
         size = path.stat().st_size
@@ -85,17 +102,49 @@ def read_tables(path: Path, *, sheets: Sequence[str] = ()) -> list[Table]:
         data = path.read_bytes()
     except OSError as exc:
         raise RefDataError(f"The file cannot be read ({exc.strerror or exc}).") from exc
-    return read_table_bytes(data, path.name, sheets=sheets)
+    return read_table_bytes(data, path.name, sheets=sheets, keep_newlines=keep_newlines)
 
 
-def read_table_bytes(data: bytes, name: str, *, sheets: Sequence[str] = ()) -> list[Table]:
+def read_table_bytes(
+    data: bytes, name: str, *, sheets: Sequence[str] = (), keep_newlines: bool = False
+) -> list[Table]:
     """:func:`read_tables` for bytes already in memory (``name``: the file's name)."""
+    return [
+        Table(
+            clean_cell(t.name),
+            [[clean_cell(v, keep_newlines) for v in row] for row in t.rows],
+            t.kind,
+        )
+        for t in _read_table_bytes(data, name, tuple(sheets))
+    ]
+
+
+#: Control characters (C0 but tab and line breaks, DEL, C1) and bidi overrides/isolates
+#: (U+202A..U+202E, U+2066..U+2069): they reach terminals, findings and messages.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile(r"[\t\n\r\v\f\x85]")
+_TABS = re.compile(r"[\t\v\f]")
+
+
+def clean_cell(value: Value, keep_newlines: bool = False) -> Value:
+    """A text cell without control characters and bidi overrides; tabs and line breaks
+    (with ``keep_newlines``: tabs only) become spaces. Other values are returned as they are.
+    """
+    if not isinstance(value, str) or value.isprintable():
+        return value
+    text = _CONTROLS.sub("", value)
+    if keep_newlines:
+        return _TABS.sub(" ", text.replace("\x85", "\n"))
+    return _BREAKS.sub(" ", text)
+
+
+def _read_table_bytes(data: bytes, name: str, sheets: tuple[str, ...]) -> list[Table]:
     if not data.removeprefix(codecs.BOM_UTF8).strip(b" \t\r\n"):
         raise RefDataError("The file is empty.")
     if len(data) > MAX_FILE_BYTES:
         raise RefDataError(_too_big(len(data)))
     if data.startswith(ZIP_MAGIC) or data.startswith(OLE_MAGIC):
-        return _read_workbook(data, tuple(sheets))
+        return _read_workbook(data, sheets)
     kind = _binary_kind(data)
     if kind:
         raise RefDataError(f"The file is {kind}, not a spreadsheet or a CSV list. {_SAVE_AGAIN}")
@@ -407,13 +456,17 @@ def _xml_value(kind: str, text: str) -> Value:
 class _SpreadsheetML:
     """Expat handlers building tables from ``Worksheet/Table/Row/Cell/Data``.
 
-    ``Row ss:Index`` and ``Cell ss:Index`` skip rows and cells; ``ss:MergeAcross`` makes a
-    cell span columns; ``Data`` may hold HTML (``<B>``, ``<Font>``) whose text is kept;
+    ``Row ss:Index`` and ``Cell ss:Index`` skip rows and cells (counted against
+    :data:`MAX_TOTAL_ROWS` and :data:`MAX_TOTAL_CELLS` before any is allocated; skipped rows
+    are materialised only above a row with cells); ``ss:MergeAcross`` makes a cell span columns; ``Data`` may hold HTML (``<B>``, ``<Font>``) whose text is kept;
     ``Comment`` text is not a cell value.
     """
 
     def __init__(self) -> None:
         self.tables: list[Table] = []
+        self.sheets = 0
+        self.total_rows = 0  # rows of every worksheet, ss:Index jumps included
+        self.total_cells = 0  # cells of every row, ss:Index jumps included
         self.sheet: str | None = None
         self.rows: list[list[Value]] = []
         self.row: list[Value] | None = None
@@ -429,16 +482,28 @@ class _SpreadsheetML:
     def start(self, name: str, attrs: dict[str, str]) -> None:
         tag = _local(name)
         if tag == "Worksheet":
-            self.sheet = _attr(attrs, "Name") or f"Sheet{len(self.tables) + 1}"
+            self.sheets += 1
+            if self.sheets > MAX_SHEETS:
+                raise _Refused(
+                    f"The Excel 2003 XML file has more than {MAX_SHEETS} worksheets; no list "
+                    "has that many, so it was not read."
+                )
+            self.sheet = _attr(attrs, "Name") or f"Sheet{self.sheets}"
             self.rows, self.row_no = [], 0
         elif tag == "Row" and self.sheet is not None:
             index = _index(_attr(attrs, "Index"), MAX_ROWS + 1, "row")
-            self.row_no = index if index else self.row_no + 1
-            if self.row_no > MAX_ROWS:
+            row_no = index if index else self.row_no + 1
+            if row_no > MAX_ROWS:
                 raise _Refused(_too_many_rows(f"The sheet {self.sheet!r}"))
-            while len(self.rows) < self.row_no - 1:
-                self.rows.append([])
-            self.row, self.col = [], 0
+            # Counted before anything is allocated: the rows an index skips count too.
+            self.total_rows += max(1, row_no - self.row_no)
+            if self.total_rows > MAX_TOTAL_ROWS:
+                raise _Refused(
+                    f"The Excel 2003 XML file has more than {MAX_TOTAL_ROWS:,} rows in all its "
+                    "worksheets (counting the rows it skips); no reference list is that long, "
+                    "so it was not read."
+                )
+            self.row_no, self.row, self.col = row_no, [], 0
         elif tag == "Cell" and self.row is not None:
             index = _index(_attr(attrs, "Index"), MAX_COLUMNS, "column")
             if index:
@@ -465,13 +530,24 @@ class _SpreadsheetML:
                     f"The Excel 2003 XML file has a row wider than {MAX_COLUMNS:,} columns, "
                     "so it was not read."
                 )
+            self.total_cells += max(0, self.col + 1 - len(self.row))
+            if self.total_cells > MAX_TOTAL_CELLS:
+                raise _Refused(
+                    f"The Excel 2003 XML file has more than {MAX_TOTAL_CELLS:,} cells in all its "
+                    "worksheets (counting the cells it skips); no reference list is that large, "
+                    "so it was not read."
+                )
             while len(self.row) < self.col:
                 self.row.append("")
             self.row.append(_xml_value(self.kind, "".join(self.text)) if self.text else "")
             self.in_cell = False
             self.col += 1 + self.span
         elif tag == "Row" and self.row is not None:
-            self.rows.append(_trim(self.row, self.row_no))
+            row = _trim(self.row, self.row_no)
+            if row:  # empty rows are materialised only below a row with cells: none trail
+                while len(self.rows) < self.row_no - 1:
+                    self.rows.append([])
+                self.rows.append(row)
             self.row = None
         elif tag == "Worksheet" and self.sheet is not None:
             self.tables.append(Table(self.sheet, self.rows))
@@ -495,8 +571,9 @@ def _refuse_declaration(what: str) -> Callable[..., None]:
     return handler
 
 
-def _read_spreadsheetml(data: bytes) -> list[Table]:
-    """Every worksheet of an Excel 2003 XML file (stdlib expat; no DOCTYPE, no ENTITY)."""
+def _spreadsheetml_child(data: bytes) -> list[Any]:
+    """Runs in the sandboxed child: ``["ok", [[name, rows]...]]`` (JSON-safe, dates tagged),
+    or ``["refused", sentence]``."""
     builder = _SpreadsheetML()
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.buffer_text = True
@@ -507,18 +584,41 @@ def _read_spreadsheetml(data: bytes) -> list[Table]:
     parser.EntityDeclHandler = _refuse_declaration("ENTITY")
     try:
         parser.Parse(data, True)
-    except _Refused as exc:
-        raise RefDataError(str(exc)) from None
-    except RefDataError:
-        raise
+    except (_Refused, RefDataError) as exc:
+        return ["refused", str(exc)]
     except (expat.ExpatError, ValueError) as exc:
-        raise RefDataError(
+        return [
+            "refused",
             "The file looks like an Excel 2003 XML spreadsheet but is not well-formed XML "
-            f"({exc}). {_SAVE_AGAIN}"
-        ) from None
+            f"({exc}). {_SAVE_AGAIN}",
+        ]
     if not builder.tables:
-        raise RefDataError("The Excel 2003 XML file has no worksheet.")
-    return builder.tables
+        return ["refused", "The Excel 2003 XML file has no worksheet."]
+    return [
+        "ok",
+        [[t.name, [[_tag(v) for v in row] for row in t.rows]] for t in builder.tables],
+    ]
+
+
+def _read_spreadsheetml(data: bytes) -> list[Table]:
+    """Every worksheet of an Excel 2003 XML file: stdlib expat (no DOCTYPE, no ENTITY) in a
+    sandboxed child, like workbooks, with rows and cells capped across all worksheets."""
+    try:
+        answer = run_isolated(_spreadsheetml_child, data, _WORKBOOK_LIMITS)
+    except FileProblem as problem:
+        if problem.code == TOO_COMPLEX:
+            raise RefDataError(
+                "The Excel 2003 XML file needs far more memory or time to read than any list "
+                f"does, so it was not read. {_SAVE_AGAIN}"
+            ) from problem
+        raise RefDataError(f"{_first_sentence(problem.message)} {_SAVE_AGAIN}") from problem
+    if not isinstance(answer, list) or len(answer) != 2:
+        raise RefDataError(f"The Excel 2003 XML file could not be read. {_SAVE_AGAIN}")
+    if answer[0] != "ok":
+        raise RefDataError(str(answer[1]))
+    return [
+        Table(str(name), [[_untag(v) for v in row] for row in rows]) for name, rows in answer[1]
+    ]
 
 
 # -- dates ----------------------------------------------------------------------------------
@@ -543,9 +643,48 @@ def _date(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def _slash(a: int, b: int, year: int) -> dt.date | None:
-    """RMI is American: month first, unless the first number cannot be a month."""
+def _slash(a: int, b: int, year: int, order: str = "") -> dt.date | None:
+    """``a/b/year``: RMI is American, month first, unless the first number cannot be a month.
+
+    ``order`` (a column's, from :func:`slash_order`): ``"dmy"`` day first, ``"mdy"`` month
+    first, ``"mixed"`` only what one order can read (``19/11/2020``, ``11/19/2020``; never
+    ``03/04/2021``).
+    """
+    if order == "dmy":
+        return _date(year, b, a)
+    if order == "mdy":
+        return _date(year, a, b)
+    if order == "mixed" and a <= 12 and b <= 12:
+        return None
     return _date(year, b, a) if a > 12 else _date(year, a, b)
+
+
+_SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d\d)(?: [\d:.]+(?: ?[AP]M)?)?", re.I)
+
+
+def slash_order(values: Iterable[Value]) -> str:
+    """How a column writes ``n/n/yyyy`` dates: ``"dmy"`` when some cell's first number is
+    above 12 (and none's second is), ``"mixed"`` when both happen, else ``"mdy"``."""
+    day_first = month_first = False
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        m = _SLASH_DATE.fullmatch(clean_text(value))
+        if m:
+            a, b = int(m[1]), int(m[2])
+            if a > 12 and b > 12:
+                continue  # no date in either order
+            day_first = day_first or a > 12
+            month_first = month_first or b > 12
+    if day_first and month_first:
+        return "mixed"
+    return "dmy" if day_first else "mdy"
+
+
+def is_ambiguous_slash(value: Value) -> bool:
+    """A text date such as ``03/04/2021``: both numbers could be the month."""
+    m = _SLASH_DATE.fullmatch(clean_text(value)) if isinstance(value, str) else None
+    return m is not None and int(m[1]) <= 12 and int(m[2]) <= 12
 
 
 _CELL_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], dt.date | None]], ...] = (
@@ -554,10 +693,6 @@ _CELL_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], dt.date |
         lambda m: _date(int(m[1]), int(m[2]), int(m[3])),
     ),
     (re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})"), lambda m: _date(int(m[1]), int(m[2]), int(m[3]))),
-    (
-        re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d\d)(?: [\d:.]+(?: ?[AP]M)?)?", re.I),
-        lambda m: _slash(int(m[1]), int(m[2]), int(m[3])),
-    ),
     (
         re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})"),
         lambda m: _date(int(m[3]), int(m[2]), int(m[1])),
@@ -573,11 +708,12 @@ _CELL_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], dt.date |
 )
 
 
-def parse_list_date(value: Value) -> dt.date | None:
+def parse_list_date(value: Value, order: str = "") -> dt.date | None:
     """A date cell of a list: real dates, Excel serials and the texts RMI's exports hold.
 
-    ``11/19/2020`` is month first (RMI is American) unless the first number is above 12;
-    ``19-Nov-2020``, ``19 Nov 2020``, ``Nov 19, 2020``, ``2020-11-19`` (with a time or not).
+    ``11/19/2020`` is month first (RMI is American) unless the first number is above 12, or
+    ``order`` (the column's :func:`slash_order`) says otherwise; ``19-Nov-2020``,
+    ``19 Nov 2020``, ``Nov 19, 2020``, ``2020-11-19`` (with a time or not).
     None for anything else (the caller counts non-empty cells it could not read).
     """
     if value is None or value == "" or isinstance(value, bool):
@@ -593,6 +729,9 @@ def parse_list_date(value: Value) -> dt.date | None:
     text = clean_text(value)
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
         return parse_list_date(float(text))
+    m = _SLASH_DATE.fullmatch(text)
+    if m:
+        return _slash(int(m[1]), int(m[2]), int(m[3]), order)
     for pattern, build in _CELL_PATTERNS:
         m = pattern.fullmatch(text)
         if m:

@@ -141,16 +141,32 @@ def test_two_sheets_named_after_statuses_and_a_cid_on_both(tmp_path: Path) -> No
     assert any("'Active List': 2 rows, status from the sheet name" in s for s in got.sources)
 
 
-def test_same_status_twice_is_no_conflict_and_a_sheet_without_status_is_named(
+def test_same_status_twice_is_no_conflict_and_a_sheet_of_ids_without_status_stops(
     tmp_path: Path,
 ) -> None:
     sheets = reflists.two_sheet_workbook()
     sheets["Active List"] = sheets["Conformant"][1:]  # the same rows, same word ... renamed:
     sheets["Conformant Copy"] = sheets.pop("Active List")
-    got = parse_rmap_file(reflists.write_xlsx(tmp_path / "x.xlsx", sheets))
-    assert not got.conflicts
-    ignored = [s for s in got.sources if "'Conformant Copy'" in s]
-    assert ignored and "ignored" in ignored[0] and "no status" in ignored[0]
+    path = reflists.write_xlsx(tmp_path / "x.xlsx", sheets)
+    with pytest.raises(RefDataError) as err:  # a sheet of ids is never left out silently
+        parse_rmap_file(path)
+    message = str(err.value)
+    assert message.startswith("The sheet 'Conformant Copy' holds smelter ids but no status")
+    assert "Nothing was imported" in message and "Rename" in message and "--map" in message
+    assert "--status" not in message  # two sheets hold ids: one status would not fit both
+    with pytest.raises(RefDataError, match="2 sheets with smelter ids"):
+        parse_rmap_file(path, default_status="Conformant")
+    sheets["Conformant - Gold"] = sheets.pop("Conformant Copy")
+    got = parse_rmap_file(reflists.write_xlsx(tmp_path / "c.xlsx", sheets))
+    assert not got.conflicts and got.entries["CID000502"].status == "Conformant"
+    assert any("'Read Me': ignored" in s for s in got.sources)
+    sheets["Approved Smelters"] = sheets.pop("Conformant - Gold")
+    approved = reflists.write_xlsx(tmp_path / "a.xlsx", sheets)
+    with pytest.raises(RefDataError, match='--map "Approved=conformant'):
+        parse_rmap_file(approved)
+    got = parse_rmap_file(approved, status_map={"Approved": "conformant"})
+    assert got.entries["CID000501"].status == "Conformant"
+    assert [c.statuses for c in got.conflicts] == [("Conformant", "Approved")] * 2
     with_default = parse_rmap_file(
         reflists.write_xlsx(tmp_path / "y.xlsx", {"Facilities": sheets["Conformant"]}),
         default_status="Conformant",
@@ -205,7 +221,7 @@ def test_ids_repaired_reported_or_skipped(tmp_path: Path) -> None:
     assert ("CID000701", "invisible character U+00A0 removed") in repairs
     assert ("CID002082", "invisible character U+FFA0 removed") in repairs
     assert ("CID000703", "spaces removed") in repairs
-    assert {("CID002084", "upper-cased"), ("CID002084", "zeros padded")} <= repairs
+    assert ("CID002084", "upper-cased, zeros padded") in repairs  # one repair per id
     halfwidth = next(r for r in got.repairs if r.cid == "CID002082")
     assert halfwidth.raw == "\\uffa0CID002082" and halfwidth.where == "row 3"
     skipped = {s.where: (s.text, s.reason) for s in got.skipped}
@@ -351,7 +367,7 @@ def _one_column(tmp_path: Path) -> Path:
 def test_one_column_csv_is_a_sentence(tmp_path: Path) -> None:
     path = _one_column(tmp_path)
     assert read_tables(path)[0].rows == [["Smelter ID"], ["CID000101"], ["CID000102"]]
-    with pytest.raises(RefDataError, match="smelter id column and at least one other"):
+    with pytest.raises(RefDataError, match="--status WORD"):
         parse_rmap_file(path)
     with pytest.raises(RefDataError, match="single column"):
         parse_supplier_file(path)
@@ -555,3 +571,229 @@ def test_mutated_lists_end_in_entries_or_a_sentence(tmp_path: Path) -> None:
             assert str(err)[:1].isupper(), str(err)
             outcomes["sentence"] += 1
     assert outcomes["entries"] and outcomes["sentence"]  # both kinds were exercised
+
+
+# -- review fixes: control characters, SpreadsheetML caps, sheet names, marks, ids, dates -------
+
+
+def test_control_and_bidi_characters_are_stripped_from_every_cell(tmp_path: Path) -> None:
+    rows = [
+        ["Smelter ID", "Smelter Name", "Status", "Country"],
+        ["CID000101", "Example\x1b[31m Metals\x07 Co.\u202e", "Conformant", "JA\u2066PAN\u2069"],
+        ["CID000102", "Example\tTab\rCo.", "Act\x7five", "PERU"],
+    ]
+    csv_tables = read_tables(reflists.write_csv(tmp_path / "c.csv", rows))
+    assert csv_tables[0].rows[1][1:] == ["Example[31m Metals Co.", "Conformant", "JAPAN"]
+    assert csv_tables[0].rows[2][1:3] == ["Example Tab Co.", "Active"]
+    xml = [["Smelter ID", "Smelter Name", "Status"], ["CID000101", "Ex\x85ample\x9b Co.", "Active"]]
+    path = reflists.write_spreadsheetml(tmp_path / "x.xml", {"Li\u202est": xml}, html_every=0)
+    [table] = read_tables(path)
+    assert table.name == "List" and table.rows[1][1] == "Ex ample Co."
+    got = parse_rmap_file(reflists.write_csv(tmp_path / "d.csv", rows))
+    assert got.entries["CID000101"].name == "Example[31m Metals Co."
+    assert got.entries["CID000101"].country == "JAPAN"
+    assert got.entries["CID000102"].status == "Active"
+    cahra = [["Country", "Area"], ["Democratic Republic of the Congo", "North Kivu\nIturi\u202e"]]
+    areas = parse_cahra_file(reflists.write_csv(tmp_path / "cahra-2025-03-31.csv", cahra)).areas
+    assert areas["CD"] == ("North Kivu", "Ituri")  # one area per line still
+    path = tmp_path / "cahra.json"
+    path.write_text(json.dumps({"countries": ["MM"], "areas": {"MM": ["Shan\u202e State\x1b"]}}))
+    assert parse_cahra_file(path).areas["MM"] == ("Shan State",)
+
+
+def _xml_workbook(body: str) -> bytes:
+    return (
+        '<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+        f'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">{body}</Workbook>'
+    ).encode()
+
+
+def test_spreadsheetml_row_jumps_are_capped_across_worksheets(tmp_path: Path) -> None:
+    import time
+
+    sheet = '<Worksheet ss:Name="S{}"><Table><Row ss:Index="99000"/></Table></Worksheet>'
+    hostile = tmp_path / "jumps.xls"
+    hostile.write_bytes(_xml_workbook("".join(sheet.format(i) for i in range(200))))
+    assert len(hostile.read_bytes()) < 20_000
+    start = time.monotonic()
+    with pytest.raises(RefDataError, match="rows") as err:
+        read_tables(hostile)
+    assert time.monotonic() - start < 2
+    assert str(err.value).endswith(".") and "all its worksheets" in str(err.value)
+    many = tmp_path / "sheets.xls"
+    many.write_bytes(_xml_workbook('<Worksheet ss:Name="S"><Table/></Worksheet>' * 201))
+    with pytest.raises(RefDataError, match="more than 200 worksheets"):
+        read_tables(many)
+    wide = tmp_path / "cells.xls"
+    row = '<Row><Cell ss:Index="16000"><Data ss:Type="String">x</Data></Cell></Row>'
+    wide.write_bytes(
+        _xml_workbook(f'<Worksheet ss:Name="W"><Table>{row * 200}</Table></Worksheet>')
+    )
+    with pytest.raises(RefDataError, match="cells"):
+        read_tables(wide)
+    # One sheet whose last row is far below: read, without the empty rows after the list.
+    trailing = tmp_path / "trailing.xls"
+    rows = (
+        '<Row><Cell><Data ss:Type="String">Smelter ID</Data></Cell>'
+        '<Cell><Data ss:Type="String">Status</Data></Cell></Row>'
+        '<Row><Cell><Data ss:Type="String">CID000101</Data></Cell>'
+        '<Cell><Data ss:Type="String">Active</Data></Cell></Row><Row ss:Index="90000"/>'
+    )
+    trailing.write_bytes(_xml_workbook(f'<Worksheet ss:Name="L"><Table>{rows}</Table></Worksheet>'))
+    sandbox.last_report = None
+    [table] = read_tables(trailing)
+    assert len(table.rows) == 2
+    assert sandbox.last_report is not None and sandbox.last_report.outcome == "ok"
+
+
+def test_slash_dates_are_read_in_one_order_per_column(tmp_path: Path) -> None:
+    rows = [
+        ["Smelter ID", "Status", "Last Audit Date", "Re-audit Due Date"],
+        ["CID000601", "Conformant", "19/11/2020", "03/04/2021"],
+        ["CID000602", "Conformant", "03/04/2021", "11/19/2021"],
+        ["CID000603", "Conformant", "13/13/2020", "04/05/2022"],
+    ]
+    got = parse_rmap_file(reflists.write_csv(tmp_path / "day-first.csv", rows))
+    # "19/11/2020" makes the whole Last Audit Date column day first, 03/04 included;
+    # the Re-audit Due column has "11/19/2021": month first, as RMI writes.
+    assert got.entries["CID000602"].last_assessment == dt.date(2021, 4, 3)
+    assert got.entries["CID000601"].next_assessment == dt.date(2021, 3, 4)
+    assert got.entries["CID000603"].next_assessment == dt.date(2022, 4, 5)
+    assert got.dates_unparsed == 1  # 13/13/2020
+    assert any("'Last Audit Date'" in s and "day first" in s for s in got.sources)
+    rows[3][2] = "11/19/2020"  # now the column has both orders: 03/04/2021 is not guessed
+    mixed = parse_rmap_file(reflists.write_csv(tmp_path / "mixed.csv", rows))
+    assert mixed.entries["CID000601"].last_assessment == dt.date(2020, 11, 19)
+    assert mixed.entries["CID000603"].last_assessment == dt.date(2020, 11, 19)
+    assert mixed.entries["CID000602"].last_assessment is None
+    assert mixed.dates_unparsed == 1
+    [note] = [s for s in mixed.sources if "mixes" in s]
+    assert "'Last Audit Date'" in note and "1 date that could be either" in note
+    assert parse_list_date("03/04/2021", "dmy") == dt.date(2021, 4, 3)
+    assert parse_list_date("03/04/2021", "mixed") is None
+    assert parse_list_date("19/11/2020", "mixed") == dt.date(2020, 11, 19)
+
+
+def _named_sheets(names: list[str]) -> dict[str, reflists.Rows]:
+    return {
+        name: [
+            ["Metal", "Smelter ID", "Smelter Name"],
+            ["Gold", f"CID00110{i}", f"Example Sheet {i} Co."],
+        ]
+        for i, name in enumerate(names)
+    }
+
+
+def test_sheet_names_give_a_status_loosely(tmp_path: Path) -> None:
+    names = [
+        "Active - Gold",
+        "Conformant Smelters & Refiners",
+        "Active Smelters & Refiners",
+        "RMAP Conformant (Tin)",
+        "Conformant_Tantalum",
+        "Non-Conformant Tungsten",
+        "Progressing-Cobalt",
+        "Outreach Required – Tin",
+    ]
+    got = parse_rmap_file(
+        reflists.write_xlsx(tmp_path / "named.xlsx", _named_sheets(names)),
+        status_map={"Progressing": "active"},
+    )
+    assert [got.entries[f"CID00110{i}"].status for i in range(len(names))] == [
+        "Active",
+        "Conformant",
+        "Active",
+        "Conformant",
+        "Conformant",
+        "Non-Conformant",
+        "Progressing",
+        "Outreach Required",
+    ]
+    assert all("status from the sheet name" in s for s in got.sources)
+
+
+def test_repairs_are_one_per_id_and_unknown_words_are_cut(tmp_path: Path) -> None:
+    got = parse_rmap_file(reflists.write_csv(tmp_path / "r.csv", reflists.repair_table()))
+    [lower] = [r for r in got.repairs if r.cid == "CID002084"]
+    assert lower.what == "upper-cased, zeros padded"
+    assert len(got.repairs) == len({r.cid for r in got.repairs}) == 4
+    rows = [["Smelter ID", "Status"]]
+    rows += [[f"CID0012{i:02d}", f"Unknown Word {i}"] for i in range(24)]
+    rows.append(["CID001299", "Pending " + "x" * 200])
+    with pytest.raises(RefDataError) as err:
+        parse_rmap_file(reflists.write_csv(tmp_path / "u.csv", rows))
+    message = str(err.value)
+    assert "'Unknown Word 19' (1 row)" in message and "'Unknown Word 20'" not in message
+    assert "and 5 more" in message and "x" * 61 not in message and len(message) < 2000
+
+
+def test_numeric_ids_are_read_as_cids_and_reported(tmp_path: Path) -> None:
+    rows: reflists.Rows = [
+        ["Smelter ID", "Smelter Name", "Status"],
+        [2082, "Example Number Co.", "Conformant"],
+        [2083.0, "Example Float Co.", "Active"],
+        ["002084", "Example Text Co.", "Active"],
+        ["1234567", "Example Too Long Co.", "Active"],
+        [12.5, "Example Fraction Co.", "Active"],
+    ]
+    for path in (
+        reflists.write_xlsx(tmp_path / "n.xlsx", {"Facilities": rows}),
+        reflists.write_csv(tmp_path / "n.csv", rows),
+        reflists.write_spreadsheetml(tmp_path / "n.xml", {"Facilities": rows}),
+    ):
+        got = parse_rmap_file(path)
+        assert sorted(got.entries) == ["CID002082", "CID002083", "CID002084"], path.name
+        assert {r.cid: r.what for r in got.repairs} == {
+            "CID002082": "number read as a CID",
+            "CID002083": "number read as a CID",
+            "CID002084": "number read as a CID",
+        }
+        assert [s.text for s in got.skipped] == ["1234567", "12.5"]
+
+
+def test_one_column_id_list_with_status(tmp_path: Path) -> None:
+    path = _one_column(tmp_path)
+    with pytest.raises(RefDataError, match="--status WORD") as err:
+        parse_rmap_file(path)
+    assert "EVERY row" in str(err.value)
+    got = parse_rmap_file(path, default_status="Conformant")
+    assert sorted(got.entries) == ["CID000101", "CID000102"]
+    assert {e.status for e in got.entries.values()} == {"Conformant"}
+    book = reflists.write_xlsx(
+        tmp_path / "ids.xlsx",
+        {"Cover": [["Example cover"]], "Ids": [["Smelter ID"], [2082], ["CID000101"]]},
+    )
+    with pytest.raises(RefDataError, match="--status WORD"):
+        parse_rmap_file(book)
+    assert sorted(parse_rmap_file(book, default_status="Active").entries) == [
+        "CID000101",
+        "CID002082",
+    ]
+
+
+def test_marks_are_read_strictly(tmp_path: Path) -> None:
+    rows = reflists.mark_table()
+    rows[1][3], rows[3][3], rows[5][3] = "1", "√", "\u2714\ufe0f"
+    rows[4][3] = "Conformant"  # the column's own status word ("RMAP Conformant" loosely)
+    rows[4][4] = "active"
+    got = parse_rmap_file(reflists.write_xlsx(tmp_path / "m.xlsx", {"List": rows}))
+    assert {cid: e.status for cid, e in got.entries.items()} == {
+        "CID000401": "RMAP Conformant",
+        "CID000402": "Active",
+        "CID000403": "RMAP Conformant",
+        "CID000404": "Active",  # marked in both columns: the less favourable
+        "CID000405": "RMAP Conformant",  # "No" is no mark
+    }
+    assert got.unmarked == 0 and [c.cid for c in got.conflicts] == ["CID000404"]
+    rows[2][4] = "Pending"
+    rows[4][4] = "pending"
+    rows[3][4] = "See note " + "y" * 100
+    with pytest.raises(RefDataError) as err:
+        parse_rmap_file(reflists.write_xlsx(tmp_path / "bad.xlsx", {"List": rows}))
+    message = str(err.value)
+    assert "'Pending' (1 row)" in message and "'pending' (1 row)" in message
+    assert "y" * 30 + "…" in message and "y" * 31 not in message  # cut to 40 characters
+    assert "Nothing was imported" in message and "'Active'" in message
+    many = [["Smelter ID", "Conformant"]] + [[f"CID0013{i:02d}", f"v{i}"] for i in range(14)]
+    with pytest.raises(RefDataError, match="and 4 more"):
+        parse_rmap_file(reflists.write_csv(tmp_path / "many.csv", many))
