@@ -47,18 +47,6 @@ def _named(items: list[str], what: str) -> list[str]:
     return [f"{len(items)} {what}{more}:"] + [f"  {line}" for line in shown]
 
 
-def _stale_alert(store, kind: str, version: str, message: str) -> None:  # type: ignore[no-untyped-def]
-    from storage.mail import OutboxItem
-
-    store.enqueue(
-        OutboxItem(
-            "alert",
-            f"stale-list:{kind}:{version}",
-            {"kind": "stale-list", "list": version, "message": message},
-        )
-    )
-
-
 def _list_date(file: Path, when: dt.date | None, hint: str) -> dt.date:
     """The list's date, required and not in the future (a future date would hide every correct
     list loaded later)."""
@@ -84,7 +72,7 @@ def _warn_if_old(config: Config, store, kind: str, version: str, when: dt.date) 
         f"The {kind} list {version} is dated {when.isoformat()}, {age} days ago (more than "
         f"{config.max_list_age_days}): findings that rely on it may be out of date."
     )
-    _stale_alert(store, kind, version, message)
+    store.alert_stale_list(kind, version, message)
     return [f"  WARNING: {message}"]
 
 

@@ -412,18 +412,10 @@ class Service:
 
     def warn_stale_lists(self, store: Store) -> int:
         """One alert per reference list in force that is older than [refdata] max_list_age_days."""
-        from storage.mail import OutboxItem
-
         today = self.config.as_of or dt.date.today()
         stale = store.reference_data().stale_lists(today, self.config.max_list_age_days)
         for s in stale:
-            store.enqueue(
-                OutboxItem(
-                    "alert",
-                    f"stale-list:{s.kind}:{s.version}",
-                    {"kind": "stale-list", "list": s.version, "message": s.message},
-                )
-            )
+            store.alert_stale_list(s.kind, s.version, s.message)
         return len(stale)
 
     def _run_once(self) -> dict[str, int]:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from common import ROOT, median_seconds
 
+from tests.reflists import FACILITIES_HEADER
+
 warnings.filterwarnings("ignore")
 
 WORDS = ("Conformant", "Active", "Non-Conformant", "Outreach Required", "In Communication")
@@ -30,15 +32,7 @@ def rows(n: int) -> list[list[object]]:
     out: list[list[object]] = [
         ["RMAP facilities as of May 1, 2025"],
         [],
-        [
-            "Metal",
-            "Smelter ID",
-            "Standard Smelter Name",
-            "Country",
-            "RMAP Audit Status",
-            "Last Audit Date",
-            "Audit Cycle",
-        ],
+        list(FACILITIES_HEADER),
     ]
     for i in range(n):
         out.append(
@@ -50,6 +44,7 @@ def rows(n: int) -> list[list[object]]:
                 WORDS[i % len(WORDS)],
                 f"{1 + i % 12}/{1 + i % 28}/2024" if i % 3 else dt.date(2024, 1 + i % 12, 1),
                 "1 Year" if i % 4 else "3 Years",
+                "",  # re-audit due: from the last audit and the cycle
             ]
         )
     return out

@@ -216,6 +216,18 @@ class ReferenceStoreMixin:
             changes.append({"cid": cid, "from": before[1], "to": after[1], "suppliers": suppliers})
         return changes
 
+    def alert_stale_list(self, kind: str, version: str, message: str) -> None:
+        """One alert per out-of-date list (the outbox keeps one row per key)."""
+        from .mail import OutboxItem
+
+        self.enqueue(  # type: ignore[attr-defined]
+            OutboxItem(
+                "alert",
+                f"stale-list:{kind}:{version}",
+                {"kind": "stale-list", "list": version, "message": message},
+            )
+        )
+
     # -- CAHRA lists -------------------------------------------------------------------
     def set_cahra(
         self,
