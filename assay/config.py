@@ -56,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     "plugins": {"company": {"max_age_months": 12}, "smelter-reference": {"name_cutoff": 88}},
     "mail": {
         "reply_from": "Assay compliance <compliance@example.test>",
+        "signature": "The compliance team",
+        "return_workbook": True,
         "max_replies_per_hour": 5,
         "max_message_mb": 60,
         "max_attachment_mb": 30,

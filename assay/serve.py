@@ -84,6 +84,9 @@ def smtp_settings(config: Config) -> SmtpSettings:
         lease_seconds=float(s["lease_seconds"]),
         reply_from=section(config, "mail")["reply_from"],
         grievance_from=section(config, "grievance")["reply_from"],
+        signature=str(section(config, "mail")["signature"]),
+        return_workbook=bool(section(config, "mail")["return_workbook"]),
+        limits=config.limits(),
     )
 
 

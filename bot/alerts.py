@@ -60,18 +60,38 @@ def render_alert(alert: dict[str, Any], slack: bool = False) -> str:
         parts = []
         for f in shown:
             summary = f.get("summary") or {}
-            smelters, more_smelters = _more(list(f.get("high_risk_smelters") or []))
-            parts.append(
+            line = (
                 f"{v(f.get('filename'))} ({v(f.get('template'), 40)}): {v(f.get('risk_level'), 20).upper()} — "
                 f"{v(summary.get('error', 0), 12)} error, {v(summary.get('risk', 0), 12)} risk, "
                 f"{v(summary.get('warning', 0), 12)} warning"
-                + (
-                    f"; high-risk smelters: {', '.join(v(s) for s in smelters)}{more_smelters}"
-                    if smelters
-                    else ""
-                )
             )
-        text = f"[submission] {v(alert.get('supplier') or 'unknown supplier')}: {'; '.join(parts)}{more}"
+            if f.get("high_risk_count"):
+                line += f"; {v(f.get('high_risk_count'), 12)} high-risk smelter(s), details in the thread"
+            elif f.get("high_risk_smelters"):  # posts queued before the thread existed
+                smelters, more_smelters = _more(list(f.get("high_risk_smelters") or []))
+                line += f"; high-risk smelters: {', '.join(v(s) for s in smelters)}{more_smelters}"
+            parts.append(line)
+        via = f" (via {v(alert.get('via'), 40)})" if alert.get("via") else ""
+        text = f"[submission] {v(alert.get('supplier') or 'unknown supplier')}{via}: {'; '.join(parts)}{more}"
+    elif kind == "submission-details":
+        lines = []
+        for f in (alert.get("files") or [])[:LIST_MAX]:
+            risky = list(f.get("high_risk") or [])
+            fixes = list(f.get("to_correct") or [])
+            if not risky and not fixes:
+                continue
+            lines.append(f"{v(f.get('filename'))}:")
+            shown_risky, more_risky = _more(risky, 20)
+            for s in shown_risky:
+                reasons = "; ".join(v(r, 300) for r in (s.get("reasons") or [])[:6])
+                who = " ".join(x for x in (v(s.get("cid"), 20), v(s.get("name"))) if x)
+                metal = f" ({v(s.get('metal'), 40)})" if s.get("metal") else ""
+                lines.append(f"  high-risk: {who}{metal}: {reasons}")
+            if more_risky:
+                lines.append(f"  {more_risky.strip()} high-risk smelter(s)")
+            for fix in fixes[:5]:
+                lines.append(f"  to correct: {v(fix, 400)}")
+        text = "\n".join(lines) if lines else "no high-risk smelter and nothing to correct"
     elif kind == "grievance":
         text = f"[grievance] new case {v(alert.get('case_id'), 40)} received {v(alert.get('received'), 40)}, category {v(alert.get('category'), 60)} (details: assay grievance show {v(alert.get('case_id'), 40)})"
     elif kind == "grievance-follow-up":

@@ -17,7 +17,9 @@ sent folder, a relay's queue, the .eml outbox) names the reporter.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -27,17 +29,27 @@ import smtplib
 import ssl
 import unicodedata
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import Any
 
+from reports.markup import MarkupError, mark_up, marked_up_name
+
+from plugins.models import Finding
+from plugins.sandbox import run_isolated
+from plugins.workbook import FileProblem, Limits
 from storage.crypto import Cipher, CipherError
 from storage.mail import OutboxItem, lease_owner
 from storage.store import Store
 
-from .email_render import render_grievance_ack, render_no_template, render_screening_reply
+from .email_render import (
+    ReplyStyle,
+    render_grievance_ack,
+    render_no_template,
+    render_screening_reply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +71,16 @@ class SmtpSettings:
     lease_seconds: float = (
         300.0  # how long a claimed row is ours before another notifier may take it
     )
+    signature: str = "The compliance team"  # [mail] signature: how replies are signed
+    return_workbook: bool = True  # [mail] return_workbook: attach the marked-up workbook
+    limits: Limits = field(default_factory=Limits)  # sandbox limits for the mark-up ([limits])
 
 
 SUBJECT_MAX = 200
+MAX_RETURNED = 10  # marked-up workbooks attached to one reply
+MAX_RETURNED_BYTES = 20 * 1024 * 1024  # their total size (mail servers refuse ~25 MB)
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+XLSM_TYPE = ("application", "vnd.ms-excel.sheet.macroEnabled.12")
 ADDRESS_MAX = 254
 MSGID_RE = re.compile(r"<[!-;=?-~]{1,250}>")  # printable ASCII without < and >
 ADDRESS_RE = re.compile(r"[^\s@<>()\[\],;:\\\"]{1,64}@[A-Za-z0-9.\-\[\]:_]{1,190}")
@@ -265,11 +284,15 @@ class EmailNotifier:
         kind = payload["kind"]
         msg = EmailMessage()
         grievance = kind in ("grievance-ack", "grievance-follow-up")
+        attachments: list[tuple[str, str, bytes]] = []
+        style = ReplyStyle(self.settings.signature, _bare(self.settings.reply_from))
         if kind == "screening-reply":
-            text, html = render_screening_reply(payload, self.store)
+            attachments = self.marked_up(payload)
+            names = {sha: name for sha, name, _data in attachments}
+            text, html = render_screening_reply(payload, self.store, style, names)
             sender = self.settings.reply_from
         elif kind == "no-template":
-            text, html = render_no_template(payload)
+            text, html = render_no_template(payload, style)
             sender = self.settings.reply_from
         elif grievance:
             text, html = render_grievance_ack(payload)
@@ -303,7 +326,44 @@ class EmailNotifier:
         msg["X-Auto-Response-Suppress"] = "All"
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
+        for _sha, name, data in attachments:
+            maintype, subtype = XLSM_TYPE if name.lower().endswith(".xlsm") else XLSX_TYPE
+            msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
         return msg, envelope_to
+
+    def marked_up(self, payload: dict[str, Any]) -> list[tuple[str, str, bytes]]:
+        """Each readable file of a screening reply, marked up with its findings, in a
+        sandboxed child (the file is the sender's); a file that cannot be marked up is
+        simply not attached, and the reply says nothing about an attachment for it."""
+        if not self.settings.return_workbook:
+            return []
+        out: list[tuple[str, str, bytes]] = []
+        total = 0
+        for f in payload.get("files", [])[:MAX_RETURNED]:
+            sha = str(f.get("sha256") or "")
+            sub = self.store.submission(sha)
+            data = self.store.original(sha) if sub and sub.get("readable") else None
+            if data is None:
+                continue
+            findings = self.store.findings(sha)
+            title = str(sub.get("company_name") or "") if sub else ""
+            try:
+                encoded = run_isolated(
+                    functools.partial(
+                        _mark_up_b64, findings=findings, title=title, limits=self.settings.limits
+                    ),
+                    data,
+                    self.settings.limits,
+                )
+                marked = base64.b64decode(encoded)
+            except FileProblem as exc:
+                log.info("not returning a marked-up copy of %s…: %s", sha[:12], exc.code)
+                continue
+            if total + len(marked) > MAX_RETURNED_BYTES:
+                continue
+            total += len(marked)
+            out.append((sha, marked_up_name(str(f.get("filename") or "workbook.xlsx")), marked))
+        return out
 
     def deliver(self, msg: EmailMessage, envelope_to: str, outbox_id: int) -> str:
         """Hand the message over; returns a reference (the .eml name or the Message-ID)."""
@@ -334,6 +394,15 @@ class EmailNotifier:
         tmp.write_bytes(bytes(msg))
         os.replace(tmp, target)  # the same id rewrites the same file: never two copies
         return target.name
+
+
+def _mark_up_b64(data: bytes, *, findings: list[Finding], title: str, limits: Limits) -> str:
+    """:func:`reports.markup.mark_up` as the sandbox wants it: JSON out (base64 text), and a
+    file that cannot be marked up is the sender's problem, not a crash."""
+    try:
+        return base64.b64encode(mark_up(data, findings, title=title, limits=limits)).decode()
+    except MarkupError as exc:
+        raise FileProblem("unreadable-file", str(exc)) from exc
 
 
 def _bare(header: str) -> str:

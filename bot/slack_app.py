@@ -26,6 +26,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from plugins.pipeline import Screener, ScreeningResult
+from program.digest import Screened, submission_alerts
 from storage.crypto import Cipher
 from storage.lookup import lookup_smelter, split_queries
 from storage.mail import MessageRecord, OutboxItem
@@ -38,7 +39,6 @@ from .slack_render import (
     esc,
     fallback,
     name_md,
-    one_line,
     result_blocks,
     section,
     smelter_blocks,
@@ -60,7 +60,6 @@ SLACK_FILE_ORIGINS = frozenset(
 MAX_FILES_PER_EVENT = 20  # Slack allows 10 files per message
 DOWNLOAD_SECONDS = 120  # a whole download, however slowly the bytes drip in
 MAX_REDIRECTS = 3
-MAX_ALERT_NAME = 200  # names in the compliance channel's alert payloads
 
 #: What the app listens to; the app manifest (bot/manifest.json) must declare exactly these.
 COMMANDS = ("/smelter", "/supplier", "/grievance")
@@ -396,24 +395,23 @@ def handle_file(
     )
     declared = result.declaration.company.get("company_name", "") if result.declaration else ""
     supplier, _ = store.match_supplier("", declared)
-    alert = {
-        "kind": "submission",
-        "supplier": _name(supplier["name"] if supplier else (declared or "unknown supplier")),
-        "via": "Slack",
-        "files": [
-            {
-                "filename": _name(name),
-                "sha256": sha,
-                "template": f"{result.declaration.meta.type} {result.declaration.meta.version}"
-                if result.declaration
-                else "unreadable",
-                "risk_level": result.risk_level,
-                "summary": result.summary,
-                "high_risk_smelters": [_name(s) for s in result.high_risk_smelters()[:20]],
-            }
+    decl = result.declaration
+    post, details = submission_alerts(
+        supplier["name"] if supplier else (declared or "unknown supplier"),
+        [
+            Screened(
+                filename=name,
+                sha256=sha,
+                template=f"{decl.meta.type} {decl.meta.version}" if decl else "unreadable",
+                risk_level=result.risk_level,
+                summary=result.summary,
+                findings=result.findings,
+                declaration=decl,
+            )
         ],
-        "risk_level": result.risk_level,
-    }
+        via="Slack",
+    )
+    details["thread_of"] = f"alert:{key}"
     store.record_message(
         MessageRecord(
             key=key,
@@ -421,7 +419,10 @@ def handle_file(
             outcome="screened",
             supplier_id=supplier["id"] if supplier else None,
             submissions=(sha,),
-            outbox=(OutboxItem("alert", f"alert:{key}", alert),),
+            outbox=(
+                OutboxItem("alert", f"alert:{key}", post),
+                OutboxItem("alert", f"alert:{key}:details", details),
+            ),
             sources=((sha, supplier["id"] if supplier else None),),
             source="slack",
         )
@@ -435,8 +436,3 @@ def handle_file(
         ],
         thread_ts=thread,
     )
-
-
-def _name(text: object) -> str:
-    """A name for an alert payload: one line, at most ``MAX_ALERT_NAME`` characters."""
-    return one_line(text, MAX_ALERT_NAME)

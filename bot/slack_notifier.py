@@ -21,6 +21,7 @@ import datetime as dt
 import http.client
 import json
 import logging
+import re
 import socket
 import urllib.error
 from dataclasses import dataclass
@@ -79,6 +80,10 @@ PERMANENT_ERRORS = frozenset(
         "enterprise_is_restricted",
     }
 )
+
+
+class _ParentPending(Exception):
+    """A thread reply whose post is not made yet: try again after it."""
 
 
 @dataclass(frozen=True)
@@ -143,11 +148,20 @@ class SlackAlerts:
         key = str(row["dedupe_key"])
         if row.get("claimed_from") == "sending":
             log.info("alert %s: taking over from a notifier that died while posting", row["id"])
+        try:
+            payload = json.loads(row["payload"])
+            thread = self._thread_of(payload)
+        except _ParentPending:
+            return self._retry(row, owner, "waiting for the post it belongs under", None, False)
+        except ValueError as exc:
+            log.error("alert %s cannot be read (%s)", row["id"], type(exc).__name__)
+            self._dead(row, owner, f"cannot render: {type(exc).__name__}")
+            return "next"
         if row.get("claimed_from") == "sending" or str(row.get("last_error") or "").startswith(
             AMBIGUOUS
         ):
             try:
-                found = self.find_posted(key, str(row.get("first_attempt_at") or ""))
+                found = self.find_posted(key, str(row.get("first_attempt_at") or ""), thread)
             except SlackApiError as exc:
                 error = str(exc.response.get("error") or exc.response.status_code)
                 if error in PERMANENT_ERRORS or exc.response.status_code == 429:
@@ -165,7 +179,7 @@ class SlackAlerts:
                 self.store.mark_sent(row["id"], owner, ref=found)
                 return "sent"
         try:
-            text = render_alert(json.loads(row["payload"]), slack=True)
+            text = render_alert(payload, slack=True)
         except Exception as exc:
             log.error("alert %s cannot be rendered (%s)", row["id"], type(exc).__name__)
             self._dead(row, owner, f"cannot render: {type(exc).__name__}")
@@ -177,6 +191,7 @@ class SlackAlerts:
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}},
+                **({"thread_ts": thread} if thread else {}),
             )
         except (SlackClientError, OSError, http.client.HTTPException) as exc:
             return self._failed(row, owner, exc)
@@ -187,8 +202,26 @@ class SlackAlerts:
             log.warning("slack: alert %s posted, but our lease had expired", row["id"])
         return "sent"
 
-    def find_posted(self, key: str, since: str) -> str | None:
-        """The ts of our post carrying ``key`` in its metadata, posted since ``since``."""
+    def _thread_of(self, payload: dict[str, Any]) -> str:
+        """The ``ts`` of the post this alert belongs under ("" for a post of its own).
+
+        Raises :class:`_ParentPending` while that post is still to be made; a post that
+        was given up, or went to the console, leaves its details as a post of their own.
+        """
+        parent_key = payload.get("thread_of")
+        if not isinstance(parent_key, str) or not parent_key:
+            return ""
+        parent = self.store.outbox_by_key(parent_key)
+        if parent is None or parent["status"] == "dead":
+            return ""
+        if parent["status"] != "sent":
+            raise _ParentPending(parent_key)
+        ref = str(parent.get("delivered_ref") or "")
+        return ref if re.fullmatch(r"[0-9]{1,12}\.[0-9]{1,9}", ref) else ""
+
+    def find_posted(self, key: str, since: str, thread: str = "") -> str | None:
+        """The ts of our post carrying ``key`` in its metadata, posted since ``since``
+        (a reply in ``thread`` is looked up among that thread's replies)."""
         oldest = "0"
         if since:
             moment = dt.datetime.fromisoformat(since)
@@ -197,13 +230,23 @@ class SlackAlerts:
             oldest = f"{moment.timestamp() - 60:.6f}"  # a minute of clock skew
         cursor = None
         for _ in range(self.delivery.history_pages):
-            resp = self.client.conversations_history(
-                channel=self.channel,
-                oldest=oldest,
-                include_all_metadata=True,
-                limit=200,
-                cursor=cursor,
-            )
+            if thread:
+                resp = self.client.conversations_replies(
+                    channel=self.channel,
+                    ts=thread,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            else:
+                resp = self.client.conversations_history(
+                    channel=self.channel,
+                    oldest=oldest,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
             for message in resp.get("messages") or []:
                 meta = message.get("metadata") or {}
                 if (

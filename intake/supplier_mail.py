@@ -12,14 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from plugins.models import risk_level
 from plugins.pipeline import Screener, ScreeningResult
+from program.digest import Screened, one_line, submission_alerts
 from storage.mail import MessageRecord, OutboxItem
 from storage.store import Store
 
@@ -39,8 +38,6 @@ MAX_SUBJECT = 200  # a reply's subject
 MAX_NAME = 200  # names and addresses in alert payloads
 MAX_NOTE = 500  # one note of a reply
 MAX_NOTES = 50  # distinct notes kept in a reply's payload; the rest are counted
-MAX_SMELTERS = 20  # high-risk smelters named per file in an alert
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 @dataclass(frozen=True)
@@ -58,13 +55,6 @@ class Outcome:
 
 def message_key(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
-
-
-def one_line(text: object, limit: int) -> str:
-    """Control characters (CR, LF, tab, NUL …) and runs of spaces become one space; at most
-    ``limit`` characters, "…" when cut."""
-    s = " ".join(_CONTROL.sub(" ", str(text)[: limit * 4 + 16]).split())
-    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 def reply_subject(subject: str) -> str:
@@ -208,7 +198,15 @@ def commit_supplier_message(
                     "declared_company": one_line(declared, MAX_NAME),
                 }
             )
-    files = [{"filename": f.filename, "sha256": f.sha256, "origin": f.origin} for f in an.files]
+    files = [
+        {
+            "filename": f.filename,
+            "sha256": f.sha256,
+            "origin": f.origin,
+            **_previous(store, f, supplier["id"] if supplier else None),
+        }
+        for f in an.files
+    ]
     outcome = "screened" if files else "no-template"
     reason = ""
     reply: dict[str, Any] | None = {
@@ -240,33 +238,13 @@ def commit_supplier_message(
                 }
             )
     if files:
-        alerts.append(
-            {
-                "kind": "submission",
-                "supplier": one_line(
-                    supplier["name"] if supplier else (declared or sender), MAX_NAME
-                ),
-                "files": [
-                    {
-                        "filename": one_line(f.filename, MAX_NAME),
-                        "sha256": f.sha256,
-                        "template": f"{f.result.declaration.meta.type} {f.result.declaration.meta.version}"
-                        if f.result.declaration
-                        else "unreadable",
-                        "risk_level": f.result.risk_level,
-                        "summary": f.result.summary,
-                        "high_risk_smelters": [
-                            one_line(s, MAX_NAME)
-                            for s in f.result.high_risk_smelters()[:MAX_SMELTERS]
-                        ],
-                    }
-                    for f in an.files
-                ],
-                "risk_level": max(
-                    (risk_level(r.findings) for r in results), key=["low", "medium", "high"].index
-                ),
-            }
+        post, details = submission_alerts(
+            supplier["name"] if supplier else (declared or sender),
+            [_screened(f) for f in an.files],
         )
+        # The details go in the post's thread: the notifier finds the post by this key.
+        details["thread_of"] = f"alert:{key}:{len(alerts)}"
+        alerts += [post, details]
     outbox = [OutboxItem("email", f"reply:{key}", reply, recipient=sender)] if reply else []
     outbox += [OutboxItem("alert", f"alert:{key}:{i}", a) for i, a in enumerate(alerts)]
     supplier_id = supplier["id"] if supplier else None
@@ -287,6 +265,36 @@ def commit_supplier_message(
     )
     log.info("%s: message %s… %s (%d workbook(s))", mailbox, key[:12], outcome, len(files))
     return Outcome(key, outcome, reason=reason)
+
+
+def _screened(f: ScreenedFile) -> Screened:
+    decl = f.result.declaration
+    return Screened(
+        filename=f.filename,
+        sha256=f.sha256,
+        template=f"{decl.meta.type} {decl.meta.version}" if decl else "unreadable",
+        risk_level=f.result.risk_level,
+        summary=f.result.summary,
+        findings=f.result.findings,
+        declaration=decl,
+    )
+
+
+def _previous(store: Store, f: ScreenedFile, supplier_id: int | None) -> dict[str, Any]:
+    """``{"previous": {"sha256", "date"}}`` when this file replaces an earlier one of the same
+    template family from the same supplier (or declared company); else nothing."""
+    decl = f.result.declaration
+    if decl is None:
+        return {}
+    prev = store.previous_submission(
+        f.sha256,
+        supplier_id=supplier_id,
+        company=decl.company.get("company_name", ""),
+        template_type=decl.meta.type,
+    )
+    if prev is None:
+        return {}
+    return {"previous": {"sha256": prev["sha256"], "date": str(prev["first_seen"])[:10]}}
 
 
 def _with_alert(rec: MessageRecord, alert: dict[str, Any]) -> MessageRecord:

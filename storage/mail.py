@@ -291,6 +291,11 @@ class MailStoreMixin:
         rows = list(self.db.table("outbox").rows_where("id = ?", [outbox_id]))
         return dict(rows[0]) if rows else None
 
+    def outbox_by_key(self, dedupe_key: str) -> dict[str, Any] | None:
+        """The outbox row with this dedupe key (a thread reply looks up its post's ``ts``)."""
+        rows = list(self.db.table("outbox").rows_where("dedupe_key = ?", [dedupe_key]))
+        return dict(rows[0]) if rows else None
+
     def supplier_for_message(self, message_key: str) -> str:
         """The registered supplier's name for a stored message ("" when unknown)."""
         row = self.db.execute(

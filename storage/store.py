@@ -117,6 +117,14 @@ class Store(ReferenceStoreMixin, GrievanceStoreMixin):
             os.replace(tmp, path)
         return path
 
+    def original(self, sha256: str) -> bytes | None:
+        """The file as received (kept content-addressed), or None when it was not kept."""
+        path = self.files_dir / sha256[:2] / sha256
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
     def has_submission(self, sha256: str) -> bool:
         return bool(
             self.db.execute("select 1 from submissions where sha256 = ?", [sha256]).fetchone()

@@ -55,6 +55,7 @@ class SlackStub:
         self.fail_next: dict[str, list[str]] = {}  # method -> errors to answer, one per call
         self.drop_next: dict[str, int] = {}  # method -> how many calls to perform, then hang up
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> posted messages
+        self.replies: dict[str, list[dict[str, Any]]] = {}  # parent ts -> thread replies
         self.delay: dict[str, float] = {}  # method -> seconds between doing it and answering
         self.cond = threading.Condition()
         self._ts = 1000
@@ -168,7 +169,13 @@ class SlackStub:
                 message = {"type": "message", "ts": ts, "text": args.get("text")}
                 if args.get("metadata"):
                     message["metadata"] = args["metadata"]
-                self.history.setdefault(str(args.get("channel")), []).append(message)
+                if args.get("thread_ts"):
+                    # As Slack: a thread reply is not in the channel's history, only in
+                    # conversations.replies of its parent.
+                    message["thread_ts"] = str(args["thread_ts"])
+                    self.replies.setdefault(str(args["thread_ts"]), []).append(message)
+                else:
+                    self.history.setdefault(str(args.get("channel")), []).append(message)
             return {
                 "ok": True,
                 "channel": args.get("channel"),
@@ -184,6 +191,22 @@ class SlackStub:
             found = [
                 m if full else {k: v for k, v in m.items() if k != "metadata"}
                 for m in reversed(self.history.get(str(args.get("channel")), []))
+                if float(m["ts"]) > oldest
+            ]
+            return {"ok": True, "messages": found, "has_more": False}
+        if method == "conversations.replies":
+            oldest = float(args.get("oldest") or 0)
+            full = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+            parent = [
+                m
+                for m in self.history.get(str(args.get("channel")), [])
+                if m["ts"] == str(args.get("ts"))
+            ]
+            if not parent:
+                return {"ok": False, "error": "thread_not_found"}
+            found = [
+                m if full else {k: v for k, v in m.items() if k != "metadata"}
+                for m in [*parent, *self.replies.get(str(args.get("ts")), [])]
                 if float(m["ts"]) > oldest
             ]
             return {"ok": True, "messages": found, "has_more": False}

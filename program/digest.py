@@ -1,0 +1,338 @@
+"""What a busy reader needs from a screening: findings grouped by what to do, then by smelter.
+
+A real 40-row CMRT screens to ~170 findings, most of them one per row per mine country.
+Nobody acts on 170 lines. This module folds them into *items*: one per Declaration finding
+(each is its own question), one per smelter (all of that smelter's issues on one line,
+whatever the number of rows and countries behind it), and summarises the supply-chain risks
+as counts with names. The e-mail reply, the compliance channel's thread and the marked-up
+workbook's summary all read the same items, so they never disagree.
+
+Plain words only: no finding codes, list identifiers or match scores in an item's text
+(codes stay on the item for a footer). Pure: findings and a declaration in, values out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from plugins.models import SEVERITY_RANK, Declaration, Finding, split_cell
+
+SMELTER_SHEET = "Smelter List"
+MAX_ALERT_NAME = 200  # a name in an alert payload
+MAX_ALERT_SMELTERS = 20  # high-risk smelters in a submission's thread
+MAX_ALERT_ITEMS = 5  # points to correct in a submission's thread
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+MAX_NAMES = 5  # smelters named in one risk line, then "and N more"
+
+#: What an issue is, in a few words, when it sits on a smelter's line (the smelter is named
+#: once at the start of the line, so these never repeat its name or row).
+PHRASES: dict[str, str] = {
+    "smelter-not-conformant": "not RMAP conformant",
+    "smelter-in-covered-country": "located in the DRC or an adjoining country",
+    "mine-in-covered-country": "mine countries in the DRC or adjoining countries",
+    "mine-in-cahra": "mine countries in conflict-affected or high-risk areas",
+    "unknown-smelter-id": "its identification number is not on RMI's smelter list",
+    "smelter-name-unmatched": "not found on RMI's smelter list: choose it in the Smelter Look-up or give its CID",
+    "smelter-id-mismatch": "column A and column F give different identification numbers",
+    "rmap-conformance-lapsed": "its RMAP re-audit is overdue",
+    "duplicate-smelter": "listed twice with the same data",
+}
+#: How a risk is summarised for the whole file: (heading with {n}, names listed?).
+RISK_LINES: dict[str, str] = {
+    "smelter-not-conformant": "{n} smelter(s) not RMAP conformant",
+    "smelter-in-covered-country": "{n} smelter(s) located in the DRC or an adjoining country",
+    "mine-in-covered-country": "{n} smelter(s) with mine countries in the DRC or adjoining countries",
+    "mine-in-cahra": "{n} smelter(s) with mine countries in conflict-affected or high-risk areas",
+}
+_ROW_PREFIX = re.compile(
+    r"^(?:(?:Your )?Smelter List )?[Rr]ows? \d+(?:(?:, | and )\d+)*(?: \([^)]{0,80}\))?:?\s*"
+)
+_INTERNAL = re.compile(
+    r"\s*\((?:score|similarity) \d+(?:\.\d+)?%?\)|\s*\[[a-z0-9-]{3,40}\]|\s*on the CAHRA list \S+:\S+"
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of a reply: a Declaration answer, or a smelter with all its issues."""
+
+    severity: str
+    sheet: str
+    cell: str  # the first cell ("D15", "E12")
+    subject: str  # "Contact e-mail", "CID001234 Example Smelter (Tin)", "Row 20"
+    text: str  # what is wrong, plain words; several issues joined by "; "
+    cells: tuple[str, ...] = ()  # every "Sheet!Cell" involved
+    codes: tuple[str, ...] = ()
+    rows: tuple[int, ...] = ()
+
+    @property
+    def where(self) -> str:
+        if self.sheet == SMELTER_SHEET and self.rows:
+            shown = ", ".join(map(str, self.rows[:4])) + (" …" if len(self.rows) > 4 else "")
+            return f"{SMELTER_SHEET} row{'s' if len(self.rows) > 1 else ''} {shown}"
+        if self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet or "file"
+
+
+@dataclass(frozen=True)
+class SmelterRisk:
+    """A smelter the compliance team should look at, for its own row's reasons only."""
+
+    cid: str
+    name: str
+    metal: str
+    reasons: tuple[str, ...]
+
+
+def plain(message: str) -> str:
+    """A finding message without internal identifiers (list ids, match scores, codes)."""
+    return _INTERNAL.sub("", message).strip()
+
+
+def _names(decl: Declaration | None) -> dict[int, tuple[str, str, str]]:
+    """Smelter List row -> (CID, display name, metal)."""
+    if decl is None:
+        return {}
+    return {r.row: (r.smelter_id, r.display_name, r.metal) for r in decl.smelters}
+
+
+def _issue(f: Finding, name: str, cid: str) -> str:
+    phrase = PHRASES.get(f.code)
+    if phrase is not None:
+        return phrase
+    text = _ROW_PREFIX.sub("", plain(f.message))
+    for lead in (name, cid):
+        if lead and text.startswith(lead):
+            text = text[len(lead) :].lstrip(" :,-")
+    if text[:1].isupper() and text[1:2].islower():
+        text = text[:1].lower() + text[1:]
+    return text.rstrip(".")
+
+
+_COUNTRY_IN = re.compile(r"mine country ([^,.;]{2,60}?)(?:,| on | \(|\.|$)")
+
+
+def _country(f: Finding) -> str:
+    """The mine country a mine-country finding names (listed once per smelter)."""
+    if f.code not in ("mine-in-covered-country", "mine-in-cahra"):
+        return ""
+    m = _COUNTRY_IN.search(f.message)
+    return m.group(1).strip() if m else ""
+
+
+@dataclass
+class _Smelter:
+    """A smelter's findings of one severity, gathered before they become one item."""
+
+    cid: str
+    name: str
+    metal: str
+    cell: str
+    rows: list[int] = field(default_factory=list)
+    cells: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    issues: dict[str, list[str]] = field(default_factory=dict)  # issue -> countries
+
+    def add(self, f: Finding, row: int, cells: Iterable[str]) -> None:
+        self.rows.append(row)
+        self.cells.extend(cells)
+        self.codes.append(f.code)
+        countries = self.issues.setdefault(_issue(f, self.name, self.cid), [])
+        country = _country(f)
+        if country and country not in countries:
+            countries.append(country)
+
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(f"{i} ({', '.join(c)})" if c else i for i, c in self.issues.items())
+
+
+def _smelter_of(f: Finding, names: dict[int, tuple[str, str, str]]) -> tuple[int, _Smelter]:
+    row = split_cell(f.cell)[0]
+    cid, name, metal = names.get(row, (f.smelter_id, "", f.mineral))
+    cid = f.smelter_id or cid
+    return row, _Smelter(cid, name, metal or f.mineral, f.cell)
+
+
+def group_items(findings: Iterable[Finding], decl: Declaration | None) -> list[Item]:
+    """Findings (not infos) as items, in severity order; a smelter's findings of one
+    severity become one item, keyed by its CID (or its row when it has none)."""
+    names = _names(decl)
+    items: list[Item] = []
+    smelters: dict[tuple[str, str], _Smelter] = {}
+    for f in sorted(findings, key=Finding.sort_key):
+        if f.severity == "info":
+            continue
+        own = (f"{f.sheet}!{f.cell}",) if f.cell else ()
+        cells = (*own, *(getattr(f, "related", ()) or ()))
+        if f.sheet != SMELTER_SHEET or not f.cell:
+            items.append(
+                Item(f.severity, f.sheet, f.cell, f.mineral, plain(f.message), cells, (f.code,))
+            )
+            continue
+        row, fresh = _smelter_of(f, names)
+        entry = smelters.setdefault((f.severity, fresh.cid or f"row {row}"), fresh)
+        entry.add(f, row, cells)
+    for (severity, _key), e in smelters.items():
+        rows = tuple(dict.fromkeys(e.rows))
+        items.append(
+            Item(
+                severity,
+                SMELTER_SHEET,
+                e.cell,
+                smelter_label(e.cid, e.name, e.metal, rows[0]),
+                "; ".join(e.reasons()),
+                tuple(dict.fromkeys(e.cells)),
+                tuple(dict.fromkeys(e.codes)),
+                rows,
+            )
+        )
+    items.sort(key=lambda i: (SEVERITY_RANK[i.severity], i.sheet != "Declaration", _order(i)))
+    return items
+
+
+def _order(item: Item) -> tuple[int, str]:
+    return split_cell(item.cell) if item.cell else (0, "")
+
+
+def smelter_label(cid: str, name: str, metal: str, row: int) -> str:
+    who = " ".join(p for p in (cid, name) if p) or f"Row {row}"
+    return f"{who} ({metal})" if metal else who
+
+
+def fix_first(items: Sequence[Item], limit: int = 5) -> list[Item]:
+    """The errors to fix first: Declaration answers before smelter rows, in form order."""
+    return [i for i in items if i.severity == "error"][:limit]
+
+
+def high_risk_smelters(findings: Iterable[Finding], decl: Declaration | None) -> list[SmelterRisk]:
+    """Smelters with a risk finding *on their own row* of the Smelter List, with the reasons.
+
+    Declaration answers, the Mine List and other rows never make a smelter high-risk: an
+    Austrian refinery is not "high-risk" because another row names Rwanda.
+    """
+    names = _names(decl)
+    out: dict[str, _Smelter] = {}
+    for f in sorted(findings, key=Finding.sort_key):
+        if f.severity != "risk" or f.sheet != SMELTER_SHEET or not f.cell:
+            continue
+        row, fresh = _smelter_of(f, names)
+        out.setdefault(fresh.cid or f"row {row}", fresh).add(f, row, ())
+    return [
+        SmelterRisk(e.cid, e.name or e.cid or f"row {e.rows[0]}", e.metal, e.reasons())
+        for e in out.values()
+    ]
+
+
+def risk_summary(findings: Sequence[Finding], decl: Declaration | None) -> list[str]:
+    """The supply-chain risks of one file in a few lines: counts, then names."""
+    names = _names(decl)
+    by_code: dict[str, dict[str, None]] = {}
+    others: list[str] = []
+    for f in sorted(findings, key=Finding.sort_key):
+        if f.severity != "risk":
+            continue
+        if f.code in RISK_LINES and f.sheet == SMELTER_SHEET and f.cell:
+            row = split_cell(f.cell)[0]
+            cid, name, _metal = names.get(row, (f.smelter_id, "", ""))
+            label = " ".join(
+                p for p in (name, f"({f.smelter_id or cid})" if (f.smelter_id or cid) else "") if p
+            )
+            by_code.setdefault(f.code, {})[label or f"row {row}"] = None
+        else:
+            text = plain(f.message)
+            if text not in others:
+                others.append(text)
+    lines = []
+    for code, heading in RISK_LINES.items():
+        who = list(by_code.get(code, {}))
+        if not who:
+            continue
+        shown = ", ".join(who[:MAX_NAMES]) + (
+            f" and {len(who) - MAX_NAMES} more" if len(who) > MAX_NAMES else ""
+        )
+        lines.append(f"{heading.format(n=len(who))}: {shown}")
+    return lines + others
+
+
+def counts(items: Sequence[Item]) -> dict[str, int]:
+    out = {"error": 0, "risk": 0, "warning": 0}
+    for i in items:
+        out[i.severity] = out.get(i.severity, 0) + 1
+    return out
+
+
+def one_line(text: object, limit: int) -> str:
+    """Control characters (CR, LF, tab, NUL …) and runs of spaces become one space; at most
+    ``limit`` characters, "…" when cut."""
+    s = " ".join(_CONTROL.sub(" ", str(text)[: limit * 4 + 16]).split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Screened:
+    """One screened file of a submission, as the alert needs it."""
+
+    filename: str
+    sha256: str
+    template: str  # "CMRT 6.5", or "unreadable"
+    risk_level: str
+    summary: dict[str, int]
+    findings: Sequence[Finding]
+    declaration: Declaration | None
+
+
+def submission_alerts(
+    supplier: str, files: Sequence[Screened], via: str = ""
+) -> tuple[dict[str, object], dict[str, object]]:
+    """The compliance channel's post for one submission, and the details for its thread.
+
+    The post is one line per file (verdict and counts); the thread names each high-risk
+    smelter with the reasons on its own row, and the first points to correct. Every value
+    is one line of bounded length; the notifiers escape it for where it goes.
+    """
+    levels = ["low", "medium", "high"]
+    post: dict[str, object] = {
+        "kind": "submission",
+        "supplier": one_line(supplier, MAX_ALERT_NAME),
+        "files": [
+            {
+                "filename": one_line(f.filename, MAX_ALERT_NAME),
+                "sha256": f.sha256,
+                "template": one_line(f.template, 40),
+                "risk_level": f.risk_level,
+                "summary": f.summary,
+                "high_risk_count": len(high_risk_smelters(f.findings, f.declaration)),
+            }
+            for f in files
+        ],
+        "risk_level": max((f.risk_level for f in files), key=levels.index, default="low"),
+    }
+    if via:
+        post["via"] = via
+    details: dict[str, object] = {
+        "kind": "submission-details",
+        "supplier": post["supplier"],
+        "files": [
+            {
+                "filename": one_line(f.filename, MAX_ALERT_NAME),
+                "high_risk": [
+                    {
+                        "cid": s.cid,
+                        "name": one_line(s.name, MAX_ALERT_NAME),
+                        "metal": one_line(s.metal, 40),
+                        "reasons": [one_line(r, 300) for r in s.reasons[:6]],
+                    }
+                    for s in high_risk_smelters(f.findings, f.declaration)[:MAX_ALERT_SMELTERS]
+                ],
+                "to_correct": [
+                    one_line(f"{i.where}: {i.text}", 400)
+                    for i in fix_first(group_items(f.findings, f.declaration), MAX_ALERT_ITEMS)
+                ],
+            }
+            for f in files
+        ],
+    }
+    return post, details
