@@ -207,7 +207,8 @@ def _line(item: Item) -> str:
     if item.rows:
         where = f"{item.subject}, {item.where.replace('Smelter List ', '')}"
     else:
-        where = item.where + (f" ({item.subject})" if item.subject else "")
+        named = item.subject and not item.text.startswith(item.subject)
+        where = item.where + (f" ({item.subject})" if named else "")
     return clip(f"{where}: {item.text}", MAX_MESSAGE + MAX_NAME)
 
 
@@ -282,7 +283,7 @@ def _text(
         if v.compared:
             out.append(v.compared)
         out += [f"In short: {v.summary}", ""]
-        if v.first and len([i for i in v.items if i.severity != "risk"]) > MAX_FIRST:
+        if _many_errors(v):
             out.append("Fix these first:")
             out += [f"  {n}. {_line(i)}" for n, i in enumerate(v.first, 1)]
             out.append("")
@@ -290,7 +291,8 @@ def _text(
             items = [i for i in v.items if i.severity == severity]
             if not items:
                 continue
-            out.append(f"{heading.upper()} ({len(items)}): {advice}")
+            count = "" if severity == "risk" else f" ({len(items)})"
+            out.append(f"{heading.upper()}{count}: {advice}")
             if severity == "risk":
                 out += [f"  - {r}" for r in v.risks[:MAX_ITEMS]]
             else:
@@ -319,6 +321,11 @@ def _text(
     if codes:
         out.append(clip("Reference codes: " + ", ".join(codes), 600))
     return "\n".join(line for i, line in enumerate(out) if line or (i and out[i - 1])) + "\n"
+
+
+def _many_errors(v: FileView) -> bool:
+    """ "Fix these first" only when the list of corrections is longer than the short list."""
+    return sum(1 for i in v.items if i.severity == "error") > MAX_FIRST
 
 
 def _where_rest(v: FileView) -> str:
@@ -406,7 +413,7 @@ def _html(
         )
         if not v.readable:
             continue
-        if v.first and len([i for i in v.items if i.severity != "risk"]) > MAX_FIRST:
+        if _many_errors(v):
             body.append(
                 f'<p {p}><b>Fix these first</b></p><ol style="{FONT}font-size:14px;color:#222;margin:0 0 16px 0;padding-left:22px;">'
             )
@@ -419,7 +426,7 @@ def _html(
             fg, _bg, _border = COLOURS[severity]
             body.append(
                 f'<p style="{FONT}font-size:16px;font-weight:bold;color:{fg};margin:18px 0 2px 0;">'
-                f"{_e(heading)} ({len(items)})</p>"
+                f"{_e(heading)}{'' if severity == 'risk' else f' ({len(items)})'}</p>"
                 f'<p style="{FONT}font-size:13px;color:#555;margin:0 0 8px 0;">{_e(advice)}</p>'
             )
             if severity == "risk":

@@ -152,7 +152,9 @@ class SlackAlerts:
             payload = json.loads(row["payload"])
             thread = self._thread_of(payload)
         except _ParentPending:
-            return self._retry(row, owner, "waiting for the post it belongs under", None, False)
+            # Not "stop": the post it waits for may come later in the channel's order.
+            self._retry(row, owner, "waiting for the post it belongs under", None, False)
+            return "next"
         except ValueError as exc:
             log.error("alert %s cannot be read (%s)", row["id"], type(exc).__name__)
             self._dead(row, owner, f"cannot render: {type(exc).__name__}")

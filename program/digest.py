@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from plugins.countries import countries_in_text, country_name
 from plugins.models import SEVERITY_RANK, Declaration, Finding, split_cell
 
 SMELTER_SHEET = "Smelter List"
@@ -112,15 +113,28 @@ def _issue(f: Finding, name: str, cid: str) -> str:
     return text.rstrip(".")
 
 
-_COUNTRY_IN = re.compile(r"mine country ([^,.;]{2,60}?)(?:,| on | \(|\.|$)")
+_MINE_COUNTRY = re.compile(r"mine countr(?:y|ies) (.{2,200}?)(?:, a covered| on the |\.?$)")
+#: Countries people name differently from RMI's upper-case list.
+_SHORT_NAMES = {"CD": "DRC", "CG": "Republic of the Congo", "TZ": "Tanzania", "CF": "CAR"}
+
+
+def display_country(code: str) -> str:
+    """A country for a sentence: "DRC", "Rwanda", "Bolivia" (RMI writes them upper-case)."""
+    if code in _SHORT_NAMES:
+        return _SHORT_NAMES[code]
+    name = re.sub(r"\s*\(.*?\)", "", country_name(code)).split(",", 1)[0].title()
+    for small in ("Of", "And", "The"):
+        name = name.replace(f" {small} ", f" {small.lower()} ")
+    return name or code
 
 
 def _country(f: Finding) -> str:
     """The mine country a mine-country finding names (listed once per smelter)."""
     if f.code not in ("mine-in-covered-country", "mine-in-cahra"):
         return ""
-    m = _COUNTRY_IN.search(f.message)
-    return m.group(1).strip() if m else ""
+    m = _MINE_COUNTRY.search(f.message)
+    codes = countries_in_text(m.group(1)) if m else []
+    return ", ".join(display_country(c) for c in codes)
 
 
 @dataclass
@@ -227,9 +241,10 @@ def high_risk_smelters(findings: Iterable[Finding], decl: Declaration | None) ->
 
 
 def risk_summary(findings: Sequence[Finding], decl: Declaration | None) -> list[str]:
-    """The supply-chain risks of one file in a few lines: counts, then names."""
+    """The supply-chain risks of one file in a few lines: counts, the countries, then names."""
     names = _names(decl)
     by_code: dict[str, dict[str, None]] = {}
+    countries: dict[str, dict[str, None]] = {}
     others: list[str] = []
     for f in sorted(findings, key=Finding.sort_key):
         if f.severity != "risk":
@@ -237,10 +252,11 @@ def risk_summary(findings: Sequence[Finding], decl: Declaration | None) -> list[
         if f.code in RISK_LINES and f.sheet == SMELTER_SHEET and f.cell:
             row = split_cell(f.cell)[0]
             cid, name, _metal = names.get(row, (f.smelter_id, "", ""))
-            label = " ".join(
-                p for p in (name, f"({f.smelter_id or cid})" if (f.smelter_id or cid) else "") if p
-            )
-            by_code.setdefault(f.code, {})[label or f"row {row}"] = None
+            cid = f.smelter_id or cid
+            label = f"{name} ({cid})" if name and cid else (name or cid or f"row {row}")
+            by_code.setdefault(f.code, {})[label] = None
+            if _country(f):
+                countries.setdefault(f.code, {})[_country(f)] = None
         else:
             text = plain(f.message)
             if text not in others:
@@ -250,10 +266,10 @@ def risk_summary(findings: Sequence[Finding], decl: Declaration | None) -> list[
         who = list(by_code.get(code, {}))
         if not who:
             continue
-        shown = ", ".join(who[:MAX_NAMES]) + (
-            f" and {len(who) - MAX_NAMES} more" if len(who) > MAX_NAMES else ""
-        )
-        lines.append(f"{heading.format(n=len(who))}: {shown}")
+        where = list(countries.get(code, {}))
+        named = f" ({', '.join(where)})" if where else ""
+        more = f" and {len(who) - MAX_NAMES} more" if len(who) > MAX_NAMES else ""
+        lines.append(f"{heading.format(n=len(who))}{named}: {', '.join(who[:MAX_NAMES])}{more}")
     return lines + others
 
 
