@@ -60,6 +60,7 @@ COLOURS = {
     "warning": ("#7a4f01", "#fff4e0", "#e8a317"),
     "risk": ("#5b2a86", "#f3ecfa", "#8e59c4"),
     "ok": ("#14532d", "#e7f5ec", "#2e7d4f"),
+    "none": ("#555555", "#f4f5f7", "#c8ccd2"),
 }
 FONT = "font-family:Arial,Helvetica,sans-serif;"
 
@@ -340,8 +341,8 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _badge(severity: str, text: str) -> str:
-    fg, bg, border = COLOURS[severity]
+def _badge(severity: str, text: str, n: int) -> str:
+    fg, bg, border = COLOURS[severity] if n else COLOURS["none"]
     return (
         f'<span style="{FONT}display:inline-block;padding:2px 8px;margin:0 6px 4px 0;'
         f"border-radius:10px;background:{bg};color:{fg};border:1px solid {border};"
@@ -400,9 +401,9 @@ def _html(
         if v.readable:
             n = Counter(i.severity for i in v.items)
             box.append(
-                _badge("error", f"{n['error']} to correct")
-                + _badge("warning", f"{n['warning']} to check")
-                + _badge("risk", v.summary.split(" · ")[-1])
+                _badge("error", f"{n['error']} to correct", n["error"])
+                + _badge("warning", f"{n['warning']} to check", n["warning"])
+                + _badge("risk", v.summary.split(" · ")[-1], n["risk"])
             )
         elif v.problem:
             box.append(f'<div style="{FONT}font-size:14px;color:#222;">{_e(v.problem)}</div>')

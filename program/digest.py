@@ -97,7 +97,9 @@ def _names(decl: Declaration | None) -> dict[int, tuple[str, str, str]]:
     """Smelter List row -> (CID, display name, metal)."""
     if decl is None:
         return {}
-    return {r.row: (r.smelter_id, r.display_name, r.metal) for r in decl.smelters}
+    return {
+        r.row: (r.smelter_id, "" if r.sentinel else r.display_name, r.metal) for r in decl.smelters
+    }
 
 
 def _issue(f: Finding, name: str, cid: str) -> str:
