@@ -13,6 +13,7 @@ import click
 from plugins.manager import collect_checks, get_plugin_manager
 
 from .app import build_screener, open_store, screen_file
+from .cli_diff import diff
 from .cli_refdata import date_option as _date
 from .cli_refdata import refdata
 from .config import Config, ConfigError, load_config
@@ -351,6 +352,7 @@ def list_checks(config: Config) -> None:
 
 
 cli.add_command(refdata)
+cli.add_command(diff)
 
 
 def percent(part: int, whole: int) -> int:

@@ -21,7 +21,8 @@ from typing import Any
 
 import sqlite_utils
 
-from plugins.normalize import name_key
+from plugins.models import Declaration
+from plugins.normalize import clean_text, name_key
 
 
 def utcnow() -> str:
@@ -60,6 +61,11 @@ def owner_dead(owner: str) -> bool:
 def recipient_hash(address: str) -> str:
     """A stable, non-reversible handle on an address (rate limits without storing it)."""
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()
+
+
+def company_key(name: str) -> str:
+    """A declared company name compared without regard to case and spacing."""
+    return " ".join(clean_text(name).casefold().split())
 
 
 @dataclass(frozen=True)
@@ -451,6 +457,74 @@ class MailStoreMixin:
         sub = dict(self.db.table("submissions").get(row[0]))
         sub["received_at"] = row[1]
         return sub
+
+    def previous_submission(
+        self, sha256: str, *, supplier_id: int | None, company: str
+    ) -> dict[str, Any] | None:
+        """The file a resubmission is compared with: the latest readable submission received
+        before ``sha256`` (by ``first_seen``), other than itself.
+
+        First from the same registered supplier (its ``submission_sources``); failing that,
+        one whose declared company is ``company``, compared without regard to case and
+        spacing (a blank ``company`` matches nothing). A company match never reaches a
+        submission credited to another registered supplier: declaring someone else's
+        company name must not show that company's previous file.
+        """
+        me = self.db.execute(
+            "select first_seen, rowid from submissions where sha256 = ?", [sha256]
+        ).fetchone()
+        # Received before: an earlier first_seen, or the same second and stored earlier.
+        before, args = (
+            ("(s.first_seen < ? or (s.first_seen = ? and s.rowid < ?))", [me[0], me[0], me[1]])
+            if me
+            else ("1", [])
+        )
+        base = (
+            "select s.* from submissions s where s.sha256 != ? and s.readable = 1 "
+            f"and s.declaration_json is not null and {before}"
+        )
+        order = " order by s.first_seen desc, s.rowid desc"
+        if supplier_id is not None:
+            rows = self.db.query(
+                base + " and exists (select 1 from submission_sources ss where ss.sha256 = "
+                "s.sha256 and ss.supplier_id = ?)" + order + " limit 1",
+                [sha256, *args, supplier_id],
+            )
+            for row in rows:
+                return dict(row)
+        key = company_key(company)
+        if not key:
+            return None
+        for row in self.db.query(
+            base + " and s.company_name is not null and not exists (select 1 from "
+            "submission_sources ss where ss.sha256 = s.sha256 and ss.supplier_id is not null "
+            "and ss.supplier_id != ?)" + order,
+            [sha256, *args, -1 if supplier_id is None else supplier_id],
+        ):
+            if company_key(row["company_name"] or "") == key:
+                return dict(row)
+        return None
+
+    def declaration(self, sha256: str) -> Declaration | None:
+        """A stored submission's declaration (None: unknown, or the file was unreadable)."""
+        row = self.db.execute(
+            "select declaration_json from submissions where sha256 = ?", [sha256]
+        ).fetchone()
+        return Declaration.from_dict(json.loads(row[0])) if row and row[0] else None
+
+    def submissions_with_prefix(self, prefix: str, limit: int = 2) -> list[str]:
+        """The sha256 of stored submissions starting with ``prefix`` (lower-case hex), at most
+        ``limit`` (two tell a unique prefix from an ambiguous one)."""
+        prefix = prefix.lower()
+        if not prefix or any(c not in "0123456789abcdef" for c in prefix):
+            return []
+        return [
+            row[0]
+            for row in self.db.execute(
+                "select sha256 from submissions where sha256 >= ? and sha256 < ? order by sha256 limit ?",
+                [prefix, prefix + "g", limit],
+            )
+        ]
 
     def supplier_status(self) -> list[dict[str, Any]]:
         """Every supplier with its latest submission (if any) and that submission's result."""

@@ -11,6 +11,7 @@ FORBIDDEN = {
     "storage": {"intake", "bot", "assay"},
     "intake": {"bot", "assay"},
     "bot": {"intake", "assay"},
+    "program": {"storage", "intake", "bot", "assay", "reports"},
 }
 
 
