@@ -459,10 +459,11 @@ class MailStoreMixin:
         return sub
 
     def previous_submission(
-        self, sha256: str, *, supplier_id: int | None, company: str
+        self, sha256: str, *, supplier_id: int | None, company: str, template_type: str = ""
     ) -> dict[str, Any] | None:
         """The file a resubmission is compared with: the latest readable submission received
-        before ``sha256`` (by ``first_seen``), other than itself.
+        before ``sha256`` (by ``first_seen``), other than itself, of the same template family
+        when ``template_type`` is given (a CMRT is never compared with an EMRT).
 
         First from the same registered supplier (its ``submission_sources``); failing that,
         one whose declared company is ``company``, compared without regard to case and
@@ -477,8 +478,11 @@ class MailStoreMixin:
         before, args = (
             ("(s.first_seen < ? or (s.first_seen = ? and s.rowid < ?))", [me[0], me[0], me[1]])
             if me
-            else ("1", [])
+            else ("1", list[Any]())
         )
+        if template_type:
+            before += " and s.template_type = ?"
+            args.append(template_type)
         base = (
             "select s.* from submissions s where s.sha256 != ? and s.readable = 1 "
             f"and s.declaration_json is not null and {before}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -155,6 +156,20 @@ def supplier_message(
     return msg
 
 
+def body(msg: EmailMessage, kind: str = "plain") -> str:
+    """The text or HTML part of a reply, wherever the attachments put it."""
+    part = msg.get_body(preferencelist=(kind,))
+    assert part is not None, f"no {kind} part"
+    return str(part.get_content())
+
+
+def attachments(msg: EmailMessage) -> dict[str, bytes]:
+    return {
+        str(a.get_filename()): bytes(a.get_payload(decode=True) or b"")
+        for a in msg.iter_attachments()
+    }
+
+
 def wait_for(predicate, timeout: float = 30.0, step: float = 0.2):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -178,14 +193,50 @@ def test_supplier_gets_one_threaded_reply_with_every_finding(
     assert reply["In-Reply-To"] == original["Message-ID"]
     assert original["Message-ID"] in reply["References"]
     assert reply["Auto-Submitted"] == "auto-replied"
-    text = reply.get_payload()[0].get_payload(decode=True).decode()
-    html = reply.get_payload()[1].get_payload(decode=True).decode()
-    assert "Declaration!J3" in text and "outdated-template" in text and "CMRT 6.4" in text
+    text, html = body(reply), body(reply, "html")
+    assert "Declaration!J3" in text and "CMRT 6.4" in text
+    assert "outdated-template" in text.split("\n--\n", 1)[1]  # codes only in the footer
     assert "<table" in html and "Declaration!J3" in html
+    # The supplier's own workbook comes back, marked up, and screens the same.
+    [(name, marked)] = attachments(reply).items()
+    assert name == "declaration (Assay findings).xlsx"
+    assert marked[:2] == b"PK" and b"Assay findings" in marked
     assert dovecot.messages(env.survey) == []  # moved out of the inbox
     assert len(dovecot.messages(env.survey, "Processed")) == 1
     assert env.sql("select count(*) from submissions") == [(1,)]
     assert env.sql("select outcome from messages") == [("screened",)]
+
+
+def test_a_corrected_file_is_told_what_was_fixed(
+    tmp_path: Path, dovecot: Dovecot, smtp: Smtp
+) -> None:
+    """Through the real mail path: the second file of a supplier is compared with its first."""
+    from plugins.layouts import CMRT
+
+    from .builders import cmrt_cells, fill, template
+
+    src = template("cmrt/RMI_CMRT_6.5_zh-ui.xlsx")
+    good = cmrt_cells(src)
+    bad = cmrt_cells(src)
+    email_cell = CMRT.company_cells["contact_email"]
+    del bad["Declaration"][email_cell]  # missing: an error
+    first = fill(src, tmp_path / "first.xlsx", bad).read_bytes()
+    second = fill(src, tmp_path / "second.xlsx", good).read_bytes()
+    env = Env(tmp_path, dovecot, smtp.port)
+    env.send(supplier_message(env, first, name="cmrt.xlsx", subject="first"))
+    assert env.serve_once().returncode == 0
+    env.send(supplier_message(env, second, name="cmrt-corrected.xlsx", subject="second"))
+    assert env.serve_once().returncode == 0
+    replies = {m["Subject"]: body(m) for m in dovecot.messages(env.supplier)}
+    assert "Compared with your file of" not in replies["Re: first"]
+    assert f"Declaration!{email_cell}" in replies["Re: first"]
+    second_reply = replies["Re: second"]
+    assert "Thank you for sending a corrected file." in second_reply
+    assert re.search(
+        r"Compared with your file of \d{4}-\d{2}-\d{2}: 1 fixed, \d+ still open, 0 new\.",
+        second_reply,
+    )
+    assert f"fixed: Declaration!{email_cell}" in second_reply
 
 
 def test_killed_between_store_and_move_then_restarted(
@@ -253,14 +304,14 @@ def test_bad_attachments_get_a_clear_reply(
     )
     proc = env.serve_once()
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
-    replies = {
-        m["Subject"]: m.get_payload()[0].get_payload(decode=True).decode()
-        for m in dovecot.messages(env.supplier)
-    }
+    replies = {m["Subject"]: body(m) for m in dovecot.messages(env.supplier)}
     assert set(replies) == {"Re: bomb", "Re: huge", "Re: zipped", "Re: broken"}
-    assert "zip bomb" in replies["Re: bomb"] and "unreadable-file" in replies["Re: bomb"]
+    assert (
+        "zip bomb" in replies["Re: bomb"] and "We could not open this file" in replies["Re: bomb"]
+    )
     assert "over our 30 MB limit" in replies["Re: huge"]
-    assert "We screened 1 file(s)" in replies["Re: zipped"]  # identical bytes screened once
+    assert replies["Re: zipped"].count("== cmrt.xlsx") == 1  # identical bytes screened once
+    assert "same-again.xlsx" not in replies["Re: zipped"].split("== ", 2)[1]
     assert (
         "no reporting template" in replies["Re: broken"]
         or "could not read" in replies["Re: broken"].lower()
@@ -301,8 +352,8 @@ def test_grievance_reporter_leaves_no_trace(tmp_path: Path, dovecot: Dovecot, sm
     [ack] = dovecot.messages(env.reporter)
     case_id = env.sql("select case_id from grievances")[0][0]
     assert case_id.startswith("GRV-") and case_id in ack["Subject"]
-    body = ack.get_payload()[0].get_payload(decode=True).decode()
-    assert case_id in body and "What happens next" in body and "You will hear from us by" in body
+    text = body(ack)
+    assert case_id in text and "What happens next" in text and "You will hear from us by" in text
     # A reply to the acknowledgement (its subject carries the [ref:] token) joins the same case.
     follow = EmailMessage()
     follow["From"] = env.reporter
