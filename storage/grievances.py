@@ -11,6 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from .mail import MailStoreMixin, OutboxItem, utcnow
+from .transactions import write_transaction
 
 STATUSES = ("received", "screening", "investigating", "action", "closed")
 MERGED = "merged"  # set only by merge_grievances: the case lives on in its target
@@ -53,7 +54,7 @@ class GrievanceStoreMixin(MailStoreMixin):
         """A new case, its first event and its outbox entries, in one transaction. None if the
         message was already recorded."""
         now = utcnow()
-        with self.db.conn:
+        with write_transaction(self.db):
             if self.db.execute("select 1 from messages where key = ?", [message_key]).fetchone():
                 return None
             case_id = self._next_case_id(year)
@@ -113,7 +114,7 @@ class GrievanceStoreMixin(MailStoreMixin):
         outbox: list[OutboxItem],
     ) -> bool:
         now = utcnow()
-        with self.db.conn:
+        with write_transaction(self.db):
             if self.db.execute("select 1 from messages where key = ?", [message_key]).fetchone():
                 return False
             self.db.table("grievance_events").insert(
@@ -190,7 +191,7 @@ class GrievanceStoreMixin(MailStoreMixin):
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
         now = utcnow()
-        with self.db.conn:
+        with write_transaction(self.db):
             row = self.db.execute(
                 "select merged_into from grievances where case_id = ?", [case_id]
             ).fetchone()
@@ -253,7 +254,7 @@ class GrievanceStoreMixin(MailStoreMixin):
         if source == target:
             raise MergeError(f"cannot merge {source} into itself")
         now = utcnow()
-        with self.db.conn:
+        with write_transaction(self.db):
             src, dst = self.grievance(source), self.grievance(target)
             for case_id, row in ((source, src), (target, dst)):
                 if row is None:

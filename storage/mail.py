@@ -23,6 +23,7 @@ import sqlite_utils
 
 from plugins.models import Declaration
 from plugins.normalize import clean_text, name_key
+from storage.transactions import write_transaction
 
 
 def utcnow() -> str:
@@ -106,7 +107,7 @@ class MailStoreMixin:
         Returns False (and writes nothing) when the message was already recorded.
         """
         now = utcnow()
-        with self.db.conn:
+        with write_transaction(self.db):
             if self.db.execute("select 1 from messages where key = ?", [rec.key]).fetchone():
                 return False
             self.db.table("messages").insert(
@@ -145,7 +146,7 @@ class MailStoreMixin:
 
     # -- outbox ----------------------------------------------------------------------
     def enqueue(self, item: OutboxItem) -> None:
-        with self.db.conn:
+        with write_transaction(self.db):
             self._enqueue(item, utcnow())
 
     def _enqueue(self, item: OutboxItem, now: str) -> None:
@@ -248,7 +249,7 @@ class MailStoreMixin:
         guard, args = (
             ("", []) if owner is None else (" and status = 'sending' and lease_owner = ?", [owner])
         )
-        with self.db.conn:
+        with write_transaction(self.db):
             cur = self.db.execute(
                 "update outbox set status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '', "
                 "delivered_ref = ?, lease_owner = null, lease_until = null where id = ?" + guard,
@@ -272,7 +273,7 @@ class MailStoreMixin:
         guard, args = (
             ("", []) if owner is None else (" and status = 'sending' and lease_owner = ?", [owner])
         )
-        with self.db.conn:
+        with write_transaction(self.db):
             cur = self.db.execute(
                 "update outbox set attempts = attempts + 1, last_error = ?, status = ?, "
                 "next_attempt_at = coalesce(?, next_attempt_at), lease_owner = null, lease_until = null where id = ?"
@@ -286,7 +287,7 @@ class MailStoreMixin:
 
     def release_outbox(self, outbox_id: int, owner: str) -> None:
         """Give a claimed row back untouched (pending, due now): we did not try it."""
-        with self.db.conn:
+        with write_transaction(self.db):
             self.db.execute(
                 "update outbox set status = 'pending', lease_owner = null, lease_until = null "
                 "where id = ? and status = 'sending' and lease_owner = ?",
@@ -332,7 +333,7 @@ class MailStoreMixin:
     # -- suppliers -------------------------------------------------------------------
     def import_suppliers(self, rows: list[dict[str, Any]]) -> int:
         now = utcnow()
-        with self.db.conn:
+        with write_transaction(self.db):
             for row in rows:
                 self.db.table("suppliers").upsert(
                     {
@@ -360,7 +361,7 @@ class MailStoreMixin:
         declared company. Returns how many submissions gained a supplier.
         """
         credited = 0
-        with self.db.conn:
+        with write_transaction(self.db):
             for rowid, sender, company in self.db.execute(
                 "select ss.rowid, ss.sender, s.company_name from submission_sources ss "
                 "join submissions s on s.sha256 = ss.sha256 where ss.supplier_id is null"
@@ -382,7 +383,7 @@ class MailStoreMixin:
     def credit_submission(self, sha256: str, company: str, source: str = "cli") -> bool:
         """Credit a submission screened outside the mail intake to the registered supplier whose
         name is its declared company (once)."""
-        with self.db.conn:
+        with write_transaction(self.db):
             return bool(self._credit_by_company(sha256, company, source, utcnow()))
 
     def _credit_by_company(self, sha256: str, company: str, source: str, when: str) -> int:

@@ -21,6 +21,7 @@ from plugins.rmap_status import canonical_metal
 
 from .mail import utcnow
 from .refdata import load_embedded_cahra, load_embedded_smelters
+from .transactions import write_transaction
 
 #: Standings that judge nothing: a move between them is no change anyone acts on.
 UNJUDGED = {"no-list", "not-covered"}
@@ -84,7 +85,7 @@ class ReferenceStoreMixin:
                 for e in entries.values()
             ) - {""}
         covered = sorted({canonical_metal(m) for m in metals})
-        with self.db.conn:
+        with write_transaction(self.db):
             list_id = (
                 self.db.table("rmap_lists")
                 .insert(
@@ -237,7 +238,7 @@ class ReferenceStoreMixin:
         as_of: dt.date | None = None,
         areas: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
-        with self.db.conn:
+        with write_transaction(self.db):
             self.db.table("cahra_lists").insert(
                 {
                     "version": version,
@@ -278,7 +279,7 @@ class ReferenceStoreMixin:
 
     # -- smelter reference refreshes -----------------------------------------------
     def add_smelter_list(self, version: str, source: str, smelters: dict[str, SmelterRef]) -> int:
-        with self.db.conn:
+        with write_transaction(self.db):
             list_id = (
                 self.db.table("smelter_lists")
                 .insert(

@@ -31,6 +31,7 @@ from .grievances import GrievanceStoreMixin
 from .mail import utcnow
 from .migrations import MIGRATIONS
 from .refstore import ReferenceStoreMixin
+from .transactions import write_transaction
 
 # The screening function of the running rescreen, inherited by forked workers.
 _RESCREEN: Callable[[Declaration], ScreeningResult] | None = None
@@ -145,7 +146,7 @@ class Store(ReferenceStoreMixin, GrievanceStoreMixin):
             self.keep_original(sha256, data)
         now = utcnow()
         decl = result.declaration
-        with self.db.conn:
+        with write_transaction(self.db):
             existing = self.db.execute(
                 "select first_seen from submissions where sha256 = ?", [sha256]
             ).fetchone()
@@ -318,7 +319,7 @@ class Store(ReferenceStoreMixin, GrievanceStoreMixin):
     def _flush(
         self, results: list[tuple[str, ScreeningResult]], now: str, as_of: dt.date | None
     ) -> int:
-        with self.db.conn:
+        with write_transaction(self.db):
             for sha, result in results:
                 self._write_result(sha, result, now, as_of)
         return len(results)

@@ -7,6 +7,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from plugins.manager import get_plugin_manager
 from plugins.pipeline import Screener
 from plugins.reference import RmapEntry
@@ -142,3 +144,24 @@ def test_a_following_screener_applies_a_newly_loaded_list(
     after = screener.screen_bytes(data)
     assert "smelter-active" in {f.code for f in after.findings}
     assert after.reference_versions["rmap"] == "2026-06-01:new"
+
+
+def test_a_message_is_recorded_with_everything_it_causes_or_not_at_all(tmp_path: Path) -> None:
+    """sqlite-utils commits its own writes when no transaction is open: recording a message
+    must still be one transaction, so a failure (or a kill) after the message row and before
+    its reply leaves nothing, and the message is handled again."""
+    from storage.mail import MessageRecord, OutboxItem
+
+    store = Store(tmp_path / "t.db")
+    store.migrate()
+    broken = OutboxItem("email", "reply:k1", {"not json": {1, 2}})  # fails after the message row
+    rec = MessageRecord(key="k1", mailbox="suppliers", outcome="screened", outbox=(broken,))
+    with pytest.raises(TypeError):
+        store.record_message(rec)
+    assert store.message_done("k1") is None
+    assert store.count("outbox") == 0
+    ok = OutboxItem("email", "reply:k1", {"kind": "no-template"})
+    assert store.record_message(
+        MessageRecord(key="k1", mailbox="suppliers", outcome="no-template", outbox=(ok,))
+    )
+    assert store.message_done("k1") is not None and store.count("outbox") == 1
