@@ -312,6 +312,7 @@ def submission_alerts(
     is one line of bounded length; the notifiers escape it for where it goes.
     """
     levels = ["low", "medium", "high"]
+    risky = [high_risk_smelters(f.findings, f.declaration) for f in files]
     post: dict[str, object] = {
         "kind": "submission",
         "supplier": one_line(supplier, MAX_ALERT_NAME),
@@ -322,9 +323,9 @@ def submission_alerts(
                 "template": one_line(f.template, 40),
                 "risk_level": f.risk_level,
                 "summary": f.summary,
-                "high_risk_count": len(high_risk_smelters(f.findings, f.declaration)),
+                "high_risk_count": len(smelters),
             }
-            for f in files
+            for f, smelters in zip(files, risky, strict=True)
         ],
         "risk_level": max((f.risk_level for f in files), key=levels.index, default="low"),
     }
@@ -343,14 +344,14 @@ def submission_alerts(
                         "metal": one_line(s.metal, 40),
                         "reasons": [one_line(r, 300) for r in s.reasons[:6]],
                     }
-                    for s in high_risk_smelters(f.findings, f.declaration)[:MAX_ALERT_SMELTERS]
+                    for s in smelters[:MAX_ALERT_SMELTERS]
                 ],
                 "to_correct": [
                     one_line(f"{i.where}: {i.text}", 400)
                     for i in fix_first(group_items(f.findings, f.declaration), MAX_ALERT_ITEMS)
                 ],
             }
-            for f in files
+            for f, smelters in zip(files, risky, strict=True)
         ],
     }
     return post, details
