@@ -22,14 +22,28 @@ import sqlite_utils
 @contextmanager
 def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     conn = db.conn
-    if conn.in_transaction:  # already inside one: part of it
-        yield
+    depth = _depth.get(id(conn), 0)
+    if depth:  # inside one of ours already: part of it
+        _depth[id(conn)] = depth + 1
+        try:
+            yield
+        finally:
+            _depth[id(conn)] = depth
         return
+    if conn.in_transaction:
+        conn.commit()  # a write left open outside any block: ``with conn:`` committed it too
     conn.execute("BEGIN IMMEDIATE")
+    _depth[id(conn)] = 1
     try:
         yield
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    else:
+        conn.execute("COMMIT")
+    finally:
+        _depth.pop(id(conn), None)
+
+
+_depth: dict[int, int] = {}  # connection -> how deep in write_transaction blocks we are
