@@ -11,6 +11,7 @@ FORBIDDEN = {
     "storage": {"intake", "bot", "assay"},
     "intake": {"bot", "assay"},
     "bot": {"intake", "assay"},
+    "reports": {"intake", "bot", "assay"},
 }
 
 
