@@ -204,6 +204,11 @@ _IDMAP = re.compile(rb"<(?:[\w.-]+:)?idmap[\s/>]")
 _SHAPE_ID = re.compile(rb"_x0000_s([0-9]{1,9})\b")
 
 
+def blocks_needed(shapes: int) -> int:
+    """Shape-id blocks that ``shapes`` new shapes take (1,023 ids of each block are used)."""
+    return shapes // (SHAPES_PER_BLOCK - 1) + 1
+
+
 def used_blocks(vml: bytes) -> int:
     """The highest shape-id block a VML part declares or uses."""
     top = 0
@@ -222,7 +227,7 @@ def merge_vml(
 ) -> bytes:
     """The VML part (``xml``, or a new one) with a note shape per ``add`` and the note shapes
     of ``drop`` removed. New shape ids come from blocks ``first_block``, ``first_block + 1``..."""
-    blocks = [first_block + i for i in range(len(add) // (SHAPES_PER_BLOCK - 1) + 1)]
+    blocks = [first_block + i for i in range(blocks_needed(len(add)))]
     if xml is None:
         xml = (
             f'<xml xmlns:v="{VML_NS}" xmlns:o="{OFFICE_NS}" xmlns:x="{EXCEL_NS}">'

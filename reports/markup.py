@@ -45,7 +45,7 @@ from .cells import (
     ref_of,
     restyle_cells,
 )
-from .comments import Note, merge_comments, merge_vml, used_blocks
+from .comments import Note, blocks_needed, merge_comments, merge_vml, used_blocks
 from .findings_sheet import LABELS, Line, findings_sheet
 from .package import (
     CONTENT_TYPES,
@@ -133,10 +133,27 @@ def marked_up_name(filename: str) -> str:
 
 @dataclass
 class _Mark:
-    """Everything said about one cell."""
+    """Everything said about one cell: its worst severity and the first few texts."""
 
     severity: str
     texts: list[str]
+    more: int = 0  # texts beyond MAX_NOTES_PER_CELL
+
+    def add(self, severity: str, text: str) -> None:
+        if SEVERITY_RANK[severity] < SEVERITY_RANK[self.severity]:
+            self.severity = severity
+        if text in self.texts:
+            return
+        if len(self.texts) < MAX_NOTES_PER_CELL:
+            self.texts.append(text)
+        else:
+            self.more += 1
+
+    def note(self) -> str:
+        text = "\n\n".join(self.texts)
+        if self.more:
+            text += f"\n\n…and {self.more} more (see the “{MARKUP_SHEET}” sheet)."
+        return text
 
 
 def _split_ref(ref: str) -> tuple[str, str]:
@@ -155,10 +172,12 @@ def _where(sheet: str, cell: str) -> str:
 
 
 def _location(sheet: str, cell: Cell | None) -> str:
-    return "'{}'!{}".format(sheet.replace("'", "''"), ref_of(cell or (1, 0)))
+    return "'{}'!{}".format(clean(sheet, 255).replace("'", "''"), ref_of(cell or (1, 0)))
 
 
 class _Marker:
+    """One marking-up of one package: reads what it needs, then :meth:`run` writes."""
+
     def __init__(self, pkg: Package, findings: list[Finding], title: str) -> None:
         self.pkg = pkg
         self.title = title
@@ -227,16 +246,11 @@ class _Marker:
                 return
             cells = out.setdefault(name, {})
             mark = cells.get(parsed)
-            if mark is None:
-                if count >= MAX_CELLS:
-                    return
+            if mark is not None:
+                mark.add(severity, text)
+            elif count < MAX_CELLS:
                 count += 1
                 cells[parsed] = _Mark(severity, [text])
-                return
-            if SEVERITY_RANK[severity] < SEVERITY_RANK[mark.severity]:
-                mark.severity = severity
-            if text not in mark.texts:
-                mark.texts.append(text)
 
         for f in self.listed[:MAX_LISTED]:
             label = LABELS[f.severity]
@@ -259,16 +273,15 @@ class _Marker:
             return
         cells: dict[Cell, _Mark] = {}
         for cell, mark in marks.items():
-            shown = anchor(cell, merges)
-            if shown in cells:
-                have = cells[shown]
-                if SEVERITY_RANK[mark.severity] < SEVERITY_RANK[have.severity]:
-                    have.severity = mark.severity
-                have.texts += [t for t in mark.texts if t not in have.texts]
-            else:
-                cells[shown] = _Mark(mark.severity, list(mark.texts))
+            shown = anchor(cell, merges)  # a cell inside a merged range: its visible corner
+            if shown not in cells:
+                cells[shown] = _Mark(mark.severity, list(mark.texts), mark.more)
+                continue
+            for text in mark.texts:
+                cells[shown].add(mark.severity, text)
+            cells[shown].more += mark.more
         xml = restyle_cells(xml, {c: m.severity for c, m in cells.items()}, styles.flagged)
-        notes = [Note(c, _note_text(m.texts)) for c, m in sorted(cells.items())]
+        notes = [Note(c, m.note()) for c, m in sorted(cells.items())]
         xml = self.comment(part, xml, notes)
         self.pkg.put(part, xml)
 
@@ -298,7 +311,7 @@ class _Marker:
             merged.dropped,
             self.next_block,
         )
-        self.next_block += len(merged.new_shapes) // 1023 + 1
+        self.next_block += blocks_needed(len(merged.new_shapes))
         if comments_part is None:
             comments_part = self.pkg.free_name("xl/comments{}.xml", self.taken)
             rel = Rel(new_rel_id(rels), REL_COMMENTS, relative(part, comments_part), False)
@@ -382,14 +395,6 @@ class _Marker:
         self.pkg.put(styles_part, styles.to_bytes())
         self.pkg.put(CONTENT_TYPES, add_overrides(self.ct, self.overrides))
         return self.pkg.to_bytes()
-
-
-def _note_text(texts: list[str]) -> str:
-    shown = texts[:MAX_NOTES_PER_CELL]
-    text = "\n\n".join(shown)
-    if len(texts) > len(shown):
-        text += f"\n\n…and {len(texts) - len(shown)} more (see the “{MARKUP_SHEET}” sheet)."
-    return text
 
 
 def _mark_up(pkg: Package, findings: list[Finding], title: str) -> bytes:

@@ -34,6 +34,7 @@ CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 CONTENT_TYPES = "[Content_Types].xml"
+MAX_PARTS = 10_000  # RMI templates have about 90
 
 _RELS_XML = (
     b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -79,6 +80,8 @@ class Package:
         except FileProblem as problem:
             raise PackageError(f"{problem.message} {problem.detail}".strip()) from problem
         self._infos = self._zip.infolist()
+        if len(self._infos) > MAX_PARTS:
+            raise PackageError(f"{len(self._infos)} parts, far more than any workbook has")
         self._by_key: dict[str, zipfile.ZipInfo] = {}
         for info in self._infos:
             key = info.filename.casefold()

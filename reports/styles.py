@@ -9,9 +9,10 @@ the ``count`` attributes set to what the sections really hold.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from .xmltext import Element, XmlShapeError, children, root, set_attr, tag_at
+from .xmltext import Element, XmlShapeError, children, element_end, root, set_attr, tag_at
 
 #: Excel refuses a workbook with more cell formats than this.
 MAX_CELL_XFS = 64_000
@@ -33,6 +34,13 @@ _ORDER = (
 )
 # What a section must hold before our entries, when a styles part lacks it altogether:
 # fills 0 and 1 are reserved by Excel (none, gray125).
+_CHILD = {
+    b"fonts": b"font",
+    b"fills": b"fill",
+    b"borders": b"border",
+    b"cellStyleXfs": b"xf",
+    b"cellXfs": b"xf",
+}
 _DEFAULTS = {
     b"fonts": [b'<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'],
     b"fills": [
@@ -85,9 +93,16 @@ class StyleBook:
             raise XmlShapeError("unclosed styleSheet")
         self._close = close
         self._p = top.prefix.decode()
+        # Sections by name: each appears once, directly in styleSheet, and never inside
+        # another section under the same prefixed name.
         self._sections: dict[bytes, Element] = {}
-        for el in children(xml, top.end, self._close):
-            self._sections.setdefault(el.tag.local, el)
+        for name in _ORDER:
+            m = re.compile(b"<" + re.escape(top.prefix) + name + rb"[\s/>]").search(
+                xml, top.end, close
+            )
+            if m is not None:
+                tag = tag_at(xml, m.start())
+                self._sections[name] = Element(tag, element_end(xml, tag))
         self._counts = {name: len(self._items(name)) for name in (b"fonts", b"fills", b"borders")}
         self._xfs = self._items(b"cellXfs")
         self._has_style_xf = bool(self._items(b"cellStyleXfs"))
@@ -96,13 +111,25 @@ class StyleBook:
         self._clones: dict[tuple[int, str], int] = {}
         self._sheet: SheetStyles | None = None
 
-    def _items(self, name: bytes) -> list[bytes]:
+    def _items(self, name: bytes) -> list[int]:
+        """Offsets of a section's entries (``-1`` for the defaults of a missing section)."""
         el = self._sections.get(name)
         if el is None:
-            return list(_DEFAULTS.get(name, []))
+            return [-1] * len(_DEFAULTS.get(name, []))
         if el.tag.empty:
             return []
-        return [self._xml[c.start : c.end] for c in children(self._xml, el.tag.end, el.end)]
+        child = _CHILD[name]
+        pattern = re.compile(b"<" + re.escape(el.tag.prefix) + child + rb"[\s/>]")
+        return [m.start() for m in pattern.finditer(self._xml, el.tag.end, el.end)]
+
+    def _xf(self, index: int) -> bytes:
+        """The bytes of format ``index`` (format 0 or a plain one when there is no such)."""
+        if not 0 <= index < len(self._xfs):
+            index = 0  # a cell pointing past the formats: Excel shows it as format 0
+        if index >= len(self._xfs) or self._xfs[index] < 0:
+            return _DEFAULTS[b"cellXfs"][0]
+        tag = tag_at(self._xml, self._xfs[index])
+        return self._xml[tag.start : element_end(self._xml, tag)]
 
     def _append(self, section: bytes, item: str) -> int:
         self._new[section].append(item.encode())
@@ -114,6 +141,10 @@ class StyleBook:
 
     def _fill(self, rgb: str) -> int:
         if rgb not in self._fills:
+            # fills 0 and 1 are reserved (Excel ignores what they say): never ours
+            while self._counts[b"fills"] + len(self._new[b"fills"]) < 2:
+                count = self._counts[b"fills"] + len(self._new[b"fills"])
+                self._new[b"fills"].append(_DEFAULTS[b"fills"][count])
             self._fills[rgb] = self._append(
                 b"fills",
                 f'<{self._p}fill><{self._p}patternFill patternType="solid">'
@@ -127,10 +158,7 @@ class StyleBook:
         key = (base, severity)
         if key not in self._clones:
             fill = self._fill(SEVERITY_RGB[severity])
-            if 0 <= base < len(self._xfs):
-                source = self._xfs[base]
-            else:  # a cell pointing past the formats Excel would show as format 0
-                source = self._xfs[0] if self._xfs else _DEFAULTS[b"cellXfs"][0]
+            source = self._xf(base)
             start = tag_at(source, 0)
             head, rest = source[: start.end], source[start.end :]
             head = set_attr(head, "fillId", str(fill))
@@ -216,7 +244,10 @@ class StyleBook:
         return b"".join(out)
 
     def _insert_at(self, name: bytes) -> int:
-        """Offset before the first existing section that the schema puts after ``name``."""
+        """Offset before the first section that the schema puts after ``name`` (a walk of
+        the whole part, done only when a section is missing)."""
         later = _ORDER[_ORDER.index(name) + 1 :]
-        starts = [el.start for n, el in self._sections.items() if n in later]
-        return min(starts, default=self._close)
+        for el in children(self._xml, self._top.end, self._close):
+            if el.tag.local in later:
+                return el.start
+        return self._close

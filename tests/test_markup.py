@@ -410,6 +410,122 @@ def test_missing_cells_and_rows_are_created_in_order() -> None:
     check_one_selected_tab(after)
 
 
+def test_prefixed_parts_and_implicit_positions() -> None:
+    """Writers that prefix the main namespace (``x:row``) or leave out ``r`` (rows and cells
+    then count from the previous one): new cells go where their positions say."""
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8"?><x:worksheet xmlns:x="{MAIN}"><x:sheetData>'
+        "<x:row><x:c><x:v>1</x:v></x:c><x:c><x:v>2</x:v></x:c></x:row>"  # row 1: A1, B1
+        '<x:row><x:c r="C2"><x:v>3</x:v></x:c></x:row>'  # row 2
+        '<x:row r="4"><x:c><x:v>4</x:v></x:c></x:row>'  # row 4: A4
+        "</x:sheetData></x:worksheet>"
+    )
+    before = tiny({"Data": sheet})
+    findings = [
+        Finding("x", "error", "m", "Data", "B1"),
+        Finding("x", "error", "m", "Data", "D1"),
+        Finding("x", "error", "m", "Data", "A2"),
+        Finding("x", "error", "m", "Data", "B3"),
+        Finding("x", "error", "m", "Data", "A4"),
+    ]
+    after = mark_up(before, findings)
+    xml = sheet_xml(after, "Data").decode()
+    assert "<x:legacyDrawing " in xml and "<legacyDrawing" not in xml
+    assert '<x:c r="D1"' in xml and '<x:c r="A2"' in xml and '<x:row r="3">' in xml
+    ws = opened(after)["Data"]
+    assert [ws["A1"].value, ws["B1"].value, ws["C2"].value, ws["A4"].value] == [1, 2, 3, 4]
+    for f in findings:
+        assert ws[f.cell].comment is not None and ws[f.cell].fill.fgColor.rgb == "FFFFC7CE"
+
+
+STYLES = {
+    "empty": f'<styleSheet xmlns="{MAIN}"/>',
+    "only-formats": f'<styleSheet xmlns="{MAIN}"><cellXfs count="1"><xf numFmtId="0"/></cellXfs></styleSheet>',
+    "empty-sections": f'<styleSheet xmlns="{MAIN}"><fonts count="0"/><fills count="0"/><borders count="0"/><cellXfs count="0"/></styleSheet>',
+    "prefixed": f'<s:styleSheet xmlns:s="{MAIN}"><s:fonts count="1"><s:font/></s:fonts><s:fills count="2"><s:fill><s:patternFill patternType="none"/></s:fill><s:fill><s:patternFill patternType="gray125"/></s:fill></s:fills><s:borders count="1"><s:border/></s:borders><s:cellXfs count="1"><s:xf numFmtId="0"/></s:cellXfs></s:styleSheet>',
+}
+
+
+@pytest.mark.filterwarnings("ignore:Workbook contains no default style")
+@pytest.mark.parametrize("case", sorted(STYLES))
+def test_odd_styles_parts_get_the_fills(case: str) -> None:
+    before = tiny(
+        {"Data": '<row r="1"><c r="A1"><v>1</v></c></row>'}, extra={"xl/styles.xml": STYLES[case]}
+    )
+    after = mark_up(before, [Finding("x", "warning", "check", "Data", "A1")])
+    styles = parts(after)["xl/styles.xml"][0]
+    assert b"FFFFEB9C" in styles
+    for section in (b"fonts", b"fills", b"cellXfs"):  # counts say what the sections hold
+        m = re.search(
+            rb"<(?:s:)?%s count=\"(\d+)\">(.*?)</(?:s:)?%s>" % (section, section), styles, re.S
+        )
+        assert m, section
+        child = {
+            b"fonts": rb"<(?:s:)?font[\s/>]",
+            b"fills": rb"<(?:s:)?fill[\s/>]",
+            b"cellXfs": rb"<(?:s:)?xf[\s/>]",
+        }[section]
+        assert int(m.group(1)) == len(re.findall(child, m.group(2)))
+    ws = opened(after)["Data"]
+    assert ws["A1"].value == 1 and ws["A1"].fill.fgColor.rgb == "FFFFEB9C"
+
+
+def test_damaged_parts_give_a_file_or_markup_error() -> None:
+    """Bytes of one part cut, swapped or replaced at random: never another exception."""
+    import random
+
+    base = tiny(
+        {
+            "Data": '<row r="1" spans="1:4"><c r="A1"><v>1</v></c><c r="D1"><v>4</v></c></row>',
+            "Other": "",
+        }
+    )
+    with zipfile.ZipFile(io.BytesIO(base)) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    rng = random.Random(9)
+    findings = [Finding("x", "error", "m", "Data", "C1"), Finding("x", "risk", "m", "Other", "B7")]
+    outcomes = set()
+    for _ in range(300):
+        name = rng.choice(sorted(files))
+        data = bytearray(files[name])
+        i = rng.randrange(len(data))
+        match rng.randrange(3):
+            case 0:
+                del data[i : i + rng.randrange(1, 30)]
+            case 1:
+                data[i:i] = rng.choice(
+                    [b"<", b">", b'"', b"<row>", b'<c r="A1"/>', b"&#1;", b"<!--"]
+                )
+            case _:
+                data[i] = rng.randrange(256)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for n, d in files.items():
+                zf.writestr(n, bytes(data) if n == name else d)
+        try:
+            mark_up(buf.getvalue(), findings)
+            outcomes.add("file")
+        except MarkupError:
+            outcomes.add("error")
+    assert outcomes == {"file", "error"}
+
+
+def test_an_earlier_findings_sheet_is_replaced_and_moved_first() -> None:
+    """Sheet names compare case-insensitively: "assay FINDINGS" is ours from before."""
+    old = '<row r="1"><c r="A1" t="inlineStr"><is><t>stale</t></is></c></row>'
+    before = tiny(
+        {"Data": "", "assay FINDINGS": old, "Other": '<row r="3"><c r="C3"><v>1</v></c></row>'}
+    )
+    after = mark_up(before, [Finding("x", "error", "fresh", "Other", "C3")])
+    assert sheet_order(after) == [MARKUP_SHEET, "Data", "Other"]
+    assert local_names(after) == local_names(before) == [("_xlnm.Print_Area", "Other")]
+    assert sheet_parts(after)[MARKUP_SHEET] == sheet_parts(before)["assay FINDINGS"]
+    wb = opened(after)
+    assert wb[MARKUP_SHEET]["C4"].value == "fresh"
+    assert "stale" not in [c.value for row in wb[MARKUP_SHEET].iter_rows() for c in row]
+    check_one_selected_tab(after)
+
+
 def test_workbook_without_styles_gets_one() -> None:
     before = tiny({"Data": '<row r="1"><c r="A1"><v>1</v></c></row>'}, styles=False)
     after = mark_up(before, [Finding("x", "error", "wrong", "Data", "A1")])
