@@ -263,26 +263,28 @@ class _Marker:
         return out
 
     def flag_sheet(self, name: str, marks: dict[Cell, _Mark], styles: StyleBook) -> None:
+        """Fill and comment the flagged cells of one sheet. A sheet we cannot patch (a
+        chartsheet, rows out of order...) is left as it is; the other sheets still get theirs.
+        Nothing of the sheet is stored until all of it is patched."""
         part = self.parts[name]
         xml = self.pkg.get(part)
         try:
-            lay = layout(xml)
-            merges = merged_ranges(xml, lay)
-        except XmlShapeError as exc:  # a chartsheet, or damaged: the other sheets still get theirs
+            merges = merged_ranges(xml, layout(xml))
+            cells: dict[Cell, _Mark] = {}
+            for cell, mark in marks.items():
+                shown = anchor(cell, merges)  # a cell inside a merged range: its visible corner
+                if shown not in cells:
+                    cells[shown] = _Mark(mark.severity, list(mark.texts), mark.more)
+                    continue
+                for text in mark.texts:
+                    cells[shown].add(mark.severity, text)
+                cells[shown].more += mark.more
+            xml = restyle_cells(xml, {c: m.severity for c, m in cells.items()}, styles.flagged)
+            notes = [Note(c, m.note()) for c, m in sorted(cells.items())]
+            xml = self.comment(part, xml, notes)
+        except XmlShapeError as exc:
             log.info("sheet %r not marked: %s", name[:40], exc)
             return
-        cells: dict[Cell, _Mark] = {}
-        for cell, mark in marks.items():
-            shown = anchor(cell, merges)  # a cell inside a merged range: its visible corner
-            if shown not in cells:
-                cells[shown] = _Mark(mark.severity, list(mark.texts), mark.more)
-                continue
-            for text in mark.texts:
-                cells[shown].add(mark.severity, text)
-            cells[shown].more += mark.more
-        xml = restyle_cells(xml, {c: m.severity for c, m in cells.items()}, styles.flagged)
-        notes = [Note(c, m.note()) for c, m in sorted(cells.items())]
-        xml = self.comment(part, xml, notes)
         self.pkg.put(part, xml)
 
     def comment(self, part: str, xml: bytes, notes: list[Note]) -> bytes:
