@@ -12,6 +12,7 @@ FORBIDDEN = {
     "intake": {"bot", "assay"},
     "bot": {"intake", "assay"},
     "program": {"storage", "intake", "bot", "assay", "reports"},
+    "reports": {"intake", "bot", "assay"},
 }
 
 
