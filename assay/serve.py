@@ -86,7 +86,7 @@ def smtp_settings(config: Config) -> SmtpSettings:
         grievance_from=section(config, "grievance")["reply_from"],
         signature=str(section(config, "mail")["signature"]),
         return_workbook=bool(section(config, "mail")["return_workbook"]),
-        limits=config.limits(),
+        limits=config.limits,
     )
 
 

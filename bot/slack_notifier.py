@@ -193,7 +193,7 @@ class SlackAlerts:
                 unfurl_links=False,
                 unfurl_media=False,
                 metadata={"event_type": EVENT_TYPE, "event_payload": {"key": key}},
-                **({"thread_ts": thread} if thread else {}),
+                thread_ts=thread or None,
             )
         except (SlackClientError, OSError, http.client.HTTPException) as exc:
             return self._failed(row, owner, exc)

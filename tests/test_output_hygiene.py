@@ -251,11 +251,12 @@ def test_a_forged_mention_in_a_shared_workbook_is_escaped_everywhere(
     assert "&lt;!channel&gt;" in json.dumps(answers[0]) and "CMRT 6.5" in json.dumps(answers[0])
     assert "&lt;!channel&gt;" in json.dumps(answers[1])
     # The compliance channel's alert payload carries the name cut, not the whole cell.
-    [alert] = [
+    [alert, details] = [
         json.loads(r["payload"])
-        for r in Store(bot.db).db.table("outbox").rows_where("channel = 'alert'")
+        for r in Store(bot.db).db.table("outbox").rows_where("channel = 'alert'", order_by="id")
     ]
     assert alert["supplier"] == HOSTILE and len(alert["files"][0]["filename"]) <= 200
+    assert details["kind"] == "submission-details" and details["supplier"] == HOSTILE
 
 
 def test_a_10_mb_company_name_gives_bounded_answers_and_replies(
@@ -276,10 +277,11 @@ def test_a_10_mb_company_name_gives_bounded_answers_and_replies(
         and "…" in reply["blocks"][0]["text"]["text"]
     )
     store = Store(bot.db)
-    [alert] = [
+    alerts = [
         json.loads(r["payload"]) for r in store.db.table("outbox").rows_where("channel = 'alert'")
     ]
-    assert len(json.dumps(alert)) < 5_000
+    assert [a["kind"] for a in alerts] == ["submission", "submission-details"]
+    assert all(len(json.dumps(a)) < 5_000 for a in alerts)
     status, answer = bot.command("/supplier", name[:3000])
     assert status == 200 and len(json.dumps(answer)) < 20_000
     # The e-mail reply for the same workbook: a normal size, the name cut, escaped in HTML.
