@@ -411,7 +411,6 @@ def handle_file(
         ],
         via="Slack",
     )
-    details["thread_of"] = f"alert:{key}"
     store.record_message(
         MessageRecord(
             key=key,
@@ -421,7 +420,17 @@ def handle_file(
             submissions=(sha,),
             outbox=(
                 OutboxItem("alert", f"alert:{key}", post),
-                OutboxItem("alert", f"alert:{key}:details", details),
+                *(
+                    [
+                        OutboxItem(
+                            "alert",
+                            f"alert:{key}:details",
+                            {**details, "thread_of": f"alert:{key}"},
+                        )
+                    ]
+                    if details
+                    else []
+                ),
             ),
             sources=((sha, supplier["id"] if supplier else None),),
             source="slack",

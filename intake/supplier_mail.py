@@ -243,8 +243,9 @@ def commit_supplier_message(
             [_screened(f) for f in an.files],
         )
         # The details go in the post's thread: the notifier finds the post by this key.
-        details["thread_of"] = f"alert:{key}:{len(alerts)}"
-        alerts += [post, details]
+        alerts.append(post)
+        if details is not None:
+            alerts.append({**details, "thread_of": f"alert:{key}:{len(alerts) - 1}"})
     outbox = [OutboxItem("email", f"reply:{key}", reply, recipient=sender)] if reply else []
     outbox += [OutboxItem("alert", f"alert:{key}:{i}", a) for i, a in enumerate(alerts)]
     supplier_id = supplier["id"] if supplier else None

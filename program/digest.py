@@ -304,8 +304,9 @@ class Screened:
 
 def submission_alerts(
     supplier: str, files: Sequence[Screened], via: str = ""
-) -> tuple[dict[str, object], dict[str, object]]:
-    """The compliance channel's post for one submission, and the details for its thread.
+) -> tuple[dict[str, object], dict[str, object] | None]:
+    """The compliance channel's post for one submission, and the details for its thread
+    (None when there is nothing to detail: no high-risk smelter, nothing to correct).
 
     The post is one line per file (verdict and counts); the thread names each high-risk
     smelter with the reasons on its own row, and the first points to correct. Every value
@@ -331,27 +332,25 @@ def submission_alerts(
     }
     if via:
         post["via"] = via
-    details: dict[str, object] = {
-        "kind": "submission-details",
-        "supplier": post["supplier"],
-        "files": [
-            {
-                "filename": one_line(f.filename, MAX_ALERT_NAME),
-                "high_risk": [
-                    {
-                        "cid": s.cid,
-                        "name": one_line(s.name, MAX_ALERT_NAME),
-                        "metal": one_line(s.metal, 40),
-                        "reasons": [one_line(r, 300) for r in s.reasons[:6]],
-                    }
-                    for s in smelters[:MAX_ALERT_SMELTERS]
-                ],
-                "to_correct": [
-                    one_line(f"{i.where}: {i.text}", 400)
-                    for i in fix_first(group_items(f.findings, f.declaration), MAX_ALERT_ITEMS)
-                ],
-            }
-            for f, smelters in zip(files, risky, strict=True)
-        ],
-    }
-    return post, details
+    detailed = [
+        {
+            "filename": one_line(f.filename, MAX_ALERT_NAME),
+            "high_risk": [
+                {
+                    "cid": s.cid,
+                    "name": one_line(s.name, MAX_ALERT_NAME),
+                    "metal": one_line(s.metal, 40),
+                    "reasons": [one_line(r, 300) for r in s.reasons[:6]],
+                }
+                for s in smelters[:MAX_ALERT_SMELTERS]
+            ],
+            "to_correct": [
+                one_line(f"{i.where}: {i.text}", 400)
+                for i in fix_first(group_items(f.findings, f.declaration), MAX_ALERT_ITEMS)
+            ],
+        }
+        for f, smelters in zip(files, risky, strict=True)
+    ]
+    if not any(d["high_risk"] or d["to_correct"] for d in detailed):
+        return post, None
+    return post, {"kind": "submission-details", "supplier": post["supplier"], "files": detailed}

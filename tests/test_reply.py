@@ -285,6 +285,7 @@ def test_the_submission_post_is_short_and_its_details_go_in_the_thread(tmp_path:
             )
         ],
     )
+    assert details is not None
     details["thread_of"] = "alert:k:0"
     line = render_alert(post, slack=True)
     assert "1 high-risk smelter(s), details in the thread" in line and "<!channel>" not in line
