@@ -19,7 +19,7 @@ COVERED_COUNTRIES: frozenset[str] = frozenset(
 )
 
 # Spellings suppliers type that are not the template's list names.
-_ALIASES = {
+ALIASES = {
     "DRC": "CD",
     "DR CONGO": "CD",
     "D R CONGO": "CD",
@@ -66,7 +66,7 @@ def country_table() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _name_index() -> dict[str, str]:
     index = {_key(name): code for code, name in country_table().items()}
-    index.update({_key(alias): code for alias, code in _ALIASES.items()})
+    index.update({_key(alias): code for alias, code in ALIASES.items()})
     index.update({code: code for code in country_table()})
     return index
 

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .countries import country_code
+from .countries import ALIASES, country_code, country_table
 
 #: RMI's origin codes, keyed by the text upper-cased with spaces removed.
 CODES: dict[str, str] = {
@@ -147,9 +147,36 @@ def read_mine_countries(text: str) -> MineCountries:
 
 def is_country_text(text: str) -> bool:
     """``text`` is a country name or a list of them, spelled out (not a bare 2-letter code):
-    what a name or mine-name column should not hold."""
-    read = read_mine_countries(text)
-    if not read.countries or read.codes or read.unclear:
+    what a name or mine-name column should not hold. Cheap on the common case, a name that
+    starts with no word any country name starts with."""
+    if not text or len(text) > 500 or _first_word(text) not in _first_words():
+        return False  # the first part of any list starts with the same word
+    if _spelled_country(text):
+        return True
+    parts = [p for p in _NAME_SPLIT.split(text) if p.strip()]
+    return len(parts) > 1 and all(_spelled_country(p) for p in parts)
+
+
+_NAME_SPLIT = re.compile(r"[,;\n|/&+]+|\band\b", re.IGNORECASE)
+
+
+def _spelled_country(part: str) -> bool:
+    part = part.strip()
+    if _first_word(part) not in _first_words():
         return False
-    letters = [w for w in re.split(r"[,;\n|/&+]+|\band\b", text, flags=re.IGNORECASE) if w.strip()]
-    return all(len("".join(ch for ch in w if ch.isalpha())) >= 3 for w in letters)
+    return bool(country_code(part)) and sum(ch.isalpha() for ch in part) >= 3
+
+
+def _first_word(text: str) -> str:
+    m = _FIRST_WORD.match(text)
+    return m.group(1).rstrip(".'").upper() if m else ""
+
+
+_FIRST_WORD = re.compile(r"[\s(]*([^\s,;|/&+()]+)")
+
+
+@lru_cache(maxsize=1)
+def _first_words() -> frozenset[str]:
+    """The first word of every country name and alias the country table knows."""
+    names = [*country_table().values(), *ALIASES]
+    return frozenset(_first_word(n) for n in names if n.strip())

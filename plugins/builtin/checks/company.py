@@ -68,18 +68,18 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
                 f"{LABELS[name]} ({where['cell']}) is required, but you left it empty.",
                 **where,
             )
-        elif is_placeholder(value):
-            yield CHECK.finding(
-                "placeholder-value",
-                f"{LABELS[name]} ({where['cell']}) says {_quote(value)}, which is a placeholder, "
-                "not an answer; please give the actual value.",
-                **where,
-            )
         elif name in PHONES and is_placeholder_phone(value):
             yield CHECK.finding(
                 "placeholder-value",
                 f"{LABELS[name]} ({where['cell']}) says {_quote(value)}, which is not a "
                 "telephone number; please give a number we can call.",
+                **where,
+            )
+        elif is_placeholder(value):
+            yield CHECK.finding(
+                "placeholder-value",
+                f"{LABELS[name]} ({where['cell']}) says {_quote(value)}, which is a placeholder, "
+                "not an answer; please give the actual value.",
                 **where,
             )
     for name in ("contact_email", "authorizer_email"):

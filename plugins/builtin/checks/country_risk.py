@@ -76,8 +76,8 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
             said = _said(CODE_WORDS["CC"] if origin.covered_code else "", covered)
             yield CHECK.finding(
                 "mine-in-covered-country",
-                f"{who}: {said} as the mine country ({mine_cell}), so its ore comes from the "
-                "DRC or a country bordering it (the covered countries).",
+                f"{who}: {said} as {_mine_noun(origin.countries)} ({mine_cell}), so its ore "
+                "comes from the DRC or a country bordering it (the covered countries).",
                 cell=mine_cell,
                 **where,
             )
@@ -86,8 +86,8 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
             on_list = f" ({_and(listed)} on the {cahra_label})" if listed else ""
             yield CHECK.finding(
                 "mine-in-cahra",
-                f"{who}: {said} as the mine country ({mine_cell}), so its ore comes from a "
-                f"conflict-affected or high-risk area{on_list}.",
+                f"{who}: {said} as {_mine_noun(origin.countries)} ({mine_cell}), so its ore "
+                f"comes from a conflict-affected or high-risk area{on_list}.",
                 cell=mine_cell,
                 **where,
             )
@@ -132,6 +132,10 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
                     field=covered_q.id,
                     related=cells,
                 )
+
+
+def _mine_noun(countries: tuple[str, ...]) -> str:
+    return "mine countries" if len(countries) > 1 else "the mine country"
 
 
 def _and(names: list[str]) -> str:

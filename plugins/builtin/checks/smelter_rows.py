@@ -108,7 +108,7 @@ def _without_smelters(gate: MineralGate, letter: dict[str, str], first_row: int)
 def _shifted(r: SmelterRow, signals: list[Signal]) -> Finding:
     return CHECK.finding(
         "smelter-row-shifted",
-        f"Your Smelter List row {r.row} ({r.smelter_id}) looks shifted by a column: "
+        f"Your Smelter List row {r.row} ({_named(r)}) looks shifted by a column: "
         f"{'; '.join(s.says for s in signals)}. Please put each value in its own column.",
         sheet=SHEET,
         cell=signals[0].cell,
@@ -116,6 +116,11 @@ def _shifted(r: SmelterRow, signals: list[Signal]) -> Finding:
         smelter_id=r.smelter_id,
         related=[cell_ref(SHEET, s.cell) for s in signals[1:]],
     )
+
+
+def _named(r: SmelterRow) -> str:
+    name = r.display_name
+    return f"{quote(name)}, {r.smelter_id}" if name and name != r.smelter_id else r.smelter_id
 
 
 def _mine_key(r: SmelterRow) -> tuple[str, str]:
@@ -184,7 +189,10 @@ def _unclear_mines(
             what = f"{parts} {verb} neither a country nor {codes}"
         else:
             what = f"that is neither a country nor {codes}"
-        also = f" (so do {_rows([r.row for r in rows[1:]])})" if len(rows) > 1 else ""
+        others = [r.row for r in rows[1:]]
+        also = (
+            f" ({_rows(others)} {'says' if len(others) == 1 else 'say'} the same)" if others else ""
+        )
         yield CHECK.finding(
             "mine-country-unclear",
             f"Your Smelter List row {first.row} says {quote(text)} as the mine country "
