@@ -92,6 +92,10 @@ class _Facts:
     def unidentified_cells(self) -> list[str]:
         return [cell_ref("Smelter List", f"{self.lookup_col}{n}") for n in self.unidentified_rows]
 
+    @property
+    def say(self) -> str:
+        return "says" if len(self.unidentified_rows) == 1 else "say"
+
     def rows_text(self, limit: int = 5) -> str:
         rows = self.unidentified_rows
         more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
@@ -166,7 +170,9 @@ def _all_identified(
     n, m = qid[1:], facts.mineral
     rows = facts.unidentified_rows
     if value in ("No", "Unknown"):
-        listed = f" Your {facts.rows_text()} say 'Smelter not yet identified'." if rows else ""
+        listed = (
+            f" Your {facts.rows_text()} {facts.say} 'Smelter not yet identified'." if rows else ""
+        )
         yield CHECK.finding(
             "smelters-not-all-identified",
             f"{m}: you have not identified all smelters (question {n} = {value}).{listed}",
@@ -177,7 +183,7 @@ def _all_identified(
         yield CHECK.finding(
             "contradictory-answers",
             f"{m}: question {n} says you identified all smelters, but your "
-            f"{facts.rows_text()} say 'Smelter not yet identified'. Please identify those "
+            f"{facts.rows_text()} {facts.say} 'Smelter not yet identified'. Please identify those "
             f"smelters, or answer question {n} No.",
             related=facts.unidentified_cells,
             **where,

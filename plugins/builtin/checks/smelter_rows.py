@@ -40,14 +40,14 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
         metal = next(r.metal for r in decl.smelters if r.row == rows[0])
         if found is None or found.out_of_scope:
             why = (
-                "is not among the minerals of this declaration"
+                f"{metal} is not among the minerals of this declaration"
                 if found is None
-                else "you declared out of scope (questions 1-2)"
+                else f"you declared {metal} out of scope (questions 1-2)"
             )
             yield CHECK.finding(
                 "smelters-for-undeclared-metal",
                 f"Your Smelter List has {len(rows)} {metal} row(s) (from row {rows[0]}), but "
-                f"{metal} {why}.",
+                f"{why}.",
                 sheet=SHEET,
                 cell=f"{letter['metal']}{rows[0]}",
                 mineral=metal,
@@ -69,8 +69,8 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
         cells = [cell_ref(SHEET, f"{lookup_col}{n}") for n in rows]
         yield CHECK.finding(
             "smelters-not-all-identified",
-            f"{metal}: your Smelter List {_rows(rows)} say 'Smelter not yet identified', so not "
-            "all smelters are identified.",
+            f"{metal}: your Smelter List {_rows(rows)} {'says' if len(rows) == 1 else 'say'} "
+            "'Smelter not yet identified', so not all smelters are identified.",
             sheet=SHEET,
             cell=f"{lookup_col}{rows[0]}",
             mineral=metal,
