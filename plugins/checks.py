@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .models import SEVERITIES, Declaration, Finding, Severity
+from .models import MAX_RELATED, SEVERITIES, Declaration, Finding, Severity
 from .reference import ReferenceData
 
 #: Current template revisions: what "outdated" is measured against. Data, not code:
@@ -45,18 +45,24 @@ class Check:
     description: str = ""
     plugin: str = ""  # filled in by the registry: which plugin registered it
 
-    def finding(self, code: str, message: str, **where: str) -> Finding:
+    def finding(
+        self, code: str, message: str, *, related: Iterable[str] = (), **where: str
+    ) -> Finding:
         """A finding of one of this check's declared codes, with its severity.
 
         ``where`` holds sheet, cell, mineral, smelter_id and field; a ``severity`` there
         overrides the declared one (a response rate of "None" is more than a warning).
+        ``related`` names the other cells involved, as ``"Sheet!Cell"``.
         """
         if code not in self.codes:
             raise ValueError(f"check {self.id!r} emitted undeclared code {code!r}")
         severity = where.pop("severity", None) or self.codes[code]
         if severity not in SEVERITIES:
             raise ValueError(f"check {self.id!r}: unknown severity {severity!r}")
-        return Finding(code=code, severity=severity, message=message, check=self.id, **where)
+        others = tuple(dict.fromkeys(str(r) for r in related if r))[:MAX_RELATED]
+        return Finding(
+            code=code, severity=severity, message=message, check=self.id, related=others, **where
+        )
 
     @classmethod
     def coerce(cls, obj: Any) -> Check:
@@ -83,13 +89,21 @@ class Check:
     def coerce_finding(self, item: Any) -> Finding:
         """Findings may be returned as :class:`Finding` or as dicts with the same keys."""
         if isinstance(item, Finding):
+            if not isinstance(item.related, tuple):
+                item = dataclasses.replace(item, related=tuple(map(str, item.related)))
             return item if item.check else dataclasses.replace(item, check=self.id)
         if isinstance(item, dict):
             data = dict(item)
             code = data.pop("code")
             message = data.pop("message")
             data.pop("check", None)
+            related = data.pop("related", None) or ()
+            if isinstance(related, str):
+                related = (related,)
             return self.finding(
-                code, message, **{k: str(v) for k, v in data.items() if v is not None}
+                code,
+                message,
+                related=tuple(str(r) for r in related),
+                **{k: str(v) for k, v in data.items() if v is not None},
             )
         raise TypeError(f"check {self.id!r} returned {item!r}, not a finding")

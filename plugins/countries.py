@@ -19,7 +19,7 @@ COVERED_COUNTRIES: frozenset[str] = frozenset(
 )
 
 # Spellings suppliers type that are not the template's list names.
-_ALIASES = {
+ALIASES = {
     "DRC": "CD",
     "DR CONGO": "CD",
     "D R CONGO": "CD",
@@ -66,7 +66,7 @@ def country_table() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _name_index() -> dict[str, str]:
     index = {_key(name): code for code, name in country_table().items()}
-    index.update({_key(alias): code for alias, code in _ALIASES.items()})
+    index.update({_key(alias): code for alias, code in ALIASES.items()})
     index.update({code: code for code in country_table()})
     return index
 
@@ -85,6 +85,24 @@ def country_code(text: str) -> str:
 
 def country_name(code: str) -> str:
     return country_table().get(code, code)
+
+
+_INVERTED = re.compile(r"^(.+), ((?:THE )?[A-Z' ]+ OF(?: THE)?)$")
+_SMALL_WORDS = re.compile(r"(?<=\S )(Of|The|And|Da|Du)\b")
+
+
+@lru_cache(maxsize=512)
+def display_country(code: str) -> str:
+    """A country as a sentence names it: "Rwanda", "the Democratic Republic of the Congo
+    (DRC)", "United Republic of Tanzania" (the template's names are upper-case and inverted)."""
+    if code == "CD":
+        return "the Democratic Republic of the Congo (DRC)"
+    name = country_name(code)
+    m = _INVERTED.match(name)
+    if m:
+        name = f"{m.group(2)} {m.group(1)}"
+    name = name.title().replace("D'I", "d'I")
+    return _SMALL_WORDS.sub(lambda m: m.group(1).lower(), name)
 
 
 _SPLIT = re.compile(r"[,;/\n|]+|\band\b", re.IGNORECASE)

@@ -14,6 +14,9 @@ from functools import lru_cache
 from typing import Any, Literal
 
 Severity = Literal["error", "risk", "warning", "info"]
+#: Most "Sheet!Cell" references one finding keeps in ``related`` (its message says how many
+#: rows there are; a 100,000-row sheet of "various" must not make one finding megabytes).
+MAX_RELATED = 1000
 SEVERITIES: tuple[Severity, ...] = ("error", "risk", "warning", "info")
 SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 
@@ -63,6 +66,9 @@ class Answer:
     comment: str = ""
     comment_cell: str = ""
     raw: str = ""  # the value as read, before normalisation (for messages)
+    # The URL the comment cell links to (a cell showing a policy's title as a hyperlink):
+    # http, https or mailto only, as read by :meth:`plugins.workbook.Workbook.hyperlinks`.
+    comment_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -231,14 +237,29 @@ class Finding:
     smelter_id: str = ""
     field: str = ""
     check: str = ""  # id of the check that produced it
+    #: The other cells involved, as "Sheet!Cell" (the finding's own sheet and cell stay the
+    #: primary place): the rows a contradiction names, the findings folded into this one.
+    related: tuple[str, ...] = ()
 
     def sort_key(self) -> tuple[int, str, int, str, str, str]:
         """Documented order: severity, sheet, row, column, code, smelter id."""
         row, col = split_cell(self.cell)
         return (SEVERITY_RANK[self.severity], self.sheet, row, col, self.code, self.smelter_id)
 
-    def to_dict(self) -> dict[str, str]:
-        return dataclasses.asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = dataclasses.asdict(self)
+        data["related"] = list(self.related)
+        return data
+
+    @property
+    def where(self) -> str:
+        """``"Sheet!Cell"`` of the finding itself ("" without a cell)."""
+        return cell_ref(self.sheet, self.cell)
+
+
+def cell_ref(sheet: str, cell: str) -> str:
+    """``"Smelter List!C6"``: how :attr:`Finding.related` names a cell."""
+    return f"{sheet}!{cell}" if cell else ""
 
 
 def split_cell(cell: str) -> tuple[int, str]:

@@ -157,12 +157,21 @@ PLACEHOLDERS = frozenset(
     {
         "same",
         "same as above",
+        "same as contact",
+        "same as left",
         "as above",
+        "see above",
+        "ditto",
         "n/a",
+        "n / a",
         "na",
         "n.a.",
+        "n.a",
+        "not applicable",
+        "not available",
         "none",
         "nil",
+        "nothing",
         "-",
         "--",
         "---",
@@ -173,6 +182,10 @@ PLACEHOLDERS = frozenset(
         "xxx",
         "tbd",
         "tba",
+        "tbc",
+        "to be determined",
+        "to be confirmed",
+        "pending",
         "unknown",
         "test",
         "null",
@@ -180,7 +193,29 @@ PLACEHOLDERS = frozenset(
         "/",
     }
 )
+# Only punctuation ("- -", "…", "***"), only x's ("XXXX"), or only zeros and phone
+# punctuation ("+0000000000", "000-000-0000").
+_FILLER = re.compile(r"[\W_]+|x+|[+(]?0[0\s().+/-]*", re.IGNORECASE)
 
 
 def is_placeholder(text: str) -> bool:
-    return clean_text(text).casefold() in PLACEHOLDERS
+    """A value that stands for "no answer": "same", "N/A", "-", "TBD", "xxx", "000-000-0000"."""
+    clean = clean_text(text).casefold()
+    if not clean:
+        return False
+    return (
+        clean in PLACEHOLDERS or clean.rstrip(".") in PLACEHOLDERS or bool(_FILLER.fullmatch(clean))
+    )
+
+
+#: Fewer digits than this is no telephone number (the shortest national numbers have 5).
+MIN_PHONE_DIGITS = 5
+
+
+def is_placeholder_phone(text: str) -> bool:
+    """A phone field that holds no number: a placeholder, no digit other than 0, or fewer
+    than :data:`MIN_PHONE_DIGITS` digits ("0", "+0000000000", "123", "see e-mail")."""
+    if is_placeholder(text):
+        return True
+    digits = [ch for ch in clean_text(text) if ch.isdigit() and ch.isascii()]
+    return len(digits) < MIN_PHONE_DIGITS or all(d == "0" for d in digits)

@@ -4,7 +4,8 @@ enabled check, and return all findings at once, in a documented order.
 Order: checks run sorted by id (never in pluggy's registration order); findings are
 sorted by severity (error, risk, warning, info), sheet, row, column, code and smelter id.
 A check that raises is reported as an ``internal-error`` finding naming it, and the other
-checks still run.
+checks still run. After all checks ran, findings that restate another are folded into it
+(:mod:`plugins.fold`): one cause, one finding.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import pluggy
 
 from .checks import DEFAULT_CURRENT_VERSIONS, Check, CheckContext
+from .fold import fold_findings
 from .manager import collect_checks
 from .models import Declaration, Finding, Severity, risk_level, summarize
 from .reference import ReferenceData
@@ -197,10 +199,11 @@ class Screener:
                 )
                 continue
             findings.extend(produced)
-        findings.sort(key=Finding.sort_key)
+        # One cause, one finding: restatements fold into the finding that names their cells.
+        folded = fold_findings(findings)
         return ScreeningResult(
             declaration=decl,
-            findings=tuple(findings),
+            findings=tuple(folded),
             check_versions={k: c.version for k, c in self.checks.items()},
             reference_versions=self.reference_versions(),
             notices=self.notices(reference),

@@ -278,3 +278,11 @@ def m005_reference_lists(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS.append(("005_reference_lists", m005_reference_lists))
+
+
+def m006_finding_related(db: sqlite_utils.Database) -> None:
+    """A finding names the other cells involved ("Sheet!Cell"), as a JSON list."""
+    db.table("findings").add_column("related", str)
+
+
+MIGRATIONS.append(("006_finding_related", m006_finding_related))

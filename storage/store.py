@@ -57,7 +57,29 @@ FINDING_COLUMNS = (
     "smelter_id",
     "field",
     "check",
+    "related",  # JSON list of "Sheet!Cell"; NULL for findings stored before it existed
 )
+
+
+def _column(f: Finding, name: str) -> Any:
+    value = getattr(f, name)
+    if name == "related":
+        return json.dumps(list(value), ensure_ascii=False) if value else None
+    return value
+
+
+def _finding(row: tuple[Any, ...]) -> Finding:
+    values = dict(zip(FINDING_COLUMNS, row, strict=True))
+    raw = values.pop("related")
+    related: tuple[str, ...] = ()
+    if raw:
+        try:
+            loaded = json.loads(raw)
+        except ValueError:
+            loaded = []
+        if isinstance(loaded, list):
+            related = tuple(str(r) for r in loaded)
+    return Finding(**values, related=related)
 
 
 class Store(ReferenceStoreMixin, GrievanceStoreMixin):
@@ -220,9 +242,9 @@ class Store(ReferenceStoreMixin, GrievanceStoreMixin):
         )
         self.db.execute("delete from findings where sha256 = ?", [sha256])
         self.db.conn.executemany(
-            "insert into findings (sha256, screening_id, code, severity, message, sheet, cell, mineral, smelter_id, field, [check]) values (?,?,?,?,?,?,?,?,?,?,?)",
+            "insert into findings (sha256, screening_id, code, severity, message, sheet, cell, mineral, smelter_id, field, [check], related) values (?,?,?,?,?,?,?,?,?,?,?,?)",
             [
-                (sha256, screening_id, *(getattr(f, c) for c in FINDING_COLUMNS))
+                (sha256, screening_id, *(_column(f, c) for c in FINDING_COLUMNS))
                 for f in result.findings
             ],
         )
@@ -236,7 +258,7 @@ class Store(ReferenceStoreMixin, GrievanceStoreMixin):
         cur = self.db.execute(
             f"select {cols} from findings where sha256 = ? order by rowid", [sha256]
         )
-        return [Finding(**dict(zip(FINDING_COLUMNS, row, strict=True))) for row in cur.fetchall()]
+        return [_finding(row) for row in cur.fetchall()]
 
     def screening(self, screening_id: int) -> dict[str, Any]:
         return dict(self.db.table("screenings").get(screening_id))

@@ -333,9 +333,15 @@ def test_question_gates_cmrt(clean: Declaration, conformant: ReferenceData) -> N
 def test_contradiction_all_identified_with_low_response(
     clean: Declaration, conformant: ReferenceData
 ) -> None:
+    """One cause, one finding: the contradiction is said in the low-response finding, which
+    names the "all identified" cell (Q7, D64) as related; no second finding restates it."""
     decl = answer(clean, "Q6", "Gold", "Greater than 50%")
     findings = Screener(get_plugin_manager(), conformant, as_of=AS_OF).screen(decl).findings
-    assert any(f.code == "contradictory-answers" and f.mineral == "Gold" for f in findings)
+    gold = [f for f in findings if f.mineral == "Gold" and f.severity != "info"]
+    assert [(f.code, f.cell, f.related) for f in gold] == [
+        ("low-supplier-response", "D58", ("Declaration!D64",))
+    ]
+    assert "question 7" in gold[0].message
 
 
 def test_lapsed_conformance_is_a_warning(clean: Declaration, conformant: ReferenceData) -> None:

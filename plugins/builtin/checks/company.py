@@ -1,5 +1,9 @@
 """The company block: required fields, e-mail syntax, placeholders, scope, dates.
 
+A placeholder is "same", "N/A", "-", "TBD", "xxx" and the like in a required field; a
+required phone field is also a placeholder when it holds no digit other than 0 or fewer
+than five digits ("+0000000000", "000-000-0000", "123").
+
 Settings (``[plugins.company]``): ``max_age_months`` (default 12) for stale declarations.
 """
 
@@ -11,7 +15,7 @@ from collections.abc import Callable, Iterator
 from plugins.checks import Check, CheckContext
 from plugins.hookspecs import hookimpl
 from plugins.models import Declaration, Finding
-from plugins.normalize import is_placeholder, is_valid_email
+from plugins.normalize import is_placeholder, is_placeholder_phone, is_valid_email
 from plugins.scope import layout_of
 
 LABELS = {
@@ -33,7 +37,13 @@ SCOPES = (
     "B. Product (or List of Products)",
     "C. User defined [Specify in 'Description of scope']",
 )
+PHONES = ("contact_phone", "authorizer_phone")
 EARLIEST = dt.date(2007, 1, 1)  # the templates' own validation: date > 31-Dec-2006
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    cut = text if len(text) <= limit else text[: limit - 1] + "…"
+    return "'" + cut.replace("'", "’") + "'"
 
 
 def _months_before(day: dt.date, months: int) -> dt.date:
@@ -54,12 +64,22 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
             continue  # dates are judged below
         if not value:
             yield CHECK.finding(
-                "missing-required-field", f"{LABELS[name]} is required but empty.", **where
+                "missing-required-field",
+                f"{LABELS[name]} ({where['cell']}) is required, but you left it empty.",
+                **where,
+            )
+        elif name in PHONES and is_placeholder_phone(value):
+            yield CHECK.finding(
+                "placeholder-value",
+                f"{LABELS[name]} ({where['cell']}) says {_quote(value)}, which is not a "
+                "telephone number; please give a number we can call.",
+                **where,
             )
         elif is_placeholder(value):
             yield CHECK.finding(
                 "placeholder-value",
-                f"{LABELS[name]} says {value!r}, which is a placeholder; please give the actual value.",
+                f"{LABELS[name]} ({where['cell']}) says {_quote(value)}, which is a placeholder, "
+                "not an answer; please give the actual value.",
                 **where,
             )
     for name in ("contact_email", "authorizer_email"):
@@ -170,6 +190,7 @@ CHECK = Check(
         "invalid-effective-date": "error",
         "stale-declaration": "warning",
     },
+    version="2",
     description="Company information: required fields, e-mails, placeholders, scope, effective date.",
 )
 

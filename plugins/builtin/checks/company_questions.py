@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 from plugins.checks import Check, CheckContext
 from plugins.hookspecs import hookimpl
-from plugins.models import Declaration, Finding
+from plugins.models import Answer, Declaration, Finding
 from plugins.scope import any_in_scope, layout_of
 
 # A "No" to these is a gap in the supplier's own due diligence.
@@ -26,6 +26,13 @@ _URL = re.compile(
     r"(https?://|www\.)\S+|\b[\w-]+(\.[\w-]+)+/\S*|\b[\w-]+\.(com|org|net|de|cn|jp|kr|tw|co|io|eu)\b",
     re.IGNORECASE,
 )
+
+
+def _has_url(ans: Answer) -> bool:
+    """A web address in the comment text, or a comment cell that links to a web page."""
+    if ans.comment_url.lower().startswith(("http://", "https://")):
+        return True
+    return bool(_URL.search(ans.comment))
 
 
 def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
@@ -63,10 +70,12 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
                 yield CHECK.finding(
                     "company-question-no", f"{label} answered 'No': {cq.text}", **where
                 )
-            if cq.kind == "policy-public" and ans.value == "Yes" and not _URL.search(ans.comment):
+            if cq.kind == "policy-public" and ans.value == "Yes" and not _has_url(ans):
                 yield CHECK.finding(
                     "policy-url-missing",
-                    f"{label} says the sourcing policy is public, but the comment cell gives no URL.",
+                    f"{label}: you declared that your sourcing policy is public, but the comment "
+                    f"cell {ans.comment_cell} gives no web address for it. Please write its URL "
+                    "there (or make the cell a link to it).",
                     sheet="Declaration",
                     cell=ans.comment_cell,
                     field=cq.id,
@@ -90,6 +99,7 @@ CHECK = Check(
         "company-question-no": "warning",
         "policy-url-missing": "warning",
     },
+    version="2",
     description="Company-level due-diligence questions: completeness, allowed answers, 'No' answers, policy URL.",
 )
 

@@ -49,7 +49,12 @@ def _minerals(layout: Layout, decl: Sheet) -> tuple[str, ...]:
 
 
 def _answer(
-    decl: Sheet, question: str, row: int, allowed: tuple[str, ...], mineral: str = ""
+    decl: Sheet,
+    question: str,
+    row: int,
+    allowed: tuple[str, ...],
+    mineral: str = "",
+    links: dict[str, str] | None = None,
 ) -> Answer:
     raw = decl[f"D{row}"]
     value = canonical_choice(clean_answer(raw), allowed)
@@ -61,6 +66,9 @@ def _answer(
         comment=clean_text(decl[f"G{row}"]),
         comment_cell=f"G{row}",
         raw=clean_text(raw),
+        # A comment cell showing a title may link to the URL itself (python-calamine reads
+        # only the title): the link is kept beside the text.
+        comment_url=(links or {}).get(f"G{row}", ""),
     )
 
 
@@ -71,21 +79,22 @@ def read_declaration(workbook: Workbook, layout: Layout, meta: TemplateMeta) -> 
     effective = parse_date(date_raw)
     company["effective_date"] = effective.isoformat() if effective else clean_text(date_raw)
     minerals = _minerals(layout, decl)
+    links = workbook.hyperlinks("Declaration")
     answers: list[Answer] = []
     for q in layout.questions:
         for slot, mineral in enumerate(minerals):
             row = q.rows[slot] if slot < len(q.rows) else None
             if row is not None:
-                answers.append(_answer(decl, q.id, row, q.allowed, mineral))
+                answers.append(_answer(decl, q.id, row, q.allowed, mineral, links))
     company_answers: list[Answer] = []
     for cq in layout.company_questions:
         if cq.per_mineral_rows:
             for slot, mineral in enumerate(minerals[: len(cq.per_mineral_rows)]):
                 company_answers.append(
-                    _answer(decl, cq.id, cq.per_mineral_rows[slot], cq.allowed, mineral)
+                    _answer(decl, cq.id, cq.per_mineral_rows[slot], cq.allowed, mineral, links)
                 )
         elif cq.row is not None:
-            company_answers.append(_answer(decl, cq.id, cq.row, cq.allowed, cq.mineral))
+            company_answers.append(_answer(decl, cq.id, cq.row, cq.allowed, cq.mineral, links))
     smelters, uncached = read_smelters(workbook, layout)
     return Declaration(
         meta=TemplateMeta(
