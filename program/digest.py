@@ -17,8 +17,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from plugins.countries import countries_in_text, country_name
-from plugins.models import SEVERITY_RANK, Declaration, Finding, split_cell
+from plugins.countries import COVERED_COUNTRIES, display_country
+from plugins.mine_countries import read_mine_countries
+from plugins.models import SEVERITY_RANK, Declaration, Finding, SmelterRow, split_cell
 
 SMELTER_SHEET = "Smelter List"
 MAX_ALERT_NAME = 200  # a name in an alert payload
@@ -93,13 +94,9 @@ def plain(message: str) -> str:
     return _INTERNAL.sub("", message).strip()
 
 
-def _names(decl: Declaration | None) -> dict[int, tuple[str, str, str]]:
-    """Smelter List row -> (CID, display name, metal)."""
-    if decl is None:
-        return {}
-    return {
-        r.row: (r.smelter_id, "" if r.sentinel else r.display_name, r.metal) for r in decl.smelters
-    }
+def _rows(decl: Declaration | None) -> dict[int, SmelterRow]:
+    """Smelter List row number -> the row."""
+    return {r.row: r for r in decl.smelters} if decl is not None else {}
 
 
 def _issue(f: Finding, name: str, cid: str) -> str:
@@ -115,28 +112,27 @@ def _issue(f: Finding, name: str, cid: str) -> str:
     return text.rstrip(".")
 
 
-_MINE_COUNTRY = re.compile(r"mine countr(?:y|ies) (.{2,200}?)(?:, a covered| on the |\.?$)")
-#: Countries people name differently from RMI's upper-case list.
-_SHORT_NAMES = {"CD": "DRC", "CG": "Republic of the Congo", "TZ": "Tanzania", "CF": "CAR"}
+def short_country(code: str) -> str:
+    """A country in a list of several: "DRC", "Rwanda", "United Republic of Tanzania"."""
+    return "DRC" if code == "CD" else display_country(code)
 
 
-def display_country(code: str) -> str:
-    """A country for a sentence: "DRC", "Rwanda", "Bolivia" (RMI writes them upper-case)."""
-    if code in _SHORT_NAMES:
-        return _SHORT_NAMES[code]
-    name = re.sub(r"\s*\(.*?\)", "", country_name(code)).split(",", 1)[0].title()
-    for small in ("Of", "And", "The"):
-        name = name.replace(f" {small} ", f" {small.lower()} ")
-    return name or code
-
-
-def _country(f: Finding) -> str:
-    """The mine country a mine-country finding names (listed once per smelter)."""
-    if f.code not in ("mine-in-covered-country", "mine-in-cahra"):
-        return ""
-    m = _MINE_COUNTRY.search(f.message)
-    codes = countries_in_text(m.group(1)) if m else []
-    return ", ".join(display_country(c) for c in codes)
+def _countries(f: Finding, row: SmelterRow | None) -> list[str]:
+    """The mine countries a mine-country finding is about, read from its own row: covered
+    countries (and RMI's "CC") for the one, the other countries its message names (those on
+    the CAHRA list, and RMI's "HR") for the other."""
+    if row is None or f.code not in ("mine-in-covered-country", "mine-in-cahra"):
+        return []
+    origin = read_mine_countries(row.mine_countries)
+    if f.code == "mine-in-covered-country":
+        named = [short_country(c) for c in origin.countries if c in COVERED_COUNTRIES]
+        return named + (["covered countries (CC)"] if origin.covered_code else [])
+    named = [
+        short_country(c)
+        for c in origin.countries
+        if c not in COVERED_COUNTRIES and display_country(c) in f.message
+    ]
+    return named + (["high-risk areas (HR)"] if origin.high_risk_code else [])
 
 
 @dataclass
@@ -152,30 +148,33 @@ class _Smelter:
     codes: list[str] = field(default_factory=list)
     issues: dict[str, list[str]] = field(default_factory=dict)  # issue -> countries
 
-    def add(self, f: Finding, row: int, cells: Iterable[str]) -> None:
+    def add(self, f: Finding, row: int, cells: Iterable[str], source: SmelterRow | None) -> None:
         self.rows.append(row)
         self.cells.extend(cells)
         self.codes.append(f.code)
         countries = self.issues.setdefault(_issue(f, self.name, self.cid), [])
-        country = _country(f)
-        if country and country not in countries:
-            countries.append(country)
+        for country in _countries(f, source):
+            if country not in countries:
+                countries.append(country)
 
     def reasons(self) -> tuple[str, ...]:
         return tuple(f"{i} ({', '.join(c)})" if c else i for i, c in self.issues.items())
 
 
-def _smelter_of(f: Finding, names: dict[int, tuple[str, str, str]]) -> tuple[int, _Smelter]:
+def _smelter_of(f: Finding, rows: dict[int, SmelterRow]) -> tuple[int, SmelterRow | None, _Smelter]:
+    """The row a Smelter List finding is on, that row, and a fresh gathering for its smelter."""
     row = split_cell(f.cell)[0]
-    cid, name, metal = names.get(row, (f.smelter_id, "", f.mineral))
-    cid = f.smelter_id or cid
-    return row, _Smelter(cid, name, metal or f.mineral, f.cell)
+    source = rows.get(row)
+    name = "" if source is None or source.sentinel else source.display_name
+    cid = f.smelter_id or (source.smelter_id if source else "")
+    metal = (source.metal if source else "") or f.mineral
+    return row, source, _Smelter(cid, name, metal, f.cell)
 
 
 def group_items(findings: Iterable[Finding], decl: Declaration | None) -> list[Item]:
     """Findings (not infos) as items, in severity order; a smelter's findings of one
     severity become one item, keyed by its CID (or its row when it has none)."""
-    names = _names(decl)
+    by_row = _rows(decl)
     items: list[Item] = []
     smelters: dict[tuple[str, str], _Smelter] = {}
     for f in sorted(findings, key=Finding.sort_key):
@@ -188,9 +187,9 @@ def group_items(findings: Iterable[Finding], decl: Declaration | None) -> list[I
                 Item(f.severity, f.sheet, f.cell, f.mineral, plain(f.message), cells, (f.code,))
             )
             continue
-        row, fresh = _smelter_of(f, names)
+        row, source, fresh = _smelter_of(f, by_row)
         entry = smelters.setdefault((f.severity, fresh.cid or f"row {row}"), fresh)
-        entry.add(f, row, cells)
+        entry.add(f, row, cells, source)
     for (severity, _key), e in smelters.items():
         rows = tuple(dict.fromkeys(e.rows))
         items.append(
@@ -229,13 +228,13 @@ def high_risk_smelters(findings: Iterable[Finding], decl: Declaration | None) ->
     Declaration answers, the Mine List and other rows never make a smelter high-risk: an
     Austrian refinery is not "high-risk" because another row names Rwanda.
     """
-    names = _names(decl)
+    by_row = _rows(decl)
     out: dict[str, _Smelter] = {}
     for f in sorted(findings, key=Finding.sort_key):
         if f.severity != "risk" or f.sheet != SMELTER_SHEET or not f.cell:
             continue
-        row, fresh = _smelter_of(f, names)
-        out.setdefault(fresh.cid or f"row {row}", fresh).add(f, row, ())
+        row, source, fresh = _smelter_of(f, by_row)
+        out.setdefault(fresh.cid or f"row {row}", fresh).add(f, row, (), source)
     return [
         SmelterRisk(e.cid, e.name or e.cid or f"row {e.rows[0]}", e.metal, e.reasons())
         for e in out.values()
@@ -244,7 +243,7 @@ def high_risk_smelters(findings: Iterable[Finding], decl: Declaration | None) ->
 
 def risk_summary(findings: Sequence[Finding], decl: Declaration | None) -> list[str]:
     """The supply-chain risks of one file in a few lines: counts, the countries, then names."""
-    names = _names(decl)
+    by_row = _rows(decl)
     by_code: dict[str, dict[str, None]] = {}
     countries: dict[str, dict[str, None]] = {}
     others: list[str] = []
@@ -252,13 +251,15 @@ def risk_summary(findings: Sequence[Finding], decl: Declaration | None) -> list[
         if f.severity != "risk":
             continue
         if f.code in RISK_LINES and f.sheet == SMELTER_SHEET and f.cell:
-            row = split_cell(f.cell)[0]
-            cid, name, _metal = names.get(row, (f.smelter_id, "", ""))
-            cid = f.smelter_id or cid
-            label = f"{name} ({cid})" if name and cid else (name or cid or f"row {row}")
+            row, source, one = _smelter_of(f, by_row)
+            label = (
+                f"{one.name} ({one.cid})"
+                if one.name and one.cid
+                else (one.name or one.cid or f"row {row}")
+            )
             by_code.setdefault(f.code, {})[label] = None
-            if _country(f):
-                countries.setdefault(f.code, {})[_country(f)] = None
+            for country in _countries(f, source):
+                countries.setdefault(f.code, {})[country] = None
         else:
             text = plain(f.message)
             if text not in others:
