@@ -165,7 +165,13 @@ def _smelter_of(f: Finding, rows: dict[int, SmelterRow]) -> tuple[int, SmelterRo
     """The row a Smelter List finding is on, that row, and a fresh gathering for its smelter."""
     row = split_cell(f.cell)[0]
     source = rows.get(row)
-    name = "" if source is None or source.sentinel else source.display_name
+    name = (
+        ""
+        if source is None
+        else (source.standard_name or source.name)
+        if source.sentinel
+        else source.display_name
+    )
     cid = f.smelter_id or (source.smelter_id if source else "")
     metal = (source.metal if source else "") or f.mineral
     return row, source, _Smelter(cid, name, metal, f.cell)
