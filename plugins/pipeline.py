@@ -50,19 +50,6 @@ class ScreeningResult:
     def risk_level(self) -> str:
         return risk_level(self.findings)
 
-    def high_risk_smelters(self, limit: int = 10) -> list[str]:
-        """'Name (CID)' of every smelter with a risk finding, in finding order."""
-        names = (
-            {r.smelter_id: r.display_name for r in self.declaration.smelters}
-            if self.declaration
-            else {}
-        )
-        out: dict[str, str] = {}
-        for f in self.findings:
-            if f.severity == "risk" and f.smelter_id and f.smelter_id not in out:
-                out[f.smelter_id] = f"{names.get(f.smelter_id) or 'unnamed'} ({f.smelter_id})"
-        return list(out.values())[:limit]
-
 
 def read_workbook(pm: pluggy.PluginManager, data: bytes, limits: Limits) -> Declaration:
     """Open workbook bytes and ask the readers for a declaration (runs inside the sandbox)."""
