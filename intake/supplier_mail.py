@@ -198,12 +198,15 @@ def commit_supplier_message(
                     "declared_company": one_line(declared, MAX_NAME),
                 }
             )
+    # Only a supplier recognised by who sent the message has "your previous file": a match by
+    # the company a file declares would show another company's results to anyone.
+    known = supplier["id"] if supplier and how in ("address", "domain") else None
     files = [
         {
             "filename": f.filename,
             "sha256": f.sha256,
             "origin": f.origin,
-            **_previous(store, f, supplier["id"] if supplier else None),
+            **_previous(store, f, known, sender, {g.sha256 for g in an.files}),
         }
         for f in an.files
     ]
@@ -281,21 +284,24 @@ def _screened(f: ScreenedFile) -> Screened:
     )
 
 
-def _previous(store: Store, f: ScreenedFile, supplier_id: int | None) -> dict[str, Any]:
+def _previous(
+    store: Store, f: ScreenedFile, supplier_id: int | None, sender: str, exclude: set[str]
+) -> dict[str, Any]:
     """``{"previous": {"sha256", "date"}}`` when this file replaces an earlier one of the same
-    template family from the same supplier (or declared company); else nothing."""
+    template family sent by the same supplier; else nothing."""
     decl = f.result.declaration
     if decl is None:
         return {}
     prev = store.previous_submission(
-        f.sha256,
         supplier_id=supplier_id,
+        sender=sender,
         company=decl.company.get("company_name", ""),
         template_type=decl.meta.type,
+        exclude=exclude,
     )
     if prev is None:
         return {}
-    return {"previous": {"sha256": prev["sha256"], "date": str(prev["first_seen"])[:10]}}
+    return {"previous": {"sha256": prev["sha256"], "date": str(prev["last_received"])[:10]}}
 
 
 def _with_alert(rec: MessageRecord, alert: dict[str, Any]) -> MessageRecord:

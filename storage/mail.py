@@ -93,6 +93,19 @@ class MessageRecord:
     source: str = "email"  # how the submissions arrived: email, slack
 
 
+def _recognised(everyone: list[dict[str, Any]], sender: str) -> tuple[dict[str, Any] | None, str]:
+    """The registered supplier a sender's address, or else its domain, belongs to."""
+    sender = sender.strip().lower()
+    domain = sender.rpartition("@")[2]
+    for s in everyone:
+        if sender and sender in s["addresses"]:
+            return s, "address"
+    for s in everyone:
+        if domain and domain in s["domains"]:
+            return s, "domain"
+    return None, ""
+
+
 class MailStoreMixin:
     db: sqlite_utils.Database
 
@@ -420,15 +433,10 @@ class MailStoreMixin:
         self, sender: str, company_name: str = ""
     ) -> tuple[dict[str, Any] | None, str]:
         """The supplier a message comes from: by address, then domain, then declared company."""
-        sender = sender.strip().lower()
-        domain = sender.rpartition("@")[2]
         everyone = self.suppliers()
-        for s in everyone:
-            if sender and sender in s["addresses"]:
-                return s, "address"
-        for s in everyone:
-            if domain and domain in s["domains"]:
-                return s, "domain"
+        found, how = _recognised(everyone, sender)
+        if found is not None:
+            return found, how
         key = name_key(company_name)
         for s in everyone:
             if key and name_key(s["name"]) == key:
@@ -460,51 +468,59 @@ class MailStoreMixin:
         return sub
 
     def previous_submission(
-        self, sha256: str, *, supplier_id: int | None, company: str, template_type: str = ""
+        self,
+        *,
+        supplier_id: int | None,
+        sender: str,
+        company: str,
+        template_type: str = "",
+        exclude: Collection[str] = (),
     ) -> dict[str, Any] | None:
-        """The file a resubmission is compared with: the latest readable submission received
-        before ``sha256`` (by ``first_seen``), other than itself, of the same template family
-        when ``template_type`` is given (a CMRT is never compared with an EMRT).
+        """The file a resubmission is compared with: the supplier's last readable file of the
+        same template family (when ``template_type`` is given), by when it was last received.
 
-        First from the same registered supplier (its ``submission_sources``); failing that,
-        one whose declared company is ``company``, compared without regard to case and
-        spacing (a blank ``company`` matches nothing). A company match never reaches a
-        submission credited to another registered supplier: declaring someone else's
-        company name must not show that company's previous file.
+        Only files the same supplier *sent* count: those credited to ``supplier_id`` (pass it
+        only for a supplier recognised by the sender's address or domain, never by the company
+        a file declares), else those sent from the same address, else those sent from the same
+        domain declaring the same company (case and spacing ignored). Declaring another
+        company's name never shows that company's files. ``exclude``: the files of the message
+        being answered (two files of one message are not each other's previous file). The row
+        carries ``last_received`` (ISO time).
         """
-        me = self.db.execute(
-            "select first_seen, rowid from submissions where sha256 = ?", [sha256]
-        ).fetchone()
-        # Received before: an earlier first_seen, or the same second and stored earlier.
-        before, args = (
-            ("(s.first_seen < ? or (s.first_seen = ? and s.rowid < ?))", [me[0], me[0], me[1]])
-            if me
-            else ("1", list[Any]())
-        )
+        where = ["s.readable = 1", "s.declaration_json is not null"]
+        args: list[Any] = []
+        if exclude:
+            where.append(f"s.sha256 not in ({', '.join('?' * len(exclude))})")
+            args += list(exclude)
         if template_type:
-            before += " and s.template_type = ?"
+            where.append("s.template_type = ?")
             args.append(template_type)
-        base = (
-            "select s.* from submissions s where s.sha256 != ? and s.readable = 1 "
-            f"and s.declaration_json is not null and {before}"
+        query = (
+            "select s.*, ss.received_at as last_received, ss.sender as source_sender "
+            "from submissions s join submission_sources ss on ss.sha256 = s.sha256 where "
+            + " and ".join(where)
+            + " and {who} order by ss.received_at desc, ss.rowid desc limit 500"
         )
-        order = " order by s.first_seen desc, s.rowid desc"
+        address = sender.strip().lower()
         if supplier_id is not None:
-            rows = self.db.query(
-                base + " and exists (select 1 from submission_sources ss where ss.sha256 = "
-                "s.sha256 and ss.supplier_id = ?)" + order + " limit 1",
-                [sha256, *args, supplier_id],
-            )
-            for row in rows:
-                return dict(row)
+            # Only what the supplier's own addresses or domains sent: a file credited to it
+            # because it declared the supplier's name came from someone else.
+            everyone = self.suppliers()
+            for row in self.db.query(query.format(who="ss.supplier_id = ?"), [*args, supplier_id]):
+                who, how = _recognised(everyone, str(row["source_sender"] or ""))
+                if who is not None and who["id"] == supplier_id and how:
+                    return dict(row)
+        if not address or "@" not in address:
+            return None
+        for row in self.db.query(query.format(who="lower(ss.sender) = ?"), [*args, address]):
+            return dict(row)
         key = company_key(company)
-        if not key:
+        domain = address.rsplit("@", 1)[1]
+        if not key or not domain:
             return None
         for row in self.db.query(
-            base + " and s.company_name is not null and not exists (select 1 from "
-            "submission_sources ss where ss.sha256 = s.sha256 and ss.supplier_id is not null "
-            "and ss.supplier_id != ?)" + order,
-            [sha256, *args, -1 if supplier_id is None else supplier_id],
+            query.format(who="lower(ss.sender) like ? escape '\\'"),
+            [*args, "%@" + domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")],
         ):
             if company_key(row["company_name"] or "") == key:
                 return dict(row)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -316,62 +317,74 @@ def record(store: Store, sha: str, company: str, when: str, readable: bool = Tru
     return sha
 
 
-def link(store: Store, sha: str, supplier_id: int) -> None:
+def link(store: Store, sha: str, supplier_id: int | None, sender: str = "") -> None:
+    """``sha`` received in a message (one row of submission_sources, in order of calls)."""
     store.record_message(
-        MessageRecord(key=f"msg-{sha}", mailbox="suppliers", sources=((sha, supplier_id),))
+        MessageRecord(
+            key=f"msg-{uuid.uuid4().hex}",
+            mailbox="suppliers",
+            sender=sender,
+            sources=((sha, supplier_id),),
+        )
     )
 
 
 def test_previous_submission_of_the_same_supplier(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
-    store.import_suppliers([{"name": "Synthetic Alloys"}, {"name": "Other Synthetic"}])
+    store.import_suppliers(
+        [
+            {"name": "Synthetic Alloys", "addresses": ["buyer@alloys.example.test"]},
+            {"name": "Other Synthetic", "domains": ["other.example.test"]},
+        ]
+    )
     ids = {s["name"]: s["id"] for s in store.suppliers()}
     mine = ids["Synthetic Alloys"]
     first = record(store, "a1" * 32, "Synthetic Alloys Ltd.", "2026-01-01T00:00:00+00:00")
     renamed = record(store, "a2" * 32, "Renamed Alloys", "2026-02-01T00:00:00+00:00")
     broken = record(store, "a3" * 32, "", "2026-02-15T00:00:00+00:00", readable=False)
     current = record(store, "a4" * 32, "Synthetic Alloys Ltd.", "2026-03-01T00:00:00+00:00")
-    later = record(store, "a5" * 32, "Synthetic Alloys Ltd.", "2026-04-01T00:00:00+00:00")
     others = record(store, "a6" * 32, "Synthetic Alloys Ltd.", "2026-02-20T00:00:00+00:00")
-    for sha in (first, renamed, broken, current, later):
-        link(store, sha, mine)
-    link(store, others, ids["Other Synthetic"])
+    for sha in (first, renamed, broken):
+        link(store, sha, mine, "buyer@alloys.example.test")
+    link(store, others, ids["Other Synthetic"], "ops@other.example.test")
+    # Credited to the supplier because it declared its name, but sent by a stranger: not "yours".
+    forged = record(store, "a7" * 32, "Synthetic Alloys Ltd.", "2026-02-21T00:00:00+00:00")
+    link(store, forged, mine, "mallory@elsewhere.example.test")
 
-    prev = store.previous_submission(current, supplier_id=mine, company="Synthetic Alloys Ltd.")
-    # Not the unreadable one, not itself, not the later one, not another supplier's.
-    assert prev is not None and prev["sha256"] == renamed and prev["filename"] == "a2a2.xlsx"
-    assert store.previous_submission(first, supplier_id=mine, company="x") is None
-    # A file not stored yet: the latest readable one of the supplier.
-    prev = store.previous_submission("f" * 64, supplier_id=mine, company="")
-    assert prev is not None and prev["sha256"] == later
-    # The same second: stored earlier counts as received earlier.
-    same = record(store, "a7" * 32, "Synthetic Alloys Ltd.", "2026-04-01T00:00:00+00:00")
-    link(store, same, mine)
-    prev = store.previous_submission(same, supplier_id=mine, company="")
-    assert prev is not None and prev["sha256"] == later
+    def prev(**kw: object) -> str | None:
+        args: dict[str, object] = {"supplier_id": mine, "sender": "", "company": "", **kw}
+        row = store.previous_submission(exclude={current}, **args)  # type: ignore[arg-type]
+        return row["sha256"] if row else None
+
+    # The last readable file credited to the supplier; not another supplier's, not itself.
+    assert prev() == renamed
+    assert prev(template_type="EMRT") is None  # a CMRT is never compared with an EMRT
+    # Sent again later, an older file becomes the latest one received (A, B, then A again).
+    link(store, first, mine, "BUYER@alloys.example.test")
+    assert prev() == first
+    assert prev(supplier_id=ids["Other Synthetic"]) == others
 
 
-def test_previous_submission_by_declared_company(tmp_path: Path) -> None:
+def test_previous_submission_never_by_declared_company_alone(tmp_path: Path) -> None:
+    """A company name anyone can type never shows that company's files: only the same address,
+    or the same domain declaring the same company, finds an unregistered sender's files."""
     store = Store(tmp_path / "s.db")
-    store.import_suppliers([{"name": "Other Synthetic"}])
-    other = store.suppliers()[0]["id"]
-    old = record(store, "b1" * 32, "Synthetic  Metals GmbH", "2026-01-01T00:00:00+00:00")
-    credited = record(store, "b2" * 32, "Synthetic Metals GmbH", "2026-02-01T00:00:00+00:00")
-    link(store, credited, other)
+    theirs = record(store, "b1" * 32, "Synthetic Metals GmbH", "2026-01-01T00:00:00+00:00")
+    link(store, theirs, None, "buyer@metals.example.test")
     current = record(store, "b3" * 32, "synthetic metals gmbh", "2026-03-01T00:00:00+00:00")
 
-    prev = store.previous_submission(
-        current, supplier_id=None, company=" SYNTHETIC metals\u00a0GmbH "
-    )
-    # Case and spacing ignored; a file credited to another registered supplier is not "yours".
-    assert prev is not None and prev["sha256"] == old
-    # A registered supplier without earlier files of its own falls back to the company.
-    prev = store.previous_submission(
-        current, supplier_id=other + 1, company="Synthetic Metals GmbH"
-    )
-    assert prev is not None and prev["sha256"] == old
-    assert store.previous_submission(current, supplier_id=None, company="Synthetic Metals") is None
-    assert store.previous_submission(current, supplier_id=None, company="  ") is None
+    def prev(sender: str, company: str = "Synthetic  METALS GmbH") -> str | None:
+        row = store.previous_submission(
+            supplier_id=None, sender=sender, company=company, exclude={current}
+        )
+        return row["sha256"] if row else None
+
+    assert prev("mallory@elsewhere.example.test") is None
+    assert prev("BUYER@metals.example.test", company="") == theirs  # the same address
+    assert prev("colleague@metals.example.test") == theirs  # same domain, same company
+    assert prev("colleague@metals.example.test", company="Synthetic Metals") is None
+    assert prev("x@metals_example.test") is None  # "_" is not a wildcard
+    assert prev("") is None
 
 
 def test_stored_declarations_and_prefixes(tmp_path: Path) -> None:

@@ -154,7 +154,7 @@ log_file = "var/alerts.log"
 def test_hostile_mail_is_answered_and_good_mail_behind_it_too(tmp_path: Path, workers: int) -> None:
     inbox = tmp_path / "var" / "mail" / "suppliers" / "new"
     inbox.mkdir(parents=True)
-    messages = {"01-good": ("northwind-cmrt-6.5.xlsx", EXAMPLE, "Received")}
+    messages = {"01-good": ("northwind-cmrt-6.5.xlsx", EXAMPLE, "Accepted, with remarks")}
     for i, (case, (make, _code, phrase)) in enumerate(sorted(HOSTILE.items()), start=2):
         messages[f"0{i}-{case}"] = (f"{case}.xlsx", make(EXAMPLE), phrase)
     emrt = (ROOT / "examples" / "contoso-emrt-2.1.xlsx").read_bytes()

@@ -120,3 +120,49 @@ def test_registry_without_known_columns_is_refused(tmp_path: Path) -> None:
         and "supplier name column" in proc.stderr
         and "Traceback" not in proc.stderr
     )
+
+
+def test_a_resubmission_is_compared_only_with_what_the_same_supplier_sent(
+    tmp_path: Path, filled: dict[str, Path]
+) -> None:
+    """Someone who declares a registered supplier's company name is not shown that
+    supplier's previous results; the supplier itself is, and a file is never compared with
+    another file of the same message."""
+    store = Store(tmp_path / "s.db")
+    store.import_suppliers(
+        [{"name": "Synthetic Components Ltd.", "addresses": ["alex.example@example.test"]}]
+    )
+    screener = Screener(get_plugin_manager(), store.reference_data(), as_of=AS_OF)
+    args = {
+        "store": store,
+        "screener": screener,
+        "mailbox": "suppliers",
+        "limits": MailLimits(),
+        "policy": ReplyPolicy(),
+        "now": dt.datetime(2026, 6, 30, tzinfo=dt.UTC),
+    }
+    cmrt, older = filled["CMRT-6.5"].read_bytes(), filled["CMRT-6.4"].read_bytes()
+
+    def reply_files(sender: str, *attachments: bytes) -> list[dict[str, object]]:
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = sender, "survey@example.test", "survey"
+        msg["Message-ID"] = f"<{os.urandom(6).hex()}@example.test>"
+        msg.set_content("attached")
+        for i, data in enumerate(attachments):
+            msg.add_attachment(
+                data, maintype="application", subtype="octet-stream", filename=f"f{i}.xlsx"
+            )
+        handle_supplier_message(bytes(msg), **args)
+        row = store.db.execute(
+            "select payload from outbox where channel = 'email' order by id desc limit 1"
+        ).fetchone()
+        return list(json.loads(row[0])["files"])
+
+    # Two files of one message, declaring the same company: neither is the other's "previous".
+    assert all("previous" not in f for f in reply_files("alex.example@example.test", older, cmrt))
+    # Anyone else declaring that company's name: no comparison, no earlier results.
+    stranger = reply_files("mallory@elsewhere.example.test", older)
+    assert stranger and "previous" not in stranger[0]
+    # The supplier itself, sending a file again: compared with its last file.
+    [mine] = reply_files("alex.example@example.test", cmrt)
+    assert isinstance(mine.get("previous"), dict)
