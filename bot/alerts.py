@@ -91,7 +91,10 @@ def render_alert(alert: dict[str, Any], slack: bool = False) -> str:
                 lines.append(f"  {more_risky.strip()} high-risk smelter(s)")
             for fix in fixes[:5]:
                 lines.append(f"  to correct: {v(fix, 400)}")
-        text = "\n".join(lines) if lines else "no high-risk smelter and nothing to correct"
+        head = f"[details] {v(alert.get('supplier') or 'unknown supplier')}"
+        # In a thread the post above names the supplier; on the console, or as a post of its
+        # own (its post was given up), the details say whose they are.
+        text = "\n".join([head, *lines] if not slack or not alert.get("threaded") else lines)
     elif kind == "grievance":
         text = f"[grievance] new case {v(alert.get('case_id'), 40)} received {v(alert.get('received'), 40)}, category {v(alert.get('category'), 60)} (details: assay grievance show {v(alert.get('case_id'), 40)})"
     elif kind == "grievance-follow-up":

@@ -296,6 +296,8 @@ def _text(
             out.append(f"{heading.upper()}{count}: {advice}")
             if severity == "risk":
                 out += [f"  - {r}" for r in v.risks[:MAX_ITEMS]]
+                if len(v.risks) > MAX_ITEMS:
+                    out.append(f"  …and {len(v.risks) - MAX_ITEMS} more{_where_rest(v)}.")
             else:
                 out += [f"  - {_line(i)}" for i in items[:MAX_ITEMS]]
                 if len(items) > MAX_ITEMS:
@@ -333,7 +335,7 @@ def _where_rest(v: FileView) -> str:
     return (
         ", all listed on the first sheet of the attached workbook"
         if v.attachment
-        else ", all marked in the cells of your workbook"
+        else ", not listed here to keep this message short (ask us for the full list)"
     )
 
 
@@ -437,6 +439,9 @@ def _html(
                 body += [
                     f'<li style="margin-bottom:4px;">{_e(r)}</li>' for r in v.risks[:MAX_ITEMS]
                 ]
+                if len(v.risks) > MAX_ITEMS:
+                    more = f"…and {len(v.risks) - MAX_ITEMS} more{_where_rest(v)}."
+                    body.append(f'<li style="margin-bottom:4px;">{_e(more)}</li>')
                 body.append("</ul>")
             else:
                 body.append(_html_items(items, severity, _where_rest(v)))

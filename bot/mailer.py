@@ -35,11 +35,10 @@ from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import Any
 
-from reports.markup import MarkupError, mark_up, marked_up_name
-
 from plugins.models import Finding
 from plugins.sandbox import run_isolated
 from plugins.workbook import FileProblem, Limits
+from reports.markup import MarkupError, mark_up, marked_up_name
 from storage.crypto import Cipher, CipherError
 from storage.mail import OutboxItem, lease_owner
 from storage.store import Store
@@ -78,7 +77,8 @@ class SmtpSettings:
 
 SUBJECT_MAX = 200
 MAX_RETURNED = 10  # marked-up workbooks attached to one reply
-MAX_RETURNED_BYTES = 20 * 1024 * 1024  # their total size (mail servers refuse ~25 MB)
+# Their total size: base64 adds a third, and mail servers commonly refuse 25 MB messages.
+MAX_RETURNED_BYTES = 14 * 1024 * 1024
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 XLSM_TYPE = ("application", "vnd.ms-excel.sheet.macroEnabled.12")
 ADDRESS_MAX = 254

@@ -152,8 +152,10 @@ class SlackAlerts:
             payload = json.loads(row["payload"])
             thread = self._thread_of(payload)
         except _ParentPending:
-            # Not "stop": the post it waits for may come later in the channel's order.
-            self._retry(row, owner, "waiting for the post it belongs under", None, False)
+            # Not "stop": the post it waits for may come later in the channel's order; and
+            # a short, fixed wait (waiting is no failure that should back off).
+            wait = self.delivery.backoff_seconds
+            self._retry(row, owner, "waiting for the post it belongs under", wait, False)
             return "next"
         except ValueError as exc:
             log.error("alert %s cannot be read (%s)", row["id"], type(exc).__name__)
@@ -181,7 +183,7 @@ class SlackAlerts:
                 self.store.mark_sent(row["id"], owner, ref=found)
                 return "sent"
         try:
-            text = render_alert(payload, slack=True)
+            text = render_alert({**payload, "threaded": bool(thread)}, slack=True)
         except Exception as exc:
             log.error("alert %s cannot be rendered (%s)", row["id"], type(exc).__name__)
             self._dead(row, owner, f"cannot render: {type(exc).__name__}")

@@ -48,12 +48,17 @@ RISK_LINES: dict[str, str] = {
     "mine-in-covered-country": "{n} smelter(s) with mine countries in the DRC or adjoining countries",
     "mine-in-cahra": "{n} smelter(s) with mine countries in conflict-affected or high-risk areas",
 }
+MINE_LIST_LINES: dict[str, str] = {
+    "mine-in-covered-country": "{n} mine(s) of your Mine List in the DRC or adjoining countries",
+    "mine-in-cahra": "{n} mine(s) of your Mine List in conflict-affected or high-risk areas",
+}
 _ROW_PREFIX = re.compile(
     r"^(?:(?:Your )?Smelter List )?[Rr]ows? \d+(?:(?:, | and )\d+)*(?: \([^)]{0,80}\))?:?\s*"
 )
-_INTERNAL = re.compile(
-    r"\s*\((?:score|similarity) \d+(?:\.\d+)?%?\)|\s*\[[a-z0-9-]{3,40}\]|\s*on the CAHRA list \S+:\S+"
-)
+_INTERNAL = re.compile(r"\s*\((?:score|similarity) \d+(?:\.\d+)?%?\)|\s*\[[a-z0-9-]{3,40}\]")
+_LIST_ID = re.compile(
+    r"\b(list) [A-Za-z0-9._-]{1,80}:[A-Za-z0-9._:-]{1,80}"
+)  # "list eu-cahra:2020-12"
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class SmelterRisk:
 
 def plain(message: str) -> str:
     """A finding message without internal identifiers (list ids, match scores, codes)."""
-    return _INTERNAL.sub("", message).strip()
+    return _LIST_ID.sub(r"\1", _INTERNAL.sub("", message)).rstrip()
 
 
 def _rows(decl: Declaration | None) -> dict[int, SmelterRow]:
@@ -127,12 +132,19 @@ def _countries(f: Finding, row: SmelterRow | None) -> list[str]:
     if f.code == "mine-in-covered-country":
         named = [short_country(c) for c in origin.countries if c in COVERED_COUNTRIES]
         return named + (["covered countries (CC)"] if origin.covered_code else [])
+    # Which of the row's other countries are on the CAHRA list, the check says in its own
+    # words: "(Colombia and Myanmar on the CAHRA list …)" (never the smelter's name).
+    listed = _ON_LIST.search(f.message)
+    on_list = listed.group(1) if listed else ""
     named = [
         short_country(c)
         for c in origin.countries
-        if c not in COVERED_COUNTRIES and display_country(c) in f.message
+        if c not in COVERED_COUNTRIES and display_country(c) in on_list
     ]
     return named + (["high-risk areas (HR)"] if origin.high_risk_code else [])
+
+
+_ON_LIST = re.compile(r"\(([^()]{1,2000}) on the CAHRA list")
 
 
 @dataclass
@@ -252,9 +264,13 @@ def risk_summary(findings: Sequence[Finding], decl: Declaration | None) -> list[
     by_row = _rows(decl)
     by_code: dict[str, dict[str, None]] = {}
     countries: dict[str, dict[str, None]] = {}
+    mines: dict[str, list[str]] = {}
     others: list[str] = []
     for f in sorted(findings, key=Finding.sort_key):
         if f.severity != "risk":
+            continue
+        if f.code in MINE_LIST_LINES and f.sheet == "Mine List":
+            mines.setdefault(f.code, []).append(f.cell)
             continue
         if f.code in RISK_LINES and f.sheet == SMELTER_SHEET and f.cell:
             row, source, one = _smelter_of(f, by_row)
@@ -279,6 +295,13 @@ def risk_summary(findings: Sequence[Finding], decl: Declaration | None) -> list[
         named = f" ({', '.join(where)})" if where else ""
         more = f" and {len(who) - MAX_NAMES} more" if len(who) > MAX_NAMES else ""
         lines.append(f"{heading.format(n=len(who))}{named}: {', '.join(who[:MAX_NAMES])}{more}")
+    for code, heading in MINE_LIST_LINES.items():
+        cells = mines.get(code, [])
+        if cells:
+            shown = ", ".join(cells[:MAX_NAMES]) + (
+                f" and {len(cells) - MAX_NAMES} more" if len(cells) > MAX_NAMES else ""
+            )
+            lines.append(f"{heading.format(n=len(cells))} (Mine List {shown})")
     return lines + others
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from plugins.models import SEVERITY_RANK, Finding
 from plugins.workbook import Limits
+from program.digest import plain
 
 from .book import check_workbook, put_first, sheet_entries, sheet_tag
 from .cells import (
@@ -254,7 +255,7 @@ class _Marker:
 
         for f in self.listed[:MAX_LISTED]:
             label = LABELS[f.severity]
-            message = clean(f.message, MAX_NOTE_MESSAGE)
+            message = clean(plain(f.message), MAX_NOTE_MESSAGE)
             add(f.sheet, f.cell, f.severity, f"{label}: {message}")
             where = _where(f.sheet, f.cell)
             for ref in list(getattr(f, "related", ()) or ())[:MAX_RELATED]:
@@ -344,7 +345,7 @@ class _Marker:
             sheet = self.sheet_name(f.sheet) if f.sheet else None
             cell = parse_ref(str(f.cell)) if f.cell else None
             location = _location(sheet, cell) if sheet else None
-            message = clean(f.message, MAX_MESSAGE)
+            message = clean(plain(f.message), MAX_MESSAGE)
             related = [_where(*_split_ref(r)) for r in list(getattr(f, "related", ()) or ())[:10]]
             if related:
                 message += clean(" Other cells involved: " + ", ".join(related) + ".", 1_000)

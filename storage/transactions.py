@@ -36,12 +36,11 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
     _depth[id(conn)] = 1
     try:
         yield
+        conn.execute("COMMIT")
     except BaseException:
-        if conn.in_transaction:
+        if conn.in_transaction:  # the block failed, or COMMIT itself did (a full disk)
             conn.execute("ROLLBACK")
         raise
-    else:
-        conn.execute("COMMIT")
     finally:
         _depth.pop(id(conn), None)
 

@@ -158,7 +158,7 @@ def test_hostile_mail_is_answered_and_good_mail_behind_it_too(tmp_path: Path, wo
     for i, (case, (make, _code, phrase)) in enumerate(sorted(HOSTILE.items()), start=2):
         messages[f"0{i}-{case}"] = (f"{case}.xlsx", make(EXAMPLE), phrase)
     emrt = (ROOT / "examples" / "contoso-emrt-2.1.xlsx").read_bytes()
-    messages["09-good-emrt"] = ("contoso-emrt-2.1.xlsx", emrt, "Received")
+    messages["09-good-emrt"] = ("contoso-emrt-2.1.xlsx", emrt, "Accepted")
     for name, (filename, data, _phrase) in messages.items():
         (inbox / name).write_bytes(_message(name, filename, data))
     proc = subprocess.run(

@@ -347,3 +347,29 @@ def test_details_wait_for_their_post(tmp_path: Path) -> None:
         assert reply["thread_ts"] == stub.history["C1"][0]["ts"]
     finally:
         stub.stop()
+
+
+def test_only_the_countries_on_the_cahra_list_are_named_as_high_risk() -> None:
+    """The smelter's own name ("China Tin …") never makes its row's China a high-risk area."""
+    decl = _decl(
+        SmelterRow(
+            6,
+            "Tin",
+            smelter_id="CID001070",
+            standard_name="China Tin Group Co., Ltd.",
+            mine_countries="China, Myanmar",
+        )
+    )
+    finding = _f(
+        "mine-in-cahra",
+        "risk",
+        "O6",
+        "CID001070",
+        "Your Smelter List row 6 (China Tin Group Co., Ltd.): you named China and Myanmar as "
+        "mine countries (O6), so its ore comes from a conflict-affected or high-risk area "
+        "(Myanmar on the CAHRA list example:2020-12 of 2020-12-01).",
+    )
+    [risky] = high_risk_smelters([finding], decl)
+    assert risky.reasons == ("mine countries in conflict-affected or high-risk areas (Myanmar)",)
+    [line] = risk_summary([finding], decl)
+    assert "(Myanmar)" in line and "China," not in line.split(":")[0]
