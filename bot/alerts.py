@@ -66,7 +66,8 @@ def render_alert(alert: dict[str, Any], slack: bool = False) -> str:
                 f"{v(summary.get('warning', 0), 12)} warning"
             )
             if f.get("high_risk_count"):
-                line += f"; {v(f.get('high_risk_count'), 12)} high-risk smelter(s), details in the thread"
+                where = "details in the thread" if slack else "details below"
+                line += f"; {v(f.get('high_risk_count'), 12)} high-risk smelter(s), {where}"
             elif f.get("high_risk_smelters"):  # posts queued before the thread existed
                 smelters, more_smelters = _more(list(f.get("high_risk_smelters") or []))
                 line += f"; high-risk smelters: {', '.join(v(s) for s in smelters)}{more_smelters}"

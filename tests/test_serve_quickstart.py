@@ -37,7 +37,9 @@ def test_serve_once_on_embedded_defaults(tmp_path: Path) -> None:
         assert db.execute("select count(*) from grievances").fetchone() == (1,)
     alerts = (tmp_path / "var" / "alerts.log").read_text()
     assert "[grievance] new case GRV-" in alerts
-    assert "HIGH" in alerts and "high-risk smelters: Luna Smelter, Ltd. (CID003387)" in alerts
+    assert "HIGH" in alerts and "1 high-risk smelter(s), details below" in alerts
+    # The details name the smelter with the reason found on its own row.
+    assert "high-risk: CID003387 Luna Smelter, Ltd. (Tin): located in the DRC" in alerts
     # Run again: nothing new, nothing sent twice.
     again = subprocess.run(
         [ASSAY, "serve", "--once"], cwd=tmp_path, capture_output=True, text=True, timeout=300
