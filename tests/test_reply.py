@@ -332,7 +332,11 @@ def test_details_wait_for_their_post(tmp_path: Path) -> None:
         db = tmp_path / "s.db"
         store = Store(db)
         store.migrate()
-        details = {"kind": "submission-details", "thread_of": "alert:k:0", "files": []}
+        details = {
+            "kind": "submission-details",
+            "thread_of": "alert:k:0",
+            "files": [{"filename": "f.xlsx", "to_correct": ["Declaration!D15: required"]}],
+        }
         store.enqueue(OutboxItem("alert", "alert:k:1", details))
         store.enqueue(OutboxItem("alert", "alert:k:0", {"kind": "submission", "files": []}))
         client = WebClient(token=TOKEN, base_url=stub.url + "/api/")
