@@ -305,13 +305,6 @@ def risk_summary(findings: Sequence[Finding], decl: Declaration | None) -> list[
     return lines + others
 
 
-def counts(items: Sequence[Item]) -> dict[str, int]:
-    out = {"error": 0, "risk": 0, "warning": 0}
-    for i in items:
-        out[i.severity] = out.get(i.severity, 0) + 1
-    return out
-
-
 def one_line(text: object, limit: int) -> str:
     """Control characters (CR, LF, tab, NUL …) and runs of spaces become one space; at most
     ``limit`` characters, "…" when cut."""
