@@ -293,3 +293,22 @@ def risk_level(findings: list[Finding] | tuple[Finding, ...]) -> str:
     if counts["error"] or counts["warning"]:
         return "medium"
     return "low"
+
+
+@dataclass(frozen=True)
+class ScreeningResult:
+    declaration: Declaration | None
+    findings: tuple[Finding, ...]
+    check_versions: dict[str, str] = field(default_factory=dict)
+    reference_versions: dict[str, str] = field(default_factory=dict)
+    readable: bool = True  # False: the file could not be read at all
+    # Warnings about the reference data itself (a list older than allowed), not the file.
+    notices: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return summarize(self.findings)
+
+    @property
+    def risk_level(self) -> str:
+        return risk_level(self.findings)

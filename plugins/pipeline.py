@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import pluggy
@@ -22,7 +22,7 @@ import pluggy
 from .checks import DEFAULT_CURRENT_VERSIONS, Check, CheckContext
 from .fold import fold_findings
 from .manager import collect_checks
-from .models import Declaration, Finding, Severity, risk_level, summarize
+from .models import Declaration, Finding, ScreeningResult, Severity
 from .reference import ReferenceData
 from .sandbox import CRASH_MESSAGE, run_isolated
 from .workbook import FileProblem, Limits, open_workbook
@@ -30,25 +30,6 @@ from .workbook import FileProblem, Limits, open_workbook
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "internal-error"
-
-
-@dataclass(frozen=True)
-class ScreeningResult:
-    declaration: Declaration | None
-    findings: tuple[Finding, ...]
-    check_versions: dict[str, str] = field(default_factory=dict)
-    reference_versions: dict[str, str] = field(default_factory=dict)
-    readable: bool = True  # False: the file could not be read at all
-    # Warnings about the reference data itself (a list older than allowed), not the file.
-    notices: tuple[str, ...] = ()
-
-    @property
-    def summary(self) -> dict[str, int]:
-        return summarize(self.findings)
-
-    @property
-    def risk_level(self) -> str:
-        return risk_level(self.findings)
 
 
 def read_workbook(pm: pluggy.PluginManager, data: bytes, limits: Limits) -> Declaration:

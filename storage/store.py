@@ -23,8 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
-from plugins.models import Declaration, Finding
-from plugins.pipeline import ScreeningResult
+from plugins.models import Declaration, Finding, ScreeningResult
 from plugins.reference import ReferenceData
 
 from .grievances import GrievanceStoreMixin

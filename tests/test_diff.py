@@ -18,8 +18,15 @@ from typing import Any
 import pytest
 
 from plugins.layouts import CMRT
-from plugins.models import Answer, Declaration, Finding, MineRow, SmelterRow, TemplateMeta
-from plugins.pipeline import ScreeningResult
+from plugins.models import (
+    Answer,
+    Declaration,
+    Finding,
+    MineRow,
+    ScreeningResult,
+    SmelterRow,
+    TemplateMeta,
+)
 from plugins.reference import ReferenceData
 from program.diff import Comparison, compare, finding_key
 from storage.mail import MessageRecord
