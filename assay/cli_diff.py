@@ -28,8 +28,8 @@ from plugins.models import Declaration, Finding
 from plugins.pipeline import Screener
 from plugins.reference import ReferenceData
 from program.diff import Comparison, FieldChange, SmelterChange, compare
+from storage.listfiles import clean_cell
 from storage.store import Store
-from storage.tables import clean_cell
 
 from .app import FileResult, build_screener, open_store, screen_file
 from .cli_refdata import date_option

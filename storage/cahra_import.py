@@ -28,18 +28,10 @@ from typing import Any
 from plugins.countries import country_code
 from plugins.normalize import clean_text
 
-from .tables import (
-    HEADER_SCAN_ROWS,
-    MAX_FILE_BYTES,
-    RefDataError,
-    Table,
-    Value,
-    clean_cell,
-    date_in_cells,
-    find_date,
-    header_key,
-    read_table_bytes,
-)
+from .listcells import header_key
+from .listdates import date_in_cells, find_date
+from .listfiles import clean_cell, read_table_bytes
+from .listtable import HEADER_SCAN_ROWS, MAX_FILE_BYTES, RefDataError, Table, Value
 
 CAHRA_HEADERS: dict[str, tuple[str, ...]] = {
     "country": ("Country", "Country Name", "Countries", "Country/Territory", "State", "ISO Code"),

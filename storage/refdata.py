@@ -3,7 +3,7 @@ operators hold (RMAP status lists, smelter reference lists, the EU's CAHRA list)
 
 The importers live in their own modules and are re-exported here:
 
-- :mod:`storage.tables`: reading any sheet or CSV as rows (:func:`read_tables`);
+- :mod:`storage.listfiles`: the lists' opener, any sheet or CSV as rows (:func:`read_tables`);
 - :mod:`storage.rmap_import`: RMAP status lists (:func:`parse_rmap_file`);
 - :mod:`storage.smelter_import`: Smelter Look-up sheets and RMI's Smelter Reference List;
 - :mod:`storage.cahra_import`: the EU's indicative CAHRA list.
@@ -19,9 +19,12 @@ from importlib import resources
 from plugins.reference import SmelterRef
 
 from .cahra_import import CahraImport, parse_cahra_file
-from .rmap_import import Conflict, Repair, RmapImport, Skipped, parse_rmap_file, repair_cid
+from .listcells import repair_cid
+from .listdates import find_date, parse_list_date
+from .listfiles import read_tables
+from .listtable import RefDataError, Table
+from .rmap_import import Conflict, Repair, RmapImport, Skipped, parse_rmap_file
 from .smelter_import import SmelterImport, parse_smelter_file
-from .tables import RefDataError, Table, find_date, parse_list_date, read_tables
 
 __all__ = [
     "CahraImport",

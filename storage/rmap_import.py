@@ -45,24 +45,18 @@ from plugins.rmap_status import (
     status_key,
 )
 
-from .smelter_import import repair_garbled
-from .tables import (
-    HEADER_SCAN_ROWS,
-    ODD_CHARS,
-    RefDataError,
-    Table,
-    Value,
+from .listcells import ODD_CHARS, header_key, repair_cid, row_text
+from .listdates import (
     date_in_cells,
     find_date,
-    header_key,
     is_ambiguous_slash,
     is_blank_date,
     parse_list_date,
-    read_tables,
-    repair_cid,
-    row_text,
     slash_order,
 )
+from .listfiles import read_tables
+from .listtable import HEADER_SCAN_ROWS, RefDataError, Table, Value
+from .smelter_import import repair_garbled
 
 #: Column names by field, as RMI's exports, filings and hand-made lists spell them.
 FIELD_HEADERS: dict[str, tuple[str, ...]] = {

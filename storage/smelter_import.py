@@ -26,17 +26,10 @@ from plugins.normalize import clean_cid, clean_text, is_cid
 from plugins.reference import SmelterRef
 from plugins.rmap_status import canonical_metal
 
-from .tables import (
-    HEADER_SCAN_ROWS,
-    RefDataError,
-    Table,
-    Value,
-    date_in_cells,
-    find_date,
-    header_key,
-    read_tables,
-    repair_cid,
-)
+from .listcells import header_key, repair_cid
+from .listdates import date_in_cells, find_date
+from .listfiles import read_tables
+from .listtable import HEADER_SCAN_ROWS, RefDataError, Table, Value
 
 LOOKUP_SHEET = "Smelter Look-up"
 LOOKUP_FIRST_ROW = 5

@@ -8,7 +8,8 @@ from typing import Any
 
 from plugins.normalize import clean_text
 
-from .tables import RefDataError, read_tables
+from .listfiles import read_tables
+from .listtable import RefDataError
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name", "supplier", "supplier name", "company", "company name"),

@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from plugins import sandbox
+from plugins import isolation
 from plugins.reference import SmelterRef
 from storage.cahra_import import parse_cahra_file
+from storage.listcells import repair_cid
+from storage.listdates import find_date, parse_list_date
+from storage.listfiles import read_tables
 from storage.refdata import RefDataError, load_embedded_smelters, parse_rmap_file
-from storage.rmap_import import cycle_months, repair_cid
+from storage.rmap_import import cycle_months
 from storage.smelter_import import (
     SmelterTable,
     fix_mojibake,
@@ -24,7 +27,6 @@ from storage.smelter_import import (
     repair_garbled,
 )
 from storage.supplier_file import parse_supplier_file
-from storage.tables import find_date, parse_list_date, read_tables
 
 from . import reflists
 from .builders import TEMPLATES, require_shared
@@ -293,10 +295,10 @@ def test_metal_from_the_smelter_reference_when_the_list_has_none(tmp_path: Path)
 
 
 def test_workbooks_are_opened_in_the_sandbox(tmp_path: Path) -> None:
-    sandbox.last_report = None
+    isolation.last_report = None
     path = reflists.write_xlsx(tmp_path / "f.xlsx", {"Facilities": reflists.facilities_export()})
     tables = read_tables(path)
-    assert sandbox.last_report is not None and sandbox.last_report.outcome == "ok"
+    assert isolation.last_report is not None and isolation.last_report.outcome == "ok"
     assert isinstance(tables[0].rows[3][5], dt.date)  # dates rebuilt from the child's JSON
 
 
@@ -640,10 +642,10 @@ def test_spreadsheetml_row_jumps_are_capped_across_worksheets(tmp_path: Path) ->
         '<Cell><Data ss:Type="String">Active</Data></Cell></Row><Row ss:Index="90000"/>'
     )
     trailing.write_bytes(_xml_workbook(f'<Worksheet ss:Name="L"><Table>{rows}</Table></Worksheet>'))
-    sandbox.last_report = None
+    isolation.last_report = None
     [table] = read_tables(trailing)
     assert len(table.rows) == 2
-    assert sandbox.last_report is not None and sandbox.last_report.outcome == "ok"
+    assert isolation.last_report is not None and isolation.last_report.outcome == "ok"
 
 
 def test_slash_dates_are_read_in_one_order_per_column(tmp_path: Path) -> None:

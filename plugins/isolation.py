@@ -1,0 +1,245 @@
+"""Running a parser of untrusted bytes in a forked child with hard limits.
+
+The spreadsheet engine is native code: a crafted file can make it abort (an allocation of
+hundreds of GB), panic (a date far outside the calendar), or spin. None of that may take
+the caller down, so untrusted bytes are parsed in a forked child that has, before it
+touches them:
+
+- ``RLIMIT_AS``: at most ``memory_bytes`` of address space beyond what it inherited (a
+  forked child shares its parent's mappings; a fixed cap would fail a large parent);
+- ``RLIMIT_CPU``: ``cpu_seconds`` of CPU (SIGXCPU, then SIGKILL);
+- a wall-clock deadline enforced by the parent (SIGKILL), with ``alarm()`` as a backstop
+  should the parent itself die; no core dumps; default signal handlers.
+
+The child sends its answer back as JSON through a pipe (never a pickle, which a subverted
+child could turn into code run by the parent), then ``_exit``s without running the parent's
+cleanup. Whatever else happens to it becomes a :class:`ChildFailed`, and the caller goes on.
+
+This module knows nothing of whose file it is: :mod:`plugins.sandbox` turns a failure into
+the supplier's :class:`~plugins.workbook.FileProblem`, the reference-list reader
+(:mod:`storage.listbooks`) into an operator's ``RefDataError``.
+
+Why fork: the child starts in a few milliseconds with the plugins already loaded. The
+parent may have threads (``assay serve``); the child only runs pure Python and the engine,
+which the parent never calls itself, plus logging and imports, whose locks CPython resets
+after a fork. Only the forking thread exists in the child.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import json
+import logging
+import os
+import resource
+import select
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: :attr:`ChildFailed.reason`: a limit was reached (memory, CPU, wall time, nesting).
+TOO_COMPLEX = "too-complex"
+#: :attr:`ChildFailed.reason`: the function raised (``detail``: ``"Type: message"``).
+RAISED = "raised"
+#: :attr:`ChildFailed.reason`: the child died by a signal or exited without an answer.
+CRASHED = "crashed"
+
+_PR_SET_PDEATHSIG = 1
+
+
+class Bounds(Protocol):
+    """The limits of one child (``plugins.workbook.Limits`` is one)."""
+
+    @property
+    def memory_bytes(self) -> int: ...
+
+    @property
+    def cpu_seconds(self) -> int: ...
+
+    @property
+    def wall_seconds(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class ChildLimits:
+    """Plain :class:`Bounds` for callers without a limits type of their own."""
+
+    memory_bytes: int = 512 * 1024 * 1024
+    cpu_seconds: int = 20
+    wall_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class ChildReport:
+    """How the last isolated read ended (for logs and benchmarks)."""
+
+    outcome: str  # ok, problem, killed-time, killed-cpu, crashed, no-answer
+    seconds: float
+    max_rss_kb: int
+    detail: str = ""
+
+
+last_report: ChildReport | None = None
+
+
+class ChildFailed(Exception):
+    """The child gave no answer of its own: ``reason`` is :data:`TOO_COMPLEX`,
+    :data:`RAISED` or :data:`CRASHED`; ``detail`` says how (``"SIGABRT"``, ``"memory limit"``)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def _address_space() -> int:
+    """Bytes of address space this process holds now (Linux: /proc/self/statm)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            pages = int(f.read().split()[0])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes  # only in the child, where it costs nothing to the caller
+
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _child(fn: Callable[[bytes], object], data: bytes, limits: Bounds, out_fd: int) -> None:
+    """Runs in the forked child; never returns."""
+    code = 0
+    try:
+        _die_with_parent()
+        os.environ["RUST_BACKTRACE"] = "0"  # a panic is one line on stderr, not 80
+        faulthandler.disable()  # a crash here is expected and reported; no stack dump
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.alarm(int(limits.wall_seconds) + 5)  # the parent kills us first; this if it died
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        cpu = max(1, int(limits.cpu_seconds))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        if limits.memory_bytes > 0:
+            cap = _address_space() + limits.memory_bytes
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        try:
+            answer: tuple[object, ...] = ("ok", fn(data))
+        except MemoryError:
+            answer = ("failed", TOO_COMPLEX, "memory limit")
+        except RecursionError:
+            answer = ("failed", TOO_COMPLEX, "nesting too deep")
+        except BaseException as exc:  # the engine's PanicException is a BaseException
+            answer = ("failed", RAISED, f"{type(exc).__name__}: {exc}"[:300])
+        try:
+            payload = json.dumps(answer, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        except MemoryError:
+            payload = json.dumps(["failed", TOO_COMPLEX, "memory limit"]).encode()
+        except (TypeError, ValueError) as exc:  # fn returned something JSON cannot carry: our bug
+            payload = json.dumps(["failed", CRASHED, repr(exc)[:300]]).encode()
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(out_fd, view) :]
+    except BaseException:
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def run_in_child(fn: Callable[[bytes], T], data: bytes, limits: Bounds) -> T:
+    """``fn(data)`` in a sandboxed child; its result, or :class:`ChildFailed`.
+
+    ``fn`` must return plain JSON values; a caller with errors of its own returns them as
+    values and tells them apart itself. Never raises anything else for what the bytes do:
+    :data:`TOO_COMPLEX` for the memory, CPU and wall-time limits, :data:`RAISED` when ``fn``
+    raised, :data:`CRASHED` for a crash or an exit without an answer.
+    """
+    global last_report
+    read_fd, write_fd = os.pipe()
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child; coverage cannot follow it
+        os.close(read_fd)
+        _child(fn, data, limits, write_fd)
+    os.close(write_fd)
+    chunks: list[bytes] = []
+    timed_out = False
+    deadline = start + limits.wall_seconds
+    poller = select.poll()  # not select(): a long-running service may hold fds above 1024
+    poller.register(read_fd, select.POLLIN | select.POLLHUP)
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            if not poller.poll(max(1, int(left * 1000))):
+                continue
+            chunk = os.read(read_fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        if timed_out:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _, status, usage = os.wait4(pid, 0)
+    seconds = time.monotonic() - start
+    rss = int(usage.ru_maxrss)
+    if timed_out:
+        last_report = ChildReport("killed-time", seconds, rss)
+        log.warning("isolated read killed after %.1f s (wall-time limit)", seconds)
+        raise ChildFailed(TOO_COMPLEX, "wall-time limit")
+    answer: Any = None
+    if chunks:
+        try:
+            answer = json.loads(b"".join(chunks).decode("utf-8", "surrogatepass"))
+        except (ValueError, UnicodeDecodeError):  # a child killed mid-write leaves torn JSON
+            answer = None
+        if not isinstance(answer, list) or not answer:
+            answer = None
+    if answer and answer[0] == "ok" and len(answer) == 2:
+        last_report = ChildReport("ok", seconds, rss)
+        result: T = answer[1]
+        return result
+    if answer and answer[0] == "failed" and len(answer) == 3:
+        reason, detail = (str(x)[:2000] for x in answer[1:])
+        last_report = ChildReport("problem", seconds, rss, detail)
+        raise ChildFailed(reason, detail)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        name = _signal_name(sig)
+        # SIGXCPU/SIGKILL: the CPU limit (or the kernel's OOM killer); SIGABRT: the engine
+        # aborted, in practice on an allocation the memory limit refused.
+        if sig in (signal.SIGXCPU, signal.SIGKILL, signal.SIGABRT, signal.SIGALRM):
+            last_report = ChildReport(
+                "killed-cpu" if sig == signal.SIGXCPU else "crashed", seconds, rss, name
+            )
+            log.warning("isolated read ended by %s after %.1f s", name, seconds)
+            raise ChildFailed(TOO_COMPLEX, name)
+        last_report = ChildReport("crashed", seconds, rss, name)
+        log.warning("isolated read crashed with %s", name)
+        raise ChildFailed(CRASHED, name)
+    exit_status = os.WEXITSTATUS(status)
+    last_report = ChildReport("no-answer", seconds, rss, f"exit {exit_status}")
+    log.warning("isolated reader exited %s without an answer", exit_status)
+    raise ChildFailed(CRASHED, f"exit status {exit_status}")
