@@ -192,3 +192,27 @@ def date_in_cells(row: Sequence[Value]) -> dt.date | None:
             if date:
                 return date
     return None
+
+
+_CYCLE = re.compile(r"(\d+(?:\.\d+)?)\s*(years?|yrs?|y|months?|mos?|m)?\.?", re.I)
+
+
+def cycle_months(text: str) -> int | None:
+    """``"1 Year"`` -> 12, ``"3 Years"`` -> 36, ``"12 months"`` -> 12, ``"3"`` -> 36, ``"18"`` -> 18."""
+    t = clean_text(text).casefold()
+    if t in ("annual", "annually", "yearly"):
+        return 12
+    m = _CYCLE.fullmatch(t)
+    if not m:
+        return None
+    n = float(m[1])
+    unit = (m[2] or "").casefold()
+    months = n if unit.startswith("m") else n * 12 if unit or n <= 5 else n
+    return round(months) if 0 < months <= 120 else None
+
+
+def add_months(date: dt.date, months: int) -> dt.date:
+    """``date`` plus ``months`` (the 31st of a shorter month: its last day)."""
+    index = date.month - 1 + months
+    year, month = date.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(date.day, calendar.monthrange(year, month)[1]))

@@ -16,10 +16,9 @@ from plugins import isolation
 from plugins.reference import SmelterRef
 from storage.cahra_import import parse_cahra_file
 from storage.listcells import repair_cid
-from storage.listdates import find_date, parse_list_date
+from storage.listdates import cycle_months, find_date, parse_list_date
 from storage.listfiles import read_tables
 from storage.refdata import RefDataError, load_embedded_smelters, parse_rmap_file
-from storage.rmap_import import cycle_months
 from storage.smelter_import import (
     SmelterTable,
     fix_mojibake,
