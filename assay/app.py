@@ -33,7 +33,7 @@ def build_screener(
     if store is not None:
         reference = store.reference_data()
     else:
-        from storage.refstore import embedded_reference
+        from storage.refdata import embedded_reference
 
         reference = embedded_reference()
     return Screener(

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -97,9 +98,11 @@ def screen(
 @click.pass_obj
 def rescreen(config: Config, as_of: dt.date | None, db: Path | None) -> None:
     """Screen every stored submission again with the current reference data (no files needed)."""
+    from .rescreen import rescreen as rescreen_all
+
     store = open_store(config, db)
     screener = build_screener(config, store, as_of)
-    n = store.rescreen(screener.screen, as_of=screener.as_of)
+    n = rescreen_all(store, screener.screen, as_of=screener.as_of)
     click.echo(
         f"re-screened {n} submission(s) with RMAP list {screener.reference_versions()['rmap'] or '(none)'}"
     )
@@ -117,14 +120,17 @@ def smelter(config: Config, query: tuple[str, ...], fmt: str, db: Path | None) -
 
     Each argument is a query; a quoted sentence ("is cid2082 conformant?") works too. Exit
     status 1 when a query matches nothing."""
-    from storage.lookup import lookup_smelter, render_lookup
+    from bot.lookup_render import lookup_json, render_lookup
+    from storage.lookup import lookup_smelter
 
     store = open_store(config, db)
     answer = lookup_smelter(store, list(query))
     click.echo(
-        json.dumps(answer, indent=2, ensure_ascii=False) if fmt == "json" else render_lookup(answer)
+        json.dumps(lookup_json(answer), indent=2, ensure_ascii=False)
+        if fmt == "json"
+        else render_lookup(answer)
     )
-    if any(not a["matches"] for a in answer["answers"]):
+    if any(not a.matches for a in answer.answers):
         sys.exit(1)
 
 
@@ -193,18 +199,18 @@ def suppliers_list(config: Config, fmt: str, db: Path | None) -> None:
     """Every supplier, whether it has answered, and its latest result."""
     rows = open_store(config, db).supplier_status()
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False))
         return
-    answered = sum(1 for r in rows if r["last_received"])
+    answered = sum(1 for r in rows if r.last_received)
     for r in rows:
-        if r["last_received"]:
+        if r.last_received:
             click.echo(
-                f"{r['name']:<40} {r['template_type']} {r['template_version']}  {str(r['risk_level']).upper():<6} "
-                f"{r['errors']} error, {r['risks']} risk, {r['warnings']} warning  (received {r['last_received']})"
+                f"{r.name:<40} {r.template_type} {r.template_version}  {str(r.risk_level).upper():<6} "
+                f"{r.errors} error, {r.risks} risk, {r.warnings} warning  (received {r.last_received})"
             )
         else:
             click.echo(
-                f"{r['name']:<40} no answer yet (expected: {', '.join(r['expected']) or 'any template'})"
+                f"{r.name:<40} no answer yet (expected: {', '.join(r.expected) or 'any template'})"
             )
     click.echo(f"{answered} of {len(rows)} supplier(s) answered ({percent(answered, len(rows))}%)")
 
@@ -232,9 +238,9 @@ def _cipher(config: Config):  # type: ignore[no-untyped-def]
 def grievance_list(config: Config, status: str | None, db: Path | None) -> None:
     """Cases with status, category and dates; never the reporter."""
     for g in open_store(config, db).grievances(status):
-        merged = f" -> {g['merged_into']}" if g.get("merged_into") else ""
+        merged = f" -> {g.merged_into}" if g.merged_into else ""
         click.echo(
-            f"{g['case_id']}  {g['status'] + merged:<13} {g['category']:<15} received {g['created_at'][:10]}  answer by {g['respond_by']}  smelters: {', '.join(json.loads(g['cids'])) or '-'}"
+            f"{g.case_id}  {g.status + merged:<13} {g.category:<15} received {g.created_at[:10]}  answer by {g.respond_by}  smelters: {', '.join(g.cids) or '-'}"
         )
 
 
@@ -252,32 +258,30 @@ def grievance_show(config: Config, case_id: str, db: Path | None) -> None:
         raise click.ClickException(f"no case {case_id}")
     cipher = _cipher(config)
     click.echo(
-        f"{g['case_id']}  status {g['status']}  category {g['category']}  received {g['created_at']}  answer by {g['respond_by']}"
+        f"{g.case_id}  status {g.status}  category {g.category}  received {g.created_at}  answer by {g.respond_by}"
     )
-    if g.get("merged_into"):
-        click.echo(
-            f"merged into {g['merged_into']}: follow-ups to this case join {g['merged_into']}"
-        )
+    if g.merged_into:
+        click.echo(f"merged into {g.merged_into}: follow-ups to this case join {g.merged_into}")
     click.echo(
-        f"linked smelters: {', '.join(json.loads(g['cids'])) or '-'}; linked suppliers: {len(json.loads(g['supplier_ids']))}"
+        f"linked smelters: {', '.join(g.cids) or '-'}; linked suppliers: {len(g.supplier_ids)}"
     )
     _show_case_text(store, cipher, g)
-    for source in store.merged_sources(g["case_id"]):
+    for source in store.merged_sources(g.case_id):
         click.echo("")
         click.echo(
-            f"== merged from {source['case_id']} (received {source['created_at']}, category {source['category']})"
+            f"== merged from {source.case_id} (received {source.created_at}, category {source.category})"
         )
         _show_case_text(store, cipher, source)
 
 
 def _show_case_text(store, cipher, g) -> None:  # type: ignore[no-untyped-def]
-    click.echo(f"subject: {cipher.decrypt(g['subject_enc'])}")
-    click.echo(cipher.decrypt(g["body_enc"]))
-    for a in store.grievance_attachments(g["case_id"]):
-        click.echo(f"attachment: {cipher.decrypt(a['filename_enc'])} ({a['size']} bytes)")
-    for e in store.grievance_events(g["case_id"]):
-        note = cipher.decrypt(e["note_enc"]) if e["note_enc"] else ""
-        click.echo(f"- {e['at']} {e['kind']} {e['status']} {note}".rstrip())
+    click.echo(f"subject: {cipher.decrypt(g.subject_enc)}")
+    click.echo(cipher.decrypt(g.body_enc))
+    for a in store.grievance_attachments(g.case_id):
+        click.echo(f"attachment: {cipher.decrypt(a.filename_enc)} ({a.size} bytes)")
+    for e in store.grievance_events(g.case_id):
+        note = cipher.decrypt(e.note_enc) if e.note_enc else ""
+        click.echo(f"- {e.at} {e.kind} {e.status} {note}".rstrip())
 
 
 @grievance.command("update")

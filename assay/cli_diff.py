@@ -125,7 +125,7 @@ def diff(
 def _reference(store: Store | None) -> ReferenceData:
     if store is not None:
         return store.reference_data()
-    from storage.refstore import embedded_reference
+    from storage.refdata import embedded_reference
 
     return embedded_reference()
 
@@ -156,12 +156,12 @@ def _side(arg: str, name: str, store: Store | None, screen: Callable[[Path], Fil
             param_hint=name,
         )
     sha = found[0]
-    row = store.submission(sha) or {}
+    row = store.submission(sha)
     return Side(
         arg,
         sha,
-        str(row.get("filename") or ""),
-        str(row.get("first_seen") or ""),
+        row.filename if row else "",
+        row.first_seen if row else "",
         store.declaration(sha),
         tuple(store.findings(sha)),
     )

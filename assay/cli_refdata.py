@@ -249,7 +249,19 @@ def import_rmap(
             OutboxItem(
                 "alert",
                 f"rmap-change:{version}",
-                {"kind": "rmap-change", "list": version, "changes": changes},
+                {
+                    "kind": "rmap-change",
+                    "list": version,
+                    "changes": [
+                        {
+                            "cid": c.cid,
+                            "from": c.before,
+                            "to": c.after,
+                            "suppliers": list(c.suppliers),
+                        }
+                        for c in changes
+                    ],
+                },
             )
         )
         lines.append(

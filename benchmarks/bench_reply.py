@@ -59,7 +59,8 @@ def main() -> None:
             "notes": [],
         }
         store.enqueue(OutboxItem("email", "reply:bench", payload))
-        [row] = [dict(r) for r in store.db.table("outbox").rows]
+        row = store.outbox_by_key("reply:bench")
+        assert row is not None
         mailer = EmailNotifier(store, SmtpSettings(outbox_dir=str(Path(tmp) / "out")))
         if args.only == "reply":
             msg, _to = mailer.build(row)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from storage.mail import lease_owner
+from storage.leases import lease_owner
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -175,13 +175,11 @@ class ConsoleAlerts:
                 break
             row = claimed[0]
             try:
-                line = render_alert(json.loads(row["payload"]))
+                line = render_alert(json.loads(row.payload))
             except Exception as exc:  # a broken row must not stop the channel
-                log.error(
-                    "alert %s cannot be rendered (%s); dropped", row["id"], type(exc).__name__
-                )
+                log.error("alert %s cannot be rendered (%s); dropped", row.id, type(exc).__name__)
                 self.store.mark_failed(
-                    row["id"], f"cannot render: {type(exc).__name__}", None, owner=owner
+                    row.id, f"cannot render: {type(exc).__name__}", None, owner=owner
                 )
                 continue
             print(line, file=self.stream, flush=True)
@@ -189,6 +187,6 @@ class ConsoleAlerts:
                 self.log_file.parent.mkdir(parents=True, exist_ok=True)
                 with self.log_file.open("a", encoding="utf-8") as f:
                     f.write(line + "\n")
-            self.store.mark_sent(row["id"], owner)
+            self.store.mark_sent(row.id, owner)
             n += 1
         return n

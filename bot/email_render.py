@@ -28,6 +28,7 @@ from typing import Any
 
 from plugins.models import Declaration, Finding
 from program.digest import Item, fix_first, group_items, risk_summary
+from storage.models import Submission
 from storage.store import Store
 
 MAX_NAME = 200  # a file name, a company name, where a file came from
@@ -141,8 +142,8 @@ def _summary(items: Sequence[Item], findings: Sequence[Finding]) -> str:
     return " · ".join(parts)
 
 
-def _declaration(sub: dict[str, Any] | None) -> Declaration | None:
-    raw = (sub or {}).get("declaration_json")
+def _declaration(sub: Submission | None) -> Declaration | None:
+    raw = sub.declaration_json if sub else None
     return Declaration.from_dict(json.loads(raw)) if raw else None
 
 
@@ -150,12 +151,12 @@ def _file_view(f: dict[str, Any], store: Store, attached: dict[str, str]) -> Fil
     sub = store.submission(f["sha256"])
     findings = store.findings(f["sha256"])
     title = clip(f["filename"], MAX_NAME)
-    if sub and sub.get("template_type"):
-        title += f" ({clip(sub['template_type'], 20)} {clip(sub['template_version'], 20)}"
-        title += f", {clip(sub['company_name'], MAX_NAME)})" if sub.get("company_name") else ")"
+    if sub and sub.template_type:
+        title += f" ({clip(sub.template_type, 20)} {clip(sub.template_version, 20)}"
+        title += f", {clip(sub.company_name, MAX_NAME)})" if sub.company_name else ")"
     if f.get("origin"):
         title += f", from {clip(f['origin'], MAX_NAME)}"
-    readable = bool(sub and sub.get("readable"))
+    readable = bool(sub and sub.readable)
     codes = tuple(sorted({x.code for x in findings if x.severity != "info"}))
     if not readable:
         problem = next((clip(x.message, MAX_MESSAGE) for x in findings), "")
@@ -191,9 +192,9 @@ def _comparison(
     if old_sub is None:
         return "", (), ()
     old_decl = _declaration(old_sub)
-    cmp = compare(old_decl, store.findings(old_sub["sha256"]), decl, findings)
+    cmp = compare(old_decl, store.findings(old_sub.sha256), decl, findings)
     try:
-        when = dt.date.fromisoformat(str(previous.get("date") or old_sub["first_seen"])[:10])
+        when = dt.date.fromisoformat(str(previous.get("date") or old_sub.first_seen)[:10])
     except ValueError:
         return "", (), ()
     return (

@@ -40,7 +40,9 @@ from plugins.sandbox import run_isolated
 from plugins.workbook import FileProblem, Limits
 from reports.markup import MarkupError, mark_up, marked_up_name
 from storage.crypto import Cipher, CipherError
-from storage.mail import OutboxItem, lease_owner
+from storage.leases import lease_owner
+from storage.mail import OutboxItem
+from storage.models import OutboxRow
 from storage.store import Store
 
 from .email_render import (
@@ -169,7 +171,7 @@ class EmailNotifier:
             if not claimed:
                 break
             row = claimed[0]
-            tried.add(int(row["id"]))
+            tried.add(row.id)
             outcome = self._one(row, owner)
             if outcome == "sent":
                 sent += 1
@@ -177,24 +179,22 @@ class EmailNotifier:
                 break  # the server is down: stop this pass
         return sent
 
-    def _one(self, row: dict[str, Any], owner: str) -> str:
-        if row.get("claimed_from") == "sending":
-            log.info("outbox %s: taking over from a notifier that died while sending", row["id"])
-        if not self.settings.host and row.get("claimed_from") == "sending":
-            target = self._eml_path(int(row["id"]))
+    def _one(self, row: OutboxRow, owner: str) -> str:
+        if row.claimed_from == "sending":
+            log.info("outbox %s: taking over from a notifier that died while sending", row.id)
+        if not self.settings.host and row.claimed_from == "sending":
+            target = self._eml_path(row.id)
             if target.exists():  # written before the crash that left the row 'sending'
-                self.store.mark_sent(row["id"], owner, ref=target.name)
+                self.store.mark_sent(row.id, owner, ref=target.name)
                 return "sent"
         try:
             msg, envelope_to = self.build(row)
         except Exception as exc:  # hostile or broken input: dead, with one alert, never silent
-            log.error(
-                "outbox %s cannot be built (%s); giving up on it", row["id"], type(exc).__name__
-            )
+            log.error("outbox %s cannot be built (%s); giving up on it", row.id, type(exc).__name__)
             self._give_up(row, owner, f"cannot build: {type(exc).__name__}")
             return "next"
         try:
-            ref = self.deliver(msg, envelope_to, row["id"])
+            ref = self.deliver(msg, envelope_to, row.id)
         except (OSError, smtplib.SMTPException) as exc:
             code = smtp_code(exc)
             refused = isinstance(
@@ -202,85 +202,85 @@ class EmailNotifier:
                 smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | smtplib.SMTPDataError,
             )
             permanent = refused and code >= 500
-            attempts = int(row["attempts"]) + 1
+            attempts = row.attempts + 1
             limit = self.settings.permanent_attempts if permanent else self.settings.max_attempts
             # Only the exception type and code: a refusal's text names the recipient.
             error = f"{type(exc).__name__}: {code}" if code else type(exc).__name__
             if attempts >= limit:
                 log.error(
-                    "outbox %s: SMTP failed %d time(s) (%s); giving up", row["id"], attempts, error
+                    "outbox %s: SMTP failed %d time(s) (%s); giving up", row.id, attempts, error
                 )
                 self._give_up(row, owner, error)
             else:
                 retry = _iso(
                     dt.datetime.now(dt.UTC) + retry_delay(attempts, self.settings.retry_seconds)
                 )
-                log.warning("outbox %s: SMTP failed (%s); retry at %s", row["id"], error, retry)
-                self.store.mark_failed(row["id"], error, retry, owner=owner)
+                log.warning("outbox %s: SMTP failed (%s); retry at %s", row.id, error, retry)
+                self.store.mark_failed(row.id, error, retry, owner=owner)
             return "next" if refused else "stop"
         except Exception as exc:  # not a transport failure: our bug or input we cannot send
-            log.exception("outbox %s: cannot be sent (%s)", row["id"], type(exc).__name__)
+            log.exception("outbox %s: cannot be sent (%s)", row.id, type(exc).__name__)
             error = f"cannot send: {type(exc).__name__}"
-            if int(row["attempts"]) + 1 >= self.settings.permanent_attempts:
+            if row.attempts + 1 >= self.settings.permanent_attempts:
                 self._give_up(row, owner, error)
             else:
                 retry = _iso(
                     dt.datetime.now(dt.UTC)
-                    + retry_delay(int(row["attempts"]) + 1, self.settings.retry_seconds)
+                    + retry_delay(row.attempts + 1, self.settings.retry_seconds)
                 )
-                self.store.mark_failed(row["id"], error, retry, owner=owner)
+                self.store.mark_failed(row.id, error, retry, owner=owner)
             return "next"
-        if not self.store.mark_sent(row["id"], owner, ref=ref):
-            log.warning("outbox %s: sent, but our lease had expired", row["id"])
+        if not self.store.mark_sent(row.id, owner, ref=ref):
+            log.warning("outbox %s: sent, but our lease had expired", row.id)
         return "sent"
 
-    def _give_up(self, row: dict[str, Any], owner: str, error: str) -> None:
+    def _give_up(self, row: OutboxRow, owner: str, error: str) -> None:
         """Mark the row dead and queue one alert saying what could not be delivered, to whom
         (a supplier's name or address hash; never anything about a grievance reporter)."""
-        key = str(row["dedupe_key"])
+        key = row.dedupe_key
         kind = key.split(":", 1)[0]
         alert: dict[str, Any] = {"kind": "undeliverable", "error": error[:120]}
-        if row["encrypted"] or kind.startswith("grievance"):
+        if row.encrypted or kind.startswith("grievance"):
             alert["message"] = "grievance acknowledgement"
             case = self._case_id(row)
             if case:
                 alert["case_id"] = case
         else:
             try:
-                payload_kind = json.loads(row["payload"]).get("kind", "")
+                payload_kind = json.loads(row.payload).get("kind", "")
             except (ValueError, AttributeError):
                 payload_kind = ""
             alert["message"] = KIND_LABEL.get(payload_kind, "reply")
-            alert["to_hash"] = str(row.get("recipient_hash") or "")[:12]
+            alert["to_hash"] = row.recipient_hash[:12]
             if kind == "reply":
                 alert["supplier"] = self.store.supplier_for_message(key.split(":", 1)[1])
         self.store.mark_failed(
-            row["id"],
+            row.id,
             error,
             None,
             owner=owner,
             dead_alert=OutboxItem("alert", f"alert:undeliverable:{key}", alert),
         )
 
-    def _case_id(self, row: dict[str, Any]) -> str:
+    def _case_id(self, row: OutboxRow) -> str:
         if self.cipher is None:
             return ""
         try:
-            payload = json.loads(self.cipher.decrypt(row["payload"]))
+            payload = json.loads(self.cipher.decrypt(row.payload))
             return header_text(payload.get("case_id", ""), 40)
         except Exception:
             return ""
 
-    def build(self, row: dict[str, Any]) -> tuple[EmailMessage, str]:
+    def build(self, row: OutboxRow) -> tuple[EmailMessage, str]:
         """The message and its envelope recipient. Every header from outside text is one
         clean line of bounded length, so hostile input cannot break or extend the headers."""
         payload: dict[str, Any]
-        if row["encrypted"]:
+        if row.encrypted:
             if self.cipher is None:
                 raise CipherError("no grievance key to decrypt this entry")
-            payload = json.loads(self.cipher.decrypt(row["payload"]))
+            payload = json.loads(self.cipher.decrypt(row.payload))
         else:
-            payload = json.loads(row["payload"])
+            payload = json.loads(row.payload)
         kind = payload["kind"]
         msg = EmailMessage()
         grievance = kind in ("grievance-ack", "grievance-follow-up")
@@ -314,7 +314,7 @@ class EmailNotifier:
         msg["Date"] = formatdate(localtime=False)
         domain = sender.rsplit("@", 1)[-1].strip("> ") or "assay.invalid"
         msg["Message-ID"] = (
-            f"<assay.{row['id']}.{hashlib.sha256(row['dedupe_key'].encode()).hexdigest()[:16]}@{domain}>"
+            f"<assay.{row.id}.{hashlib.sha256(row.dedupe_key.encode()).hexdigest()[:16]}@{domain}>"
         )
         if not grievance:
             parent = message_ids(payload.get("in_reply_to"), keep=1)
@@ -342,11 +342,11 @@ class EmailNotifier:
         for f in payload.get("files", [])[:MAX_RETURNED]:
             sha = str(f.get("sha256") or "")
             sub = self.store.submission(sha)
-            data = self.store.original(sha) if sub and sub.get("readable") else None
+            data = self.store.original(sha) if sub and sub.readable else None
             if data is None:
                 continue
             findings = self.store.findings(sha)
-            title = str(sub.get("company_name") or "") if sub else ""
+            title = (sub.company_name or "") if sub else ""
             try:
                 encoded = run_isolated(
                     functools.partial(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import json
 import logging
 import re
 import threading
@@ -97,9 +96,8 @@ def staff_view(settings: SlackSettings, team_id: str | None) -> bool:
 
 def smelter_answer(store: Store, query: str, staff: bool) -> tuple[str, list[dict[str, Any]]]:
     answer = lookup_smelter(store, query)
-    for m in answer["matches"]:
-        m["grievances"] = store.grievance_count_for(m["cid"])
-    return smelter_blocks(answer, staff)
+    grievances = {m.cid: store.grievance_count_for(m.cid) for m in answer.matches}
+    return smelter_blocks(answer, staff, grievances)
 
 
 def mention_query(text: str) -> str:
@@ -150,12 +148,12 @@ def build_app(
             return
         store = stores.get()
         supplier, _how = store.match_supplier("", name)
-        latest = store.latest_submission(supplier["id"] if supplier else None, name)
+        latest = store.latest_submission(supplier.id if supplier else None, name)
         if latest is None and supplier is None:
             ack(text=f"No supplier or submission found for “{name_md(name)}”.")
             return
-        findings = store.findings(latest["sha256"]) if latest else []
-        text, blocks = supplier_blocks(supplier["name"] if supplier else name, latest, findings)
+        findings = store.findings(latest.submission.sha256) if latest else []
+        text, blocks = supplier_blocks(supplier.name if supplier else name, latest, findings)
         ack(text=text, blocks=blocks)
 
     @app.command(COMMANDS[2])
@@ -169,9 +167,7 @@ def build_app(
         if not match:
             cases = store.grievances()
             lines = [
-                esc(
-                    f"{g['case_id']}  {g['status']}  {g['category'][:60]}  received {g['created_at'][:10]}"
-                )
+                esc(f"{g.case_id}  {g.status}  {g.category[:60]}  received {g.created_at[:10]}")
                 for g in cases[-20:]
             ]
             ack(text=fallback("\n".join(lines) or "No grievance cases."))
@@ -180,16 +176,16 @@ def build_app(
         if case is None or cipher is None:
             ack(text=f"No case {match.group(0).upper()}.")
             return
-        events = store.grievance_events(case["case_id"])
+        events = store.grievance_events(case.case_id)
         # The reporter's words are quoted, escaped: no mention or link can be forged from them.
-        body = cipher.decrypt(case["body_enc"])[:1500]
+        body = cipher.decrypt(case.body_enc)[:1500]
         quoted = "\n".join(">" + esc(line) for line in body.splitlines()) or ">"
         history = "\n".join(
-            esc(f"• {e['at'][:16]} {e['kind']} {e['status']}".rstrip()) for e in events[-20:]
+            esc(f"• {e.at[:16]} {e.kind} {e.status}".rstrip()) for e in events[-20:]
         )
-        cids = ", ".join(json.loads(case["cids"])[:20]) or "-"
+        cids = ", ".join(case.cids[:20]) or "-"
         head = esc(
-            f"{case['case_id']} — {case['status']}, {case['category']}, received {case['created_at'][:10]}, answer by {case['respond_by']}"
+            f"{case.case_id} — {case.status}, {case.category}, received {case.created_at[:10]}, answer by {case.respond_by}"
         )
         text = f"*{head}*\nSmelters: {esc(cids)}\n{quoted}\n{history}"
         ack(text=fallback(text), blocks=[section(text)])
@@ -397,7 +393,7 @@ def handle_file(
     supplier, _ = store.match_supplier("", declared)
     decl = result.declaration
     post, details = submission_alerts(
-        supplier["name"] if supplier else (declared or "unknown supplier"),
+        supplier.name if supplier else (declared or "unknown supplier"),
         [
             Screened(
                 filename=name,
@@ -416,7 +412,7 @@ def handle_file(
             key=key,
             mailbox="slack",
             outcome="screened",
-            supplier_id=supplier["id"] if supplier else None,
+            supplier_id=supplier.id if supplier else None,
             submissions=(sha,),
             outbox=(
                 OutboxItem("alert", f"alert:{key}", post),
@@ -432,7 +428,7 @@ def handle_file(
                     else []
                 ),
             ),
-            sources=((sha, supplier["id"] if supplier else None),),
+            sources=((sha, supplier.id if supplier else None),),
             source="slack",
         )
     )

@@ -31,7 +31,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from storage.mail import lease_owner
+from storage.leases import lease_owner
+from storage.models import OutboxRow
 from storage.store import Store
 
 from .alerts import render_alert
@@ -136,7 +137,7 @@ class SlackAlerts:
             if not claimed:
                 break
             row = claimed[0]
-            tried.add(int(row["id"]))
+            tried.add(row.id)
             outcome = self._one(row, owner)
             if outcome == "stop":
                 break  # keep the channel's order: nothing later goes out before this one
@@ -144,12 +145,12 @@ class SlackAlerts:
                 posted += 1
         return posted
 
-    def _one(self, row: dict[str, Any], owner: str) -> str:
-        key = str(row["dedupe_key"])
-        if row.get("claimed_from") == "sending":
-            log.info("alert %s: taking over from a notifier that died while posting", row["id"])
+    def _one(self, row: OutboxRow, owner: str) -> str:
+        key = row.dedupe_key
+        if row.claimed_from == "sending":
+            log.info("alert %s: taking over from a notifier that died while posting", row.id)
         try:
-            payload = json.loads(row["payload"])
+            payload = json.loads(row.payload)
             thread = self._thread_of(payload)
         except _ParentPending:
             # Not "stop": the post it waits for may come later in the channel's order; and
@@ -158,34 +159,32 @@ class SlackAlerts:
             self._retry(row, owner, "waiting for the post it belongs under", wait, False)
             return "next"
         except ValueError as exc:
-            log.error("alert %s cannot be read (%s)", row["id"], type(exc).__name__)
+            log.error("alert %s cannot be read (%s)", row.id, type(exc).__name__)
             self._dead(row, owner, f"cannot render: {type(exc).__name__}")
             return "next"
-        if row.get("claimed_from") == "sending" or str(row.get("last_error") or "").startswith(
-            AMBIGUOUS
-        ):
+        if row.claimed_from == "sending" or row.last_error.startswith(AMBIGUOUS):
             try:
-                found = self.find_posted(key, str(row.get("first_attempt_at") or ""), thread)
+                found = self.find_posted(key, row.first_attempt_at or "", thread)
             except SlackApiError as exc:
                 error = str(exc.response.get("error") or exc.response.status_code)
                 if error in PERMANENT_ERRORS or exc.response.status_code == 429:
-                    log.warning("slack: cannot look up alert %s (%s); posting it", row["id"], error)
+                    log.warning("slack: cannot look up alert %s (%s); posting it", row.id, error)
                     found = None
                 else:
                     return self._failed(row, owner, exc, ambiguous=True)
             except (SlackClientError, OSError, http.client.HTTPException) as exc:
                 return self._failed(row, owner, exc, ambiguous=True)
             except Exception as exc:  # an answer we cannot read: look again next time
-                log.exception("slack: alert %s: look-up failed", row["id"])
+                log.exception("slack: alert %s: look-up failed", row.id)
                 return self._retry(row, owner, f"slack: {type(exc).__name__}", None, True)
             if found is not None:
-                log.info("slack: alert %s was already posted (ts %s)", row["id"], found)
-                self.store.mark_sent(row["id"], owner, ref=found)
+                log.info("slack: alert %s was already posted (ts %s)", row.id, found)
+                self.store.mark_sent(row.id, owner, ref=found)
                 return "sent"
         try:
             text = render_alert({**payload, "threaded": bool(thread)}, slack=True)
         except Exception as exc:
-            log.error("alert %s cannot be rendered (%s)", row["id"], type(exc).__name__)
+            log.error("alert %s cannot be rendered (%s)", row.id, type(exc).__name__)
             self._dead(row, owner, f"cannot render: {type(exc).__name__}")
             return "next"
         try:
@@ -200,10 +199,10 @@ class SlackAlerts:
         except (SlackClientError, OSError, http.client.HTTPException) as exc:
             return self._failed(row, owner, exc)
         except Exception as exc:  # an answer we cannot read: it may have been posted
-            log.exception("slack: alert %s: unexpected failure", row["id"])
+            log.exception("slack: alert %s: unexpected failure", row.id)
             return self._retry(row, owner, f"slack: {type(exc).__name__}", None, True)
-        if not self.store.mark_sent(row["id"], owner, ref=str(resp.get("ts") or "")):
-            log.warning("slack: alert %s posted, but our lease had expired", row["id"])
+        if not self.store.mark_sent(row.id, owner, ref=str(resp.get("ts") or "")):
+            log.warning("slack: alert %s posted, but our lease had expired", row.id)
         return "sent"
 
     def _thread_of(self, payload: dict[str, Any]) -> str:
@@ -216,11 +215,11 @@ class SlackAlerts:
         if not isinstance(parent_key, str) or not parent_key:
             return ""
         parent = self.store.outbox_by_key(parent_key)
-        if parent is None or parent["status"] == "dead":
+        if parent is None or parent.status == "dead":
             return ""
-        if parent["status"] != "sent":
+        if parent.status != "sent":
             raise _ParentPending(parent_key)
-        ref = str(parent.get("delivered_ref") or "")
+        ref = parent.delivered_ref
         return ref if re.fullmatch(r"[0-9]{1,12}\.[0-9]{1,9}", ref) else ""
 
     def find_posted(self, key: str, since: str, thread: str = "") -> str | None:
@@ -264,9 +263,9 @@ class SlackAlerts:
         return None
 
     def _failed(
-        self, row: dict[str, Any], owner: str, exc: BaseException, ambiguous: bool = False
+        self, row: OutboxRow, owner: str, exc: BaseException, ambiguous: bool = False
     ) -> str:
-        attempts = int(row["attempts"]) + 1
+        attempts = row.attempts + 1
         if isinstance(exc, SlackApiError):
             status = exc.response.status_code
             error = str(exc.response.get("error") or status)
@@ -288,26 +287,26 @@ class SlackAlerts:
 
     def _retry(
         self,
-        row: dict[str, Any],
+        row: OutboxRow,
         owner: str,
         error: str,
         wait: float | None,
         ambiguous: bool,
     ) -> str:
         if wait is None:
-            wait = self.delivery.backoff_seconds * 2 ** min(int(row["attempts"]), 6)
+            wait = self.delivery.backoff_seconds * 2 ** min(row.attempts, 6)
         retry = _iso(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=max(wait, 1)))
         log.warning("slack post failed (%s); retry at %s", error, retry)
         self.store.mark_failed(
-            row["id"], f"{AMBIGUOUS}: {error}" if ambiguous else error, retry, owner=owner
+            row.id, f"{AMBIGUOUS}: {error}" if ambiguous else error, retry, owner=owner
         )
         return "stop"
 
-    def _dead(self, row: dict[str, Any], owner: str, error: str) -> None:
+    def _dead(self, row: OutboxRow, owner: str, error: str) -> None:
         """Give up on a post: one log line and one alerts-log line, never another alert."""
-        if not self.store.mark_failed(row["id"], error, None, owner=owner):
+        if not self.store.mark_failed(row.id, error, None, owner=owner):
             return
-        line = f"[undeliverable] compliance-channel alert {row['id']} ({row['dedupe_key']}) given up after {int(row['attempts']) + 1} attempt(s): {error}"
+        line = f"[undeliverable] compliance-channel alert {row.id} ({row.dedupe_key}) given up after {row.attempts + 1} attempt(s): {error}"
         log.error("%s", line)
         if self.dead_log is not None:
             try:

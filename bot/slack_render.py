@@ -10,9 +10,14 @@ list is in the e-mail reply and `assay screen`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from plugins.models import Finding
+from storage.lookup import Lookup
+from storage.models import ReceivedSubmission, Submission
+
+from .lookup_render import country_risk, standing_words
 
 MAX_SECTION = 2900  # Slack: 3,000 characters per section text
 MAX_TEXT = 3000  # the fallback text of a message or an ephemeral answer
@@ -79,57 +84,58 @@ def could_not_download(filename: object) -> str:
     )
 
 
-def smelter_blocks(answer: dict[str, Any], staff: bool) -> tuple[str, list[dict[str, Any]]]:
-    query = name_md(answer["query"])
-    if not answer["matches"]:
-        near = (
-            ", ".join(f"{esc(n['cid'])} {name_md(n['name'])}" for n in answer["nearest"][:10])
-            or "none"
-        )
+def smelter_blocks(
+    answer: Lookup, staff: bool, grievances: Mapping[str, int] | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """The look-up as blocks; ``grievances``: linked cases per CID (shown to staff)."""
+    query = name_md(answer.query)
+    if not answer.matches:
+        near = ", ".join(f"{esc(n.cid)} {name_md(n.name)}" for n in answer.nearest[:10]) or "none"
         text = fallback(f"No smelter found for “{query}”. Nearest: {near}.")
         return text, [section(text)]
     blocks: list[dict[str, Any]] = []
     lines = []
-    for m in answer["matches"][: MAX_BLOCKS - 1]:
-        flags = m["country_risk"]
+    for m in answer.matches[: MAX_BLOCKS - 1]:
+        flags = country_risk(m)
+        summary = standing_words(m)
         when = (
-            f" (list of {esc(m['rmap_list_date'])})"
-            if m.get("rmap_list_date")
-            else (f" ({name_md(m['rmap_list'])})" if m.get("rmap_list") else "")
+            f" (list of {esc(m.rmap_list_date.isoformat())})"
+            if m.rmap_list_date
+            else (f" ({name_md(m.rmap_list)})" if m.rmap_list else "")
         )
         body = [
-            f"*{esc(m['cid'])}* {name_md(m['name'])} — {esc(m['metal'])}, {name_md(m['country'])}",
-            f"RMAP: {name_md(m['rmap_summary'])}{when}",
+            f"*{esc(m.cid)}* {name_md(m.name)} — {esc(m.metal)}, {name_md(m.country)}",
+            f"RMAP: {name_md(summary)}{when}",
         ]
-        if m["aliases"]:
-            body.append(f"Also known as: {', '.join(name_md(a) for a in m['aliases'][:6])}")
+        if m.aliases:
+            body.append(f"Also known as: {', '.join(name_md(a) for a in m.aliases[:6])}")
         if flags:
             body.append(f":warning: Country risk: {', '.join(name_md(f) for f in flags)}")
         if staff:
-            who = ", ".join(name_md(n) for n in m.get("supplier_names", [])[:10])
-            body.append(f"Listed by {m['suppliers']} supplier(s)" + (f": {who}" if who else ""))
-            body.append(f"Linked grievances: {m.get('grievances', 0)}")
+            who = ", ".join(name_md(n) for n in m.supplier_names[:10])
+            body.append(f"Listed by {m.suppliers} supplier(s)" + (f": {who}" if who else ""))
+            body.append(f"Linked grievances: {(grievances or {}).get(m.cid, 0)}")
         blocks.append(section("\n".join(body)))
-        lines.append(f"{esc(m['cid'])} {name_md(m['name'])}: RMAP {name_md(m['rmap_summary'])}")
-    if len(answer["matches"]) > 1:
+        lines.append(f"{esc(m.cid)} {name_md(m.name)}: RMAP {name_md(summary)}")
+    if len(answer.matches) > 1:
         blocks.insert(
-            0, context(f"{len(answer['matches'])} smelters match “{query}”; the best first.")
+            0, context(f"{len(answer.matches)} smelters match “{query}”; the best first.")
         )
     return fallback("\n".join(lines)), blocks[:MAX_BLOCKS]
 
 
 def result_blocks(
-    filename: str, sub: dict[str, Any] | None, findings: list[Finding], note: str = ""
+    filename: str, sub: Submission | None, findings: list[Finding], note: str = ""
 ) -> tuple[str, list[dict[str, Any]]]:
     fname = name_md(filename)
-    if sub is None or not sub.get("readable"):
+    if sub is None or not sub.readable:
         why = message_md(findings[0].message) if findings else "unknown problem"
         text = fallback(f"I could not read {fname}: {why}")
         return text, [section(f":x: *{fname}*\n{text}")]
-    level = str(sub.get("risk_level") or "low")
-    counts = f"{sub['errors']} error, {sub['risks']} risk, {sub['warnings']} warning, {sub['infos']} info"
-    template = f"{name_md(sub['template_type'], 20)} {name_md(sub['template_version'], 20)}"
-    company = name_md(sub.get("company_name") or "no company name")
+    level = str(sub.risk_level or "low")
+    counts = f"{sub.errors} error, {sub.risks} risk, {sub.warnings} warning, {sub.infos} info"
+    template = f"{name_md(sub.template_type, 20)} {name_md(sub.template_version, 20)}"
+    company = name_md(sub.company_name or "no company name")
     head = f"{EMOJI.get(level, '')} *{fname}* — {template}, {company}\nRisk level *{esc(level.upper())}* ({counts})"
     blocks = [section(head)]
     if note:
@@ -155,14 +161,15 @@ def result_blocks(
 
 
 def supplier_blocks(
-    name: str, sub: dict[str, Any] | None, findings: list[Finding]
+    name: str, latest: ReceivedSubmission | None, findings: list[Finding]
 ) -> tuple[str, list[dict[str, Any]]]:
     who = name_md(name)
-    if sub is None:
+    if latest is None:
         text = f"No submission from {who} yet."
         return text, [section(text)]
-    text, blocks = result_blocks(sub.get("filename") or "latest submission", sub, findings)
-    received = esc(str(sub.get("received_at") or "")[:10])
+    sub = latest.submission
+    text, blocks = result_blocks(sub.filename or "latest submission", sub, findings)
+    received = esc(latest.received_at[:10])
     return fallback(f"{who}: {text}"), [
         section(f"*{who}* — latest submission, received {received}"),
         *blocks,

@@ -26,6 +26,7 @@ from typing import Any
 from plugins.normalize import name_key
 from storage.crypto import Cipher
 from storage.mail import OutboxItem
+from storage.models import Grievance
 from storage.store import Store
 
 from .messages import (
@@ -105,7 +106,7 @@ def _identity(msg: Any) -> str:
     return json.dumps({"address": sender_address(msg), "headers": headers}, ensure_ascii=False)
 
 
-def _case_for_token(store: Store, text: str) -> tuple[dict[str, Any], str] | None:
+def _case_for_token(store: Store, text: str) -> tuple[Grievance, str] | None:
     """The case a follow-up belongs to, by its [ref:] token only, and the token it quoted.
 
     A case merged into another is followed to the case it lives in now; the reporter keeps
@@ -115,9 +116,9 @@ def _case_for_token(store: Store, text: str) -> tuple[dict[str, Any], str] | Non
         if case is None:
             continue
         for _ in range(10):  # merges are flattened (no chains); bounded all the same
-            if not case.get("merged_into"):
+            if not case.merged_into:
                 break
-            target = store.grievance(case["merged_into"])
+            target = store.grievance(case.merged_into)
             if target is None:
                 break
             case = target
@@ -168,14 +169,14 @@ def handle_grievance_message(
     found = _case_for_token(store, text)
     if found is not None:
         existing, quoted_token = found
-        case_id = existing["case_id"]
+        case_id = existing.case_id
         store.add_followup(
             case_id=case_id,
             message_key=key,
             mailbox=mailbox,
             body_enc=cipher.encrypt(body),
             outbox=[
-                *ack("grievance-follow-up", case_id, quoted_token, existing["respond_by"]),
+                *ack("grievance-follow-up", case_id, quoted_token, existing.respond_by),
                 OutboxItem(
                     "alert",
                     f"alert:{key}",
@@ -195,9 +196,7 @@ def handle_grievance_message(
     mentions = [c for c in mentioned if store.grievance(c) is not None]
     cids = sorted(set(CID_RE.findall(text.upper())))
     supplier_ids = [
-        s["id"]
-        for s in store.suppliers()
-        if name_key(s["name"]) and name_key(s["name"]) in name_key(text)
+        s.id for s in store.suppliers() if name_key(s.name) and name_key(s.name) in name_key(text)
     ]
     category = categorize(text)
     token = new_token()
@@ -208,7 +207,27 @@ def handle_grievance_message(
         store.keep_grievance_file(sha, cipher.encrypt_bytes(data))
         attachments.append((sha, cipher.encrypt(filename), len(data)))
 
-    def outbox_for(case_id: str) -> list[OutboxItem]:
+    # The case, the reporter's acknowledgement and the alert, all or nothing: the latter two
+    # name the case, whose number the store gives only when it creates it.
+    with store.transaction():
+        created = store.create_grievance(
+            message_key=key,
+            mailbox=mailbox,
+            category=category,
+            subject_enc=cipher.encrypt(subject),
+            body_enc=cipher.encrypt(body),
+            reporter_enc=identity,
+            reply_token=token,
+            cids=cids,
+            supplier_ids=supplier_ids,
+            respond_by=respond_by,
+            attachments=attachments,
+            year=now.year,
+            mentions=mentions,
+        )
+        if created is None:
+            return ""
+        case_id = created
         alert = {
             "kind": "grievance",
             "case_id": case_id,
@@ -217,26 +236,10 @@ def handle_grievance_message(
             "linked_smelters": len(cids),
             "linked_suppliers": len(supplier_ids),
         }
-        return [
+        for item in (
             *ack("grievance-ack", case_id, token, respond_by),
             OutboxItem("alert", f"alert:{key}", alert),
-        ]
-
-    case_id = store.create_grievance(
-        message_key=key,
-        mailbox=mailbox,
-        category=category,
-        subject_enc=cipher.encrypt(subject),
-        body_enc=cipher.encrypt(body),
-        reporter_enc=identity,
-        reply_token=token,
-        cids=cids,
-        supplier_ids=supplier_ids,
-        respond_by=respond_by,
-        attachments=attachments,
-        outbox_for=outbox_for,
-        year=now.year,
-        mentions=mentions,
-    )
+        ):
+            store.enqueue(item)
     log.info("%s: new grievance case %s (%s)", mailbox, case_id, category)
-    return case_id or ""
+    return case_id

@@ -189,18 +189,18 @@ def commit_supplier_message(
     alerts: list[dict[str, Any]] = []
     if supplier and declared and how in ("address", "domain"):
         by_company, _ = store.match_supplier("", declared)
-        if by_company is None or by_company["id"] != supplier["id"]:
+        if by_company is None or by_company.id != supplier.id:
             alerts.append(
                 {
                     "kind": "sender-mismatch",
                     "sender": one_line(sender, MAX_NAME),
-                    "supplier": one_line(supplier["name"], MAX_NAME),
+                    "supplier": one_line(supplier.name, MAX_NAME),
                     "declared_company": one_line(declared, MAX_NAME),
                 }
             )
     # Only a supplier recognised by who sent the message has "your previous file": a match by
     # the company a file declares would show another company's results to anyone.
-    known = supplier["id"] if supplier and how in ("address", "domain") else None
+    known = supplier.id if supplier and how in ("address", "domain") else None
     files = [
         {
             "filename": f.filename,
@@ -242,7 +242,7 @@ def commit_supplier_message(
             )
     if files:
         post, details = submission_alerts(
-            supplier["name"] if supplier else (declared or sender),
+            supplier.name if supplier else (declared or sender),
             [_screened(f) for f in an.files],
         )
         # The details go in the post's thread: the notifier finds the post by this key.
@@ -251,7 +251,7 @@ def commit_supplier_message(
             alerts.append({**details, "thread_of": f"alert:{key}:{len(alerts) - 1}"})
     outbox = [OutboxItem("email", f"reply:{key}", reply, recipient=sender)] if reply else []
     outbox += [OutboxItem("alert", f"alert:{key}:{i}", a) for i, a in enumerate(alerts)]
-    supplier_id = supplier["id"] if supplier else None
+    supplier_id = supplier.id if supplier else None
     store.record_message(
         MessageRecord(
             key=key,
@@ -301,7 +301,7 @@ def _previous(
     )
     if prev is None:
         return {}
-    return {"previous": {"sha256": prev["sha256"], "date": str(prev["last_received"])[:10]}}
+    return {"previous": {"sha256": prev.submission.sha256, "date": prev.received_at[:10]}}
 
 
 def _with_alert(rec: MessageRecord, alert: dict[str, Any]) -> MessageRecord:

@@ -1,16 +1,23 @@
 """Grievance cases. Reporter identity and case contents are stored only as Fernet tokens;
-the store never sees a key, callers encrypt and decrypt."""
+the store never sees a key, callers encrypt and decrypt.
+
+A case's number is given when it is created (``GRV-<year>-<n>``, in the creating
+transaction). What names the number (the reporter's acknowledgement, the alert) is queued
+by the caller in the same transaction: ``with store.transaction():`` around
+:meth:`GrievanceStore.create_grievance` and :meth:`~storage.mail.MailStore.enqueue`.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
-from .mail import MailStoreMixin, OutboxItem, utcnow
+from .db import utcnow
+from .mail import OutboxItem, enqueue_in, insert_message, message_recorded
+from .models import Grievance, GrievanceAttachment, GrievanceEvent
 from .transactions import write_transaction
 
 STATUSES = ("received", "screening", "investigating", "action", "closed")
@@ -21,7 +28,7 @@ class MergeError(ValueError):
     """A merge the officer asked for that cannot be done (same case, unknown, already merged)."""
 
 
-class GrievanceStoreMixin(MailStoreMixin):
+class GrievanceStore:
     db: sqlite_utils.Database
     files_dir: Path
 
@@ -43,19 +50,18 @@ class GrievanceStoreMixin(MailStoreMixin):
         body_enc: str,
         reporter_enc: str,
         reply_token: str,
-        cids: list[str],
-        supplier_ids: list[int],
+        cids: Sequence[str],
+        supplier_ids: Sequence[int],
         respond_by: str,
-        attachments: list[tuple[str, str, int]],
-        outbox_for: Callable[[str], list[OutboxItem]],
+        attachments: Sequence[tuple[str, str, int]],  # (sha256, filename_enc, size)
         year: int,
         mentions: Sequence[str] = (),  # other cases' numbers found in the text
     ) -> str | None:
-        """A new case, its first event and its outbox entries, in one transaction. None if the
-        message was already recorded."""
+        """A new case (its number returned), its first event and the message, in one
+        transaction. None if the message was already recorded."""
         now = utcnow()
         with write_transaction(self.db):
-            if self.db.execute("select 1 from messages where key = ?", [message_key]).fetchone():
+            if message_recorded(self.db, message_key):
                 return None
             case_id = self._next_case_id(year)
             self.db.table("grievances").insert(
@@ -69,8 +75,8 @@ class GrievanceStoreMixin(MailStoreMixin):
                     "body_enc": body_enc,
                     "reporter_enc": reporter_enc,
                     "reply_token": reply_token,
-                    "cids": json.dumps(cids),
-                    "supplier_ids": json.dumps(supplier_ids),
+                    "cids": json.dumps(list(cids)),
+                    "supplier_ids": json.dumps(list(supplier_ids)),
                     "respond_by": respond_by,
                 }
             )
@@ -99,9 +105,6 @@ class GrievanceStoreMixin(MailStoreMixin):
                     {"case_id": case_id, "sha256": sha, "filename_enc": filename_enc, "size": size}
                 )
             self._record_grievance_message(message_key, mailbox, now, "grievance", case_id)
-            # The acknowledgement names the case, whose number is only known here.
-            for item in outbox_for(case_id):
-                self._enqueue_raw(item, now)
         return case_id
 
     def add_followup(
@@ -111,11 +114,13 @@ class GrievanceStoreMixin(MailStoreMixin):
         message_key: str,
         mailbox: str,
         body_enc: str,
-        outbox: list[OutboxItem],
+        outbox: Sequence[OutboxItem],
     ) -> bool:
+        """A follow-up joins a case, with what it causes, in one transaction. False if the
+        message was already recorded."""
         now = utcnow()
         with write_transaction(self.db):
-            if self.db.execute("select 1 from messages where key = ?", [message_key]).fetchone():
+            if message_recorded(self.db, message_key):
                 return False
             self.db.table("grievance_events").insert(
                 {
@@ -133,14 +138,15 @@ class GrievanceStoreMixin(MailStoreMixin):
                 message_key, mailbox, now, "grievance-follow-up", case_id
             )
             for item in outbox:
-                self._enqueue_raw(item, now)
+                enqueue_in(self.db, item, now)
         return True
 
     def _record_grievance_message(
         self, key: str, mailbox: str, now: str, outcome: str, case_id: str
     ) -> None:
         # No sender, no subject, no Message-ID: nothing that could identify the reporter.
-        self.db.table("messages").insert(
+        insert_message(
+            self.db,
             {
                 "key": key,
                 "mailbox": mailbox,
@@ -152,11 +158,8 @@ class GrievanceStoreMixin(MailStoreMixin):
                 "outcome": outcome,
                 "reason": case_id,
                 "submissions": "[]",
-            }
+            },
         )
-
-    def _enqueue_raw(self, item: OutboxItem, now: str) -> None:
-        self._enqueue(item, now)  # in the caller's transaction
 
     def keep_grievance_file(self, sha256: str, encrypted: bytes) -> None:
         """Grievance attachments, stored encrypted beside the database."""
@@ -165,23 +168,24 @@ class GrievanceStoreMixin(MailStoreMixin):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(encrypted)
 
-    def grievance(self, case_id: str) -> dict[str, Any] | None:
+    def grievance(self, case_id: str) -> Grievance | None:
         rows = list(self.db.table("grievances").rows_where("case_id = ?", [case_id.upper()]))
-        return dict(rows[0]) if rows else None
+        return Grievance.from_row(rows[0]) if rows else None
 
-    def grievance_by_token(self, token: str) -> dict[str, Any] | None:
+    def grievance_by_token(self, token: str) -> Grievance | None:
         rows = list(self.db.table("grievances").rows_where("reply_token = ?", [token]))
-        return dict(rows[0]) if rows else None
+        return Grievance.from_row(rows[0]) if rows else None
 
-    def grievances(self, status: str | None = None) -> list[dict[str, Any]]:
+    def grievances(self, status: str | None = None) -> list[Grievance]:
         where, args = ("status = ?", [status]) if status else (None, None)
         return [
-            dict(r) for r in self.db.table("grievances").rows_where(where, args, order_by="case_id")
+            Grievance.from_row(r)
+            for r in self.db.table("grievances").rows_where(where, args, order_by="case_id")
         ]
 
-    def grievance_events(self, case_id: str) -> list[dict[str, Any]]:
+    def grievance_events(self, case_id: str) -> list[GrievanceEvent]:
         return [
-            dict(r)
+            GrievanceEvent.from_row(r)
             for r in self.db.table("grievance_events").rows_where(
                 "case_id = ?", [case_id], order_by="id"
             )
@@ -221,18 +225,18 @@ class GrievanceStoreMixin(MailStoreMixin):
             ).fetchone()[0]
         )
 
-    def merged_sources(self, case_id: str) -> list[dict[str, Any]]:
+    def merged_sources(self, case_id: str) -> list[Grievance]:
         """The cases merged into this one, oldest first."""
         return [
-            dict(r)
+            Grievance.from_row(r)
             for r in self.db.table("grievances").rows_where(
                 "merged_into = ?", [case_id.upper()], order_by="case_id"
             )
         ]
 
-    def grievance_attachments(self, case_id: str) -> list[dict[str, Any]]:
+    def grievance_attachments(self, case_id: str) -> list[GrievanceAttachment]:
         return [
-            dict(r)
+            GrievanceAttachment.from_row(r)
             for r in self.db.table("grievance_attachments").rows_where(
                 "case_id = ?", [case_id.upper()], order_by="rowid"
             )
@@ -256,24 +260,19 @@ class GrievanceStoreMixin(MailStoreMixin):
         now = utcnow()
         with write_transaction(self.db):
             src, dst = self.grievance(source), self.grievance(target)
-            for case_id, row in ((source, src), (target, dst)):
-                if row is None:
-                    raise MergeError(f"no case {case_id}")
-            assert src is not None and dst is not None
-            if src.get("merged_into"):
-                raise MergeError(f"{source} was already merged into {src['merged_into']}")
-            if dst.get("merged_into"):
+            if src is None:
+                raise MergeError(f"no case {source}")
+            if dst is None:
+                raise MergeError(f"no case {target}")
+            if src.merged_into:
+                raise MergeError(f"{source} was already merged into {src.merged_into}")
+            if dst.merged_into:
                 raise MergeError(
-                    f"{target} was merged into {dst['merged_into']}; merge into that case instead"
+                    f"{target} was merged into {dst.merged_into}; merge into that case instead"
                 )
-            earlier = [r["case_id"] for r in self.merged_sources(source)]
-            cids = sorted(
-                set(json.loads(dst["cids"] or "[]")) | set(json.loads(src["cids"] or "[]"))
-            )
-            suppliers = sorted(
-                set(json.loads(dst["supplier_ids"] or "[]"))
-                | set(json.loads(src["supplier_ids"] or "[]"))
-            )
+            earlier = [r.case_id for r in self.merged_sources(source)]
+            cids = sorted(set(dst.cids) | set(src.cids))
+            suppliers = sorted(set(dst.supplier_ids) | set(src.supplier_ids))
             self.db.execute(
                 "update grievances set cids = ?, supplier_ids = ?, updated_at = ? where case_id = ?",
                 [json.dumps(cids), json.dumps(suppliers), now, target],

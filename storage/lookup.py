@@ -4,17 +4,22 @@ A question can hold several smelters: ``assay smelter cid2082 "Met-Mex"`` asks t
 does "what about CID 002082 and Heraeus?". CIDs are recognised in the forms people type
 (``CID002082``, ``cid2082``, ``CID 002082``, a bare ``002082``); what is left of a sentence,
 once question words are dropped, is a name searched fuzzily.
+
+The answer is facts (:class:`Lookup`); putting them in words is the renderers' job
+(``bot.lookup_render``: text for the CLI, JSON, and Slack's blocks).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from plugins.countries import COVERED_COUNTRIES, country_code
 from plugins.reference import ReferenceData
 
+from .refdata import embedded_reference
 from .store import Store
 
 MIN_SCORE = 75.0  # WRatio; unrelated names score 55-68 against this list
@@ -56,83 +61,109 @@ def split_queries(parts: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _standing_words(st_standing: str, status: str | None) -> str:
-    if st_standing == "no-list":
-        return "unknown (no RMAP list loaded)"
-    if st_standing == "not-covered":
-        return "not judged (no loaded RMAP list covers this metal)"
-    if status is None:
-        return "not on the Conformant or Active list"
-    return status
+@dataclass(frozen=True)
+class SmelterFacts:
+    """What we know about one smelter: the reference, its RMAP standing, where it is, and
+    how many suppliers list it."""
+
+    cid: str
+    name: str
+    aliases: tuple[str, ...]
+    metal: str
+    country: str
+    rmap_status: str | None  # RMI's own words, or None when no list names it
+    rmap_standing: str  # conformant, active, not-conformant, not-listed, not-covered, no-list
+    rmap_list: str | None  # the list that judged it
+    rmap_list_date: dt.date | None
+    rmap_last_audit_date: dt.date | None
+    rmap_audit_cycle: str | None
+    rmap_reaudit_due: dt.date | None
+    covered_country: bool  # the DRC or an adjoining country
+    cahra_country: bool  # a country with CAHRA-listed areas
+    cahra_areas: tuple[str, ...]
+    suppliers: int  # distinct declared companies that list it
+    supplier_names: tuple[str, ...]  # the first of them
+    score: float  # how well the name matched (100 for a CID)
 
 
-def describe(ref: ReferenceData, store: Store | None, cid: str, score: float) -> dict[str, Any]:
+@dataclass(frozen=True)
+class NearMatch:
+    """A smelter whose name came closest when none matched well."""
+
+    cid: str
+    name: str
+    score: float
+
+
+@dataclass(frozen=True)
+class LookupAnswer:
+    """The answer to one smelter asked about."""
+
+    query: str
+    matches: tuple[SmelterFacts, ...]
+    nearest: tuple[NearMatch, ...]  # only when nothing matched
+    reference: str  # the smelter reference's version
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Every smelter a question asks about: ``matches`` over all of them, ``answers`` per
+    smelter asked about."""
+
+    query: str
+    matches: tuple[SmelterFacts, ...]
+    nearest: tuple[NearMatch, ...]
+    reference: str
+    answers: tuple[LookupAnswer, ...]
+
+
+def describe(ref: ReferenceData, store: Store | None, cid: str, score: float) -> SmelterFacts:
     s = ref.smelters[cid]
     code = country_code(s.country)
     st = ref.standing(cid, s.metal)
     entry, rmap = st.entry, st.rmap
     count, names = store.smelter_usage(cid) if store is not None else (0, [])
     in_cahra = code in ref.cahra
-    return {
-        "cid": cid,
-        "name": s.name,
-        "aliases": list(s.aliases),
-        "metal": s.metal,
-        "country": s.country,
-        "rmap_status": st.status,  # RMI's own words, or null when no list names it
-        "rmap_standing": st.standing,
-        "rmap_summary": _standing_words(st.standing, st.status),
-        "rmap_list": rmap.version if rmap else None,
-        "rmap_list_date": rmap.as_of.isoformat() if rmap and rmap.as_of else None,
-        "rmap_last_audit_date": entry.last_assessment.isoformat()
-        if entry and entry.last_assessment
-        else None,
-        "rmap_audit_cycle": entry.audit_cycle if entry and entry.audit_cycle else None,
-        "rmap_reaudit_due": entry.next_assessment.isoformat()
-        if entry and entry.next_assessment
-        else None,
-        "covered_country": code in COVERED_COUNTRIES,
-        "cahra_country": in_cahra,
-        "cahra_areas": list(ref.cahra_areas.get(code, ())) if in_cahra else [],
-        # The flags as words, for every renderer (CLI, Slack).
-        "country_risk": [
-            label
-            for label, on in (
-                ("covered country", code in COVERED_COUNTRIES),
-                ("country with CAHRA-listed areas (location only, not ore origin)", in_cahra),
-            )
-            if on
-        ],
-        "suppliers": count,
-        "supplier_names": names,
-        "score": round(score, 1),
-    }
+    return SmelterFacts(
+        cid=cid,
+        name=s.name,
+        aliases=tuple(s.aliases),
+        metal=s.metal,
+        country=s.country,
+        rmap_status=st.status,
+        rmap_standing=st.standing,
+        rmap_list=rmap.version if rmap else None,
+        rmap_list_date=rmap.as_of if rmap else None,
+        rmap_last_audit_date=entry.last_assessment if entry else None,
+        rmap_audit_cycle=entry.audit_cycle if entry and entry.audit_cycle else None,
+        rmap_reaudit_due=entry.next_assessment if entry else None,
+        covered_country=code in COVERED_COUNTRIES,
+        cahra_country=in_cahra,
+        cahra_areas=tuple(ref.cahra_areas.get(code, ())) if in_cahra else (),
+        suppliers=count,
+        supplier_names=tuple(names),
+        score=round(score, 1),
+    )
 
 
 def _reference(store: Store | None) -> ReferenceData:
-    if store is not None:
-        return store.reference_data()
-    from .refstore import embedded_reference
-
-    return embedded_reference()
+    return store.reference_data() if store is not None else embedded_reference()
 
 
-def answer_one(
-    ref: ReferenceData, store: Store | None, query: str, limit: int = 5
-) -> dict[str, Any]:
+def answer_one(ref: ReferenceData, store: Store | None, query: str, limit: int = 5) -> LookupAnswer:
     hits = ref.search(query, limit=limit)
     best = hits[0].score if hits else 0.0
     # Close to the best only: a name typed in full (100) does not drag in the names that merely
     # share its "Mining and" (86).
     good = [h for h in hits if h.score >= max(MIN_SCORE, best - CLOSE)]
-    return {
-        "query": query,
-        "matches": [describe(ref, store, h.cid, h.score) for h in good],
-        "nearest": [{"cid": h.cid, "name": h.name, "score": round(h.score, 1)} for h in hits[:3]]
+    return LookupAnswer(
+        query=query,
+        matches=tuple(describe(ref, store, h.cid, h.score) for h in good),
+        nearest=tuple(NearMatch(h.cid, h.name, round(h.score, 1)) for h in hits[:3])
         if not good
-        else [],
-        "reference": ref.smelter_list_version,
-    }
+        else (),
+        reference=ref.smelter_list_version,
+    )
 
 
 def _names(ref: ReferenceData, query: str) -> list[str]:
@@ -150,7 +181,7 @@ def _names(ref: ReferenceData, query: str) -> list[str]:
 
 def lookup_smelters(
     store: Store | None, parts: Sequence[str], limit: int = 5
-) -> list[dict[str, Any]]:
+) -> list[LookupAnswer]:
     """One answer per smelter asked about (see :func:`split_queries`)."""
     ref = _reference(store)
     queries = split_queries(parts) or [" ".join(parts).strip()]
@@ -158,62 +189,20 @@ def lookup_smelters(
     return [answer_one(ref, store, q, limit) for q in dict.fromkeys(names)]
 
 
-def lookup_smelter(
-    store: Store | None, text: str | Sequence[str], limit: int = 5
-) -> dict[str, Any]:
-    """Every smelter a question asks about, as one answer: ``matches`` over all of them (the
-    Slack bot's and the CLI's shape), ``answers`` per smelter asked about."""
+def lookup_smelter(store: Store | None, text: str | Sequence[str], limit: int = 5) -> Lookup:
+    """Every smelter a question asks about, as one answer (the Slack bot's and the CLI's)."""
     parts = [text] if isinstance(text, str) else list(text)
-    answers = lookup_smelters(store, parts, limit)
+    answers = tuple(lookup_smelters(store, parts, limit))
+    query = " ".join(parts)
     if len(answers) == 1:
-        return {**answers[0], "query": " ".join(parts), "answers": answers}
-    matches: list[dict[str, Any]] = []
+        one = answers[0]
+        return Lookup(query, one.matches, one.nearest, one.reference, answers)
+    matches: list[SmelterFacts] = []
     seen: set[str] = set()
     for a in answers:
-        for m in a["matches"]:
-            if m["cid"] not in seen:
-                seen.add(m["cid"])
+        for m in a.matches:
+            if m.cid not in seen:
+                seen.add(m.cid)
                 matches.append(m)
-    nearest = [n for a in answers for n in a["nearest"]] if not matches else []
-    return {
-        "query": " ".join(parts),
-        "matches": matches,
-        "nearest": nearest,
-        "reference": answers[0]["reference"] if answers else "",
-        "answers": answers,
-    }
-
-
-def render_lookup(answer: dict[str, Any]) -> str:
-    answers = answer.get("answers") or [answer]
-    if len(answers) > 1:
-        return "\n\n".join(render_lookup({**a, "answers": None}) for a in answers)
-    if not answer["matches"]:
-        near = "; ".join(f"{n['cid']} {n['name']}" for n in answer["nearest"]) or "none"
-        return f"No smelter found for {answer['query']!r}. Nearest: {near}."
-    lines = []
-    for m in answer["matches"]:
-        flags = m["country_risk"]
-        lines.append(f"{m['cid']}  {m['name']}  ({m['metal']}, {m['country']})")
-        if m["aliases"]:
-            lines.append(f"    also known as: {', '.join(m['aliases'][:6])}")
-        when = (
-            f" ({m['rmap_list']} of {m['rmap_list_date'] or 'no date'})" if m["rmap_list"] else ""
-        )
-        lines.append(f"    RMAP: {m['rmap_summary']} [{m['rmap_standing']}]{when}")
-        audit = [
-            f"{label} {m[key]}"
-            for label, key in (
-                ("last audit", "rmap_last_audit_date"),
-                ("cycle", "rmap_audit_cycle"),
-                ("re-audit due", "rmap_reaudit_due"),
-            )
-            if m.get(key)
-        ]
-        if audit:
-            lines.append(f"    {', '.join(audit)}")
-        if flags:
-            lines.append(f"    country risk: {', '.join(flags)}")
-        who = f": {', '.join(m['supplier_names'])}" if m["supplier_names"] else ""
-        lines.append(f"    listed by {m['suppliers']} supplier(s){who}")
-    return "\n".join(lines)
+    nearest = tuple(n for a in answers for n in a.nearest) if not matches else ()
+    return Lookup(query, tuple(matches), nearest, answers[0].reference if answers else "", answers)

@@ -16,7 +16,7 @@ import json
 from functools import lru_cache
 from importlib import resources
 
-from plugins.reference import SmelterRef
+from plugins.reference import ReferenceData, SmelterRef
 
 from .cahra_import import CahraImport, parse_cahra_file
 from .listcells import repair_cid
@@ -36,6 +36,8 @@ __all__ = [
     "SmelterImport",
     "Table",
     "date_from_name",
+    "embedded_cahra_as_of",
+    "embedded_reference",
     "find_date",
     "load_embedded_cahra",
     "load_embedded_smelters",
@@ -69,3 +71,19 @@ def load_embedded_cahra() -> tuple[str, frozenset[str]]:
 def date_from_name(name: str) -> dt.date | None:
     """A full date written in a file name (``facilities-2025-05-01.xlsx``); else None."""
     return find_date(name)
+
+
+def embedded_cahra_as_of() -> dt.date | None:
+    """The embedded CAHRA list's date (for the age warning)."""
+    raw = json.loads(resources.files("storage").joinpath("data/cahra.json").read_text("utf-8"))
+    return dt.date.fromisoformat(raw["as_of"]) if raw.get("as_of") else None
+
+
+def embedded_reference() -> ReferenceData:
+    """The reference data an installed Assay has without a database: the embedded smelter
+    list and CAHRA list, no RMAP list."""
+    version, smelters = load_embedded_smelters()
+    cahra_version, cahra = load_embedded_cahra()
+    return ReferenceData(
+        smelters, version, (), cahra, cahra_version, cahra_as_of=embedded_cahra_as_of()
+    )

@@ -1,43 +1,34 @@
-"""The Store's reference-data half: RMAP lists, CAHRA lists, smelter reference refreshes.
+"""The Store's reference-data part: RMAP lists, CAHRA lists, smelter reference refreshes.
 
 Every list is kept (a result can always be explained by the lists it was screened with);
-what screening uses is built here: for each metal the newest RMAP list covering it, the
-newest CAHRA list, and the embedded smelter reference with every imported refresh applied
-in import order.
+what screening uses is built here: for each metal the newest RMAP list covering it
+(:mod:`storage.rmapstore`), the newest CAHRA list, and the embedded smelter reference with
+every imported refresh applied in import order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
-from importlib import resources
 from typing import Any
 
 import sqlite_utils
 
 from plugins.reference import ReferenceData, RmapEntry, RmapList, SmelterRef
-from plugins.rmap_status import canonical_metal
 
-from .mail import utcnow
-from .refdata import load_embedded_cahra, load_embedded_smelters
+from . import rmapstore
+from .db import utcnow
+from .mail import OutboxItem, enqueue_in
+from .models import CahraList, RmapChange, RmapListInfo
+from .refdata import embedded_cahra_as_of, load_embedded_cahra, load_embedded_smelters
 from .transactions import write_transaction
-
-#: Standings that judge nothing: a move between them is no change anyone acts on.
-UNJUDGED = {"no-list", "not-covered"}
 
 
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def embedded_cahra_as_of() -> dt.date | None:
-    """The embedded CAHRA list's date (for the age warning)."""
-    raw = json.loads(resources.files("storage").joinpath("data/cahra.json").read_text("utf-8"))
-    return _date(raw.get("as_of"))
-
-
-class ReferenceStoreMixin:
+class ReferenceStore:
     db: sqlite_utils.Database
     _reference: tuple[tuple[Any, ...], ReferenceData] | None
 
@@ -60,10 +51,10 @@ class ReferenceStoreMixin:
             smelters=smelters,
             smelter_list_version=version,
             rmap_lists=self.current_rmaps(smelters),
-            cahra=cahra["countries"],
-            cahra_version=cahra["version"],
-            cahra_as_of=cahra["as_of"],
-            cahra_areas=cahra["areas"],
+            cahra=cahra.countries,
+            cahra_version=cahra.version,
+            cahra_as_of=cahra.as_of,
+            cahra_areas=cahra.areas,
         )
         self._reference = (key, ref)
         return ref
@@ -84,150 +75,37 @@ class ReferenceStoreMixin:
                 e.metal or (smelters[e.cid].metal if e.cid in smelters else "")
                 for e in entries.values()
             ) - {""}
-        covered = sorted({canonical_metal(m) for m in metals})
-        with write_transaction(self.db):
-            list_id = (
-                self.db.table("rmap_lists")
-                .insert(
-                    {
-                        "version": version,
-                        "as_of": as_of.isoformat() if as_of else None,
-                        "source": source,
-                        "imported_at": utcnow(),
-                        "entries": len(entries),
-                        "metals": json.dumps(covered),
-                        "summary": json.dumps(summary or {}, ensure_ascii=False),
-                    }
-                )
-                .last_pk
-            )
-            self.db.table("rmap_entries").insert_all(
-                (
-                    {
-                        "list_id": list_id,
-                        "cid": e.cid,
-                        "status": e.status,
-                        "standing": e.standing,
-                        "name": e.name,
-                        "metal": e.metal,
-                        "country": e.country,
-                        "audit_cycle": e.audit_cycle,
-                        "last_assessment": e.last_assessment.isoformat()
-                        if e.last_assessment
-                        else None,
-                        "next_assessment": e.next_assessment.isoformat()
-                        if e.next_assessment
-                        else None,
-                    }
-                    for e in entries.values()
-                ),
-                batch_size=1000,
-            )
-        return int(list_id)  # type: ignore[arg-type]
+        return rmapstore.insert_rmap_list(self.db, version, as_of, source, entries, metals, summary)
 
-    def rmap_lists(self) -> list[dict[str, Any]]:
+    def rmap_lists(self) -> list[RmapListInfo]:
         """Every RMAP list imported, newest (by its own date, then import) first."""
-        return list(
-            self.db.table("rmap_lists").rows_where(order_by="coalesce(as_of, '') desc, id desc")
-        )
-
-    def _list_metals(self, row: dict[str, Any], smelters: dict[str, SmelterRef]) -> frozenset[str]:
-        """The metals a stored list covers (lists from before coverage was kept: its rows' metals,
-        else the reference metals of its CIDs)."""
-        stored = json.loads(row.get("metals") or "[]")
-        if stored:
-            return frozenset(stored)
-        metals = {
-            canonical_metal(m)
-            for (m,) in self.db.execute(
-                "select distinct metal from rmap_entries where list_id = ? and coalesce(metal, '') != ''",
-                [row["id"]],
-            )
-        }
-        if not metals:
-            metals = {
-                canonical_metal(smelters[cid].metal)
-                for (cid,) in self.db.execute(
-                    "select cid from rmap_entries where list_id = ?", [row["id"]]
-                )
-                if cid in smelters
-            }
-        return frozenset(metals)
-
-    def _load_rmap(self, row: dict[str, Any], metals: frozenset[str]) -> RmapList:
-        entries = {}
-        for e in self.db.table("rmap_entries").rows_where("list_id = ?", [row["id"]]):
-            entries[e["cid"]] = RmapEntry(
-                cid=e["cid"],
-                status=e["status"],
-                name=e["name"] or "",
-                metal=canonical_metal(e["metal"]),
-                country=e["country"] or "",
-                last_assessment=_date(e["last_assessment"]),
-                next_assessment=_date(e["next_assessment"]),
-                audit_cycle=e.get("audit_cycle") or "",
-                standing=e.get("standing") or "",
-            )
-        return RmapList(row["version"], _date(row["as_of"]), entries, metals)
+        return rmapstore.rmap_lists(self.db)
 
     def current_rmaps(self, smelters: dict[str, SmelterRef] | None = None) -> tuple[RmapList, ...]:
-        """The lists in force, newest first: for at least one metal, a list of the newest date
-        covering it (lists of one date are read together, see ReferenceData.lists_for)."""
+        """The lists in force, newest first (see :func:`storage.rmapstore.current_rmaps`)."""
         if smelters is None:
             smelters = self.current_smelters()[1]
-        covered: set[str] = set()  # metals with a list of a newer date
-        out = []
-        rows = self.rmap_lists()
-        for _date_key, group in itertools.groupby(rows, key=lambda r: r["as_of"] or ""):
-            this_date: set[str] = set()
-            for row in group:
-                metals = self._list_metals(row, smelters)
-                if metals and metals <= covered:
-                    continue  # every metal it covers has a newer list
-                this_date |= metals
-                out.append(self._load_rmap(row, metals))
-            covered |= this_date
-        return tuple(out)
+        return rmapstore.current_rmaps(self.db, smelters)
 
     def current_rmap(self) -> RmapList | None:
         """The newest list (any metal)."""
         lists = self.current_rmaps()
         return lists[0] if lists else None
 
-    def rmap_changes(self, old: ReferenceData, new: ReferenceData) -> list[dict[str, Any]]:
+    def rmap_changes(self, old: ReferenceData, new: ReferenceData) -> list[RmapChange]:
         """Smelters listed by stored submissions whose RMAP standing differs between two
         reference states, with the suppliers that list them (for the compliance channel)."""
-
-        def words(ref: ReferenceData, cid: str, metal: str) -> tuple[str, str]:
-            s = ref.standing(cid, metal)
-            return s.standing, (s.status or s.standing)
-
-        changes = []
-        rows = self.db.execute(
-            "select smelter_id, min(metal) from smelter_rows where smelter_id like 'CID%' group by smelter_id order by smelter_id"
-        ).fetchall()
-        for cid, metal in rows:
-            ref_metal = new.smelters[cid].metal if cid in new.smelters else (metal or "")
-            before, after = words(old, cid, ref_metal), words(new, cid, ref_metal)
-            if before[0] == after[0] or {before[0], after[0]} <= UNJUDGED:
-                continue
-            suppliers = sorted(
-                {s["company_name"] or "(no name)" for s in self.suppliers_listing(cid)}  # type: ignore[attr-defined]
-            )
-            changes.append({"cid": cid, "from": before[1], "to": after[1], "suppliers": suppliers})
-        return changes
+        return rmapstore.rmap_changes(self.db, old, new)
 
     def alert_stale_list(self, kind: str, version: str, message: str) -> None:
         """One alert per out-of-date list (the outbox keeps one row per key)."""
-        from .mail import OutboxItem
-
-        self.enqueue(  # type: ignore[attr-defined]
-            OutboxItem(
-                "alert",
-                f"stale-list:{kind}:{version}",
-                {"kind": "stale-list", "list": version, "message": message},
-            )
+        item = OutboxItem(
+            "alert",
+            f"stale-list:{kind}:{version}",
+            {"kind": "stale-list", "list": version, "message": message},
         )
+        with write_transaction(self.db):
+            enqueue_in(self.db, item, utcnow())
 
     # -- CAHRA lists -------------------------------------------------------------------
     def set_cahra(
@@ -250,7 +128,7 @@ class ReferenceStoreMixin:
                 }
             )
 
-    def current_cahra_list(self) -> dict[str, Any]:
+    def current_cahra_list(self) -> CahraList:
         """The CAHRA list in force (the newest by its date, then import; else the embedded one)."""
         rows = list(
             self.db.table("cahra_lists").rows_where(
@@ -259,23 +137,18 @@ class ReferenceStoreMixin:
         )
         if not rows:
             version, countries = load_embedded_cahra()
-            return {
-                "version": version,
-                "countries": countries,
-                "as_of": embedded_cahra_as_of(),
-                "areas": {},
-            }
+            return CahraList(version, countries, embedded_cahra_as_of())
         row = rows[0]
-        return {
-            "version": row["version"],
-            "countries": frozenset(json.loads(row["countries"])),
-            "as_of": _date(row.get("as_of")),
-            "areas": {k: tuple(v) for k, v in json.loads(row.get("areas") or "{}").items()},
-        }
+        return CahraList(
+            version=row["version"],
+            countries=frozenset(json.loads(row["countries"])),
+            as_of=_date(row.get("as_of")),
+            areas={k: tuple(v) for k, v in json.loads(row.get("areas") or "{}").items()},
+        )
 
     def current_cahra(self) -> tuple[str, frozenset[str]]:
         cahra = self.current_cahra_list()
-        return cahra["version"], cahra["countries"]
+        return cahra.version, cahra.countries
 
     # -- smelter reference refreshes -----------------------------------------------
     def add_smelter_list(self, version: str, source: str, smelters: dict[str, SmelterRef]) -> int:
@@ -334,13 +207,3 @@ class ReferenceStoreMixin:
                     tuple(dict.fromkeys(a for a in aliases if a and a != name)),
                 )
         return f"{version}+{lists[-1]['version']}", smelters
-
-
-def embedded_reference() -> ReferenceData:
-    """The reference data an installed Assay has without a database: the embedded smelter
-    list and CAHRA list, no RMAP list."""
-    version, smelters = load_embedded_smelters()
-    cahra_version, cahra = load_embedded_cahra()
-    return ReferenceData(
-        smelters, version, (), cahra, cahra_version, cahra_as_of=embedded_cahra_as_of()
-    )

@@ -10,6 +10,7 @@ from plugins.normalize import clean_text
 
 from .listfiles import read_tables
 from .listtable import RefDataError
+from .models import SupplierEntry
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name", "supplier", "supplier name", "company", "company name"),
@@ -43,7 +44,7 @@ def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
     return None
 
 
-def parse_supplier_file(path: Path) -> list[dict[str, Any]]:
+def parse_supplier_file(path: Path) -> list[SupplierEntry]:
     """Suppliers of a CSV or workbook (the first sheet with a recognised header)."""
     found = None
     tables = read_tables(path)
@@ -64,7 +65,7 @@ def parse_supplier_file(path: Path) -> list[dict[str, Any]]:
             "Expected columns such as: name, emails, domains, templates."
         )
     header, cols = found
-    out: list[dict[str, Any]] = []
+    out: list[SupplierEntry] = []
     for row in rows[header + 1 :]:
 
         def get(field: str, row: list[Any] = row) -> str:
@@ -77,7 +78,7 @@ def parse_supplier_file(path: Path) -> list[dict[str, Any]]:
         addresses = [a for a in _SPLIT.split(get("addresses")) if "@" in a]
         domains = [d.lstrip("@").lower() for d in _SPLIT.split(get("domains")) if "." in d]
         expected = [t.upper() for t in _SPLIT.split(get("expected")) if t.upper() in TEMPLATES]
-        out.append({"name": name, "addresses": addresses, "domains": domains, "expected": expected})
+        out.append(SupplierEntry(name, tuple(addresses), tuple(domains), tuple(expected)))
     if not out:
         raise RefDataError("The header was recognised but no row names a supplier.")
     return out

@@ -21,6 +21,7 @@ from bot.mailer import EmailNotifier, SmtpSettings
 from bot.slack_notifier import SlackAlerts, SlackDelivery
 from storage.crypto import Cipher, new_key
 from storage.mail import OutboxItem
+from storage.models import SupplierEntry
 from storage.store import Store
 
 from .servers import Smtp
@@ -232,15 +233,15 @@ def test_a_live_lease_is_left_alone(tmp_path: Path, smtp: Smtp) -> None:
     [row] = store.claim_outbox("email", "elsewhere.example:1.1:1", lease_seconds=300)
     assert EmailNotifier(Store(db), settings(smtp.port)).drain() == 0
     assert smtp.handler.received == []
-    assert store.mark_sent(row["id"], "elsewhere.example:1.1:1")
+    assert store.mark_sent(row.id, "elsewhere.example:1.1:1")
     # A row marked by an owner who lost its lease is not touched.
     store.enqueue(no_template_reply(2))
     [row2] = store.claim_outbox("email", "a.example:1.1:1", lease_seconds=300)
-    abandon(db, row2["id"])
+    abandon(db, row2.id)
     [again] = store.claim_outbox("email", "b.example:1.1:1", lease_seconds=300)
-    assert again["claimed_from"] == "sending"
-    assert not store.mark_sent(row2["id"], "a.example:1.1:1")
-    assert store.mark_sent(row2["id"], "b.example:1.1:1")
+    assert again.claimed_from == "sending"
+    assert not store.mark_sent(row2.id, "a.example:1.1:1")
+    assert store.mark_sent(row2.id, "b.example:1.1:1")
 
 
 def test_smtp_resend_after_a_crash_keeps_the_message_id(tmp_path: Path, smtp: Smtp) -> None:
@@ -308,7 +309,7 @@ def test_permanent_smtp_550_is_dead_after_three_attempts_with_one_alert(
     db = tmp_path / "assay.db"
     store = Store(db)
     store.import_suppliers(
-        [{"name": "Synthetic Components Ltd.", "addresses": ["pat@supplier.example.test"]}]
+        [SupplierEntry("Synthetic Components Ltd.", ("pat@supplier.example.test",))]
     )
     store.enqueue(no_template_reply(1))
     store.enqueue(no_template_reply(2, to="other@supplier.example.test"))

@@ -30,6 +30,7 @@ from plugins.models import (
 from plugins.reference import ReferenceData
 from program.diff import Comparison, compare, finding_key
 from storage.mail import MessageRecord
+from storage.models import SupplierEntry
 from storage.store import Store
 
 from .builders import FAMILIES, build_family, clean_smelters, template
@@ -340,11 +341,11 @@ def test_previous_submission_of_the_same_supplier(tmp_path: Path) -> None:
     store = Store(tmp_path / "s.db")
     store.import_suppliers(
         [
-            {"name": "Synthetic Alloys", "addresses": ["buyer@alloys.example.test"]},
-            {"name": "Other Synthetic", "domains": ["other.example.test"]},
+            SupplierEntry("Synthetic Alloys", addresses=("buyer@alloys.example.test",)),
+            SupplierEntry("Other Synthetic", domains=("other.example.test",)),
         ]
     )
-    ids = {s["name"]: s["id"] for s in store.suppliers()}
+    ids = {s.name: s.id for s in store.suppliers()}
     mine = ids["Synthetic Alloys"]
     first = record(store, "a1" * 32, "Synthetic Alloys Ltd.", "2026-01-01T00:00:00+00:00")
     renamed = record(store, "a2" * 32, "Renamed Alloys", "2026-02-01T00:00:00+00:00")
@@ -361,7 +362,7 @@ def test_previous_submission_of_the_same_supplier(tmp_path: Path) -> None:
     def prev(**kw: object) -> str | None:
         args: dict[str, object] = {"supplier_id": mine, "sender": "", "company": "", **kw}
         row = store.previous_submission(exclude={current}, **args)  # type: ignore[arg-type]
-        return row["sha256"] if row else None
+        return row.submission.sha256 if row else None
 
     # The last readable file credited to the supplier; not another supplier's, not itself.
     assert prev() == renamed
@@ -384,7 +385,7 @@ def test_previous_submission_never_by_declared_company_alone(tmp_path: Path) -> 
         row = store.previous_submission(
             supplier_id=None, sender=sender, company=company, exclude={current}
         )
-        return row["sha256"] if row else None
+        return row.submission.sha256 if row else None
 
     assert prev("mallory@elsewhere.example.test") is None
     assert prev("BUYER@metals.example.test", company="") == theirs  # the same address

@@ -14,6 +14,7 @@ from intake.grievance import GrievancePolicy, handle_grievance_message, new_toke
 from intake.messages import MailLimits
 from storage.crypto import Cipher, new_key
 from storage.grievances import MergeError
+from storage.models import Grievance
 from storage.store import Store
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
@@ -51,6 +52,12 @@ def mail(sender: str, subject: str, body: str) -> bytes:
     return bytes(msg)
 
 
+def case(store: Store, case_id: str) -> Grievance:
+    found = store.grievance(case_id)
+    assert found is not None, case_id
+    return found
+
+
 def ack_payloads(store: Store, cipher: Cipher) -> list[dict[str, str]]:
     rows = store.db.execute("select payload from outbox where channel = 'email' order by id")
     return [json.loads(cipher.decrypt(p)) for (p,) in rows.fetchall()]
@@ -67,10 +74,10 @@ def test_tokens_carry_at_least_128_random_bits() -> None:
 
 def test_only_the_token_binds_a_follow_up(store: Store, cipher: Cipher) -> None:
     first = receive(store, cipher, mail("a@example.test", "Bribes", "The agent takes bribes."))
-    token = store.grievance(first)["reply_token"]  # type: ignore[index]
+    token = case(store, first).reply_token
     by_number = receive(store, cipher, mail("b@example.test", f"Re: {first}", f"{first} again"))
     assert by_number != first
-    assert [e["kind"] for e in store.grievance_events(by_number)] == [
+    assert [e.kind for e in store.grievance_events(by_number)] == [
         "received",
         f"mentions {first} (not linked)",
     ]
@@ -110,9 +117,9 @@ def test_hostile_headers_open_a_case(store: Store, cipher: Cipher, head: bytes) 
     assert case_id.startswith("GRV-2026-")
     expected = 0 if b"From:" not in head else 1
     assert len(ack_payloads(store, cipher)) == expected
-    identity = json.loads(cipher.decrypt(store.grievance(case_id)["reporter_enc"]))  # type: ignore[index]
+    identity = json.loads(cipher.decrypt(case(store, case_id).reporter_enc))
     assert all(len(v) <= 50 for v in identity["headers"].values())
-    subject = cipher.decrypt(store.grievance(case_id)["subject_enc"])  # type: ignore[index]
+    subject = cipher.decrypt(case(store, case_id).subject_enc)
     assert "\x00" not in subject and "\\u0000" not in json.dumps(identity)
 
 
@@ -147,15 +154,47 @@ def test_merge_flattens_and_moves_links(store: Store, cipher: Cipher) -> None:
     a, b, c = _three(store, cipher)
     store.merge_grievances(a, b)
     assert store.merge_grievances(b, c) == [b, a]  # a moves on: no chain a -> b -> c
-    assert {g["case_id"]: g["merged_into"] for g in store.grievances("merged")} == {a: c, b: c}
-    assert json.loads(store.grievance(c)["cids"]) == [  # type: ignore[index]
+    assert {g.case_id: g.merged_into for g in store.grievances("merged")} == {a: c, b: c}
+    assert list(case(store, c).cids) == [
         "CID000290",
         "CID000291",
         "CID000292",
     ]
     assert store.grievance_count_for("CID000290") == 1  # counted once, in the target
-    assert [s["case_id"] for s in store.merged_sources(c)] == [a, b]
-    token_a = store.grievance(a)["reply_token"]  # type: ignore[index]
+    assert [s.case_id for s in store.merged_sources(c)] == [a, b]
+    token_a = case(store, a).reply_token
     assert receive(store, cipher, mail("r0@example.test", "x", f"[ref:{token_a}]")) == c
     follow = ack_payloads(store, cipher)[-1]
     assert (follow["case_id"], follow["token"]) == (c, token_a)
+
+
+def test_a_case_and_what_names_it_are_one_transaction(store: Store, cipher: Cipher) -> None:
+    """The case's number is given by the store; the acknowledgement and the alert naming it are
+    queued in the same transaction, so a failure leaves no case without them (and no message
+    marked done)."""
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), store.transaction():
+        case_id = store.create_grievance(
+            message_key="k" * 64,
+            mailbox="grievances",
+            category="other",
+            subject_enc=cipher.encrypt("s"),
+            body_enc=cipher.encrypt("b"),
+            reporter_enc=cipher.encrypt("{}"),
+            reply_token=new_token(),
+            cids=["CID000290"],
+            supplier_ids=[],
+            respond_by="2026-07-01",
+            attachments=[],
+            year=2026,
+        )
+        assert case_id == "GRV-2026-0001"
+        raise Boom
+    assert store.grievances() == [] and store.message_done("k" * 64) is None
+    case_id = receive(store, cipher, mail("a@example.test", "Bribes", "The agent takes bribes."))
+    assert case_id == "GRV-2026-0001"
+    assert [p["case_id"] for p in ack_payloads(store, cipher)] == [case_id]
+    assert store.outbox_by_key(f"alert:{store.messages('grievance')[0].key}") is not None

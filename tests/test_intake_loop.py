@@ -45,7 +45,7 @@ def test_our_failure_goes_to_needs_attention_with_reason_and_alert(tmp_path: Pat
     ]
     assert [p.name for p in (tmp_path / "mail" / ".Needs_attention" / "cur").iterdir()] == ["m1"]
     [rec] = store.messages("needs-attention")
-    assert "synthetic bug" in rec["reason"]
+    assert "synthetic bug" in rec.reason
     alerts = [
         json.loads(r["payload"]) for r in store.db.table("outbox").rows_where("channel = 'alert'")
     ]

@@ -29,6 +29,8 @@ from intake.supplier_mail import ReplyPolicy, handle_supplier_message, reply_sub
 from plugins.manager import get_plugin_manager
 from plugins.models import Finding
 from plugins.pipeline import Screener
+from storage.lookup import Lookup, NearMatch, SmelterFacts
+from storage.models import ReceivedSubmission, Submission
 from storage.store import Store
 
 from .builders import AS_OF, build_family
@@ -87,20 +89,25 @@ def finding(message: str) -> Finding:
     return Finding(code="TEST", severity="error", message=message, sheet="Declaration", cell="D8")
 
 
-def submission(company: str) -> dict[str, Any]:
-    return {
-        "readable": True,
-        "risk_level": "high",
-        "template_type": "CMRT",
-        "template_version": "6.5",
-        "company_name": company,
-        "errors": 1,
-        "risks": 0,
-        "warnings": 0,
-        "infos": 0,
-        "received_at": "2026-06-30T10:00:00",
-        "filename": HOSTILE + ".xlsx",
-    }
+def submission(company: str) -> Submission:
+    return Submission(
+        sha256="a" * 64,
+        first_seen="2026-06-30T10:00:00",
+        filename=HOSTILE + ".xlsx",
+        size=None,
+        source="email",
+        template_type="CMRT",
+        template_version="6.5",
+        company_name=company,
+        declaration_json=None,
+        readable=True,
+        last_screening=1,
+        risk_level="high",
+        errors=1,
+        risks=0,
+        warnings=0,
+        infos=0,
+    )
 
 
 def test_result_blocks_escape_and_bound_every_outside_text() -> None:
@@ -114,7 +121,8 @@ def test_result_blocks_escape_and_bound_every_outside_text() -> None:
     assert "…and" in blocks[1]["text"]["text"]  # the long list says how many more
     text, blocks = result_blocks(HOSTILE, None, [finding(HOSTILE)])  # unreadable
     assert_clean(text + json.dumps(blocks))
-    text, blocks = supplier_blocks(HOSTILE, submission(HOSTILE), [finding(HOSTILE)])
+    latest = ReceivedSubmission(submission(HOSTILE), "2026-06-30T10:00:00")
+    text, blocks = supplier_blocks(HOSTILE, latest, [finding(HOSTILE)])
     assert_clean(text + json.dumps(blocks))
     assert "&lt;!channel&gt;" in text
     text, blocks = supplier_blocks(HOSTILE, None, [])
@@ -131,27 +139,33 @@ def test_a_section_cut_never_splits_an_entity() -> None:
 
 
 def test_smelter_answers_escape_names_and_the_echoed_query() -> None:
-    match = {
-        "cid": "CID000001",
-        "name": HOSTILE,
-        "metal": "Tin",
-        "country": "<!here>",
-        "rmap_status": "<http://x.example|Conformant>",
-        "rmap_summary": "<http://x.example|Conformant>",
-        "rmap_list_date": "",
-        "rmap_list": "",
-        "aliases": [HOSTILE] * 10,
-        "country_risk": ["<!everyone>"],
-        "supplier_names": [HOSTILE * 1000] * 20,
-        "suppliers": 20,
-    }
-    text, blocks = smelter_blocks({"query": HOSTILE, "matches": [match] * 80}, staff=True)
+    match = SmelterFacts(
+        cid="CID000001",
+        name=HOSTILE,
+        aliases=(HOSTILE,) * 10,
+        metal="Tin",
+        country="<!here>",
+        rmap_status="<http://x.example|Conformant>",
+        rmap_standing="conformant",
+        rmap_list="<!everyone>",
+        rmap_list_date=None,
+        rmap_last_audit_date=None,
+        rmap_audit_cycle=None,
+        rmap_reaudit_due=None,
+        covered_country=True,
+        cahra_country=True,
+        cahra_areas=(),
+        suppliers=20,
+        supplier_names=(HOSTILE * 1000,) * 20,
+        score=100.0,
+    )
+    text, blocks = smelter_blocks(Lookup(HOSTILE, (match,) * 80, (), "", ()), staff=True)
     blob = text + json.dumps(blocks)
     assert_clean(blob)
     assert "<!here>" not in blob and "<!everyone>" not in blob
     assert len(blocks) <= 50 and all(len(t) <= 3000 for t in [text, *texts({"blocks": blocks})])
-    near = {"cid": "CID000002", "name": HOSTILE}
-    text, blocks = smelter_blocks({"query": HOSTILE * 1000, "matches": [], "nearest": [near]}, True)
+    near = NearMatch("CID000002", HOSTILE, 50.0)
+    text, blocks = smelter_blocks(Lookup(HOSTILE * 1000, (), (near,), "", ()), True)
     assert_clean(text + json.dumps(blocks))
     assert len(text) < 1000
 
@@ -359,7 +373,6 @@ def test_a_grievance_shown_to_an_officer_cannot_forge_a_mention_or_a_link(bot: B
         supplier_ids=[],
         respond_by="2026-12-31",
         attachments=[],
-        outbox_for=lambda case_id: [],
         year=2026,
     )
     status, answer = bot.command("/grievance", case or "", user=OFFICER)

@@ -135,7 +135,6 @@ def test_grievance_details_only_for_officers(bot: Bot) -> None:
         supplier_ids=[],
         respond_by="2026-12-31",
         attachments=[],
-        outbox_for=lambda case_id: [],
         year=2026,
     )
     status, answer = bot.command("/grievance", case or "", user="USTAFF")

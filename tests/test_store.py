@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from assay.rescreen import rescreen
 from plugins.manager import get_plugin_manager
 from plugins.pipeline import Screener
 from plugins.reference import RmapEntry
@@ -35,12 +37,10 @@ def test_same_bytes_twice_is_one_submission(tmp_path: Path, filled: dict[str, Pa
     assert store.count("submissions") == 1
     assert store.count("screenings") == 2  # history of runs is kept
     assert store.count("smelter_rows") == 12  # but rows and findings are not duplicated
-    assert (
-        len(store.findings(sha1))
-        == store.submission(sha1)["infos"]
-        + store.submission(sha1)["warnings"]
-        + store.submission(sha1)["errors"]
-        + store.submission(sha1)["risks"]
+    sub = store.submission(sha1)
+    assert sub is not None
+    assert len(store.findings(sha1)) == sum(
+        n or 0 for n in (sub.infos, sub.warnings, sub.errors, sub.risks)
     )
     assert (store.files_dir / sha1[:2] / sha1).read_bytes() == filled["CMRT-6.5"].read_bytes()
 
@@ -51,15 +51,17 @@ def test_stored_result_names_reference_and_check_versions(
     store = Store(tmp_path / "a.db")
     sha = screen_into(store, filled["EMRT-2.1"])
     sub = store.submission(sha)
-    assert (sub["template_type"], sub["template_version"], sub["company_name"]) == (
+    assert sub is not None and sub.last_screening is not None
+    assert (sub.template_type, sub.template_version, sub.company_name) == (
         "EMRT",
         "2.1",
         "Synthetic Components Ltd.",
     )
-    screening = store.screening(sub["last_screening"])
-    refs = json.loads(screening["reference_versions"])
+    screening = store.screening(sub.last_screening)
+    refs = screening.reference_versions
     assert refs["smelters"].startswith("embedded:") and refs["rmap"] == "" and refs["cahra"]
-    assert set(json.loads(screening["check_versions"])) >= {
+    assert screening.as_of == AS_OF and screening.sha256 == sha
+    assert set(screening.check_versions) >= {
         "company",
         "rmap-status",
         "smelter-list",
@@ -80,12 +82,14 @@ def test_rescreen_from_database_with_new_rmap_list(tmp_path: Path, filled: dict[
         if p.is_file():
             p.unlink()  # prove the originals are not needed
     screener = Screener(get_plugin_manager(), store.reference_data(), as_of=AS_OF)
-    assert store.rescreen(screener.screen, as_of=AS_OF) == 1
+    assert rescreen(store, screener.screen, as_of=AS_OF) == 1
     codes = [(f.code, f.smelter_id) for f in store.findings(sha)]
     assert ("smelter-active", decl_cids[0]) in codes
     assert "rmap-status-unknown" not in {c for c, _ in codes}
-    latest = store.screening(store.submission(sha)["last_screening"])
-    assert json.loads(latest["reference_versions"])["rmap"] == "2026-06-01:test.csv"
+    sub = store.submission(sha)
+    assert sub is not None and sub.last_screening is not None
+    latest = store.screening(sub.last_screening)
+    assert latest.reference_versions["rmap"] == "2026-06-01:test.csv"
 
 
 def test_unreadable_file_is_stored_with_its_finding(tmp_path: Path) -> None:
@@ -94,7 +98,7 @@ def test_unreadable_file_is_stored_with_its_finding(tmp_path: Path) -> None:
     bad.write_bytes(b"not a workbook")
     sha = screen_into(store, bad)
     sub = store.submission(sha)
-    assert sub["readable"] == 0 and sub["declaration_json"] is None
+    assert sub is not None and not sub.readable and sub.declaration_json is None
     assert [f.code for f in store.findings(sha)] == ["unreadable-file"]
 
 
@@ -165,3 +169,40 @@ def test_a_message_is_recorded_with_everything_it_causes_or_not_at_all(tmp_path:
         MessageRecord(key="k1", mailbox="suppliers", outcome="no-template", outbox=(ok,))
     )
     assert store.message_done("k1") is not None and store.count("outbox") == 1
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_rescreen_in_batches_with_and_without_workers(
+    tmp_path: Path, filled: dict[str, Path], workers: int
+) -> None:
+    """Every stored declaration is screened again, batch by batch; one run, one screening time."""
+    store = Store(tmp_path / "b.db")
+    shas = {screen_into(store, filled[name]) for name in ("CMRT-6.5", "EMRT-2.1")}
+    screener = Screener(get_plugin_manager(), store.reference_data(), as_of=AS_OF)
+    assert rescreen(store, screener.screen, as_of=AS_OF, batch=1, workers=workers) == 2
+    assert [len(b) for b in store.declaration_batches(1)] == [1, 1]
+    subs = [store.submission(sha) for sha in shas]
+    times = {store.screening(s.last_screening).screened_at for s in subs if s and s.last_screening}
+    assert len(times) == 1 and store.count("screenings") == 4
+
+
+def test_reads_are_dataclasses(tmp_path: Path) -> None:
+    """Rows leave the Store typed: JSON columns decoded, the outbox payload as stored."""
+    from storage.mail import MessageRecord, OutboxItem
+    from storage.models import Message, OutboxRow
+
+    store = Store(tmp_path / "d.db")
+    item = OutboxItem("email", "reply:k", {"kind": "no-template"}, recipient="a@example.test")
+    store.record_message(
+        MessageRecord(key="k", mailbox="suppliers", outcome="no-template", outbox=(item,))
+    )
+    [message] = store.messages("no-template")
+    assert isinstance(message, Message) and message.submissions == () and message.key == "k"
+    row = store.outbox_by_key("reply:k")
+    assert isinstance(row, OutboxRow) and json.loads(row.payload) == {"kind": "no-template"}
+    assert row.status == "pending" and not row.encrypted and row.attempts == 0
+    [claimed] = store.claim_outbox("email", "me", 60)
+    assert claimed.claimed_from == "pending" and claimed.status == "sending"
+    assert store.outbox_row(claimed.id) == replace(claimed, claimed_from="")
+    cahra = store.current_cahra_list()
+    assert cahra.version and cahra.countries and cahra.as_of is not None

@@ -17,6 +17,7 @@ from intake.messages import MailLimits
 from intake.supplier_mail import ReplyPolicy, handle_supplier_message
 from plugins.manager import get_plugin_manager
 from plugins.pipeline import Screener
+from storage.models import SupplierEntry
 from storage.store import Store
 
 from .builders import AS_OF
@@ -61,10 +62,8 @@ def test_import_match_and_list(tmp_path: Path, filled: dict[str, Path]) -> None:
     assert proc.returncode == 0 and "imported 3" in proc.stdout, proc.stderr
     store = Store(db)
     assert store.match_supplier("ALEX.EXAMPLE@example.test")[1] == "address"
-    assert (
-        store.match_supplier("lee@contoso.example.test")[0]["name"]
-        == "Contoso Synthetic Batteries Inc."
-    )
+    found, _how = store.match_supplier("lee@contoso.example.test")
+    assert found is not None and found.name == "Contoso Synthetic Batteries Inc."
     assert (
         store.match_supplier("someone@elsewhere.example.test", "SYNTHETIC COMPONENTS LTD")[1]
         == "company"
@@ -130,7 +129,7 @@ def test_a_resubmission_is_compared_only_with_what_the_same_supplier_sent(
     another file of the same message."""
     store = Store(tmp_path / "s.db")
     store.import_suppliers(
-        [{"name": "Synthetic Components Ltd.", "addresses": ["alex.example@example.test"]}]
+        [SupplierEntry("Synthetic Components Ltd.", ("alex.example@example.test",))]
     )
     screener = Screener(get_plugin_manager(), store.reference_data(), as_of=AS_OF)
     args = {
