@@ -32,6 +32,14 @@ class GrievanceStore:
     db: sqlite_utils.Database
     files_dir: Path
 
+    def _event(
+        self, case_id: str, at: str, kind: str, status: str = "", note_enc: str = ""
+    ) -> None:
+        """One step of a case's history, in the caller's transaction."""
+        self.db.table("grievance_events").insert(
+            {"case_id": case_id, "at": at, "kind": kind, "status": status, "note_enc": note_enc}
+        )
+
     def _next_case_id(self, year: int) -> str:
         prefix = f"GRV-{year}-"
         row = self.db.execute(
@@ -80,26 +88,10 @@ class GrievanceStore:
                     "respond_by": respond_by,
                 }
             )
-            self.db.table("grievance_events").insert(
-                {
-                    "case_id": case_id,
-                    "at": now,
-                    "kind": "received",
-                    "status": "received",
-                    "note_enc": "",
-                }
-            )
+            self._event(case_id, now, "received", "received")
             for other in mentions:
                 # Another case's number in the text: shown to the officer, never linked.
-                self.db.table("grievance_events").insert(
-                    {
-                        "case_id": case_id,
-                        "at": now,
-                        "kind": f"mentions {other} (not linked)",
-                        "status": "",
-                        "note_enc": "",
-                    }
-                )
+                self._event(case_id, now, f"mentions {other} (not linked)")
             for sha, filename_enc, size in attachments:
                 self.db.table("grievance_attachments").insert(
                     {"case_id": case_id, "sha256": sha, "filename_enc": filename_enc, "size": size}
@@ -122,15 +114,7 @@ class GrievanceStore:
         with write_transaction(self.db):
             if message_recorded(self.db, message_key):
                 return False
-            self.db.table("grievance_events").insert(
-                {
-                    "case_id": case_id,
-                    "at": now,
-                    "kind": "follow-up",
-                    "status": "",
-                    "note_enc": body_enc,
-                }
-            )
+            self._event(case_id, now, "follow-up", note_enc=body_enc)
             self.db.execute(
                 "update grievances set updated_at = ? where case_id = ?", [now, case_id]
             )
@@ -207,15 +191,7 @@ class GrievanceStore:
                 "update grievances set status = ?, updated_at = ? where case_id = ?",
                 [status, now, case_id],
             )
-            self.db.table("grievance_events").insert(
-                {
-                    "case_id": case_id,
-                    "at": now,
-                    "kind": "status",
-                    "status": status,
-                    "note_enc": note_enc,
-                }
-            )
+            self._event(case_id, now, "status", status, note_enc)
 
     def grievance_count_for(self, cid: str) -> int:
         return int(

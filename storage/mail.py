@@ -135,14 +135,6 @@ class MailStore:
             for r in self.db.table("messages").rows_where(where, args, order_by="processed_at")
         ]
 
-    def supplier_for_message(self, message_key: str) -> str:
-        """The registered supplier's name for a stored message ("" when unknown)."""
-        row = self.db.execute(
-            "select s.name from messages m join suppliers s on s.id = m.supplier_id where m.key = ?",
-            [message_key],
-        ).fetchone()
-        return str(row[0]) if row else ""
-
     # -- outbox ----------------------------------------------------------------------
     def enqueue(self, item: OutboxItem) -> None:
         with write_transaction(self.db):

@@ -118,6 +118,14 @@ class SupplierStore:
         )
         return 1
 
+    def supplier_for_message(self, message_key: str) -> str:
+        """The registered supplier's name for a stored message ("" when unknown)."""
+        row = self.db.execute(
+            "select s.name from messages m join suppliers s on s.id = m.supplier_id where m.key = ?",
+            [message_key],
+        ).fetchone()
+        return str(row[0]) if row else ""
+
     def suppliers(self) -> list[Supplier]:
         return [
             Supplier.from_row(r) for r in self.db.table("suppliers").rows_where(order_by="name")

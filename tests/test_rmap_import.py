@@ -7,7 +7,9 @@ the Excel 2003 XML RMI's website exports; plus hostile files that must end in a 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -417,6 +419,37 @@ def test_a_file_over_the_size_cap_is_not_read(tmp_path: Path) -> None:
         f.truncate(51 * 1024 * 1024)  # sparse: nothing is written
     with pytest.raises(RefDataError, match="51 MB"):
         parse_rmap_file(path)
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "words"),
+    [
+        ("bomb", _zip({"xl/workbook.xml": b"\0" * (4 * 1024 * 1024)}), "zip bomb"),
+        ("not-a-spreadsheet", _zip({"notes.txt": b"CID000101"}), "not a spreadsheet"),
+        ("damaged", _zip({"xl/workbook.xml": b"<workbook>"}), "damaged"),
+        ("ole-junk", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "old-format"),
+    ],
+)
+def test_the_lists_own_opener_speaks_to_the_operator(
+    tmp_path: Path, kind: str, data: bytes, words: str
+) -> None:
+    """Not the opener of suppliers' templates: a RefDataError in the operator's words (what
+    to do with the file), never a FileProblem asking someone to send a template."""
+    path = tmp_path / f"{kind}.xlsx"
+    path.write_bytes(data)
+    with pytest.raises(RefDataError) as err:
+        read_tables(path)
+    message = str(err.value)
+    assert words in message and "save it again" in message, message
+    assert "template" not in message and "send" not in message.casefold(), message
 
 
 def test_formula_looking_cells_stay_text(tmp_path: Path) -> None:

@@ -142,7 +142,7 @@ def test_a_file_on_another_host_is_never_fetched_and_answered_once(
     assert post["thread_ts"] == "900.1" and post["text"] == ANSWER.format("cmrt.xlsx")
     assert elsewhere.seen == []  # not contacted at all, so it never saw the token
     [rec] = wait_until(lambda: Store(bot.db).messages("download-failed"))
-    assert rec["mailbox"] == "slack"
+    assert rec.mailbox == "slack"
     # Slack retries the event: no second answer; the service goes on with the next file.
     assert bot.event(event) == 200
     stub.add_file("FX2", "good.xlsx", cmrt)
