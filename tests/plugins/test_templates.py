@@ -10,8 +10,7 @@ import python_calamine
 from plugins.layouts import LAYOUTS, select_layout
 from plugins.pipeline import Screener
 from plugins.workbook import open_workbook
-
-from .builders import COMPANY, TEMPLATES, require_shared
+from tests.builders import COMPANY, TEMPLATES, require_shared
 
 BLANKS = [
     ("cmrt/RMI_CMRT_6.01_zh-ui.xlsx", "CMRT", "6.01"),

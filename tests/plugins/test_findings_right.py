@@ -25,8 +25,7 @@ from plugins.pipeline import Screener, ScreeningResult
 from plugins.reference import ReferenceData
 from plugins.workbook import parse_hyperlinks, safe_url
 from storage.store import Store
-
-from .builders import AS_OF, TEMPLATES, cmrt_cells, fill, require_shared
+from tests.builders import AS_OF, TEMPLATES, cmrt_cells, fill, require_shared
 
 CMRT65 = "cmrt/RMI_CMRT_6.5_zh-ui.xlsx"
 NEW_CODES = {"smelter-row-shifted", "mine-country-unclear"}

@@ -18,8 +18,7 @@ from intake.supplier_mail import ReplyPolicy, handle_supplier_message
 from plugins.manager import get_plugin_manager
 from plugins.pipeline import Screener
 from storage.store import Store
-
-from .builders import AS_OF
+from tests.builders import AS_OF
 
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 

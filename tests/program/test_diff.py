@@ -31,9 +31,8 @@ from plugins.reference import ReferenceData
 from program.diff import Comparison, compare, finding_key
 from storage.mail import MessageRecord
 from storage.store import Store
-
-from .builders import FAMILIES, build_family, clean_smelters, template
-from .test_cli import assay
+from tests.assay.test_cli import assay
+from tests.builders import FAMILIES, build_family, clean_smelters, template
 
 META = TemplateMeta(type="CMRT", version="6.5", layout="CMRT_6.x")
 COMPANY = {"company_name": "Synthetic Alloys Ltd.", "contact_email": ""}

@@ -22,9 +22,8 @@ from bot.slack_notifier import SlackAlerts, SlackDelivery
 from storage.crypto import Cipher, new_key
 from storage.mail import OutboxItem
 from storage.store import Store
-
-from .servers import Smtp
-from .slack_stub import TOKEN, SlackStub
+from tests.servers import Smtp
+from tests.slack_stub import TOKEN, SlackStub
 
 HOSTILE_NAME = "<!channel> <http://evil.example|click me>"
 

@@ -22,11 +22,10 @@ from click.testing import CliRunner
 
 from assay.cli import cli
 from storage.crypto import Cipher
-
-from .servers import Dovecot, Smtp
-from .test_mail_e2e import Env
-from .test_mail_e2e import dovecot as dovecot
-from .test_mail_e2e import smtp as smtp
+from tests.intake.test_mail_e2e import Env
+from tests.intake.test_mail_e2e import dovecot as dovecot
+from tests.intake.test_mail_e2e import smtp as smtp
+from tests.servers import Dovecot, Smtp
 
 SYNTHETIC_NAME = "Amara Quillfeather"  # a made-up reporter name, as people put in subjects
 ACK_PAYLOAD_KEYS = {"kind", "to", "case_id", "token", "received", "respond_by"}

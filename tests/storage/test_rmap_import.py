@@ -25,9 +25,8 @@ from storage.smelter_import import (
 )
 from storage.supplier_file import parse_supplier_file
 from storage.tables import find_date, parse_list_date, read_tables
-
-from . import reflists
-from .builders import TEMPLATES, require_shared
+from tests import reflists
+from tests.builders import TEMPLATES, require_shared
 
 FORMATS = ("csv", "xlsx", "xml")
 

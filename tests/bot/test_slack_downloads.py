@@ -24,11 +24,10 @@ from bot.slack_app import (
     token_origins,
 )
 from storage.store import Store
-
-from .builders import build_family
-from .servers import free_port
-from .slack_bot import Bot, file_share
-from .slack_stub import TOKEN, SlackStub
+from tests.builders import build_family
+from tests.servers import free_port
+from tests.slack_bot import Bot, file_share
+from tests.slack_stub import TOKEN, SlackStub
 
 ANSWER = "I could not download {} from Slack; please share it again or e-mail it."
 

@@ -15,8 +15,7 @@ from storage.refdata import (
     parse_cahra_file,
     parse_rmap_file,
 )
-
-from .builders import SHARED, require_shared
+from tests.builders import SHARED, require_shared
 
 
 def test_embedded_list_covers_every_template_lookup() -> None:
@@ -36,7 +35,7 @@ def test_embedded_list_matches_the_templates_it_came_from(tmp_path: Path) -> Non
     import sys
 
     require_shared()
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     subprocess.run(
         [sys.executable, str(root / "scripts/build_refdata.py"), "--out", str(tmp_path)],
         check=True,

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 
 

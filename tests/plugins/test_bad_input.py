@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from plugins.pipeline import Screener
-
-from . import hostile
-from .builders import require_shared
+from tests import hostile
+from tests.builders import require_shared
 
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 TIME_LIMIT_S = 10.0

@@ -17,8 +17,7 @@ from intake.messages import (
     sender_address,
     text_body,
 )
-
-from . import hostile
+from tests import hostile
 
 
 def base(**headers: str) -> EmailMessage:

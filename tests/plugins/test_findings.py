@@ -22,10 +22,9 @@ from plugins.manager import get_plugin_manager
 from plugins.models import Declaration, SmelterRow
 from plugins.pipeline import Screener
 from plugins.reference import ReferenceData, RmapEntry, RmapList
+from tests.builders import AS_OF, TEMPLATES, require_shared
 
-from .builders import AS_OF, TEMPLATES, require_shared
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def minimum_codes() -> dict[str, str]:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .builders import SHARED, require_shared
+from tests.builders import SHARED, require_shared
 
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 
@@ -175,7 +175,7 @@ def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_config_example_is_valid(tmp_path: Path) -> None:
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     proc = assay("--config", str(root / "config.example.toml"), "checks")
     assert proc.returncode == 0, proc.stderr
     assert "smelter-list" in proc.stdout

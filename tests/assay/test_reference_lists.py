@@ -12,10 +12,9 @@ import sqlite3
 from pathlib import Path
 
 from storage.refdata import load_embedded_smelters
+from tests.assay.test_cli import assay
 
-from .test_cli import assay
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CMRT = str(ROOT / "examples" / "northwind-cmrt-6.5.xlsx")
 EMRT = str(ROOT / "examples" / "contoso-emrt-2.1.xlsx")
 AS_OF = "2026-06-30"

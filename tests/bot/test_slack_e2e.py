@@ -12,12 +12,11 @@ from pathlib import Path
 
 from bot.slack_app import COMMANDS, EVENTS
 from storage.store import Store
+from tests.servers import free_port
+from tests.slack_bot import OFFICER, SECRET, Bot, file_share
+from tests.slack_stub import TOKEN, SlackStub, signed_request
 
-from .servers import free_port
-from .slack_bot import OFFICER, SECRET, Bot, file_share
-from .slack_stub import TOKEN, SlackStub, signed_request
-
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_url_verification(bot: Bot) -> None:

@@ -13,8 +13,7 @@ from plugins.manager import get_plugin_manager
 from plugins.pipeline import Screener
 from plugins.reference import RmapEntry
 from storage.store import Store
-
-from .builders import AS_OF
+from tests.builders import AS_OF
 
 
 def screen_into(store: Store, path: Path) -> str:

@@ -28,11 +28,11 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from .servers import PASSWORD, Dovecot, Smtp, free_port, start_dovecot
-from .slack_stub import TOKEN, SlackStub
+from tests.servers import PASSWORD, Dovecot, Smtp, free_port, start_dovecot
+from tests.slack_stub import TOKEN, SlackStub
 
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 MESSAGES = 50
 KILLS = 8

@@ -20,9 +20,8 @@ from assay.config import DEFAULTS, Config, _merge
 from assay.serve import LazyPool, Service
 from intake.supplier_mail import Analysis
 from storage.store import Store
-
-from .servers import _children
-from .test_hostile_workbooks import EXAMPLE, _message
+from tests.plugins.test_hostile_workbooks import EXAMPLE, _message
+from tests.servers import _children
 
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from . import hostile
-from .servers import PASSWORD, Dovecot, Smtp, free_port, start_dovecot
+from tests import hostile
+from tests.servers import PASSWORD, Dovecot, Smtp, free_port, start_dovecot
 
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

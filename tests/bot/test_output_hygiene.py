@@ -30,10 +30,9 @@ from plugins.manager import get_plugin_manager
 from plugins.models import Finding
 from plugins.pipeline import Screener
 from storage.store import Store
-
-from .builders import AS_OF, build_family
-from .slack_bot import OFFICER, Bot, file_share
-from .slack_stub import SlackStub
+from tests.builders import AS_OF, build_family
+from tests.slack_bot import OFFICER, Bot, file_share
+from tests.slack_stub import SlackStub
 
 HOSTILE = "<!channel> <http://evil.example|click me>"
 FORGED = ("<!channel>", "<http://evil.example|", "<!subteam", "<@U")

@@ -8,8 +8,7 @@ import openpyxl
 import pytest
 
 from plugins.pipeline import Screener
-
-from .builders import TEMPLATES, clean_smelters, cmrt_cells, emrt2_cells, fill, require_shared
+from tests.builders import TEMPLATES, clean_smelters, cmrt_cells, emrt2_cells, fill, require_shared
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 - ``assay screen`` in a fresh process (time and peak memory bounded, no traceback);
 - the mail intake (``assay serve --once``) with one worker and with a pool: a clear finding
   in the reply, and every other message in the same mailbox answered;
-- a file shared in Slack, against the Bolt app over real HTTP (tests/test_slack_e2e's bot).
+- a file shared in Slack, against the Bolt app over real HTTP (tests/bot/test_slack_e2e's bot).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from . import hostile
-from .slack_bot import Bot, file_share
-from .slack_stub import SlackStub
-from .test_bad_input import run_measured
+from tests import hostile
+from tests.plugins.test_bad_input import run_measured
+from tests.slack_bot import Bot, file_share
+from tests.slack_stub import SlackStub
 
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = hostile.EXAMPLE.read_bytes()
 TOO_COMPLEX = "far more memory or time to open than any RMI template"
 DATE_PHRASE = "a cell formatted as a date holds a number no calendar can show"

@@ -22,9 +22,8 @@ from plugins.models import Finding
 from plugins.pipeline import Screener
 from plugins.workbook import Limits
 from reports.markup import MARKUP_SHEET, MarkupError, mark_up, marked_up_name
-
-from . import hostile
-from .builders import TEMPLATES, build_family, require_shared
+from tests import hostile
+from tests.builders import TEMPLATES, build_family, require_shared
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -2,7 +2,7 @@
 
 The golden reply is for a synthetic 40-row CMRT whose rows name several mine countries
 each (the shape of real files that gave 188-line replies). Regenerate it after a deliberate
-change with ``ASSAY_UPDATE_GOLDEN=1 pytest tests/test_reply.py`` and read the diff.
+change with ``ASSAY_UPDATE_GOLDEN=1 pytest tests/bot/test_reply.py`` and read the diff.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from storage.store import Store
 from tests.builders import AS_OF, cmrt_cells, fill, template
 from tests.slack_stub import TOKEN, SlackStub
 
-GOLDEN = Path(__file__).parent / "golden" / "reply-40-rows.txt"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "reply-40-rows.txt"
 HOSTILE = '<!channel> <script>alert(1)</script> & =HYPERLINK("http://x")'
 MINE_LISTS = (
     "Rwanda, Burundi, Uganda, Tanzania, Zambia, Angola",
