@@ -15,14 +15,8 @@ from typing import Any
 
 import pytest
 
-from bot.slack_app import (
-    SLACK_FILE_ORIGINS,
-    DownloadFailed,
-    SlackSettings,
-    download,
-    origin_of,
-    token_origins,
-)
+from bot.slack_app import SlackSettings
+from bot.slack_files import SLACK_FILE_ORIGINS, DownloadFailed, download, origin_of, token_origins
 from storage.store import Store
 
 from .builders import build_family
