@@ -8,21 +8,16 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+import urllib.request
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.slack_app import (
-    SLACK_FILE_ORIGINS,
-    DownloadFailed,
-    SlackSettings,
-    download,
-    origin_of,
-    token_origins,
-)
+from bot.slack_app import SlackSettings
+from bot.slack_files import SLACK_FILE_ORIGINS, DownloadFailed, download, origin_of, token_origins
 from storage.store import Store
 from tests.builders import build_family
 from tests.servers import free_port
@@ -119,14 +114,6 @@ def share(bot: Bot, file_id: str, ts: str) -> dict[str, Any]:
     return event
 
 
-def wait_until(probe: Callable[[], list[Any]], timeout: float = 10.0) -> list[Any]:
-    """The listener answers first and records right after: wait for the record."""
-    deadline = time.monotonic() + timeout
-    while not (found := probe()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return found
-
-
 def thread_posts(stub: SlackStub, ts: str) -> list[dict[str, Any]]:
     return [c for c in stub.called("chat.postMessage") if c.get("thread_ts") == ts]
 
@@ -139,11 +126,16 @@ def test_a_file_on_another_host_is_never_fetched_and_answered_once(
     event = share(bot, "FX1", "900.1")
     [post] = stub.wait_for("chat.postMessage")
     assert post["thread_ts"] == "900.1" and post["text"] == ANSWER.format("cmrt.xlsx")
+    bot.wait_idle()  # the listener answers first and records right after
     assert elsewhere.seen == []  # not contacted at all, so it never saw the token
-    [rec] = wait_until(lambda: Store(bot.db).messages("download-failed"))
+    [rec] = Store(bot.db).messages("download-failed")
     assert rec["mailbox"] == "slack"
-    # Slack retries the event: no second answer; the service goes on with the next file.
+    # Slack retries the event: its listener runs to the end and answers nothing more.
+    calls = len(stub.calls)
     assert bot.event(event) == 200
+    bot.wait_idle()
+    assert len(stub.calls) == calls and elsewhere.seen == []
+    # The service goes on with the next file.
     stub.add_file("FX2", "good.xlsx", cmrt)
     share(bot, "FX2", "901.1")
     good = stub.wait_for("chat.postMessage", count=2)[-1]
@@ -251,8 +243,10 @@ def test_which_urls_may_carry_the_token() -> None:
 def test_a_refused_url_is_not_contacted(elsewhere: Elsewhere) -> None:
     with pytest.raises(DownloadFailed, match="not a Slack file host"):
         download(f"{elsewhere.url}/a.xlsx", TOKEN, 1000, SLACK_FILE_ORIGINS)
-    time.sleep(0.1)
-    assert elsewhere.seen == []
+    # download is synchronous and refuses before opening anything: when it has raised, it
+    # has done all it will ever do. A later request is the first the host sees.
+    urllib.request.urlopen(f"{elsewhere.url}/probe", timeout=10).close()
+    assert elsewhere.seen == [("/probe", None)]
 
 
 def test_a_download_that_drips_is_stopped_at_its_deadline() -> None:

@@ -98,9 +98,12 @@ def test_shared_template_screened_answered_and_posted_once(
         and posts[0]["text"].startswith("[submission]")
         and "CMRT 6.4" in posts[0]["text"]
     )
-    # Slack retries the same event: no second answer.
-    bot.event(event)
-    time.sleep(1.0)
+    # Slack retries the same event: its listener runs to the end, and answers nothing more.
+    bot.wait_idle()
+    calls = len(stub.calls)
+    assert bot.event(event) == 200
+    bot.wait_idle()
+    assert len(stub.calls) == calls
     assert len([c for c in stub.called("chat.postMessage") if c.get("thread_ts") == "200.1"]) == 1
     # The same bytes shared again answer with the stored result.
     stub.add_file("F2", "copy.xlsx", filled["CMRT-6.4"].read_bytes())
@@ -116,8 +119,10 @@ def test_non_template_files_are_ignored_politely(bot: Bot, stub: SlackStub) -> N
     [post] = stub.wait_for("chat.postMessage")
     assert "is not one" in post["text"]
     bot.event(file_share("F9", "401.1"))
-    time.sleep(1.0)
+    bot.wait_idle()  # its listener has run to the end: it looked at the file, said nothing
+    assert [c["file"] for c in stub.called("files.info")] == ["F9", "F9"]
     assert len(stub.called("chat.postMessage")) == 1  # silent in channels
+    assert len(Store(bot.db).messages("ignored")) == 2
 
 
 def test_grievance_details_only_for_officers(bot: Bot) -> None:
