@@ -35,8 +35,7 @@ from bot.slack_app import SlackSettings, build_app
 from plugins.models import Declaration, Finding, ScreeningResult, TemplateMeta
 from storage.crypto import Cipher, new_key
 from storage.store import Store
-
-from .builders import AS_OF
+from tests.builders import AS_OF
 
 OFFICER = "UOFFICER"
 SECRET = "unit-signing-secret"
