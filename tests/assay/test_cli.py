@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.builders import SHARED, require_shared
+
+pytestmark = pytest.mark.e2e
 
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 

@@ -31,6 +31,8 @@ from aiosmtpd.controller import Controller
 from tests.servers import PASSWORD, Dovecot, Smtp, free_port, start_dovecot
 from tests.slack_stub import TOKEN, SlackStub
 
+pytestmark = pytest.mark.e2e
+
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -11,8 +11,12 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from storage.refdata import load_embedded_smelters
 from tests.assay.test_cli import assay
+
+pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 CMRT = str(ROOT / "examples" / "northwind-cmrt-6.5.xlsx")
@@ -365,7 +369,7 @@ def test_names_holding_and_stay_one_query(tmp_path: Path) -> None:
 
 
 def test_cahra_areas_make_location_an_info_and_the_list_is_dated(tmp_path: Path) -> None:
-    from .reflists import write
+    from tests.reflists import write
 
     db = str(tmp_path / "h.db")
     sheet = [
@@ -396,7 +400,7 @@ def test_cahra_areas_make_location_an_info_and_the_list_is_dated(tmp_path: Path)
 
 
 def test_smelter_reference_refresh(tmp_path: Path) -> None:
-    from .reflists import smelter_reference_export, write
+    from tests.reflists import smelter_reference_export, write
 
     db = str(tmp_path / "r.db")
     _v, smelters = load_embedded_smelters()

@@ -23,6 +23,8 @@ from storage.store import Store
 from tests.plugins.test_hostile_workbooks import EXAMPLE, _message
 from tests.servers import _children
 
+pytestmark = pytest.mark.e2e
+
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 
 

@@ -9,6 +9,10 @@ import sys
 from email import message_from_bytes
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.e2e
+
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 
 

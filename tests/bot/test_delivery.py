@@ -25,6 +25,8 @@ from storage.store import Store
 from tests.servers import Smtp
 from tests.slack_stub import TOKEN, SlackStub
 
+pytestmark = pytest.mark.e2e
+
 HOSTILE_NAME = "<!channel> <http://evil.example|click me>"
 
 

@@ -34,6 +34,8 @@ from tests.builders import AS_OF, build_family
 from tests.slack_bot import OFFICER, Bot, file_share
 from tests.slack_stub import SlackStub
 
+pytestmark = pytest.mark.slow
+
 HOSTILE = "<!channel> <http://evil.example|click me>"
 FORGED = ("<!channel>", "<http://evil.example|", "<!subteam", "<@U")
 COMPANY = "Synthetic Components Ltd."

@@ -33,6 +33,8 @@ from storage.store import Store
 from tests.builders import AS_OF, cmrt_cells, fill, template
 from tests.slack_stub import TOKEN, SlackStub
 
+pytestmark = pytest.mark.slow
+
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "reply-40-rows.txt"
 HOSTILE = '<!channel> <script>alert(1)</script> & =HYPERLINK("http://x")'
 MINE_LISTS = (

@@ -24,6 +24,8 @@ from tests.servers import free_port
 from tests.slack_bot import Bot, file_share
 from tests.slack_stub import TOKEN, SlackStub
 
+pytestmark = pytest.mark.e2e
+
 ANSWER = "I could not download {} from Slack; please share it again or e-mail it."
 
 

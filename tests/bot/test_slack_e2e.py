@@ -10,11 +10,15 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from bot.slack_app import COMMANDS, EVENTS
 from storage.store import Store
 from tests.servers import free_port
 from tests.slack_bot import OFFICER, SECRET, Bot, file_share
 from tests.slack_stub import TOKEN, SlackStub, signed_request
+
+pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -266,7 +270,7 @@ def test_assay_serve_runs_the_slack_app_beside_the_intake(tmp_path: Path, stub: 
 def test_bad_files_shared_in_slack_get_a_clear_answer(
     bot: Bot, stub: SlackStub, filled: dict[str, Path]
 ) -> None:
-    from . import hostile
+    from tests import hostile
 
     stub.add_file("FB1", "broken.xlsx", filled["CMRT-6.5"].read_bytes()[:5000])
     stub.add_file("FB2", "bomb.xlsx", hostile.zip_bomb(20))

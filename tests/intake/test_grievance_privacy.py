@@ -27,6 +27,8 @@ from tests.intake.test_mail_e2e import dovecot as dovecot
 from tests.intake.test_mail_e2e import smtp as smtp
 from tests.servers import Dovecot, Smtp
 
+pytestmark = pytest.mark.e2e
+
 SYNTHETIC_NAME = "Amara Quillfeather"  # a made-up reporter name, as people put in subjects
 ACK_PAYLOAD_KEYS = {"kind", "to", "case_id", "token", "received", "respond_by"}
 

@@ -28,6 +28,8 @@ import pytest
 from tests import hostile
 from tests.servers import PASSWORD, Dovecot, Smtp, free_port, start_dovecot
 
+pytestmark = pytest.mark.e2e
+
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
@@ -231,8 +233,7 @@ def test_a_corrected_file_is_told_what_was_fixed(
 ) -> None:
     """Through the real mail path: the second file of a supplier is compared with its first."""
     from plugins.layouts import CMRT
-
-    from .builders import cmrt_cells, fill, template
+    from tests.builders import cmrt_cells, fill, template
 
     src = template("cmrt/RMI_CMRT_6.5_zh-ui.xlsx")
     good = cmrt_cells(src)
@@ -461,7 +462,7 @@ def test_serve_with_idle_picks_up_new_mail_quickly(
 def test_supplier_mail_ends_as_one_post_in_the_compliance_channel(
     tmp_path: Path, dovecot: Dovecot, smtp: Smtp, filled: dict[str, Path]
 ) -> None:
-    from .slack_stub import SlackStub
+    from tests.slack_stub import SlackStub
 
     slack = SlackStub().start()
     try:

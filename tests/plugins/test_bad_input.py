@@ -25,6 +25,8 @@ MEMORY_LIMIT_MB = 300
 # mark across exec), which would be counted as the command's.
 _LAUNCHER = """
 import os, subprocess, sys, time
+
+pytestmark = pytest.mark.slow
 start = time.perf_counter()
 with open(sys.argv[1], "wb") as out, open(sys.argv[2], "wb") as err:
     proc = subprocess.Popen(sys.argv[4:], stdout=out, stderr=err)

@@ -374,7 +374,7 @@ def test_file_codes_fire(tmp_path: Path, screener: Screener, filled: dict[str, P
 
 
 def test_unknown_template_version_fires_and_reads(tmp_path: Path, screener: Screener) -> None:
-    from .builders import cmrt_cells, fill
+    from tests.builders import cmrt_cells, fill
 
     src = TEMPLATES / "cmrt" / "RMI_CMRT_6.5_zh-ui.xlsx"
     cells = cmrt_cells(require_shared(src))

@@ -27,6 +27,8 @@ from plugins.workbook import parse_hyperlinks, safe_url
 from storage.store import Store
 from tests.builders import AS_OF, TEMPLATES, cmrt_cells, fill, require_shared
 
+pytestmark = pytest.mark.slow
+
 CMRT65 = "cmrt/RMI_CMRT_6.5_zh-ui.xlsx"
 NEW_CODES = {"smelter-row-shifted", "mine-country-unclear"}
 

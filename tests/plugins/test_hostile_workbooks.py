@@ -24,6 +24,8 @@ from tests.plugins.test_bad_input import run_measured
 from tests.slack_bot import Bot, file_share
 from tests.slack_stub import SlackStub
 
+pytestmark = pytest.mark.e2e
+
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = hostile.EXAMPLE.read_bytes()

@@ -10,6 +10,8 @@ import pytest
 from plugins.pipeline import Screener
 from tests.builders import TEMPLATES, clean_smelters, cmrt_cells, emrt2_cells, fill, require_shared
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def quirky(tmp_path_factory: pytest.TempPathFactory) -> Path:

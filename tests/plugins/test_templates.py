@@ -12,6 +12,8 @@ from plugins.pipeline import Screener
 from plugins.workbook import open_workbook
 from tests.builders import COMPANY, TEMPLATES, require_shared
 
+pytestmark = pytest.mark.slow
+
 BLANKS = [
     ("cmrt/RMI_CMRT_6.01_zh-ui.xlsx", "CMRT", "6.01"),
     ("cmrt/RMI_CMRT_6.1_zh-ui.xlsx", "CMRT", "6.1"),
@@ -129,7 +131,7 @@ def test_unknown_newer_version_is_read_best_effort() -> None:
 def test_filled_fixture_yields_company_answers_and_smelters(
     screener: Screener, filled: dict[str, Path], name: str
 ) -> None:
-    from .builders import FAMILIES, lookup_entries, template
+    from tests.builders import FAMILIES, lookup_entries, template
 
     decl = screener.read(filled[name].read_bytes())
     assert decl.company["company_name"] == COMPANY["company_name"]

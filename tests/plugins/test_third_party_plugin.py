@@ -14,6 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[2]
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 
@@ -51,7 +55,7 @@ def test_installed_plugin_adds_its_finding(tmp_path: Path, filled: dict[str, Pat
     ).stdout
     assert "supplier-id v1 [supplier_id]" in checks
     # The synthetic declaration has a unique ID: remove it in a copy to make the plugin fire.
-    from .builders import fill
+    from tests.builders import fill
 
     src = filled["CMRT-6.5"]
     path = fill(src, tmp_path / "no-id.xlsx", {"Declaration": {"D12": None}})

@@ -25,6 +25,8 @@ from reports.markup import MARKUP_SHEET, MarkupError, mark_up, marked_up_name
 from tests import hostile
 from tests.builders import TEMPLATES, build_family, require_shared
 
+pytestmark = pytest.mark.slow
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 BLANKS = {"CMRT-6.5": "cmrt/RMI_CMRT_6.5_zh-ui.xlsx", "EMRT-2.1": "emrt/RMI_EMRT_2.1.xlsx"}

@@ -17,6 +17,8 @@ from storage.refdata import (
 )
 from tests.builders import SHARED, require_shared
 
+pytestmark = pytest.mark.slow
+
 
 def test_embedded_list_covers_every_template_lookup() -> None:
     version, smelters = load_embedded_smelters()

@@ -28,6 +28,8 @@ from storage.tables import find_date, parse_list_date, read_tables
 from tests import reflists
 from tests.builders import TEMPLATES, require_shared
 
+pytestmark = pytest.mark.slow
+
 FORMATS = ("csv", "xlsx", "xml")
 
 
@@ -197,7 +199,7 @@ def test_unknown_status_words_stop_the_import(tmp_path: Path) -> None:
 
 
 def test_2014_cfsi_export_keeps_compliant_and_repairs_its_ids() -> None:
-    from .builders import SHARED
+    from tests.builders import SHARED
 
     path = require_shared(SHARED / "data") / "cfsi-compliant-smelters-2014.csv"
     with pytest.raises(RefDataError, match="Progressing"):
