@@ -12,7 +12,6 @@ from plugins.manager import get_plugin_manager
 from plugins.pipeline import Screener, ScreeningResult
 from storage.store import Store
 
-from . import settings
 from .config import Config
 
 
@@ -49,11 +48,11 @@ def build_screener(
         get_plugin_manager(disabled=config.screening.disabled_plugins),
         reference,
         as_of=as_of or config.screening.as_of,
-        clock=(clock or settings.clock(config)).today,
+        clock=(clock or config.clock()).today,
         settings=config.plugins,
         disabled_checks=config.screening.disabled_checks,
         current_versions=config.screening.current_versions,
-        limits=settings.limits(config),
+        limits=config.limits.to_limits(),
         reference_provider=store.reference_data if (follow and store is not None) else None,
         max_list_age_days=config.refdata.max_list_age_days,
     )

@@ -12,7 +12,6 @@ import click
 
 from plugins.manager import collect_checks, get_plugin_manager
 
-from . import settings
 from .app import build_screener, open_store, screen_file
 from .cli_diff import diff
 from .cli_refdata import date_option as _date
@@ -99,7 +98,7 @@ def screen(
 def rescreen(config: Config, as_of: dt.date | None, db: Path | None) -> None:
     """Screen every stored submission again with the current reference data (no files needed)."""
     store = open_store(config, db)
-    day = as_of or config.screening.as_of or settings.clock(config).today()  # one date for all
+    day = as_of or config.screening.as_of or config.clock().today()  # one date for all
     screener = build_screener(config, store, day)
     n = store.rescreen(screener.screen, as_of=day)
     click.echo(
@@ -215,8 +214,10 @@ def grievance() -> None:
 def _cipher(config: Config):  # type: ignore[no-untyped-def]
     from storage.crypto import CipherError
 
+    from .settings import grievance_cipher
+
     try:
-        return settings.grievance_cipher(config)
+        return grievance_cipher(config)
     except CipherError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -10,7 +10,6 @@ import click
 
 from plugins.rmap_status import LIST_STANDINGS, METALS, canonical_metal
 
-from . import settings
 from .app import open_store
 from .config import Config
 
@@ -66,7 +65,7 @@ def _list_date(file: Path, when: dt.date | None, hint: str) -> dt.date:
 
 def _warn_if_old(config: Config, store, kind: str, version: str, when: dt.date) -> list[str]:  # type: ignore[no-untyped-def]
     """A warning line (and one alert) when a list just loaded is already older than allowed."""
-    age = (settings.clock(config).today() - when).days
+    age = (config.clock().today() - when).days
     if age <= config.refdata.max_list_age_days:
         return []
     message = (
@@ -335,7 +334,7 @@ def show_refdata(config: Config, db: Path | None) -> None:
 
     store = open_store(config, db)
     ref = store.reference_data()
-    today = settings.clock(config).today()
+    today = config.clock().today()
     click.echo(f"smelter reference: {ref.smelter_list_version} ({len(ref.smelters)} smelters)")
     if not ref.rmap_lists:
         click.echo("RMAP lists: none loaded (assay refdata import-rmap FILE)")

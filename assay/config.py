@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from plugins.clock import Clock
+
 from .sections import (
     AlertsSection,
     AssaySection,
@@ -79,6 +81,10 @@ class Config:
     def zone(self) -> dt.tzinfo | None:
         """The configured time zone; None: the machine's local zone."""
         return ZoneInfo(self.assay.time_zone) if self.assay.time_zone else None
+
+    def clock(self) -> Clock:
+        """The system clock in ``[assay] time_zone`` (the machine's zone when empty)."""
+        return Clock(self.zone)
 
 
 SECTIONS = tuple(f.name for f in dataclasses.fields(Config) if f.name != "path")

@@ -74,7 +74,7 @@ class Service:
 
     def __init__(self, config: Config, db: Path | None = None, clock: Clock | None = None) -> None:
         self.config, self.db = config, db
-        self.clock = clock or settings.clock(config)
+        self.clock = clock or config.clock()
 
     def store(self) -> Store:
         return Store(self.db or self.config.database)

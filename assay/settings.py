@@ -1,10 +1,11 @@
-"""The settings objects of the layers below, built from the config in this one place.
+"""The settings objects of intake and bot, built from the config in this one place.
 
-:mod:`assay.config` reads the file into frozen sections; here they become what intake, bot
-and the core take as arguments (a mailbox's connection settings, the mailer's, the Slack
-app's, the reply and grievance policies, the sandbox limits, the clock). Secrets are read
-from the environment variables the ``*_env`` keys name, here and nowhere else, and are
-never logged.
+:mod:`assay.config` reads the file into frozen sections; here they become what the
+transports take as arguments: a mailbox's connection settings, the mailer's, the Slack
+app's, the reply and grievance policies. (The core's clock and sandbox limits come from
+:class:`~assay.config.Config` itself, so a command that only screens never imports the
+transports.) Secrets are read from the environment variables the ``*_env`` keys name,
+here and nowhere else, and are never logged.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from intake.grievance import GrievancePolicy
 from intake.mailbox import MailboxSettings
 from intake.messages import MailLimits
 from intake.supplier_mail import ReplyPolicy
-from plugins.clock import Clock
-from plugins.workbook import Limits
 from storage.crypto import Cipher, load_cipher
 
 from .config import Config
@@ -31,15 +30,6 @@ MB = 1024 * 1024
 def secret(env_var: str) -> str:
     """The value of the environment variable a ``*_env`` key names ("" when unset)."""
     return os.environ.get(env_var, "") if env_var else ""
-
-
-def clock(config: Config) -> Clock:
-    """The system clock in ``[assay] time_zone`` (the machine's zone when empty)."""
-    return Clock(config.zone)
-
-
-def limits(config: Config) -> Limits:
-    return config.limits.to_limits()
 
 
 def mailbox_settings(config: Config, name: str) -> MailboxSettings:
@@ -93,7 +83,7 @@ def smtp_settings(config: Config) -> SmtpSettings:
         grievance_from=config.grievance.reply_from,
         signature=config.mail.signature,
         return_workbook=config.mail.return_workbook,
-        limits=limits(config),
+        limits=config.limits.to_limits(),
         current_versions=dict(config.screening.current_versions),
     )
 

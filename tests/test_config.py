@@ -128,10 +128,10 @@ def test_values_are_typed_and_paths_relative_to_the_file(tmp_path: Path) -> None
         "CRT": "2.2",
         "AMRT": "1.3",
     }
-    assert settings.limits(config).max_file_bytes == int(1.5 * 1024 * 1024)
+    assert config.limits.to_limits().max_file_bytes == int(1.5 * 1024 * 1024)
     assert config.plugins["company"] == {"max_age_months": 6, "anything": ["the plugin", "decides"]}
     assert config.plugins["smelter-reference"] == {"name_cutoff": 88}
-    assert str(settings.clock(config).now().tzinfo) == "Europe/Berlin"
+    assert str(config.clock().now().tzinfo) == "Europe/Berlin"
 
 
 def test_no_file_means_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

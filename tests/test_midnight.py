@@ -16,7 +16,6 @@ import sqlite3
 from email.message import EmailMessage
 from pathlib import Path
 
-from assay import settings
 from assay.config import parse_config
 from assay.serve import Service
 from intake.loop import process_pending
@@ -79,7 +78,7 @@ def test_the_intake_screens_against_the_day_after_midnight(tmp_path: Path) -> No
         }
     )
     now = [dt.datetime(2026, 5, 1, 11, 59, 30, tzinfo=dt.UTC)]  # 23:59:30 in Auckland
-    clock = dataclasses.replace(settings.clock(config), source=lambda: now[0])
+    clock = dataclasses.replace(config.clock(), source=lambda: now[0])
     service = Service(config, clock=clock)
 
     # What serve's intake thread builds once and keeps: a store, a mailbox and its handlers.
