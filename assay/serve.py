@@ -3,6 +3,10 @@
 Each mailbox runs in its own thread with its own Store (a sqlite connection belongs to
 its thread); the notifiers drain the outbox on another. ``--once`` processes what is
 waiting, drains the outbox and exits: the quick start, and cron-style deployments.
+With more than one core, supplier mail is screened ahead in worker processes
+(:mod:`assay.workers`). Every screener asks the service's clock for the date at each
+screening (worker processes use the system clock in ``[assay] time_zone``), so a service
+that runs for weeks screens against the current day.
 """
 
 from __future__ import annotations
