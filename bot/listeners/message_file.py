@@ -140,7 +140,7 @@ def handle_file(
         return
     result: ScreeningResult = screener.screen_bytes(data)
     store.record_screening(
-        sha, result, filename=name, source="slack", as_of=screener.as_of, data=data
+        sha, result, filename=name, source="slack", as_of=result.as_of, data=data
     )
     declared = result.declaration.company.get("company_name", "") if result.declaration else ""
     supplier, _ = store.match_supplier("", declared)

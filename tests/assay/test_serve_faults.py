@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from assay.config import DEFAULTS, Config, _merge
-from assay.serve import LazyPool, Service
+from assay.config import parse_config
+from assay.serve import Service
+from assay.workers import LazyPool
 from intake.supplier_mail import Analysis
 from storage.store import Store
 from tests.plugins.test_hostile_workbooks import EXAMPLE, _message
@@ -171,12 +172,7 @@ def test_workers_die_with_their_parent(tmp_path: Path) -> None:
 
 def test_a_broken_pool_is_rebuilt_and_the_message_still_answered(tmp_path: Path) -> None:
     db = tmp_path / "assay.db"
-    config = Config(
-        _merge(
-            DEFAULTS,
-            {"assay": {"database": str(db)}, "screening": {"as_of": "2026-06-30"}},
-        )
-    )
+    config = parse_config({"assay": {"database": str(db)}, "screening": {"as_of": "2026-06-30"}})
     store = Store(db)
     pool = LazyPool(2, config, db)
     pipeline = Service(config, db).supplier_pipeline(store, pool)
