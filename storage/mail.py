@@ -14,7 +14,7 @@ import hashlib
 import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
@@ -29,11 +29,17 @@ def recipient_hash(address: str) -> str:
     return hashlib.sha256(address.strip().lower().encode()).hexdigest()
 
 
+class Payload(Protocol):
+    """What an outbox entry carries (``program.outbox`` has one type per kind)."""
+
+    def to_json(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class OutboxItem:
     channel: str  # "email" or "alert"
     dedupe_key: str
-    payload: dict[str, Any] | str  # a str is an already encrypted payload
+    payload: Payload | str  # a str is an already encrypted payload
     recipient: str = ""  # only to compute recipient_hash; never stored
 
 
@@ -72,7 +78,7 @@ def enqueue_in(db: sqlite_utils.Database, item: OutboxItem, now: str) -> None:
             item.dedupe_key,
             item.channel,
             now,
-            item.payload if encrypted else json.dumps(item.payload, ensure_ascii=False),
+            item.payload if isinstance(item.payload, str) else item.payload.to_json(),
             int(encrypted),
             recipient_hash(item.recipient) if item.recipient else "",
             now,

@@ -99,11 +99,9 @@ class ReferenceStore:
 
     def alert_stale_list(self, kind: str, version: str, message: str) -> None:
         """One alert per out-of-date list (the outbox keeps one row per key)."""
-        item = OutboxItem(
-            "alert",
-            f"stale-list:{kind}:{version}",
-            {"kind": "stale-list", "list": version, "message": message},
-        )
+        from program.outbox import StaleList
+
+        item = OutboxItem("alert", f"stale-list:{kind}:{version}", StaleList(version, message))
         with write_transaction(self.db):
             enqueue_in(self.db, item, utcnow())
 
