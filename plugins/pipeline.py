@@ -25,6 +25,7 @@ from .manager import collect_checks
 from .models import Declaration, Finding, ScreeningResult, Severity
 from .reference import ReferenceData
 from .sandbox import CRASH_MESSAGE, run_isolated
+from .sniff import Sniffed
 from .workbook import FileProblem, Limits, open_workbook
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,11 @@ log = logging.getLogger(__name__)
 INTERNAL_ERROR = "internal-error"
 
 
-def read_workbook(pm: pluggy.PluginManager, data: bytes, limits: Limits) -> Declaration:
+def read_workbook(
+    pm: pluggy.PluginManager, data: bytes, limits: Limits, sniffed: Sniffed | None = None
+) -> Declaration:
     """Open workbook bytes and ask the readers for a declaration (runs inside the sandbox)."""
-    opened = open_workbook(data, limits)
+    opened = open_workbook(data, limits, sniffed)
     try:
         decl: Declaration | None = pm.hook.assay_read_template(
             workbook=opened.workbook, container=opened.container
@@ -64,9 +67,11 @@ def read_workbook(pm: pluggy.PluginManager, data: bytes, limits: Limits) -> Decl
     return decl
 
 
-def _read_as_dict(pm: pluggy.PluginManager, data: bytes, limits: Limits) -> dict[str, Any]:
+def _read_as_dict(
+    pm: pluggy.PluginManager, data: bytes, limits: Limits, sniffed: Sniffed | None = None
+) -> dict[str, Any]:
     """What the sandbox sends back: the declaration as the store keeps it (plain JSON)."""
-    return read_workbook(pm, data, limits).to_dict()
+    return read_workbook(pm, data, limits, sniffed).to_dict()
 
 
 def file_finding(code: str, message: str, check: str = "reader") -> Finding:
@@ -106,16 +111,18 @@ class Screener:
         }
 
     # -- reading -------------------------------------------------------------------
-    def read(self, data: bytes) -> Declaration:
+    def read(self, data: bytes, sniffed: Sniffed | None = None) -> Declaration:
         """Declaration of workbook bytes; raises FileProblem for anything unscreenable.
 
         Untrusted bytes are opened and read in a sandboxed child (:mod:`plugins.sandbox`):
         whatever the file makes the engine do, the answer is a declaration or a FileProblem.
         """
         if not self.limits.isolate:
-            return read_workbook(self.pm, data, self.limits)
+            return read_workbook(self.pm, data, self.limits, sniffed)
         as_dict = run_isolated(
-            functools.partial(_read_as_dict, self.pm, limits=self.limits), data, self.limits
+            functools.partial(_read_as_dict, self.pm, limits=self.limits, sniffed=sniffed),
+            data,
+            self.limits,
         )
         try:
             return Declaration.from_dict(as_dict)
@@ -124,9 +131,10 @@ class Screener:
             raise FileProblem("unreadable-file", CRASH_MESSAGE, repr(exc)[:300]) from exc
 
     # -- screening -----------------------------------------------------------------
-    def screen_bytes(self, data: bytes) -> ScreeningResult:
+    def screen_bytes(self, data: bytes, sniffed: Sniffed | None = None) -> ScreeningResult:
+        """``sniffed``: :func:`plugins.sniff.sniff` of ``data``, when the caller has it."""
         try:
-            decl = self.read(data)
+            decl = self.read(data, sniffed)
         except FileProblem as problem:
             return ScreeningResult(
                 declaration=None,

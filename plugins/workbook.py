@@ -21,9 +21,12 @@ from typing import Any
 
 import python_calamine
 
+from .sniff import OLE_MAGIC, WORKBOOK_PARTS, ZIP_MAGIC, Sniffed, sniff
+
+# Callers elsewhere import the magic numbers from here; they are defined in plugins.sniff.
+__all__ = ["OLE_MAGIC", "ZIP_MAGIC"]
+
 log = logging.getLogger(__name__)
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
 DEFAULT_PASSWORD = "VelvetSweatshop"  # Excel's built-in "no password" encryption key
 
 
@@ -518,7 +521,7 @@ def _check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
             str(exc),
         ) from exc
     names = {i.filename for i in infos}
-    if "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
+    if not any(part in names for part in WORKBOOK_PARTS):
         raise FileProblem(
             "unreadable-file",
             "The file is a zip archive but not an Excel workbook. Please send the completed "
@@ -588,8 +591,15 @@ class Opened:
     decrypted: bool
 
 
-def open_workbook(data: bytes, limits: Limits | None = None) -> Opened:
-    """Open workbook bytes or raise :class:`FileProblem` with a sentence for the sender."""
+def open_workbook(
+    data: bytes, limits: Limits | None = None, sniffed: Sniffed | None = None
+) -> Opened:
+    """Open workbook bytes or raise :class:`FileProblem` with a sentence for the sender.
+
+    ``sniffed``: what :func:`plugins.sniff.sniff` said of these very bytes, when the caller
+    already asked (a mail attachment); otherwise it is asked here. It only routes: a wrong
+    answer fails safe, as the checks below read the bytes themselves.
+    """
     limits = limits or Limits()
     if not data:
         raise FileProblem(
@@ -602,20 +612,26 @@ def open_workbook(data: bytes, limits: Limits | None = None) -> Opened:
             f"The file is {len(data) // (1024 * 1024)} MB, far larger than an RMI template "
             f"(limit {limits.max_file_bytes // (1024 * 1024)} MB). Please send the template alone.",
         )
-    container = "xlsx"
+    kind = (sniffed or sniff(data)).kind
     decrypted = False
-    if data.startswith(OLE_MAGIC):
+    if kind == "ole":
         data, decrypted = _decrypt_ole(data)
-        if data.startswith(OLE_MAGIC):
-            container = "xls"
-        elif len(data) > limits.max_file_bytes:
-            raise FileProblem("unreadable-file", "The decrypted workbook is too large to screen.")
-    if container == "xlsx" and not data.startswith(ZIP_MAGIC):
+        if decrypted:
+            # New bytes (the package inside the encryption): sniffed by the same function.
+            kind = sniff(data).kind
+            if kind != "ole" and len(data) > limits.max_file_bytes:
+                raise FileProblem(
+                    "unreadable-file", "The decrypted workbook is too large to screen."
+                )
+    if kind == "other":
         raise FileProblem(
             "unreadable-file",
             "The file is not an Excel workbook (it may be a PDF, an image or a damaged "
             "download). Please send the completed RMI template as an .xlsx file.",
         )
+    container = "xls" if kind == "ole" else "xlsx"
+    # A zip (workbook or not) goes through the size checks, which also word the answer to a
+    # damaged zip or a zip that holds no workbook.
     zf = _check_zip(data, limits) if container == "xlsx" else None
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))

@@ -20,7 +20,8 @@ import zlib
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from plugins.workbook import OLE_MAGIC, ZIP_MAGIC, FileProblem, Limits, _check_zip
+from plugins.sniff import sniff
+from plugins.workbook import FileProblem, Limits, _check_zip
 
 from .xmltext import START_TAG, XmlShapeError, attrs_of, esc_attr, root, unescape
 
@@ -71,9 +72,10 @@ class Package:
             raise PackageError("the file is empty")
         if len(data) > limits.max_file_bytes:
             raise PackageError(f"the file is larger than {limits.max_file_bytes} bytes")
-        if data.startswith(OLE_MAGIC):
+        kind = sniff(data).kind
+        if kind == "ole":
             raise PackageError("an encrypted workbook or a legacy .xls file")
-        if not data.startswith(ZIP_MAGIC):
+        if kind == "other":
             raise PackageError("not a zip package")
         try:
             self._zip = _check_zip(data, limits)
