@@ -39,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .workbook import TOO_COMPLEX, TOO_COMPLEX_MESSAGE, FileProblem, Limits
+from .limits import TOO_COMPLEX, TOO_COMPLEX_MESSAGE, FileProblem, Limits
 
 log = logging.getLogger(__name__)
 

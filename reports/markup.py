@@ -10,7 +10,7 @@ same bytes; the parts we change are ``xl/workbook.xml`` and its relationships,
 ``[Content_Types].xml``, ``xl/styles.xml``, the flagged sheets (and any other sheet whose
 tab was selected) with their relationships, comments and VML drawings.
 
-The file is hostile: it is opened within the workbook limits of :mod:`plugins.workbook`,
+The file is hostile: it is opened within the workbook limits of :mod:`plugins.limits`,
 read with bounded forward scans, and whatever we cannot patch raises :class:`MarkupError`
 (the caller then replies without the attachment). Text from findings quotes the supplier's
 cells: it is cleaned, capped and escaped, and written as inline strings, which are never
@@ -29,8 +29,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from plugins.limits import Limits
 from plugins.models import SEVERITY_RANK, Finding
-from plugins.workbook import Limits
+from plugins.parts import rels_part
+from plugins.sheet import parse_ref
 from program.digest import plain
 
 from .book import check_workbook, put_first, sheet_entries, sheet_tag
@@ -42,7 +44,6 @@ from .cells import (
     layout,
     legacy_drawing_rid,
     merged_ranges,
-    parse_ref,
     ref_of,
     restyle_cells,
 )
@@ -67,7 +68,6 @@ from .package import (
     new_rel_id,
     parse_rels,
     relative,
-    rels_name,
     resolve,
 )
 from .styles import MINIMAL_STYLES, StyleBook
@@ -291,8 +291,8 @@ class _Marker:
     def comment(self, part: str, xml: bytes, notes: list[Note]) -> bytes:
         """Comments for ``notes`` in the sheet's comments part and VML; the sheet XML back,
         with a ``legacyDrawing`` if it had none."""
-        rels_part = rels_name(part)
-        rels_xml = self.pkg.get(rels_part) if self.pkg.has(rels_part) else None
+        rels_name = rels_part(part)
+        rels_xml = self.pkg.get(rels_name) if self.pkg.has(rels_name) else None
         rels = parse_rels(rels_xml)
         crel = next((r for r in rels if r.type == REL_COMMENTS and not r.external), None)
         comments_part = resolve(part, crel.target) if crel else None
@@ -333,9 +333,9 @@ class _Marker:
         self.pkg.put(comments_part, merged.xml)
         self.pkg.put(vml_part, vml_xml)
         if rels_xml is not None and (
-            not self.pkg.has(rels_part) or rels_xml != self.pkg.get(rels_part)
+            not self.pkg.has(rels_name) or rels_xml != self.pkg.get(rels_name)
         ):
-            self.pkg.put(rels_part, rels_xml)
+            self.pkg.put(rels_name, rels_xml)
         return xml
 
     # -- the findings sheet -------------------------------------------------------------
@@ -374,8 +374,8 @@ class _Marker:
             replaced = next(i for i, e in enumerate(self.entries) if e.name == markup)
             entry = self.entries[replaced]
             first = sheet_tag(self.wb, MARKUP_SHEET, entry.sheet_id, entry.rid)
-            if self.pkg.has(rels_name(part)):
-                self.pkg.put(rels_name(part), _EMPTY_RELS)
+            if self.pkg.has(rels_part(part)):
+                self.pkg.put(rels_part(part), _EMPTY_RELS)
         else:
             part = self.pkg.free_name("xl/worksheets/sheet{}.xml", self.taken)
             rid = self.add_workbook_rel(REL_WORKSHEET, part)
