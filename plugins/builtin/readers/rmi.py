@@ -9,7 +9,7 @@ template check.
 from __future__ import annotations
 
 from plugins.hookspecs import hookimpl
-from plugins.layouts import Layout, select_layout
+from plugins.layouts import Layout
 from plugins.models import Answer, Declaration, TemplateMeta
 from plugins.normalize import (
     canonical_choice,
@@ -18,6 +18,7 @@ from plugins.normalize import (
     parse_date,
     strip_required_marker,
 )
+from plugins.versions import select_layout
 from plugins.workbook import FileProblem, Sheet, Workbook
 
 from .identify import identify
