@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from plugins.checks import DEFAULT_CURRENT_VERSIONS
 from plugins.hookspecs import hookimpl
+from plugins.identify import identify
 from plugins.models import Declaration
 from plugins.workbook import FileProblem, Workbook
-
-from .identify import identify
 
 CODE = "unsupported-template-version"
 
