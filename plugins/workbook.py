@@ -215,8 +215,8 @@ def open_workbook(
     """Open workbook bytes or raise :class:`FileProblem` with a sentence for the sender.
 
     ``sniffed``: what :func:`plugins.sniff.sniff` said of these very bytes, when the caller
-    already asked (a mail attachment); otherwise it is asked here. It only routes: a wrong
-    answer fails safe, as the checks below read the bytes themselves.
+    already asked (a mail attachment, whose kind travels with it); otherwise it is asked
+    here. It only routes: the limits below are checked on the bytes themselves.
     """
     limits = limits or Limits()
     if not data:
@@ -248,8 +248,10 @@ def open_workbook(
             "download). Please send the completed RMI template as an .xlsx file.",
         )
     container = "xls" if kind == "ole" else "xlsx"
-    # A zip (workbook or not) goes through the size checks, which also word the answer to a
-    # damaged zip or a zip that holds no workbook.
+    # Any zip goes through check_zip: the size and ratio limits, read from the directory it
+    # returns. It re-applies sniff's workbook-part test to that directory (a validation of the
+    # one decision, which also words the answer to a damaged zip or a zip without a workbook;
+    # reports.package calls it with no sniff at all), so a caller's wrong label fails safe.
     zf = check_zip(data, limits) if container == "xlsx" else None
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
