@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from plugins.clock import Clock
 from plugins.manager import get_plugin_manager
 from plugins.pipeline import Screener, ScreeningResult
 from storage.store import Store
@@ -26,10 +27,17 @@ def open_store(config: Config, db: str | Path | None = None) -> Store:
 
 
 def build_screener(
-    config: Config, store: Store | None, as_of: dt.date | None = None, follow: bool = False
+    config: Config,
+    store: Store | None,
+    as_of: dt.date | None = None,
+    follow: bool = False,
+    clock: Clock | None = None,
 ) -> Screener:
     """The screener for this config. ``follow``: pick up new reference lists from the store as
-    they are loaded (long-running services; the store must stay in this thread)."""
+    they are loaded (long-running services; the store must stay in this thread).
+
+    ``as_of`` (else ``[screening] as_of``) fixes the screening date; without one, each
+    screening asks ``clock`` (else the system clock in ``[assay] time_zone``) for today."""
     if store is not None:
         reference = store.reference_data()
     else:
@@ -37,15 +45,16 @@ def build_screener(
 
         reference = embedded_reference()
     return Screener(
-        get_plugin_manager(disabled=config.disabled_plugins),
+        get_plugin_manager(disabled=config.screening.disabled_plugins),
         reference,
-        as_of=as_of or config.as_of,
-        settings=config.plugin_settings,
-        disabled_checks=config.disabled_checks,
-        current_versions=config.current_versions,
-        limits=config.limits,
+        as_of=as_of or config.screening.as_of,
+        clock=(clock or config.clock()).today,
+        settings=config.plugins,
+        disabled_checks=config.screening.disabled_checks,
+        current_versions=config.screening.current_versions,
+        limits=config.limits.to_limits(),
         reference_provider=store.reference_data if (follow and store is not None) else None,
-        max_list_age_days=config.max_list_age_days,
+        max_list_age_days=config.refdata.max_list_age_days,
     )
 
 
@@ -64,14 +73,18 @@ def screen_file(
             str(path),
             "",
             ScreeningResult(
-                None, (finding,), readable=False, reference_versions=screener.reference_versions()
+                None,
+                (finding,),
+                readable=False,
+                reference_versions=screener.reference_versions(),
+                as_of=screener.screening_date(),
             ),
         )
     sha = hashlib.sha256(data).hexdigest()
     result = screener.screen_bytes(data)
     if store is not None:
         store.record_screening(
-            sha, result, filename=path.name, source=source, as_of=screener.as_of, data=data
+            sha, result, filename=path.name, source=source, as_of=result.as_of, data=data
         )
         company = result.declaration.company.get("company_name", "") if result.declaration else ""
         if company:

@@ -98,8 +98,9 @@ def screen(
 def rescreen(config: Config, as_of: dt.date | None, db: Path | None) -> None:
     """Screen every stored submission again with the current reference data (no files needed)."""
     store = open_store(config, db)
-    screener = build_screener(config, store, as_of)
-    n = store.rescreen(screener.screen, as_of=screener.as_of)
+    day = as_of or config.screening.as_of or config.clock().today()  # one date for all
+    screener = build_screener(config, store, day)
+    n = store.rescreen(screener.screen, as_of=day)
     click.echo(
         f"re-screened {n} submission(s) with RMAP list {screener.reference_versions()['rmap'] or '(none)'}"
     )
@@ -141,11 +142,7 @@ def serve(config: Config, once: bool, db: Path | None) -> None:
     service = Service(config, db)
     if once:
         counts = service.run_once()
-        outbox = (
-            config.data["smtp"]["outbox_dir"]
-            if not config.data["smtp"]["host"]
-            else f"SMTP {config.data['smtp']['host']}"
-        )
+        outbox = config.smtp.outbox_dir if not config.smtp.host else f"SMTP {config.smtp.host}"
         click.echo(
             f"processed {counts.get('suppliers', 0)} supplier message(s) and {counts.get('grievances', 0)} grievance message(s); "
             f"{counts['emails_sent']} e-mail(s) sent to {outbox}; {counts['alerts']} alert(s)"
@@ -217,7 +214,7 @@ def grievance() -> None:
 def _cipher(config: Config):  # type: ignore[no-untyped-def]
     from storage.crypto import CipherError
 
-    from .serve import grievance_cipher
+    from .settings import grievance_cipher
 
     try:
         return grievance_cipher(config)
@@ -342,8 +339,8 @@ def grievance_keygen() -> None:
 @click.pass_obj
 def list_checks(config: Config) -> None:
     """List the registered checks, their plugins and finding codes."""
-    pm = get_plugin_manager(disabled=config.disabled_plugins)
-    disabled = set(config.disabled_checks)
+    pm = get_plugin_manager(disabled=config.screening.disabled_plugins)
+    disabled = set(config.screening.disabled_checks)
     for check in collect_checks(pm).values():
         state = " (disabled)" if check.id in disabled else ""
         click.echo(f"{check.id} v{check.version} [{check.plugin}]{state}: {check.description}")

@@ -65,12 +65,12 @@ def _list_date(file: Path, when: dt.date | None, hint: str) -> dt.date:
 
 def _warn_if_old(config: Config, store, kind: str, version: str, when: dt.date) -> list[str]:  # type: ignore[no-untyped-def]
     """A warning line (and one alert) when a list just loaded is already older than allowed."""
-    age = (dt.date.today() - when).days
-    if age <= config.max_list_age_days:
+    age = (config.clock().today() - when).days
+    if age <= config.refdata.max_list_age_days:
         return []
     message = (
         f"The {kind} list {version} is dated {when.isoformat()}, {age} days ago (more than "
-        f"{config.max_list_age_days}): findings that rely on it may be out of date."
+        f"{config.refdata.max_list_age_days}): findings that rely on it may be out of date."
     )
     store.alert_stale_list(kind, version, message)
     return [f"  WARNING: {message}"]
@@ -334,7 +334,7 @@ def show_refdata(config: Config, db: Path | None) -> None:
 
     store = open_store(config, db)
     ref = store.reference_data()
-    today = dt.date.today()
+    today = config.clock().today()
     click.echo(f"smelter reference: {ref.smelter_list_version} ({len(ref.smelters)} smelters)")
     if not ref.rmap_lists:
         click.echo("RMAP lists: none loaded (assay refdata import-rmap FILE)")
@@ -352,5 +352,5 @@ def show_refdata(config: Config, db: Path | None) -> None:
     click.echo(
         f"CAHRA list: {ref.cahra_version} ({cahra_when}; {len(ref.cahra)} countries); covered countries built in: {', '.join(sorted(COVERED_COUNTRIES))}"
     )
-    for stale in ref.stale_lists(today, config.max_list_age_days):
+    for stale in ref.stale_lists(today, config.refdata.max_list_age_days):
         click.echo(f"WARNING: {stale.message}")

@@ -1,125 +1,46 @@
-"""Configuration: embedded defaults, overlaid by a TOML file.
+"""Configuration: embedded defaults, overlaid by a TOML file, read once into frozen settings.
 
 The file is found from ``--config``, else ``$ASSAY_CONFIG``; with neither, the embedded
-defaults below apply, so every command works on a fresh machine. Secrets are never
-written in the file: keys ending in ``_env`` name the environment variable that holds
-them.
+defaults below apply, so every command works on a fresh machine.
+
+Each TOML section is a frozen dataclass here, and its fields *are* the schema: a key that
+is not a field is refused with the nearest valid name ("unknown key [smtp] hots — did you
+mean host?"), and a value of the wrong type is refused naming its key, at load time rather
+than when a supplier's message finally reaches the code that reads it. Only the tables
+under ``[plugins.<name>]`` are free-form: each belongs to its plugin.
+
+Secrets are never written in the file: keys ending in ``_env`` name the environment
+variable that holds them, read by the composition root (:mod:`assay.settings`). Error
+messages name keys and types, never values, so a secret pasted in by mistake is not
+echoed to a terminal or a log.
 """
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 import datetime as dt
+import difflib
 import os
 import tomllib
+import typing
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from plugins.checks import DEFAULT_CURRENT_VERSIONS
-from plugins.workbook import Limits
+from plugins.clock import Clock
 
-_LIMITS, _MB = Limits(), 1024 * 1024
-_MAILBOX: dict[str, Any] = {
-    "kind": "maildir",
-    "path": "",
-    "host": "",
-    "port": 993,
-    "security": "ssl",
-    "user": "",
-    "password_env": "",
-    "folder": "INBOX",
-    "processed_folder": "Processed",
-    "attention_folder": "Needs attention",
-    "poll_seconds": 60,
-    "delete_processed": False,
-}
-DEFAULTS: dict[str, Any] = {
-    "assay": {"database": "var/assay.db", "log_level": "WARNING"},
-    "screening": {
-        "as_of": "",
-        "disabled_checks": [],
-        "disabled_plugins": [],
-        "current_versions": dict(DEFAULT_CURRENT_VERSIONS),
-    },
-    "limits": {
-        "max_file_mb": _LIMITS.max_file_bytes // _MB,
-        "max_entry_mb": _LIMITS.max_entry_bytes // _MB,
-        "max_total_mb": _LIMITS.max_total_bytes // _MB,
-        "max_ratio": _LIMITS.max_ratio,
-        "max_rows": _LIMITS.max_rows,
-        "memory_mb": _LIMITS.memory_bytes // _MB,
-        "cpu_seconds": _LIMITS.cpu_seconds,
-        "wall_seconds": _LIMITS.wall_seconds,
-    },
-    "refdata": {"max_list_age_days": 90},
-    "plugins": {"company": {"max_age_months": 12}, "smelter-reference": {"name_cutoff": 88}},
-    "mail": {
-        "reply_from": "Assay compliance <compliance@example.test>",
-        "signature": "The compliance team",
-        "return_workbook": True,
-        "max_replies_per_hour": 5,
-        "max_message_mb": 60,
-        "max_attachment_mb": 30,
-        "seed_examples": True,
-        "idle_timeout": 300,
-        "workers": 0,
-        "suppliers": {
-            **_MAILBOX,
-            "path": "var/mail/suppliers",
-            "password_env": "ASSAY_MAIL_PASSWORD",
-        },
-        "grievances": {
-            **_MAILBOX,
-            "enabled": True,
-            "delete_processed": True,
-            "path": "var/mail/grievances",
-            "password_env": "ASSAY_GRIEVANCE_MAIL_PASSWORD",
-        },
-    },
-    "smtp": {
-        "host": "",
-        "port": 587,
-        "security": "starttls",
-        "user": "",
-        "password_env": "ASSAY_SMTP_PASSWORD",
-        "outbox_dir": "var/outbox",
-        "retry_seconds": 30,
-        "max_attempts": 30,
-        "permanent_attempts": 3,
-        "lease_seconds": 300,
-    },
-    "grievance": {
-        "key_env": "ASSAY_GRIEVANCE_KEY",
-        "key_file": "var/grievance.key",
-        "respond_days": 30,
-        "reply_from": "Grievance desk <grievances@example.test>",
-    },
-    "alerts": {"log_file": "var/alerts.log"},
-    "slack": {
-        "mode": "http",
-        "host": "127.0.0.1",
-        "port": 3000,
-        "bot_token_env": "SLACK_BOT_TOKEN",
-        "signing_secret_env": "SLACK_SIGNING_SECRET",
-        "app_token_env": "SLACK_APP_TOKEN",
-        "channel": "",
-        "officers": [],
-        "workspace_id": "",
-        "api_url": "",
-        "retry_seconds": 30,
-        "permanent_attempts": 3,
-        "lease_seconds": 120,
-    },
-}
-# Keys holding paths: relative values are resolved against the config file's folder.
-PATH_KEYS = (
-    ("assay", "database"),
-    ("mail", "suppliers", "path"),
-    ("mail", "grievances", "path"),
-    ("smtp", "outbox_dir"),
-    ("grievance", "key_file"),
-    ("alerts", "log_file"),
+from .sections import (
+    AlertsSection,
+    AssaySection,
+    GrievanceSection,
+    LimitsSection,
+    MailSection,
+    RefdataSection,
+    ScreeningSection,
+    SlackSection,
+    SmtpSection,
 )
 
 
@@ -127,80 +48,235 @@ class ConfigError(ValueError):
     pass
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+def _default_plugins() -> dict[str, dict[str, Any]]:
+    return {"company": {"max_age_months": 12}, "smelter-reference": {"name_cutoff": 88}}
 
 
 @dataclass(frozen=True)
 class Config:
-    data: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULTS))
-    path: Path | None = None
+    """The whole configuration, one frozen section per TOML table; ``path``: the file read."""
+
+    assay: AssaySection = field(default_factory=AssaySection)
+    screening: ScreeningSection = field(default_factory=ScreeningSection)
+    limits: LimitsSection = field(default_factory=LimitsSection)
+    refdata: RefdataSection = field(default_factory=RefdataSection)
+    # [plugins.<name>]: free-form, one table per plugin (or check id), handed to it as is.
+    plugins: dict[str, dict[str, Any]] = field(default_factory=_default_plugins)
+    mail: MailSection = field(default_factory=MailSection)
+    smtp: SmtpSection = field(default_factory=SmtpSection)
+    grievance: GrievanceSection = field(default_factory=GrievanceSection)
+    alerts: AlertsSection = field(default_factory=AlertsSection)
+    slack: SlackSection = field(default_factory=SlackSection)
+    path: Path | None = field(default=None, compare=False)
 
     @property
     def database(self) -> Path:
-        return Path(self.data["assay"]["database"]).expanduser()
+        return Path(self.assay.database).expanduser()
 
     @property
     def log_level(self) -> str:
-        return str(self.data["assay"].get("log_level", "WARNING")).upper()
+        return self.assay.log_level.upper()
 
     @property
-    def as_of(self) -> dt.date | None:
-        raw = self.data["screening"].get("as_of") or ""
-        if isinstance(raw, dt.date):
-            return raw
-        try:
-            return dt.date.fromisoformat(raw) if raw else None
-        except ValueError as exc:
-            raise ConfigError(f"[screening] as_of = {raw!r} is not a YYYY-MM-DD date") from exc
+    def zone(self) -> dt.tzinfo | None:
+        """The configured time zone; None: the machine's local zone."""
+        return ZoneInfo(self.assay.time_zone) if self.assay.time_zone else None
 
-    @property
-    def disabled_checks(self) -> list[str]:
-        return list(self.data["screening"].get("disabled_checks", []))
-
-    @property
-    def disabled_plugins(self) -> list[str]:
-        return list(self.data["screening"].get("disabled_plugins", []))
-
-    @property
-    def current_versions(self) -> dict[str, str]:
-        return {k: str(v) for k, v in self.data["screening"].get("current_versions", {}).items()}
-
-    @property
-    def plugin_settings(self) -> dict[str, dict[str, Any]]:
-        return {k: dict(v) for k, v in self.data.get("plugins", {}).items() if isinstance(v, dict)}
-
-    @property
-    def max_list_age_days(self) -> int:
-        return int(self.data["refdata"]["max_list_age_days"])
-
-    @property
-    def limits(self) -> Limits:
-        lim = self.data["limits"]
-        mb = 1024 * 1024
-        return Limits(
-            max_file_bytes=int(lim["max_file_mb"] * mb),
-            max_entry_bytes=int(lim["max_entry_mb"] * mb),
-            max_total_bytes=int(lim["max_total_mb"] * mb),
-            max_ratio=int(lim["max_ratio"]),
-            max_rows=int(lim["max_rows"]),
-            memory_bytes=int(lim["memory_mb"] * mb),
-            cpu_seconds=int(lim["cpu_seconds"]),
-            wall_seconds=float(lim["wall_seconds"]),
-        )
+    def clock(self) -> Clock:
+        """The system clock in ``[assay] time_zone`` (the machine's zone when empty)."""
+        return Clock(self.zone)
 
 
-def section(config: Config, *keys: str) -> dict[str, Any]:
-    out: Any = config.data
-    for k in keys:
-        out = out[k]
-    return dict(out)
+SECTIONS = tuple(f.name for f in dataclasses.fields(Config) if f.name != "path")
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return list(value)
+    return "" if value is None else value
+
+
+#: The embedded defaults as nested dicts, the shape of the TOML file (documentation tests
+#: walk it: every key must be in the README and in config.example.toml).
+DEFAULTS: dict[str, Any] = {name: _plain(getattr(Config(), name)) for name in SECTIONS}
+
+
+# -- reading ------------------------------------------------------------------------------
+T = TypeVar("T")
+_KIND = {str: "a string", bool: "true or false", int: "a whole number", float: "a number"}
+
+
+def _what(value: Any) -> str:
+    """The TOML type of a value, for messages (never the value: it might be a secret)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "a whole number"
+    if isinstance(value, float):
+        return "a decimal number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dt.date | dt.time):
+        return "a date or time"
+    return type(value).__name__
+
+
+def _suggest(word: str, valid: Iterable[str]) -> str:
+    valid = list(valid)
+    close = difflib.get_close_matches(word, valid, n=1, cutoff=0.6)
+    if close:
+        return f" — did you mean {close[0]}?"
+    return f" (valid: {', '.join(valid)})" if len(valid) <= 20 else ""
+
+
+class _Reader:
+    """Checks a parsed TOML document against the section dataclasses."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def error(self, text: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {text}")
+
+    def table(self, default: T, raw: Any, where: str) -> T:
+        if not isinstance(raw, dict):
+            raise self.error(f"[{where}] must be a table, not {_what(raw)}")
+        hints = typing.get_type_hints(type(default))
+        fields = {f.name: f for f in dataclasses.fields(default)}  # type: ignore[arg-type]
+        changes: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key not in fields:
+                raise self.error(f"unknown key [{where}] {key}{_suggest(key, fields)}")
+            changes[key] = self.value(
+                hints[key], getattr(default, key), value, where, key, fields[key].metadata
+            )
+        return dataclasses.replace(default, **changes)  # type: ignore[type-var]
+
+    def value(
+        self, hint: Any, default: Any, value: Any, where: str, key: str, meta: Mapping[str, Any]
+    ) -> Any:
+        label = f"[{where}] {key}"
+        if dataclasses.is_dataclass(default):
+            return self.table(default, value, f"{where}.{key}")
+        if hint in (str, bool, int, float):
+            return self.scalar(hint, value, label, meta)
+        if hint == (dt.date | None):
+            return self.date(value, label)
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if origin is tuple:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise self.error(f"{label} must be a list of strings, not {_what(value)}")
+            return tuple(value)
+        if origin is dict and args == (str, str):
+            return self.mapping(default, value, f"{where}.{key}")
+        if origin is dict:
+            return self.plugin_tables(default, value, f"{where}.{key}" if where else key)
+        raise TypeError(f"no reader for {label}: {hint!r}")  # a schema bug, not the user's
+
+    def scalar(self, kind: type, value: Any, label: str, meta: Mapping[str, Any]) -> Any:
+        ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            ok, value = True, float(value)
+        if not ok:
+            raise self.error(f"{label} must be {_KIND[kind]}, not {_what(value)}")
+        choices = meta.get("choices")
+        if choices:
+            folded = value.upper() if meta.get("fold") else value
+            if folded not in choices:
+                raise self.error(
+                    f"{label} must be one of {', '.join(choices)}{_suggest(folded, choices)}"
+                )
+        return value
+
+    def date(self, value: Any, label: str) -> dt.date | None:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, str):
+            if not value:
+                return None
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+            raise self.error(f"{label} = {value!r} is not a YYYY-MM-DD date")
+        raise self.error(f"{label} must be a YYYY-MM-DD date, not {_what(value)}")
+
+    def mapping(self, default: dict[str, str], raw: Any, where: str) -> dict[str, str]:
+        """A table of strings over known keys (``[screening.current_versions]``)."""
+        if not isinstance(raw, dict):
+            raise self.error(f"[{where}] must be a table, not {_what(raw)}")
+        out = dict(default)
+        for key, value in raw.items():
+            if key not in default:
+                raise self.error(f"unknown key [{where}] {key}{_suggest(key, default)}")
+            if not isinstance(value, str):
+                raise self.error(f'[{where}] {key} must be a string ("6.5"), not {_what(value)}')
+            out[key] = value
+        return out
+
+    def plugin_tables(
+        self, default: dict[str, dict[str, Any]], raw: Any, where: str
+    ) -> dict[str, dict[str, Any]]:
+        """``[plugins.<name>]`` tables: free-form, overlaid on the embedded ones."""
+        if not isinstance(raw, dict):
+            raise self.error(f"[{where}] must be a table, not {_what(raw)}")
+        out = {name: dict(table) for name, table in default.items()}
+        for name, table in raw.items():
+            if not isinstance(table, dict):
+                raise self.error(f"[{where}] {name} must be a table ([{where}.{name}])")
+            out[name] = {**out.get(name, {}), **table}
+        return out
+
+
+def _resolve_paths(section: Any, base: Path) -> Any:
+    """Relative paths in a config file are relative to the file, not the working directory."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if dataclasses.is_dataclass(value):
+            changes[f.name] = _resolve_paths(value, base)
+        elif f.metadata.get("path") and value and not Path(value).is_absolute():
+            changes[f.name] = str((base / value).resolve())
+    return dataclasses.replace(section, **changes)
+
+
+def _check_zone(name: str, reader: _Reader) -> None:
+    if not name:
+        return
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        hint = _suggest(name, sorted(available_timezones()))
+        raise reader.error(
+            f"[assay] time_zone {name!r} is not an IANA time zone name{hint}"
+        ) from None
+
+
+def parse_config(raw: Mapping[str, Any], path: Path | None = None) -> Config:
+    """A :class:`Config` from a parsed TOML document; ``path``: the file it came from."""
+    reader = _Reader(f"config file {path}" if path else "config")
+    default = Config()
+    sections: dict[str, Any] = {}
+    for name, value in raw.items():
+        if name not in SECTIONS:
+            raise reader.error(f"unknown section [{name}]{_suggest(name, SECTIONS)}")
+        if name == "plugins":
+            sections[name] = reader.plugin_tables(default.plugins, value, "plugins")
+        else:
+            sections[name] = reader.table(getattr(default, name), value, name)
+    config = dataclasses.replace(default, **sections, path=path)
+    _check_zone(config.assay.time_zone, reader)
+    if path is not None:
+        config = _resolve_paths(config, path.parent)
+    return config
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -214,16 +290,4 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"config file {p} not found") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {p}: {exc}") from exc
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise ConfigError(f"config file {p}: unknown section(s) {', '.join(sorted(unknown))}")
-    data = _merge(DEFAULTS, raw)
-    for keys in PATH_KEYS:
-        # Relative paths in a config file are relative to the file, not the working directory.
-        *parents, leaf = keys
-        section = data
-        for k in parents:
-            section = section[k]
-        if section[leaf] and not Path(section[leaf]).is_absolute():
-            section[leaf] = str((p.parent / section[leaf]).resolve())
-    return Config(data, p)
+    return parse_config(raw, p)

@@ -3,107 +3,50 @@
 Each mailbox runs in its own thread with its own Store (a sqlite connection belongs to
 its thread); the notifiers drain the outbox on another. ``--once`` processes what is
 waiting, drains the outbox and exits: the quick start, and cron-style deployments.
+With more than one core, supplier mail is screened ahead in worker processes
+(:mod:`assay.workers`). Every screener asks the service's clock for the date at each
+screening (worker processes use the system clock in ``[assay] time_zone``), so a service
+that runs for weeks screens against the current day.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
-import multiprocessing
-import os
 import shutil
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.alerts import ConsoleAlerts
-from bot.mailer import EmailNotifier, SmtpSettings
+from bot.mailer import EmailNotifier
 from bot.slack_app import SlackSettings
-from bot.slack_notifier import SlackAlerts, SlackDelivery
-from intake.grievance import GrievancePolicy, handle_grievance_message
-from intake.loop import Handled, Pipeline, process_pending, run_mailbox
-from intake.mailbox import Mailbox, MailboxSettings, open_mailbox
-from intake.messages import MailLimits
+from bot.slack_notifier import SlackAlerts
+from intake.grievance import handle_grievance_message
+from intake.loop import Failure, Handled, Handler, Pipeline, process_pending, run_mailbox
+from intake.mailbox import Mailbox, open_mailbox
 from intake.supplier_mail import (
     Analysis,
-    ReplyPolicy,
     analyse_supplier_message,
     commit_supplier_message,
     handle_supplier_message,
     record_failure,
 )
-from storage.crypto import Cipher, load_cipher
+from plugins.clock import Clock
+from plugins.pipeline import Screener
 from storage.health import EXIT_STORAGE, storage_failure, storage_failure_at
 from storage.store import Store
 
+from . import settings
 from .app import build_screener
-from .config import Config, section
+from .config import Config
+from .workers import LazyPool
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
-MB = 1024 * 1024
-
-
-def mailbox_settings(config: Config, name: str) -> MailboxSettings:
-    s = section(config, "mail", name)
-    return MailboxSettings(
-        kind=s["kind"],
-        path=s["path"],
-        host=s["host"],
-        port=int(s["port"]),
-        security=s["security"],
-        user=s["user"],
-        password=os.environ.get(s["password_env"], "") if s.get("password_env") else "",
-        folder=s["folder"],
-        processed_folder=s["processed_folder"],
-        attention_folder=s["attention_folder"],
-        poll_seconds=float(s["poll_seconds"]),
-        delete_processed=bool(s.get("delete_processed", False)),
-    )
-
-
-def smtp_settings(config: Config) -> SmtpSettings:
-    s = section(config, "smtp")
-    return SmtpSettings(
-        host=s["host"],
-        port=int(s["port"]),
-        security=s["security"],
-        user=s["user"],
-        password=os.environ.get(s["password_env"], "") if s.get("password_env") else "",
-        outbox_dir=s["outbox_dir"],
-        retry_seconds=float(s["retry_seconds"]),
-        max_attempts=int(s["max_attempts"]),
-        permanent_attempts=int(s["permanent_attempts"]),
-        lease_seconds=float(s["lease_seconds"]),
-        reply_from=section(config, "mail")["reply_from"],
-        grievance_from=section(config, "grievance")["reply_from"],
-        signature=str(section(config, "mail")["signature"]),
-        return_workbook=bool(section(config, "mail")["return_workbook"]),
-        limits=config.limits,
-    )
-
-
-def slack_settings(config: Config) -> SlackSettings | None:
-    s = section(config, "slack")
-    token = os.environ.get(s["bot_token_env"], "")
-    if not token:
-        return None
-    return SlackSettings(
-        bot_token=token,
-        signing_secret=os.environ.get(s["signing_secret_env"], ""),
-        channel=s["channel"],
-        officers=tuple(s["officers"]),
-        workspace_id=s["workspace_id"],
-        api_url=s["api_url"],
-        max_file_bytes=int(section(config, "mail")["max_attachment_mb"] * MB),
-    )
 
 
 def slack_client(slack: SlackSettings) -> Any:
@@ -112,32 +55,15 @@ def slack_client(slack: SlackSettings) -> Any:
     return WebClient(token=slack.bot_token, base_url=slack.api_url or "https://slack.com/api/")
 
 
-def mail_limits(config: Config) -> MailLimits:
-    m = section(config, "mail")
-    return MailLimits(
-        max_message_bytes=int(m["max_message_mb"] * MB),
-        max_attachment_bytes=int(m["max_attachment_mb"] * MB),
-    )
-
-
-def grievance_cipher(config: Config) -> Cipher:
-    g = section(config, "grievance")
-    return load_cipher(g["key_env"], Path(g["key_file"]) if g.get("key_file") else None)
-
-
-def grievances_enabled(config: Config) -> bool:
-    return bool(section(config, "mail", "grievances").get("enabled", True))
-
-
 def seed_examples(config: Config) -> None:
     """Quick start: a fresh Maildir gets the example messages shipped in ``examples/mail``."""
-    if not section(config, "mail").get("seed_examples"):
+    if not config.mail.seed_examples:
         return
-    for name, folder in (("suppliers", "suppliers"), ("grievances", "grievances")):
-        settings = mailbox_settings(config, name)
-        source = ROOT / "examples" / "mail" / folder
-        target = Path(settings.path)
-        if settings.kind != "maildir" or target.exists() or not source.is_dir():
+    for name in ("suppliers", "grievances"):
+        mailbox = settings.mailbox_settings(config, name)
+        source = ROOT / "examples" / "mail" / name
+        target = Path(mailbox.path)
+        if mailbox.kind != "maildir" or target.exists() or not source.is_dir():
             continue
         (target / "new").mkdir(parents=True)
         for sub in ("cur", "tmp"):
@@ -147,107 +73,26 @@ def seed_examples(config: Config) -> None:
         log.info("seeded %s with the example messages", target)
 
 
-# -- screening workers ------------------------------------------------------------------
-# Parsing and screening are pure CPU; with more than one core they run in worker processes
-# (spawned, not forked: the service has threads) while the intake thread fetches, stores and
-# moves messages in order. Each worker builds its own screener from the config once.
-_WORKER: dict[str, Any] = {}
-
-
-def _exit_with_parent(parent: int) -> None:
-    """A worker whose service died (killed, crashed) exits too, instead of lingering."""
-    while True:
-        if os.getppid() != parent:
-            os._exit(0)
-        time.sleep(0.5)
-
-
-def _init_worker(parent: int, data: dict[str, Any], path: str | None, db: str) -> None:
-    # The parent's pid comes from the parent: a worker started just before its parent was
-    # killed would otherwise read the pid of its new parent (init) and never notice.
-    if os.getppid() != parent:
-        os._exit(0)
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-    logging.basicConfig(level=Config(data).log_level)
-    config = Config(data, Path(path) if path else None)
-    store = Store(db)
-    _WORKER["screener"] = build_screener(config, store, follow=True)  # the store stays open
-    _WORKER["limits"] = mail_limits(config)
-
-
-def _analyse(raw: bytes) -> Analysis:
-    return analyse_supplier_message(raw, screener=_WORKER["screener"], limits=_WORKER["limits"])
-
-
-class LazyPool:
-    """A process pool started on first use (a quiet mailbox costs no processes)."""
-
-    def __init__(self, workers: int, config: Config, db: Path) -> None:
-        self.workers, self.config, self.db = workers, config, db
-        self._pool: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-
-    def _start(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(
-                os.getpid(),
-                self.config.data,
-                str(self.config.path) if self.config.path else None,
-                str(self.db),
-            ),
-        )
-
-    def submit(self, raw: bytes) -> Future[Analysis]:
-        with self._lock:
-            if self._pool is None:
-                self._pool = self._start()
-            pool = self._pool
-        try:
-            return pool.submit(_analyse, raw)
-        except BrokenProcessPool:
-            self.reset(pool)
-            with self._lock:
-                if self._pool is None:
-                    self._pool = self._start()
-                return self._pool.submit(_analyse, raw)
-
-    def reset(self, broken: ProcessPoolExecutor | None = None) -> None:
-        """Drop a broken pool; the next submit starts a new one."""
-        with self._lock:
-            pool = self._pool
-            if pool is None or (broken is not None and pool is not broken):
-                return
-            self._pool = None
-        log.warning("screening worker pool broke; starting a new one")
-        pool.shutdown(wait=False, cancel_futures=True)
-
-    def shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-
-
-def mail_workers(config: Config) -> int:
-    n = int(section(config, "mail").get("workers", 0))
-    return n if n > 0 else (os.cpu_count() or 1)
-
-
-@dataclass
 class Service:
-    config: Config
-    db: Path | None = None
+    """The service's parts, wired from the config; ``clock`` tells every screening the date."""
+
+    def __init__(self, config: Config, db: Path | None = None, clock: Clock | None = None) -> None:
+        self.config, self.db = config, db
+        self.clock = clock or config.clock()
 
     def store(self) -> Store:
         return Store(self.db or self.config.database)
 
-    def supplier_handler(self, store: Store) -> tuple[object, object]:
-        screener = build_screener(self.config, store, follow=True)
-        limits = mail_limits(self.config)
-        policy = ReplyPolicy(
-            max_replies_per_hour=int(section(self.config, "mail")["max_replies_per_hour"])
-        )
+    def screener(self, store: Store) -> Screener:
+        """A screener for one thread (its store), following new reference lists."""
+        return build_screener(self.config, store, follow=True, clock=self.clock)
+
+    def supplier_handler(
+        self, store: Store, screener: Screener | None = None
+    ) -> tuple[Handler, Failure]:
+        screener = screener or self.screener(store)
+        limits = settings.mail_limits(self.config)
+        policy = settings.reply_policy(self.config)
 
         def handle(raw: bytes) -> Handled:
             out = handle_supplier_message(
@@ -265,21 +110,20 @@ class Service:
 
         return handle, fail
 
-    def supplier_pipeline(self, store: Store, pool: LazyPool) -> Pipeline:
-        policy = ReplyPolicy(
-            max_replies_per_hour=int(section(self.config, "mail")["max_replies_per_hour"])
-        )
-        screener = build_screener(self.config, store, follow=True)
-        limits = mail_limits(self.config)
+    def supplier_pipeline(
+        self, store: Store, pool: LazyPool, screener: Screener | None = None
+    ) -> Pipeline:
+        """Workers analyse ahead; this thread commits in order (``screener``: the fallback)."""
+        policy = settings.reply_policy(self.config)
+        limits = settings.mail_limits(self.config)
+        fallback = screener or self.screener(store)
 
         def commit(analysis: Analysis) -> Handled:
-            out = commit_supplier_message(
-                analysis, store=store, as_of=screener.as_of, mailbox="suppliers", policy=policy
-            )
+            out = commit_supplier_message(analysis, store=store, mailbox="suppliers", policy=policy)
             return Handled(attention=out.attention)
 
         def here(raw: bytes) -> Analysis:
-            return analyse_supplier_message(raw, screener=screener, limits=limits)
+            return analyse_supplier_message(raw, screener=fallback, limits=limits)
 
         return Pipeline(
             submit=pool.submit,
@@ -289,12 +133,10 @@ class Service:
             on_broken=pool.reset,
         )
 
-    def grievance_handler(self, store: Store) -> tuple[object, object]:
-        cipher = grievance_cipher(self.config)
-        limits = mail_limits(self.config)
-        policy = GrievancePolicy(
-            respond_days=int(section(self.config, "grievance")["respond_days"])
-        )
+    def grievance_handler(self, store: Store) -> tuple[Handler, Failure]:
+        cipher = settings.grievance_cipher(self.config)
+        limits = settings.mail_limits(self.config)
+        policy = settings.grievance_policy(self.config)
 
         def handle(raw: bytes) -> Handled:
             handle_grievance_message(
@@ -311,84 +153,67 @@ class Service:
         return handle, fail
 
     def mailboxes(self) -> list[tuple[str, Mailbox]]:
-        out: list[tuple[str, Mailbox]] = [
-            ("suppliers", open_mailbox("suppliers", mailbox_settings(self.config, "suppliers")))
+        names = ["suppliers"] + (["grievances"] if self.config.mail.grievances.enabled else [])
+        return [
+            (name, open_mailbox(name, settings.mailbox_settings(self.config, name)))
+            for name in names
         ]
-        if grievances_enabled(self.config):
-            out.append(
-                (
-                    "grievances",
-                    open_mailbox("grievances", mailbox_settings(self.config, "grievances")),
-                )
-            )
-        return out
 
     def notifiers(self, store: Store) -> tuple[EmailNotifier, ConsoleAlerts | SlackAlerts]:
-        cipher = grievance_cipher(self.config) if grievances_enabled(self.config) else None
-        email = EmailNotifier(store, smtp_settings(self.config), cipher)
-        slack = slack_settings(self.config)
+        enabled = self.config.mail.grievances.enabled
+        cipher = settings.grievance_cipher(self.config) if enabled else None
+        email = EmailNotifier(store, settings.smtp_settings(self.config), cipher)
+        slack = settings.slack_settings(self.config)
+        log_file = settings.alerts_log(self.config)
         if slack is not None and slack.channel:
-            s = section(self.config, "slack")
-            log_file = section(self.config, "alerts").get("log_file")
-            delivery = SlackDelivery(
-                backoff_seconds=float(s["retry_seconds"]),
-                permanent_attempts=int(s["permanent_attempts"]),
-                lease_seconds=float(s["lease_seconds"]),
-            )
             return email, SlackAlerts(
                 store,
                 slack_client(slack),
                 slack.channel,
-                delivery=delivery,
-                dead_log=Path(log_file) if log_file else None,
+                delivery=settings.slack_delivery(self.config),
+                dead_log=log_file,
             )
-        log_file = section(self.config, "alerts").get("log_file")
-        return email, ConsoleAlerts(store, Path(log_file) if log_file else None)
+        return email, ConsoleAlerts(store, log_file)
 
     def slack_app(self) -> Any:
         """The Bolt app, or None when no Slack token is configured (the embedded default)."""
-        slack = slack_settings(self.config)
+        slack = settings.slack_settings(self.config)
         if slack is None:
             return None
         from bot.slack_app import build_app
 
-        cipher = grievance_cipher(self.config) if slack.officers else None
-        return build_app(
-            slack,
-            self.store,
-            lambda store: build_screener(self.config, store, follow=True),
-            cipher,
-            slack_client(slack),
-        )
+        cipher = settings.grievance_cipher(self.config) if slack.officers else None
+        return build_app(slack, self.store, self.screener, cipher, slack_client(slack))
 
     def start_slack(self) -> Callable[[], None]:
         """Start the Slack app in the configured mode; returns how to stop it."""
         app = self.slack_app()
         if app is None:
             return lambda: None
-        s = section(self.config, "slack")
-        if s["mode"] == "socket":
+        s = self.config.slack
+        if s.mode == "socket":
             from bot.slack_http import serve_socket_mode
 
-            handler = serve_socket_mode(app, os.environ.get(s["app_token_env"], ""))
+            handler = serve_socket_mode(app, settings.secret(s.app_token_env))
             return handler.close
         from bot.slack_http import serve_http
 
-        server, _thread = serve_http(app, s["host"], int(s["port"]))
+        server, _thread = serve_http(app, s.host, s.port)
         return server.shutdown
 
     def pool(self) -> LazyPool | None:
-        workers = mail_workers(self.config)
+        workers = settings.mail_workers(self.config)
         if workers <= 1:
             return None
         return LazyPool(workers, self.config, self.db or self.config.database)
 
     def _handlers(
         self, name: str, store: Store, pool: LazyPool | None
-    ) -> tuple[Any, Any, Pipeline | None]:
+    ) -> tuple[Handler, Failure, Pipeline | None]:
         if name == "suppliers":
-            handle, fail = self.supplier_handler(store)
-            return handle, fail, self.supplier_pipeline(store, pool) if pool else None
+            screener = self.screener(store)  # one per thread, kept as long as the service runs
+            handle, fail = self.supplier_handler(store, screener)
+            return handle, fail, self.supplier_pipeline(store, pool, screener) if pool else None
         handle, fail = self.grievance_handler(store)
         return handle, fail, None
 
@@ -415,8 +240,8 @@ class Service:
 
     def warn_stale_lists(self, store: Store) -> int:
         """One alert per reference list in force that is older than [refdata] max_list_age_days."""
-        today = self.config.as_of or dt.date.today()
-        stale = store.reference_data().stale_lists(today, self.config.max_list_age_days)
+        today = self.config.screening.as_of or self.clock.today()
+        stale = store.reference_data().stale_lists(today, self.config.refdata.max_list_age_days)
         for s in stale:
             store.alert_stale_list(s.kind, s.version, s.message)
         return len(stale)
@@ -448,7 +273,7 @@ class Service:
         seed_examples(self.config)
         with self.exit_on_storage_trouble("cannot start"):
             self.store().close()  # create and migrate the database before the threads open it
-        idle = float(section(self.config, "mail")["idle_timeout"])
+        idle = self.config.mail.idle_timeout
         failed: list[str] = []
 
         def guarded(name: str, body: Callable[[], None]) -> Callable[[], None]:

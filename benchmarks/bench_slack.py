@@ -43,7 +43,8 @@ def main() -> None:
 
     from slack_sdk import WebClient
 
-    from bot.slack_app import SlackSettings, build_app, smelter_answer
+    from bot.listeners.smelter_command import smelter_answer
+    from bot.slack_app import SlackSettings, build_app
     from bot.slack_http import serve_http
     from plugins.manager import get_plugin_manager
     from plugins.pipeline import Screener

@@ -22,10 +22,11 @@ import datetime as dt
 import html
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from plugins.checks import DEFAULT_CURRENT_VERSIONS
 from plugins.models import Declaration, Finding
 from program.digest import Item, fix_first, group_items, risk_summary
 from storage.store import Store
@@ -36,7 +37,6 @@ MAX_NOTES = 50  # distinct notes listed; the rest are counted
 MAX_ITEMS = 15  # lines per section of one file (the workbook's first sheet lists them all)
 MAX_FIRST = 5  # "fix these first"
 MAX_CHANGES = 5  # fixed / new findings listed for a resubmission
-CURRENT_TEMPLATES = "the current CMRT (Revision 6.5) for tin, tantalum, tungsten and gold, or the EMRT (Revision 2.1) for cobalt, mica and other minerals"
 FOOTER = "This is an automatic reply from Assay, our conflict-minerals screening service."
 DEFAULT_SIGNATURE = "The compliance team"
 
@@ -71,6 +71,17 @@ class ReplyStyle:
 
     signature: str = DEFAULT_SIGNATURE
     contact: str = ""  # the address suppliers can write to; shown under the signature
+    # [screening.current_versions]: the templates a reply asks for
+    current_versions: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_CURRENT_VERSIONS)
+    )
+
+    def current_templates(self) -> str:
+        v = self.current_versions
+        return (
+            f"the current CMRT (Revision {v.get('CMRT', '')}) for tin, tantalum, tungsten and "
+            f"gold, or the EMRT (Revision {v.get('EMRT', '')}) for cobalt, mica and other minerals"
+        )
 
     def lines(self) -> list[str]:
         sig = [clip(line, MAX_NAME) for line in self.signature.splitlines() if line.strip()]
@@ -492,7 +503,7 @@ def render_no_template(payload: dict[str, Any], style: ReplyStyle | None = None)
         "Hello,",
         "",
         "thank you for your message. We found no reporting template attached to it, so there was nothing to check.",
-        f"Please reply to this e-mail with {CURRENT_TEMPLATES} attached as an .xlsx file (a .zip of several templates is fine too).",
+        f"Please reply to this e-mail with {style.current_templates()} attached as an .xlsx file (a .zip of several templates is fine too).",
         "",
     ]
     if notes:

@@ -29,12 +29,14 @@ import smtplib
 import ssl
 import unicodedata
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import Any
 
+from plugins.checks import DEFAULT_CURRENT_VERSIONS
 from plugins.models import Finding
 from plugins.sandbox import run_isolated
 from plugins.workbook import FileProblem, Limits
@@ -73,6 +75,9 @@ class SmtpSettings:
     signature: str = "The compliance team"  # [mail] signature: how replies are signed
     return_workbook: bool = True  # [mail] return_workbook: attach the marked-up workbook
     limits: Limits = field(default_factory=Limits)  # sandbox limits for the mark-up ([limits])
+    current_versions: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_CURRENT_VERSIONS)
+    )
 
 
 SUBJECT_MAX = 200
@@ -285,7 +290,9 @@ class EmailNotifier:
         msg = EmailMessage()
         grievance = kind in ("grievance-ack", "grievance-follow-up")
         attachments: list[tuple[str, str, bytes]] = []
-        style = ReplyStyle(self.settings.signature, _bare(self.settings.reply_from))
+        style = ReplyStyle(
+            self.settings.signature, _bare(self.settings.reply_from), self.settings.current_versions
+        )
         if kind == "screening-reply":
             attachments = self.marked_up(payload)
             names = {sha: name for sha, name, _data in attachments}

@@ -142,7 +142,6 @@ def handle_supplier_message(
     return commit_supplier_message(
         analyse_supplier_message(raw, screener=screener, limits=limits),
         store=store,
-        as_of=screener.as_of,
         mailbox=mailbox,
         policy=policy,
         now=now,
@@ -153,7 +152,6 @@ def commit_supplier_message(
     an: Analysis,
     *,
     store: Store,
-    as_of: dt.date,
     mailbox: str,
     policy: ReplyPolicy,
     now: dt.datetime | None = None,
@@ -180,7 +178,12 @@ def commit_supplier_message(
         return Outcome(key, "too-large", attention=True, reason=rec.reason)
     for f in an.files:
         store.record_screening(
-            f.sha256, f.result, filename=f.filename, source="email", as_of=as_of, data=f.data
+            f.sha256,
+            f.result,
+            filename=f.filename,
+            source="email",
+            as_of=f.result.as_of,
+            data=f.data,
         )
     results = [f.result for f in an.files]
     sender = an.sender

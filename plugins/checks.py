@@ -21,6 +21,11 @@ DEFAULT_CURRENT_VERSIONS: dict[str, str] = {
 }
 
 
+def revision(versions: Mapping[str, str], family: str) -> str:
+    """How messages name a family's current template: ``"CMRT Revision 6.5"``."""
+    return f"{family} Revision {versions.get(family, '')}".strip()
+
+
 @dataclass(frozen=True)
 class CheckContext:
     """Everything a check may consult besides the declaration itself."""

@@ -7,7 +7,7 @@ entry point in the ``assay`` group of its distribution.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -22,14 +22,19 @@ hookimpl = pluggy.HookimplMarker("assay")
 
 
 @hookspec(firstresult=True)
-def assay_read_template(workbook: Workbook, container: str) -> Declaration | None:
+def assay_read_template(
+    workbook: Workbook, container: str, current_versions: Mapping[str, str]
+) -> Declaration | None:
     """Read a supplier's workbook into a :class:`~plugins.models.Declaration`.
 
     Return ``None`` when the workbook is not yours to read, so the next reader is asked;
     the first non-``None`` answer wins. Raise :class:`~plugins.workbook.FileProblem` when
     the workbook is yours but cannot be screened (legacy version, damaged sheet): its code
     and message become the finding the supplier sees. ``container`` is ``"xlsx"`` or
-    ``"xls"``. Generic readers should be declared ``trylast=True``.
+    ``"xls"``. ``current_versions`` maps each template family to its current revision
+    (``[screening.current_versions]``), for messages that name the file to send instead; a
+    reader that needs neither argument may leave them out of its signature. Generic readers
+    should be declared ``trylast=True``.
     """
 
 

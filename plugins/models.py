@@ -304,6 +304,7 @@ class ScreeningResult:
     readable: bool = True  # False: the file could not be read at all
     # Warnings about the reference data itself (a list older than allowed), not the file.
     notices: tuple[str, ...] = ()
+    as_of: dt.date | None = None  # the date it was screened against
 
     @property
     def summary(self) -> dict[str, int]:

@@ -34,13 +34,19 @@ INTERNAL_ERROR = "internal-error"
 
 
 def read_workbook(
-    pm: pluggy.PluginManager, data: bytes, limits: Limits, sniffed: Sniffed | None = None
+    pm: pluggy.PluginManager,
+    data: bytes,
+    limits: Limits,
+    current_versions: Mapping[str, str] = DEFAULT_CURRENT_VERSIONS,
+    sniffed: Sniffed | None = None,
 ) -> Declaration:
     """Open workbook bytes and ask the readers for a declaration (runs inside the sandbox)."""
     opened = open_workbook(data, limits, sniffed)
     try:
         decl: Declaration | None = pm.hook.assay_read_template(
-            workbook=opened.workbook, container=opened.container
+            workbook=opened.workbook,
+            container=opened.container,
+            current_versions=dict(current_versions),
         )
     except FileProblem:
         raise
@@ -57,8 +63,8 @@ def read_workbook(
         raise FileProblem(
             "not-a-template",
             "This spreadsheet is not an RMI reporting template (CMRT, EMRT, CRT or AMRT). "
-            "Please fill in the current CMRT (Revision 6.5) or EMRT (Revision 2.1) from "
-            "responsibleminerals.org and send that file.",
+            f"Please fill in the current {_named(current_versions, 'CMRT')} or "
+            f"{_named(current_versions, 'EMRT')} from responsibleminerals.org and send that file.",
         )
     cut = opened.workbook.truncations
     if cut:
@@ -67,11 +73,20 @@ def read_workbook(
     return decl
 
 
+def _named(versions: Mapping[str, str], family: str) -> str:
+    """``"CMRT (Revision 6.5)"``."""
+    return f"{family} (Revision {versions.get(family, '')})"
+
+
 def _read_as_dict(
-    pm: pluggy.PluginManager, data: bytes, limits: Limits, sniffed: Sniffed | None = None
+    pm: pluggy.PluginManager,
+    data: bytes,
+    limits: Limits,
+    current_versions: Mapping[str, str],
+    sniffed: Sniffed | None = None,
 ) -> dict[str, Any]:
     """What the sandbox sends back: the declaration as the store keeps it (plain JSON)."""
-    return read_workbook(pm, data, limits, sniffed).to_dict()
+    return read_workbook(pm, data, limits, current_versions, sniffed).to_dict()
 
 
 def file_finding(code: str, message: str, check: str = "reader") -> Finding:
@@ -80,7 +95,12 @@ def file_finding(code: str, message: str, check: str = "reader") -> Finding:
 
 
 class Screener:
-    """Reads and screens files with one plugin manager, reference data and settings."""
+    """Reads and screens files with one plugin manager, reference data and settings.
+
+    The date a file is screened against is resolved at each screening: ``as_of`` when one is
+    fixed (config, ``--as-of``), else ``clock()``, today's date in the configured zone. A
+    service keeps one screener for weeks, so the date must never be fixed when it is built.
+    """
 
     def __init__(
         self,
@@ -88,6 +108,7 @@ class Screener:
         reference: ReferenceData,
         *,
         as_of: dt.date | None = None,
+        clock: Callable[[], dt.date] = dt.date.today,
         settings: Mapping[str, Mapping[str, Any]] | None = None,
         disabled_checks: Iterable[str] = (),
         current_versions: Mapping[str, str] | None = None,
@@ -100,7 +121,8 @@ class Screener:
         # A long-running service passes the store's (cached) reference data here, so a newly
         # loaded RMAP or CAHRA list applies to the next screening without a restart.
         self._reference_provider = reference_provider
-        self.as_of = as_of or dt.date.today()
+        self.fixed_as_of = as_of
+        self.clock = clock
         self.settings = dict(settings or {})
         self.limits = limits or Limits()
         self.current_versions = dict(current_versions or DEFAULT_CURRENT_VERSIONS)
@@ -110,6 +132,10 @@ class Screener:
             k: c for k, c in collect_checks(pm).items() if k not in disabled
         }
 
+    def screening_date(self) -> dt.date:
+        """The date a screening starting now is measured against."""
+        return self.fixed_as_of or self.clock()
+
     # -- reading -------------------------------------------------------------------
     def read(self, data: bytes, sniffed: Sniffed | None = None) -> Declaration:
         """Declaration of workbook bytes; raises FileProblem for anything unscreenable.
@@ -118,12 +144,15 @@ class Screener:
         whatever the file makes the engine do, the answer is a declaration or a FileProblem.
         """
         if not self.limits.isolate:
-            return read_workbook(self.pm, data, self.limits, sniffed)
-        as_dict = run_isolated(
-            functools.partial(_read_as_dict, self.pm, limits=self.limits, sniffed=sniffed),
-            data,
-            self.limits,
+            return read_workbook(self.pm, data, self.limits, self.current_versions, sniffed)
+        read = functools.partial(
+            _read_as_dict,
+            self.pm,
+            limits=self.limits,
+            current_versions=self.current_versions,
+            sniffed=sniffed,
         )
+        as_dict = run_isolated(read, data, self.limits)
         try:
             return Declaration.from_dict(as_dict)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -133,6 +162,7 @@ class Screener:
     # -- screening -----------------------------------------------------------------
     def screen_bytes(self, data: bytes, sniffed: Sniffed | None = None) -> ScreeningResult:
         """``sniffed``: :func:`plugins.sniff.sniff` of ``data``, when the caller has it."""
+        as_of = self.screening_date()
         try:
             decl = self.read(data, sniffed)
         except FileProblem as problem:
@@ -142,8 +172,9 @@ class Screener:
                 check_versions={},
                 reference_versions=self.reference_versions(),
                 readable=False,
+                as_of=as_of,
             )
-        return self.screen(decl)
+        return self.screen(decl, as_of)
 
     @property
     def reference(self) -> ReferenceData:
@@ -151,12 +182,14 @@ class Screener:
             self._reference = self._reference_provider()
         return self._reference
 
-    def screen(self, decl: Declaration) -> ScreeningResult:
+    def screen(self, decl: Declaration, as_of: dt.date | None = None) -> ScreeningResult:
+        """Run the checks on a declaration, against ``as_of`` (default: :meth:`screening_date`)."""
+        as_of = as_of or self.screening_date()
         findings: list[Finding] = []
         reference = self.reference
         for check_id, check in self.checks.items():
             ctx = CheckContext(
-                as_of=self.as_of,
+                as_of=as_of,
                 reference=reference,
                 settings=self.settings.get(check_id, {}),
                 current_versions=self.current_versions,
@@ -182,13 +215,17 @@ class Screener:
             findings=tuple(folded),
             check_versions={k: c.version for k, c in self.checks.items()},
             reference_versions=self.reference_versions(),
-            notices=self.notices(reference),
+            notices=self.notices(reference, as_of),
+            as_of=as_of,
         )
 
-    def notices(self, reference: ReferenceData | None = None) -> tuple[str, ...]:
+    def notices(
+        self, reference: ReferenceData | None = None, as_of: dt.date | None = None
+    ) -> tuple[str, ...]:
         """The reference lists in force that are older than ``max_list_age_days``."""
         ref = reference or self.reference
-        return tuple(s.message for s in ref.stale_lists(self.as_of, self.max_list_age_days))
+        day = as_of or self.screening_date()
+        return tuple(s.message for s in ref.stale_lists(day, self.max_list_age_days))
 
     def reference_versions(self) -> dict[str, str]:
         ref = self.reference

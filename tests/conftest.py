@@ -20,6 +20,25 @@ from .slack_stub import SlackStub
 
 warnings.filterwarnings("ignore", message="Conditional Formatting extension", category=UserWarning)
 
+# Markers, so a maintainer can loop on the unit tests: ``pytest -m "not slow and not e2e"``.
+# A test is ``e2e`` when it starts real parts (Dovecot, aiosmtpd, the Slack stand-in, the
+# ``assay`` command in a subprocess) and ``slow`` when it builds workbooks from RMI's blank
+# templates. Whole modules say so with ``pytestmark``; in mixed modules, the fixtures below
+# mark the tests that use them.
+E2E_FIXTURES = frozenset({"dovecot", "smtp", "stub", "bot", "refusing", "elsewhere", "env"})
+SLOW_FIXTURES = frozenset(
+    {"filled", "clean", "cmrt", "hostile_cmrt", "quirky", "files", "supplier_files", "forty"}
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & E2E_FIXTURES:
+            item.add_marker(pytest.mark.e2e)
+        if names & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(autouse=True)
 def _isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -1,13 +1,21 @@
 """The Slack app under test: the Bolt app served over real HTTP on loopback, talking to the
-local Web API stand-in (tests/slack_stub.py), and the events Slack sends it."""
+local Web API stand-in (tests/slack_stub.py), and the events Slack sends it.
+
+Slack's events are acknowledged before their listener runs (Bolt runs it on a pool), so a
+test that expects *nothing* to happen waits for ``Bot.wait_idle()``: every listener run
+started so far has finished. Then "nothing was posted" is a fact, not a guess about timing.
+"""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +52,33 @@ def file_share(
     }
 
 
+class CountingPool(ThreadPoolExecutor):
+    """Bolt's listener pool, counting the runs it was given and the runs that have finished."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=5, thread_name_prefix="slack-listener")
+        self.cond = threading.Condition()
+        self.started = self.finished = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        def run() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self.cond:
+                    self.finished += 1
+                    self.cond.notify_all()
+
+        with self.cond:
+            self.started += 1
+        return super().submit(run)
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        with self.cond:
+            if not self.cond.wait_for(lambda: self.finished == self.started, timeout):
+                raise AssertionError(f"{self.started - self.finished} listener run(s) unfinished")
+
+
 class Bot:
     def __init__(self, tmp: Path, stub: SlackStub) -> None:
         self.db = tmp / "slack.db"
@@ -58,12 +93,14 @@ class Bot:
             api_url=stub.url + "/api/",
         )
         client = WebClient(token=TOKEN, base_url=stub.url + "/api/")
+        self.pool = CountingPool()
         app = build_app(
             settings,
             lambda: Store(self.db),
             lambda store: Screener(get_plugin_manager(), store.reference_data(), as_of=AS_OF),
             self.cipher,
             client,
+            listener_executor=self.pool,
         )
         self.port = free_port()
         self.server, _ = serve_http(app, "127.0.0.1", self.port)
@@ -109,5 +146,11 @@ class Bot:
         ).encode()
         return self.post(body, "application/json")[0]
 
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Until every listener run started so far has finished (events are acknowledged
+        before their listener runs)."""
+        self.pool.wait_idle(timeout)
+
     def close(self) -> None:
         self.server.shutdown()
+        self.pool.shutdown(wait=False)
