@@ -158,6 +158,7 @@ def import_rmap(
 ) -> None:
     """Load an RMAP list: RMI's facility exports (CSV, XLSX, SpreadsheetML), a filing's smelter
     table, or a workbook with one sheet per status."""
+    from program.outbox import RmapChange, RmapChanges
     from storage.mail import OutboxItem
     from storage.refdata import RefDataError, parse_rmap_file
 
@@ -249,7 +250,13 @@ def import_rmap(
             OutboxItem(
                 "alert",
                 f"rmap-change:{version}",
-                {"kind": "rmap-change", "list": version, "changes": changes},
+                RmapChanges(
+                    version,
+                    tuple(
+                        RmapChange(c["cid"], c["from"], c["to"], tuple(c["suppliers"]))
+                        for c in changes
+                    ),
+                ),
             )
         )
         lines.append(

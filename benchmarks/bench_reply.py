@@ -7,7 +7,8 @@ Setup (not timed): the file is screened once and stored in a temporary database.
 Timed, each a median of ``--runs``:
 - the reference, screening the file (``Screener.screen_bytes``: sandboxed read and every check),
 - marking the workbook up in the sandboxed child, as the mailer does (``reports.markup``),
-- rendering the reply's text and HTML from the store (``render_screening_reply``),
+- gathering what the reply needs from the store (``reply_facts``) and rendering its text and
+  HTML (``render_screening_reply``),
 - building the whole e-mail (``EmailNotifier.build``: render, mark-up, MIME).
 Prints each median and its ratio to screening, measured in the same run.
 
@@ -29,8 +30,10 @@ from common import ROOT, median_seconds
 
 from bot.email_render import render_screening_reply
 from bot.mailer import EmailNotifier, SmtpSettings
+from bot.reply_facts import reply_facts
 from plugins.manager import get_plugin_manager
 from plugins.pipeline import Screener
+from program.outbox import ReplyFile, ScreeningReply
 from storage.mail import OutboxItem
 from storage.store import Store
 
@@ -51,13 +54,11 @@ def main() -> None:
         if args.only == "screen":
             return
         store.record_screening(sha, result, filename=args.file.name, source="email", data=data)
-        payload = {
-            "kind": "screening-reply",
-            "to": "supplier@example.test",
-            "subject": "Re: survey",
-            "files": [{"filename": args.file.name, "sha256": sha, "origin": ""}],
-            "notes": [],
-        }
+        payload = ScreeningReply(
+            to="supplier@example.test",
+            subject="Re: survey",
+            files=(ReplyFile(args.file.name, sha),),
+        )
         store.enqueue(OutboxItem("email", "reply:bench", payload))
         [row] = [dict(r) for r in store.db.table("outbox").rows]
         mailer = EmailNotifier(store, SmtpSettings(outbox_dir=str(Path(tmp) / "out")))
@@ -67,7 +68,9 @@ def main() -> None:
             return
         screen, _ = median_seconds(lambda: screener.screen_bytes(data), args.runs)
         markup, _ = median_seconds(lambda: mailer.marked_up(payload), args.runs)
-        render, _ = median_seconds(lambda: render_screening_reply(payload, store), args.runs)
+        render, _ = median_seconds(
+            lambda: render_screening_reply(reply_facts(payload, store)), args.runs
+        )
         build, _ = median_seconds(lambda: mailer.build(row), args.runs)
         findings = len(store.findings(sha))
         size = len(bytes(mailer.build(row)[0]))

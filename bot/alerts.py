@@ -10,13 +10,26 @@ disguise a link. Lists are bounded and the whole post stays far below Slack's li
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, assert_never
 
+from program.outbox import (
+    Alert,
+    GrievanceAlert,
+    GrievanceFollowUpAlert,
+    NeedsAttention,
+    RateLimited,
+    RmapChanges,
+    SenderMismatch,
+    StaleList,
+    Submission,
+    SubmissionDetails,
+    Undeliverable,
+    decode_alert,
+)
 from storage.mail import lease_owner
 from storage.store import Store
 
@@ -41,10 +54,12 @@ def _more(items: list[Any], limit: int = LIST_MAX) -> tuple[list[Any], str]:
     return items[:limit], (f" …and {extra} more" if extra > 0 else "")
 
 
-def render_alert(alert: dict[str, Any], slack: bool = False) -> str:
-    """One alert as text; ``slack`` escapes outside text for mrkdwn (console stays plain)."""
+def render_alert(alert: Alert, slack: bool = False, threaded: bool = False) -> str:
+    """One alert as text; ``slack`` escapes outside text for mrkdwn (console stays plain).
 
-    def v(value: Any, limit: int = FIELD_MAX) -> str:
+    ``threaded``: the alert is posted in its post's thread (which names the supplier)."""
+
+    def v(value: object, limit: int = FIELD_MAX) -> str:
         text = cut(
             " ".join(
                 CONTROL.sub(" ", str(value if value is not None else "")[: limit * 4]).split()
@@ -53,91 +68,91 @@ def render_alert(alert: dict[str, Any], slack: bool = False) -> str:
         )
         return slack_escape(text) if slack else text
 
-    kind = alert.get("kind")
-    if kind == "submission":
-        raw_files = alert.get("files") or []
-        shown, more = _more(list(raw_files))
-        parts = []
-        for f in shown:
-            summary = f.get("summary") or {}
-            line = (
-                f"{v(f.get('filename'))} ({v(f.get('template'), 40)}): {v(f.get('risk_level'), 20).upper()} — "
-                f"{v(summary.get('error', 0), 12)} error, {v(summary.get('risk', 0), 12)} risk, "
-                f"{v(summary.get('warning', 0), 12)} warning"
+    match alert:
+        case Submission():
+            shown, more = _more(list(alert.files))
+            parts = []
+            for f in shown:
+                line = (
+                    f"{v(f.filename)} ({v(f.template, 40)}): {v(f.risk_level, 20).upper()} — "
+                    f"{v(f.summary.error, 12)} error, {v(f.summary.risk, 12)} risk, "
+                    f"{v(f.summary.warning, 12)} warning"
+                )
+                if f.high_risk_count:
+                    where = "details in the thread" if slack else "details below"
+                    line += f"; {v(f.high_risk_count, 12)} high-risk smelter(s), {where}"
+                elif f.high_risk_smelters:  # posts queued before the thread existed
+                    smelters, more_smelters = _more(list(f.high_risk_smelters))
+                    line += (
+                        f"; high-risk smelters: {', '.join(v(s) for s in smelters)}{more_smelters}"
+                    )
+                parts.append(line)
+            via = f" (via {v(alert.via, 40)})" if alert.via else ""
+            text = f"[submission] {v(alert.supplier or 'unknown supplier')}{via}: {'; '.join(parts)}{more}"
+        case SubmissionDetails():
+            lines = []
+            for d in alert.files[:LIST_MAX]:
+                if not d.high_risk and not d.to_correct:
+                    continue
+                lines.append(f"{v(d.filename)}:")
+                shown_risky, more_risky = _more(list(d.high_risk), 20)
+                for s in shown_risky:
+                    reasons = "; ".join(v(r, 300) for r in s.reasons[:6])
+                    who = " ".join(x for x in (v(s.cid, 20), v(s.name)) if x)
+                    metal = f" ({v(s.metal, 40)})" if s.metal else ""
+                    lines.append(f"  high-risk: {who}{metal}: {reasons}")
+                if more_risky:
+                    lines.append(f"  {more_risky.strip()} high-risk smelter(s)")
+                for fix in d.to_correct[:5]:
+                    lines.append(f"  to correct: {v(fix, 400)}")
+            head = f"[details] {v(alert.supplier or 'unknown supplier')}"
+            # In a thread the post above names the supplier; on the console, or as a post of
+            # its own (its post was given up), the details say whose they are.
+            text = "\n".join([head, *lines] if not slack or not threaded else lines)
+        case GrievanceAlert():
+            text = f"[grievance] new case {v(alert.case_id, 40)} received {v(alert.received, 40)}, category {v(alert.category, 60)} (details: assay grievance show {v(alert.case_id, 40)})"
+        case GrievanceFollowUpAlert():
+            text = (
+                f"[grievance] follow-up on {v(alert.case_id, 40)} received {v(alert.received, 40)}"
             )
-            if f.get("high_risk_count"):
-                where = "details in the thread" if slack else "details below"
-                line += f"; {v(f.get('high_risk_count'), 12)} high-risk smelter(s), {where}"
-            elif f.get("high_risk_smelters"):  # posts queued before the thread existed
-                smelters, more_smelters = _more(list(f.get("high_risk_smelters") or []))
-                line += f"; high-risk smelters: {', '.join(v(s) for s in smelters)}{more_smelters}"
-            parts.append(line)
-        via = f" (via {v(alert.get('via'), 40)})" if alert.get("via") else ""
-        text = f"[submission] {v(alert.get('supplier') or 'unknown supplier')}{via}: {'; '.join(parts)}{more}"
-    elif kind == "submission-details":
-        lines = []
-        for f in (alert.get("files") or [])[:LIST_MAX]:
-            risky = list(f.get("high_risk") or [])
-            fixes = list(f.get("to_correct") or [])
-            if not risky and not fixes:
-                continue
-            lines.append(f"{v(f.get('filename'))}:")
-            shown_risky, more_risky = _more(risky, 20)
-            for s in shown_risky:
-                reasons = "; ".join(v(r, 300) for r in (s.get("reasons") or [])[:6])
-                who = " ".join(x for x in (v(s.get("cid"), 20), v(s.get("name"))) if x)
-                metal = f" ({v(s.get('metal'), 40)})" if s.get("metal") else ""
-                lines.append(f"  high-risk: {who}{metal}: {reasons}")
-            if more_risky:
-                lines.append(f"  {more_risky.strip()} high-risk smelter(s)")
-            for fix in fixes[:5]:
-                lines.append(f"  to correct: {v(fix, 400)}")
-        head = f"[details] {v(alert.get('supplier') or 'unknown supplier')}"
-        # In a thread the post above names the supplier; on the console, or as a post of its
-        # own (its post was given up), the details say whose they are.
-        text = "\n".join([head, *lines] if not slack or not alert.get("threaded") else lines)
-    elif kind == "grievance":
-        text = f"[grievance] new case {v(alert.get('case_id'), 40)} received {v(alert.get('received'), 40)}, category {v(alert.get('category'), 60)} (details: assay grievance show {v(alert.get('case_id'), 40)})"
-    elif kind == "grievance-follow-up":
-        text = f"[grievance] follow-up on {v(alert.get('case_id'), 40)} received {v(alert.get('received'), 40)}"
-    elif kind == "sender-mismatch":
-        text = f"[warning] {v(alert.get('sender'))} (supplier {v(alert.get('supplier'))}) sent a declaration for “{v(alert.get('declared_company'))}”"
-    elif kind == "rate-limited":
-        text = f"[warning] replies to {v(alert.get('sender'))} paused: more than {v(alert.get('limit'), 12)} in an hour (a mail loop?)"
-    elif kind == "rmap-change":
-        changes = list(alert.get("changes") or [])
-        lines = [
-            f"[rmap] new RMAP list {v(alert.get('list'))}: {len(changes)} smelter(s) in suppliers' lists changed standing"
-        ]
-        shown_changes, _ = _more(changes, 20)
-        for c in shown_changes:
-            suppliers, more_suppliers = _more(list(c.get("suppliers") or []))
-            named = ", ".join(v(s) for s in suppliers) + more_suppliers
-            lines.append(
-                f"  {v(c.get('cid'), 40)}: {v(c.get('from'), 60)} -> {v(c.get('to'), 60)}; listed by {named or 'no named supplier'}"
+        case SenderMismatch():
+            text = f"[warning] {v(alert.sender)} (supplier {v(alert.supplier)}) sent a declaration for “{v(alert.declared_company)}”"
+        case RateLimited():
+            text = f"[warning] replies to {v(alert.sender)} paused: more than {v(alert.limit, 12)} in an hour (a mail loop?)"
+        case RmapChanges():
+            changes = list(alert.changes)
+            lines = [
+                f"[rmap] new RMAP list {v(alert.list_version)}: {len(changes)} smelter(s) in suppliers' lists changed standing"
+            ]
+            shown_changes, _ = _more(changes, 20)
+            for c in shown_changes:
+                suppliers, more_suppliers = _more(list(c.suppliers))
+                named = ", ".join(v(s) for s in suppliers) + more_suppliers
+                lines.append(
+                    f"  {v(c.cid, 40)}: {v(c.from_, 60)} -> {v(c.to, 60)}; listed by {named or 'no named supplier'}"
+                )
+            if len(changes) > 20:
+                lines.append(f"  …and {len(changes) - 20} more (assay smelter CID)")
+            text = "\n".join(lines)
+        case StaleList():
+            text = f"[reference] {v(alert.message, 400)}"
+        case NeedsAttention():
+            text = f"[attention] {v(alert.mailbox, 40)}: a message could not be handled ({v(alert.reason)}); it is in 'Needs attention'"
+        case Undeliverable():
+            who = (
+                f" for case {v(alert.case_id, 40)}"
+                if alert.case_id
+                else (
+                    f" to {v(alert.supplier)}"
+                    if alert.supplier
+                    else (f" to recipient #{v(alert.to_hash, 12)}" if alert.to_hash else "")
+                )
             )
-        if len(changes) > 20:
-            lines.append(f"  …and {len(changes) - 20} more (assay smelter CID)")
-        text = "\n".join(lines)
-    elif kind == "stale-list":
-        text = f"[reference] {v(alert.get('message'), 400)}"
-    elif kind == "needs-attention":
-        text = f"[attention] {v(alert.get('mailbox'), 40)}: a message could not be handled ({v(alert.get('reason'))}); it is in 'Needs attention'"
-    elif kind == "undeliverable":
-        who = (
-            f" for case {v(alert['case_id'], 40)}"
-            if alert.get("case_id")
-            else (
-                f" to {v(alert['supplier'])}"
-                if alert.get("supplier")
-                else (f" to recipient #{v(alert['to_hash'], 12)}" if alert.get("to_hash") else "")
-            )
-        )
-        if alert.get("supplier") and alert.get("to_hash"):
-            who += f" (recipient #{v(alert['to_hash'], 12)})"
-        text = f"[undeliverable] a {v(alert.get('message') or 'message', 60)}{who} could not be delivered and was given up ({v(alert.get('error'), 120)})"
-    else:
-        text = f"[{v(kind, 40)}] {v(json.dumps(alert, ensure_ascii=False), 1000)}"
+            if alert.supplier and alert.to_hash:
+                who += f" (recipient #{v(alert.to_hash, 12)})"
+            text = f"[undeliverable] a {v(alert.message or 'message', 60)}{who} could not be delivered and was given up ({v(alert.error, 120)})"
+        case _:
+            assert_never(alert)
     return _bound(text, slack)
 
 
@@ -175,7 +190,7 @@ class ConsoleAlerts:
                 break
             row = claimed[0]
             try:
-                line = render_alert(json.loads(row["payload"]))
+                line = render_alert(decode_alert(row["payload"]))
             except Exception as exc:  # a broken row must not stop the channel
                 log.error(
                     "alert %s cannot be rendered (%s); dropped", row["id"], type(exc).__name__

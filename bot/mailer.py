@@ -8,49 +8,61 @@ recorded that). An SMTP outage or a 4xx leaves entries pending with a growing re
 delay; none is lost. A permanent refusal (5xx to the sender, a recipient or the data),
 or a row that cannot be built, ends dead after a few attempts with one alert for the
 compliance channel. Every header built from outside text is one clean line of bounded
-length. Our
-replies carry ``Auto-Submitted: auto-replied`` (RFC 3834). Grievance acknowledgements
-are decrypted only here, and the reporter's address goes only into the SMTP envelope:
-the message itself is addressed to ``undisclosed-recipients``, so no copy of it (in a
-sent folder, a relay's queue, the .eml outbox) names the reporter.
+length (:mod:`bot.mail_transport`). Our replies carry ``Auto-Submitted: auto-replied``
+(RFC 3834). Grievance acknowledgements are decrypted only here, and the reporter's address
+goes only into the SMTP envelope: the message itself is addressed to
+``undisclosed-recipients``, so no copy of it (in a sent folder, a relay's queue, the .eml
+outbox) names the reporter.
+
+A row's payload is decoded into its :mod:`program.outbox` type and the message is built by
+dispatching on that type. For a screening reply the notifier first gathers what the store
+holds about each file (:mod:`bot.reply_facts`); the renderers are pure.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import functools
 import hashlib
-import json
 import logging
-import os
-import re
 import smtplib
 import ssl
-import unicodedata
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.utils import formatdate
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 from plugins.checks import DEFAULT_CURRENT_VERSIONS
-from plugins.models import Finding
-from plugins.sandbox import run_isolated
-from plugins.workbook import FileProblem, Limits
-from reports.markup import MarkupError, mark_up, marked_up_name
+from plugins.workbook import Limits
+from program.outbox import (
+    Email,
+    GrievanceAck,
+    GrievanceFollowUpAck,
+    NoTemplateReply,
+    OutboxError,
+    ScreeningReply,
+    Undeliverable,
+    decode_email,
+)
 from storage.crypto import Cipher, CipherError
 from storage.mail import OutboxItem, lease_owner
 from storage.store import Store
 
-from .email_render import (
-    ReplyStyle,
-    render_grievance_ack,
-    render_no_template,
-    render_screening_reply,
+from . import reply_facts
+from .email_render import render_grievance_ack, render_no_template, render_screening_reply
+from .mail_transport import (
+    SUBJECT_MAX,
+    bare,
+    clean_address,
+    eml_path,
+    header_text,
+    message_ids,
+    send_smtp,
+    smtp_code,
+    write_eml,
 )
+from .reply_view import ReplyStyle
 
 log = logging.getLogger(__name__)
 
@@ -80,50 +92,15 @@ class SmtpSettings:
     )
 
 
-SUBJECT_MAX = 200
-MAX_RETURNED = 10  # marked-up workbooks attached to one reply
-# Their total size: base64 adds a third, and mail servers commonly refuse 25 MB messages.
-MAX_RETURNED_BYTES = 14 * 1024 * 1024
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 XLSM_TYPE = ("application", "vnd.ms-excel.sheet.macroEnabled.12")
-ADDRESS_MAX = 254
-MSGID_RE = re.compile(r"<[!-;=?-~]{1,250}>")  # printable ASCII without < and >
-ADDRESS_RE = re.compile(r"[^\s@<>()\[\],;:\\\"]{1,64}@[A-Za-z0-9.\-\[\]:_]{1,190}")
-BIDI = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F])
-KIND_LABEL = {
-    "screening-reply": "screening reply",
-    "no-template": "no-template reply",
-    "grievance-ack": "grievance acknowledgement",
-    "grievance-follow-up": "grievance follow-up acknowledgement",
+#: What a given-up e-mail was, for the compliance channel.
+LABELS: dict[type[Email], str] = {
+    ScreeningReply: "screening reply",
+    NoTemplateReply: "no-template reply",
+    GrievanceAck: "grievance acknowledgement",
+    GrievanceFollowUpAck: "grievance follow-up acknowledgement",
 }
-
-
-def header_text(value: object, limit: int = SUBJECT_MAX) -> str:
-    """Text safe for one header line: control characters and line breaks become spaces,
-    runs of white space one, and at most ``limit`` characters (an ellipsis marks a cut)."""
-    text = str(value if value is not None else "")[: limit * 4 + 64].translate(BIDI)
-    text = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def clean_address(value: object) -> str:
-    """One bare, plausible address from outside text; ValueError when there is none."""
-    text = header_text(value, ADDRESS_MAX * 2)
-    angle = re.fullmatch(r"[^<>@,;:]*<([^<>]*)>", text)  # "Name <addr>", nothing more
-    addr = angle.group(1) if angle else text
-    if len(addr) > ADDRESS_MAX or not ADDRESS_RE.fullmatch(addr):
-        raise ValueError("no valid recipient address")
-    return addr
-
-
-def message_ids(value: object, keep: int = 10) -> list[str]:
-    """The msg-id tokens in outside text (the last ``keep``), nothing else."""
-    return MSGID_RE.findall(header_text(value, 4000))[-keep:]
-
-
-class Permanent(Exception):
-    """A delivery the server refused for good (a 5xx): retried a few times, then dead."""
 
 
 def retry_delay(attempts: int, base: float = 30.0) -> dt.timedelta:
@@ -132,16 +109,6 @@ def retry_delay(attempts: int, base: float = 30.0) -> dt.timedelta:
 
 def _iso(moment: dt.datetime) -> str:
     return moment.replace(microsecond=0).isoformat()
-
-
-def smtp_code(exc: BaseException) -> int:
-    """The SMTP reply code of a refusal (0 when the failure was not a reply)."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [c for c, _m in exc.recipients.values()]
-        return min(codes) if codes else 0
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return int(exc.smtp_code)
-    return 0
 
 
 class EmailNotifier:
@@ -244,21 +211,23 @@ class EmailNotifier:
         (a supplier's name or address hash; never anything about a grievance reporter)."""
         key = str(row["dedupe_key"])
         kind = key.split(":", 1)[0]
-        alert: dict[str, Any] = {"kind": "undeliverable", "error": error[:120]}
         if row["encrypted"] or kind.startswith("grievance"):
-            alert["message"] = "grievance acknowledgement"
-            case = self._case_id(row)
-            if case:
-                alert["case_id"] = case
+            alert = Undeliverable(
+                "grievance acknowledgement", error[:120], case_id=self._case_id(row)
+            )
         else:
             try:
-                payload_kind = json.loads(row["payload"]).get("kind", "")
-            except (ValueError, AttributeError):
-                payload_kind = ""
-            alert["message"] = KIND_LABEL.get(payload_kind, "reply")
-            alert["to_hash"] = str(row.get("recipient_hash") or "")[:12]
-            if kind == "reply":
-                alert["supplier"] = self.store.supplier_for_message(key.split(":", 1)[1])
+                label = LABELS[type(decode_email(row["payload"]))]
+            except OutboxError:
+                label = "reply"
+            alert = Undeliverable(
+                label,
+                error[:120],
+                supplier=(
+                    self.store.supplier_for_message(key.split(":", 1)[1]) if kind == "reply" else ""
+                ),
+                to_hash=str(row.get("recipient_hash") or "")[:12],
+            )
         self.store.mark_failed(
             row["id"],
             error,
@@ -268,53 +237,59 @@ class EmailNotifier:
         )
 
     def _case_id(self, row: dict[str, Any]) -> str:
+        """The case of an encrypted acknowledgement ("" when it cannot be read)."""
         if self.cipher is None:
             return ""
         try:
-            payload = json.loads(self.cipher.decrypt(row["payload"]))
-            return header_text(payload.get("case_id", ""), 40)
-        except Exception:
+            ack = decode_email(self.cipher.decrypt(row["payload"]))
+        except (ValueError, TypeError):  # CipherError and OutboxError are ValueErrors
             return ""
+        if isinstance(ack, GrievanceAck | GrievanceFollowUpAck):
+            return header_text(ack.case_id, 40)
+        return ""
+
+    def _email(self, row: dict[str, Any]) -> Email:
+        """The row's e-mail, decrypted first when it is a grievance acknowledgement."""
+        if row["encrypted"]:
+            if self.cipher is None:
+                raise CipherError("no grievance key to decrypt this entry")
+            return decode_email(self.cipher.decrypt(row["payload"]))
+        return decode_email(row["payload"])
 
     def build(self, row: dict[str, Any]) -> tuple[EmailMessage, str]:
         """The message and its envelope recipient. Every header from outside text is one
         clean line of bounded length, so hostile input cannot break or extend the headers."""
-        payload: dict[str, Any]
-        if row["encrypted"]:
-            if self.cipher is None:
-                raise CipherError("no grievance key to decrypt this entry")
-            payload = json.loads(self.cipher.decrypt(row["payload"]))
-        else:
-            payload = json.loads(row["payload"])
-        kind = payload["kind"]
+        payload = self._email(row)
         msg = EmailMessage()
-        grievance = kind in ("grievance-ack", "grievance-follow-up")
         attachments: list[tuple[str, str, bytes]] = []
         style = ReplyStyle(
-            self.settings.signature, _bare(self.settings.reply_from), self.settings.current_versions
+            self.settings.signature, bare(self.settings.reply_from), self.settings.current_versions
         )
-        if kind == "screening-reply":
-            attachments = self.marked_up(payload)
-            names = {sha: name for sha, name, _data in attachments}
-            text, html = render_screening_reply(payload, self.store, style, names)
-            sender = self.settings.reply_from
-        elif kind == "no-template":
-            text, html = render_no_template(payload, style)
-            sender = self.settings.reply_from
-        elif grievance:
-            text, html = render_grievance_ack(payload)
-            sender = self.settings.grievance_from
-        else:
-            raise ValueError(f"unknown outbox kind {header_text(kind, 40)!r}")
-        if grievance:
+        match payload:
+            case ScreeningReply():
+                attachments = self.marked_up(payload)
+                names = {sha: name for sha, name, _data in attachments}
+                facts = reply_facts.reply_facts(payload, self.store, names)
+                text, html = render_screening_reply(facts, style)
+                sender = self.settings.reply_from
+            case NoTemplateReply():
+                text, html = render_no_template(payload.notes, style)
+                sender = self.settings.reply_from
+            case GrievanceAck() | GrievanceFollowUpAck():
+                text, html = render_grievance_ack(payload)
+                sender = self.settings.grievance_from
+            case _:
+                assert_never(payload)
+        if isinstance(payload, GrievanceAck | GrievanceFollowUpAck):
             # A fixed subject: never an echo of what the reporter wrote, and no threading
             # headers that would tie the acknowledgement to their message.
             subject = header_text(
-                f"Your report {header_text(payload['case_id'], 40)} [ref:{header_text(payload['token'], 60)}]"
+                f"Your report {header_text(payload.case_id, 40)} [ref:{header_text(payload.token, 60)}]"
             )
         else:
-            subject = header_text(payload.get("subject") or "", SUBJECT_MAX) or "Re: your message"
-        envelope_to = clean_address(payload["to"])
+            subject = header_text(payload.subject, SUBJECT_MAX) or "Re: your message"
+        envelope_to = clean_address(payload.to)
+        grievance = isinstance(payload, GrievanceAck | GrievanceFollowUpAck)
         msg["From"] = sender
         msg["To"] = "undisclosed-recipients:;" if grievance else envelope_to
         msg["Subject"] = subject
@@ -323,10 +298,10 @@ class EmailNotifier:
         msg["Message-ID"] = (
             f"<assay.{row['id']}.{hashlib.sha256(row['dedupe_key'].encode()).hexdigest()[:16]}@{domain}>"
         )
-        if not grievance:
-            parent = message_ids(payload.get("in_reply_to"), keep=1)
+        if isinstance(payload, ScreeningReply | NoTemplateReply):
+            parent = message_ids(payload.in_reply_to, keep=1)
             if parent:
-                refs = [r for r in message_ids(payload.get("references")) if r != parent[0]]
+                refs = [r for r in message_ids(payload.references) if r != parent[0]]
                 msg["In-Reply-To"] = parent[0]
                 msg["References"] = " ".join([*refs[-9:], parent[0]])
         msg["Auto-Submitted"] = "auto-replied"
@@ -338,79 +313,17 @@ class EmailNotifier:
             msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
         return msg, envelope_to
 
-    def marked_up(self, payload: dict[str, Any]) -> list[tuple[str, str, bytes]]:
-        """Each readable file of a screening reply, marked up with its findings, in a
-        sandboxed child (the file is the sender's); a file that cannot be marked up is
-        simply not attached, and the reply says nothing about an attachment for it."""
+    def marked_up(self, reply: ScreeningReply) -> list[tuple[str, str, bytes]]:
+        """The marked-up copies to attach to ``reply`` (none with ``return_workbook`` off)."""
         if not self.settings.return_workbook:
             return []
-        out: list[tuple[str, str, bytes]] = []
-        total = 0
-        for f in payload.get("files", [])[:MAX_RETURNED]:
-            sha = str(f.get("sha256") or "")
-            sub = self.store.submission(sha)
-            data = self.store.original(sha) if sub and sub.get("readable") else None
-            if data is None:
-                continue
-            findings = self.store.findings(sha)
-            title = str(sub.get("company_name") or "") if sub else ""
-            try:
-                encoded = run_isolated(
-                    functools.partial(
-                        _mark_up_b64, findings=findings, title=title, limits=self.settings.limits
-                    ),
-                    data,
-                    self.settings.limits,
-                )
-                marked = base64.b64decode(encoded)
-            except FileProblem as exc:
-                log.info("not returning a marked-up copy of %s…: %s", sha[:12], exc.code)
-                continue
-            if total + len(marked) > MAX_RETURNED_BYTES:
-                continue
-            total += len(marked)
-            out.append((sha, marked_up_name(str(f.get("filename") or "workbook.xlsx")), marked))
-        return out
+        return reply_facts.marked_up(reply, self.store, self.settings.limits)
 
     def deliver(self, msg: EmailMessage, envelope_to: str, outbox_id: int) -> str:
         """Hand the message over; returns a reference (the .eml name or the Message-ID)."""
-        s = self.settings
-        if not s.host:
-            return self._write_eml(msg, outbox_id)
-        if s.security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                s.host, s.port, timeout=s.timeout, context=self.ssl_context
-            )
-        else:
-            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-        with client:
-            if s.security == "starttls":
-                client.starttls(context=self.ssl_context)
-            if s.user:
-                client.login(s.user, s.password)
-            client.send_message(msg, from_addr=_bare(msg["From"]), to_addrs=[envelope_to])
-        return str(msg["Message-ID"])
+        if not self.settings.host:
+            return write_eml(msg, self._eml_path(outbox_id))
+        return send_smtp(msg, envelope_to, self.settings, self.ssl_context)
 
     def _eml_path(self, outbox_id: int) -> Path:
-        return Path(self.settings.outbox_dir) / f"{outbox_id:06d}.eml"
-
-    def _write_eml(self, msg: EmailMessage, outbox_id: int) -> str:
-        target = self._eml_path(outbox_id)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f".{outbox_id:06d}.{uuid.uuid4().hex}.tmp"
-        tmp.write_bytes(bytes(msg))
-        os.replace(tmp, target)  # the same id rewrites the same file: never two copies
-        return target.name
-
-
-def _mark_up_b64(data: bytes, *, findings: list[Finding], title: str, limits: Limits) -> str:
-    """:func:`reports.markup.mark_up` as the sandbox wants it: JSON out (base64 text), and a
-    file that cannot be marked up is the sender's problem, not a crash."""
-    try:
-        return base64.b64encode(mark_up(data, findings, title=title, limits=limits)).decode()
-    except MarkupError as exc:
-        raise FileProblem("unreadable-file", str(exc)) from exc
-
-
-def _bare(header: str) -> str:
-    return parseaddr(header)[1]
+        return eml_path(self.settings.outbox_dir, outbox_id)

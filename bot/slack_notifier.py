@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import http.client
-import json
 import logging
 import re
 import socket
@@ -31,6 +30,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from program.outbox import Alert, SubmissionDetails, decode_alert
 from storage.mail import lease_owner
 from storage.store import Store
 
@@ -149,7 +149,7 @@ class SlackAlerts:
         if row.get("claimed_from") == "sending":
             log.info("alert %s: taking over from a notifier that died while posting", row["id"])
         try:
-            payload = json.loads(row["payload"])
+            payload = decode_alert(row["payload"])
             thread = self._thread_of(payload)
         except _ParentPending:
             # Not "stop": the post it waits for may come later in the channel's order; and
@@ -183,7 +183,7 @@ class SlackAlerts:
                 self.store.mark_sent(row["id"], owner, ref=found)
                 return "sent"
         try:
-            text = render_alert({**payload, "threaded": bool(thread)}, slack=True)
+            text = render_alert(payload, slack=True, threaded=bool(thread))
         except Exception as exc:
             log.error("alert %s cannot be rendered (%s)", row["id"], type(exc).__name__)
             self._dead(row, owner, f"cannot render: {type(exc).__name__}")
@@ -206,14 +206,14 @@ class SlackAlerts:
             log.warning("slack: alert %s posted, but our lease had expired", row["id"])
         return "sent"
 
-    def _thread_of(self, payload: dict[str, Any]) -> str:
+    def _thread_of(self, payload: Alert) -> str:
         """The ``ts`` of the post this alert belongs under ("" for a post of its own).
 
         Raises :class:`_ParentPending` while that post is still to be made; a post that
         was given up, or went to the console, leaves its details as a post of their own.
         """
-        parent_key = payload.get("thread_of")
-        if not isinstance(parent_key, str) or not parent_key:
+        parent_key = payload.thread_of if isinstance(payload, SubmissionDetails) else ""
+        if not parent_key:
             return ""
         parent = self.store.outbox_by_key(parent_key)
         if parent is None or parent["status"] == "dead":

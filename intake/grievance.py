@@ -24,6 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from plugins.normalize import name_key
+from program.outbox import (
+    GrievanceAck,
+    GrievanceAlert,
+    GrievanceFollowUpAck,
+    GrievanceFollowUpAlert,
+)
 from storage.crypto import Cipher
 from storage.mail import OutboxItem
 from storage.store import Store
@@ -149,21 +155,16 @@ def handle_grievance_message(
     identity = cipher.encrypt(_identity(msg))
     can_reply = bool(address) and not automatic
 
-    def ack(kind: str, case_id: str, token: str, respond_by: str) -> list[OutboxItem]:
+    def ack(
+        kind: type[GrievanceAck | GrievanceFollowUpAck], case_id: str, token: str, respond_by: str
+    ) -> list[OutboxItem]:
         # Nothing from the reporter's message: no subject (it may carry their name), no
         # Message-ID or References (a relay's queue or a Sent folder would tie the reply
         # to them). Only the envelope address, the case, its token and dates.
         if not can_reply:
             return []
-        payload = {
-            "kind": kind,
-            "to": address,
-            "case_id": case_id,
-            "token": token,
-            "received": now.date().isoformat(),
-            "respond_by": respond_by,
-        }
-        return [OutboxItem("email", f"grievance-ack:{key}", cipher.encrypt(json.dumps(payload)))]
+        payload = kind(address, case_id, token, now.date().isoformat(), respond_by)
+        return [OutboxItem("email", f"grievance-ack:{key}", cipher.encrypt(payload.to_json()))]
 
     found = _case_for_token(store, text)
     if found is not None:
@@ -175,15 +176,9 @@ def handle_grievance_message(
             mailbox=mailbox,
             body_enc=cipher.encrypt(body),
             outbox=[
-                *ack("grievance-follow-up", case_id, quoted_token, existing["respond_by"]),
+                *ack(GrievanceFollowUpAck, case_id, quoted_token, existing["respond_by"]),
                 OutboxItem(
-                    "alert",
-                    f"alert:{key}",
-                    {
-                        "kind": "grievance-follow-up",
-                        "case_id": case_id,
-                        "received": now.date().isoformat(),
-                    },
+                    "alert", f"alert:{key}", GrievanceFollowUpAlert(case_id, now.date().isoformat())
                 ),
             ],
         )
@@ -209,16 +204,15 @@ def handle_grievance_message(
         attachments.append((sha, cipher.encrypt(filename), len(data)))
 
     def outbox_for(case_id: str) -> list[OutboxItem]:
-        alert = {
-            "kind": "grievance",
-            "case_id": case_id,
-            "received": now.date().isoformat(),
-            "category": category,
-            "linked_smelters": len(cids),
-            "linked_suppliers": len(supplier_ids),
-        }
+        alert = GrievanceAlert(
+            case_id=case_id,
+            received=now.date().isoformat(),
+            category=category,
+            linked_smelters=len(cids),
+            linked_suppliers=len(supplier_ids),
+        )
         return [
-            *ack("grievance-ack", case_id, token, respond_by),
+            *ack(GrievanceAck, case_id, token, respond_by),
             OutboxItem("alert", f"alert:{key}", alert),
         ]
 

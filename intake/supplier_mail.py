@@ -14,11 +14,20 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from plugins.pipeline import Screener, ScreeningResult
 from program.digest import Screened, one_line, submission_alerts
+from program.outbox import (
+    Alert,
+    NeedsAttention,
+    NoTemplateReply,
+    Previous,
+    RateLimited,
+    ReplyFile,
+    ScreeningReply,
+    SenderMismatch,
+)
 from storage.mail import MessageRecord, OutboxItem
 from storage.store import Store
 
@@ -168,11 +177,7 @@ def commit_supplier_message(
         )
         rec = _with_alert(
             rec,
-            {
-                "kind": "needs-attention",
-                "mailbox": mailbox,
-                "reason": f"a message of {an.size // (1024 * 1024)} MB, over the limit",
-            },
+            NeedsAttention(mailbox, f"a message of {an.size // (1024 * 1024)} MB, over the limit"),
         )
         store.record_message(rec)
         return Outcome(key, "too-large", attention=True, reason=rec.reason)
@@ -191,41 +196,50 @@ def commit_supplier_message(
         (r.declaration.company.get("company_name", "") for r in results if r.declaration), ""
     )
     supplier, how = store.match_supplier(sender, declared)
-    alerts: list[dict[str, Any]] = []
+    alerts: list[Alert] = []
     if supplier and declared and how in ("address", "domain"):
         by_company, _ = store.match_supplier("", declared)
         if by_company is None or by_company["id"] != supplier["id"]:
             alerts.append(
-                {
-                    "kind": "sender-mismatch",
-                    "sender": one_line(sender, MAX_NAME),
-                    "supplier": one_line(supplier["name"], MAX_NAME),
-                    "declared_company": one_line(declared, MAX_NAME),
-                }
+                SenderMismatch(
+                    sender=one_line(sender, MAX_NAME),
+                    supplier=one_line(supplier["name"], MAX_NAME),
+                    declared_company=one_line(declared, MAX_NAME),
+                )
             )
     # Only a supplier recognised by who sent the message has "your previous file": a match by
     # the company a file declares would show another company's results to anyone.
     known = supplier["id"] if supplier and how in ("address", "domain") else None
-    files = [
-        {
-            "filename": f.filename,
-            "sha256": f.sha256,
-            "origin": f.origin,
-            **_previous(store, f, known, sender, {g.sha256 for g in an.files}),
-        }
+    files = tuple(
+        ReplyFile(
+            f.filename,
+            f.sha256,
+            f.origin,
+            _previous(store, f, known, sender, {g.sha256 for g in an.files}),
+        )
         for f in an.files
-    ]
+    )
     outcome = "screened" if files else "no-template"
     reason = ""
-    reply: dict[str, Any] | None = {
-        "kind": "screening-reply" if files else "no-template",
-        "to": sender,
-        "subject": reply_subject(an.subject),
-        "in_reply_to": an.message_id,
-        "references": an.references,
-        "files": files,
-        "notes": collapse_notes(an.notes),
-    }
+    subject, notes = reply_subject(an.subject), tuple(collapse_notes(an.notes))
+    reply: ScreeningReply | NoTemplateReply | None = (
+        ScreeningReply(
+            to=sender,
+            subject=subject,
+            in_reply_to=an.message_id,
+            references=an.references,
+            files=files,
+            notes=notes,
+        )
+        if files
+        else NoTemplateReply(
+            to=sender,
+            subject=subject,
+            in_reply_to=an.message_id,
+            references=an.references,
+            notes=notes,
+        )
+    )
     if an.automatic:
         outcome, reason, reply = "auto-ignored", an.automatic, None
     elif not sender:
@@ -238,13 +252,7 @@ def commit_supplier_message(
                 f"more than {policy.max_replies_per_hour} replies to this sender in an hour",
                 None,
             )
-            alerts.append(
-                {
-                    "kind": "rate-limited",
-                    "sender": one_line(sender, MAX_NAME),
-                    "limit": policy.max_replies_per_hour,
-                }
-            )
+            alerts.append(RateLimited(one_line(sender, MAX_NAME), policy.max_replies_per_hour))
     if files:
         post, details = submission_alerts(
             supplier["name"] if supplier else (declared or sender),
@@ -253,7 +261,7 @@ def commit_supplier_message(
         # The details go in the post's thread: the notifier finds the post by this key.
         alerts.append(post)
         if details is not None:
-            alerts.append({**details, "thread_of": f"alert:{key}:{len(alerts) - 1}"})
+            alerts.append(replace(details, thread_of=f"alert:{key}:{len(alerts) - 1}"))
     outbox = [OutboxItem("email", f"reply:{key}", reply, recipient=sender)] if reply else []
     outbox += [OutboxItem("alert", f"alert:{key}:{i}", a) for i, a in enumerate(alerts)]
     supplier_id = supplier["id"] if supplier else None
@@ -291,12 +299,12 @@ def _screened(f: ScreenedFile) -> Screened:
 
 def _previous(
     store: Store, f: ScreenedFile, supplier_id: int | None, sender: str, exclude: set[str]
-) -> dict[str, Any]:
-    """``{"previous": {"sha256", "date"}}`` when this file replaces an earlier one of the same
-    template family sent by the same supplier; else nothing."""
+) -> Previous | None:
+    """The earlier file this one replaces (same template family, sent by the same
+    supplier), if any."""
     decl = f.result.declaration
     if decl is None:
-        return {}
+        return None
     prev = store.previous_submission(
         supplier_id=supplier_id,
         sender=sender,
@@ -305,11 +313,11 @@ def _previous(
         exclude=exclude,
     )
     if prev is None:
-        return {}
-    return {"previous": {"sha256": prev["sha256"], "date": str(prev["last_received"])[:10]}}
+        return None
+    return Previous(prev["sha256"], str(prev["last_received"])[:10])
 
 
-def _with_alert(rec: MessageRecord, alert: dict[str, Any]) -> MessageRecord:
+def _with_alert(rec: MessageRecord, alert: NeedsAttention) -> MessageRecord:
     return MessageRecord(
         **{
             **rec.__dict__,
@@ -322,7 +330,5 @@ def record_failure(store: Store, raw: bytes, mailbox: str, error: str) -> Outcom
     """Our fault (a bug, a full disk): keep the message, tell the team, move it aside."""
     key = message_key(raw)
     rec = MessageRecord(key=key, mailbox=mailbox, outcome="needs-attention", reason=error[:500])
-    store.record_message(
-        _with_alert(rec, {"kind": "needs-attention", "mailbox": mailbox, "reason": error[:300]})
-    )
+    store.record_message(_with_alert(rec, NeedsAttention(mailbox, error[:300])))
     return Outcome(key, "needs-attention", attention=True, reason=error)

@@ -20,6 +20,14 @@ from dataclasses import dataclass, field
 from plugins.countries import COVERED_COUNTRIES, display_country
 from plugins.mine_countries import read_mine_countries
 from plugins.models import SEVERITY_RANK, Declaration, Finding, SmelterRow, split_cell
+from program.outbox import (
+    Counts,
+    DetailsFile,
+    HighRisk,
+    Submission,
+    SubmissionDetails,
+    SubmissionFile,
+)
 
 SMELTER_SHEET = "Smelter List"
 MAX_ALERT_NAME = 200  # a name in an alert payload
@@ -327,53 +335,52 @@ class Screened:
 
 def submission_alerts(
     supplier: str, files: Sequence[Screened], via: str = ""
-) -> tuple[dict[str, object], dict[str, object] | None]:
+) -> tuple[Submission, SubmissionDetails | None]:
     """The compliance channel's post for one submission, and the details for its thread
     (None when there is nothing to detail: no high-risk smelter, nothing to correct).
 
     The post is one line per file (verdict and counts); the thread names each high-risk
     smelter with the reasons on its own row, and the first points to correct. Every value
-    is one line of bounded length; the notifiers escape it for where it goes.
+    is one line of bounded length; the notifiers escape it for where it goes. The caller
+    sets the details' ``thread_of`` (the key it queues the post under).
     """
     levels = ["low", "medium", "high"]
     risky = [high_risk_smelters(f.findings, f.declaration) for f in files]
-    post: dict[str, object] = {
-        "kind": "submission",
-        "supplier": one_line(supplier, MAX_ALERT_NAME),
-        "files": [
-            {
-                "filename": one_line(f.filename, MAX_ALERT_NAME),
-                "sha256": f.sha256,
-                "template": one_line(f.template, 40),
-                "risk_level": f.risk_level,
-                "summary": f.summary,
-                "high_risk_count": len(smelters),
-            }
+    post = Submission(
+        supplier=one_line(supplier, MAX_ALERT_NAME),
+        files=tuple(
+            SubmissionFile(
+                filename=one_line(f.filename, MAX_ALERT_NAME),
+                sha256=f.sha256,
+                template=one_line(f.template, 40),
+                risk_level=f.risk_level,
+                summary=Counts.of(f.summary),
+                high_risk_count=len(smelters),
+            )
             for f, smelters in zip(files, risky, strict=True)
-        ],
-        "risk_level": max((f.risk_level for f in files), key=levels.index, default="low"),
-    }
-    if via:
-        post["via"] = via
-    detailed = [
-        {
-            "filename": one_line(f.filename, MAX_ALERT_NAME),
-            "high_risk": [
-                {
-                    "cid": s.cid,
-                    "name": one_line(s.name, MAX_ALERT_NAME),
-                    "metal": one_line(s.metal, 40),
-                    "reasons": [one_line(r, 300) for r in s.reasons[:6]],
-                }
+        ),
+        risk_level=max((f.risk_level for f in files), key=levels.index, default="low"),
+        via=via,
+    )
+    detailed = tuple(
+        DetailsFile(
+            filename=one_line(f.filename, MAX_ALERT_NAME),
+            high_risk=tuple(
+                HighRisk(
+                    cid=s.cid,
+                    name=one_line(s.name, MAX_ALERT_NAME),
+                    metal=one_line(s.metal, 40),
+                    reasons=tuple(one_line(r, 300) for r in s.reasons[:6]),
+                )
                 for s in smelters[:MAX_ALERT_SMELTERS]
-            ],
-            "to_correct": [
+            ),
+            to_correct=tuple(
                 one_line(f"{i.where}: {i.text}", 400)
                 for i in fix_first(group_items(f.findings, f.declaration), MAX_ALERT_ITEMS)
-            ],
-        }
+            ),
+        )
         for f, smelters in zip(files, risky, strict=True)
-    ]
-    if not any(d["high_risk"] or d["to_correct"] for d in detailed):
+    )
+    if not any(d.high_risk or d.to_correct for d in detailed):
         return post, None
-    return post, {"kind": "submission-details", "supplier": post["supplier"], "files": detailed}
+    return post, SubmissionDetails(supplier=post.supplier, files=detailed)

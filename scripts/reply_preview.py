@@ -22,9 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.email_render import ReplyStyle, render_screening_reply  # noqa: E402
+from bot.email_render import render_screening_reply  # noqa: E402
+from bot.reply_facts import reply_facts  # noqa: E402
+from bot.reply_view import ReplyStyle  # noqa: E402
 from plugins.manager import get_plugin_manager  # noqa: E402
 from plugins.pipeline import Screener  # noqa: E402
+from program.outbox import ReplyFile, ScreeningReply  # noqa: E402
 from storage.store import Store  # noqa: E402
 
 CHROMIUM_FLAGS = (
@@ -55,10 +58,11 @@ def main() -> int:
         store.migrate()
         result = Screener(get_plugin_manager(), store.reference_data()).screen_bytes(data)
         store.record_screening(sha, result, filename=args.file.name, source="email", data=data)
-        payload = {"files": [{"filename": args.file.name, "sha256": sha, "origin": ""}]}
+        reply = ScreeningReply(to="", files=(ReplyFile(args.file.name, sha),))
         attached = {sha: args.file.stem + " (Assay findings)" + args.file.suffix}
         _text, html = render_screening_reply(
-            payload, store, ReplyStyle("The compliance team", "compliance@example.test"), attached
+            reply_facts(reply, store, attached),
+            ReplyStyle("The compliance team", "compliance@example.test"),
         )
         store.close()
     args.html.parent.mkdir(parents=True, exist_ok=True)

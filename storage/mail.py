@@ -17,7 +17,7 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
@@ -69,11 +69,17 @@ def company_key(name: str) -> str:
     return " ".join(clean_text(name).casefold().split())
 
 
+class Payload(Protocol):
+    """What an outbox entry carries (``program.outbox`` has one type per kind)."""
+
+    def to_json(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class OutboxItem:
     channel: str  # "email" or "alert"
     dedupe_key: str
-    payload: dict[str, Any] | str  # a str is an already encrypted payload
+    payload: Payload | str  # a str is an already encrypted payload
     recipient: str = ""  # only to compute recipient_hash; never stored
 
 
@@ -171,7 +177,7 @@ class MailStoreMixin:
                 item.dedupe_key,
                 item.channel,
                 now,
-                item.payload if encrypted else json.dumps(item.payload, ensure_ascii=False),
+                item.payload if isinstance(item.payload, str) else item.payload.to_json(),
                 int(encrypted),
                 recipient_hash(item.recipient) if item.recipient else "",
                 now,

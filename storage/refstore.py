@@ -219,14 +219,12 @@ class ReferenceStoreMixin:
 
     def alert_stale_list(self, kind: str, version: str, message: str) -> None:
         """One alert per out-of-date list (the outbox keeps one row per key)."""
+        from program.outbox import StaleList
+
         from .mail import OutboxItem
 
         self.enqueue(  # type: ignore[attr-defined]
-            OutboxItem(
-                "alert",
-                f"stale-list:{kind}:{version}",
-                {"kind": "stale-list", "list": version, "message": message},
-            )
+            OutboxItem("alert", f"stale-list:{kind}:{version}", StaleList(version, message))
         )
 
     # -- CAHRA lists -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, Say
@@ -174,7 +175,7 @@ def handle_file(
                         OutboxItem(
                             "alert",
                             f"alert:{key}:details",
-                            {**details, "thread_of": f"alert:{key}"},
+                            replace(details, thread_of=f"alert:{key}"),
                         )
                     ]
                     if details

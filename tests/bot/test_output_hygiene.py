@@ -17,7 +17,9 @@ from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 
-from bot.email_render import collapse_notes, render_no_template, render_screening_reply
+from bot.email_render import render_no_template, render_screening_reply
+from bot.reply_facts import reply_facts
+from bot.reply_view import ReplyFacts, collapse_notes
 from bot.slack_render import (
     MAX_SECTION,
     result_blocks,
@@ -29,6 +31,7 @@ from intake.supplier_mail import ReplyPolicy, handle_supplier_message, reply_sub
 from plugins.manager import get_plugin_manager
 from plugins.models import Finding
 from plugins.pipeline import Screener
+from program.outbox import ReplyFile, ScreeningReply, decode_email
 from storage.store import Store
 from tests.builders import AS_OF, build_family
 from tests.slack_bot import OFFICER, Bot, file_share
@@ -164,8 +167,8 @@ def test_repeated_notes_collapse_with_a_count_in_text_and_html() -> None:
     assert lines[0] == f"{note} (980 times)" and len(lines) == 50
     assert lines[-1] == "…and 152 other note(s)."
     for text, html in (
-        render_no_template({"notes": notes}),
-        render_screening_reply({"files": [], "notes": notes}, Store(":memory:")),
+        render_no_template(notes),
+        render_screening_reply(ReplyFacts(notes=tuple(notes))),
     ):
         assert text.count(note) == 1 and f"{note} (980 times)" in text
         assert html.count(note) == 1 and f"{note} (980 times)" in html
@@ -287,9 +290,8 @@ def test_a_10_mb_company_name_gives_bounded_answers_and_replies(
     # The e-mail reply for the same workbook: a normal size, the name cut, escaped in HTML.
     [sha] = [r[0] for r in store.db.execute("select sha256 from submissions").fetchall()]
     notes = ["Only the first 20 workbooks were screened; please send the others separately."] * 980
-    text, html = render_screening_reply(
-        {"files": [{"filename": name, "sha256": sha, "origin": name}], "notes": notes}, store
-    )
+    reply = ScreeningReply(to="", files=(ReplyFile(name, sha, name),), notes=tuple(notes))
+    text, html = render_screening_reply(reply_facts(reply, store))
     assert len(text.encode()) + len(html.encode()) < 200_000
     assert "(980 times)" in text and "(980 times)" in html
     assert HOSTILE not in html and "&lt;!channel&gt;" in html
@@ -335,12 +337,13 @@ def test_a_message_with_1000_workbooks_and_a_broken_subject_gets_one_sane_reply(
     )
     assert outcome.outcome == "screened"
     [row] = list(store.db.table("outbox").rows_where("channel = 'email'"))
-    payload = json.loads(row["payload"])
-    assert "\r" not in payload["subject"] and "\n" not in payload["subject"]
-    assert payload["subject"] == "Re: Our CMRT Bcc: victim@example.test"
+    payload = decode_email(row["payload"])
+    assert isinstance(payload, ScreeningReply)
+    assert "\r" not in payload.subject and "\n" not in payload.subject
+    assert payload.subject == "Re: Our CMRT Bcc: victim@example.test"
     note = "Only the first 20 workbooks were screened; please send the others separately."
-    assert payload["notes"] == [f"{note} (980 times)"]
-    text, html = render_screening_reply(payload, store)
+    assert payload.notes == (f"{note} (980 times)",)
+    text, html = render_screening_reply(reply_facts(payload, store))
     assert text.count(note) == 1 and f"{note} (980 times)" in text
     assert html.count(note) == 1 and f"{note} (980 times)" in html
     assert HOSTILE not in html and len(text) + len(html) < 200_000

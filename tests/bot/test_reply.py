@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
 
 from bot.alerts import render_alert
-from bot.email_render import ReplyStyle, render_no_template, render_screening_reply
+from bot.email_render import render_no_template, render_screening_reply
+from bot.reply_facts import reply_facts
+from bot.reply_view import ReplyFacts, ReplyStyle
 from bot.slack_notifier import SlackAlerts
 from plugins.manager import get_plugin_manager
 from plugins.models import Declaration, Finding, SmelterRow, TemplateMeta
@@ -27,6 +30,13 @@ from program.digest import (
     high_risk_smelters,
     risk_summary,
     submission_alerts,
+)
+from program.outbox import (
+    DetailsFile,
+    ReplyFile,
+    ScreeningReply,
+    Submission,
+    SubmissionDetails,
 )
 from storage.mail import OutboxItem
 from storage.store import Store
@@ -89,6 +99,11 @@ def forty(tmp_path: Path, embedded: ReferenceData) -> tuple[Store, str, int]:
     return store, sha, len(result.findings)
 
 
+def facts(store: Store, *files: ReplyFile) -> ReplyFacts:
+    """What the mailer gathers from the store for a reply with these files."""
+    return reply_facts(ScreeningReply(to="s@example.test", files=files), store)
+
+
 def body_of(text: str) -> str:
     return text.split("\n--\n", 1)[0]
 
@@ -100,9 +115,9 @@ def test_the_40_row_reply_is_short_plain_and_matches_the_golden_file(
     # The shape that gave 188-line replies: 40 rows, most naming several mine countries (one
     # finding per mine cell now, no longer one per country), half of them not conformant.
     assert n_findings >= 70
-    payload = {"files": [{"filename": "forty-rows.xlsx", "sha256": sha, "origin": ""}]}
     text, html = render_screening_reply(
-        payload, store, ReplyStyle("Compliance desk", "compliance@example.test")
+        facts(store, ReplyFile("forty-rows.xlsx", sha)),
+        ReplyStyle("Compliance desk", "compliance@example.test"),
     )
     if os.environ.get("ASSAY_UPDATE_GOLDEN"):
         GOLDEN.parent.mkdir(exist_ok=True)
@@ -134,8 +149,9 @@ def test_html_and_text_escape_what_the_file_says(tmp_path: Path, embedded: Refer
     store = Store(tmp_path / "a.db")
     store.migrate()
     store.record_screening("a" * 64, result, filename=HOSTILE, data=data)
-    payload = {"files": [{"filename": HOSTILE, "sha256": "a" * 64, "origin": HOSTILE}]}
-    text, html = render_screening_reply(payload, store, ReplyStyle(HOSTILE))
+    text, html = render_screening_reply(
+        facts(store, ReplyFile(HOSTILE, "a" * 64, HOSTILE)), ReplyStyle(HOSTILE)
+    )
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<script>" in text  # plain text stays as written: it is not markup
 
@@ -145,11 +161,9 @@ def test_each_kind_of_reply_has_its_own_closing_and_is_signed(
 ) -> None:
     store, sha, _n = forty
     style = ReplyStyle("Responsible sourcing team\nExample Corp", "sourcing@example.test")
-    screened, _ = render_screening_reply(
-        {"files": [{"filename": "f.xlsx", "sha256": sha}]}, store, style
-    )
+    screened, _ = render_screening_reply(facts(store, ReplyFile("f.xlsx", sha)), style)
     assert "reply to this e-mail with the corrected file attached" in screened
-    no_template, no_template_html = render_no_template({"notes": []}, style)
+    no_template, no_template_html = render_no_template([], style)
     assert "no reporting template" in no_template
     assert "refers to the sheet and cell" not in no_template
     assert "Responsible sourcing team" in no_template and "sourcing@example.test" in no_template
@@ -160,9 +174,7 @@ def test_each_kind_of_reply_has_its_own_closing_and_is_signed(
         b"%PDF-1.4 not a workbook"
     )
     unreadable.record_screening("b" * 64, bad, filename="scan.pdf")
-    text, _ = render_screening_reply(
-        {"files": [{"filename": "scan.pdf", "sha256": "b" * 64}]}, unreadable, style
-    )
+    text, _ = render_screening_reply(facts(unreadable, ReplyFile("scan.pdf", "b" * 64)), style)
     assert "We could not open this file" in text and "save it again as an .xlsx" in text
     assert "Please correct the points above" not in text
 
@@ -303,7 +315,7 @@ def test_the_submission_post_is_short_and_its_details_go_in_the_thread(tmp_path:
         ],
     )
     assert details is not None
-    details["thread_of"] = "alert:k:0"
+    details = replace(details, thread_of="alert:k:0")
     line = render_alert(post, slack=True)
     assert "1 high-risk smelter(s), details in the thread" in line and "<!channel>" not in line
     thread = render_alert(details, slack=True)
@@ -334,13 +346,13 @@ def test_details_wait_for_their_post(tmp_path: Path) -> None:
         db = tmp_path / "s.db"
         store = Store(db)
         store.migrate()
-        details = {
-            "kind": "submission-details",
-            "thread_of": "alert:k:0",
-            "files": [{"filename": "f.xlsx", "to_correct": ["Declaration!D15: required"]}],
-        }
+        details = SubmissionDetails(
+            supplier="Synthetic Components Ltd.",
+            files=(DetailsFile("f.xlsx", to_correct=("Declaration!D15: required",)),),
+            thread_of="alert:k:0",
+        )
         store.enqueue(OutboxItem("alert", "alert:k:1", details))
-        store.enqueue(OutboxItem("alert", "alert:k:0", {"kind": "submission", "files": []}))
+        store.enqueue(OutboxItem("alert", "alert:k:0", Submission("Synthetic Components Ltd.")))
         client = WebClient(token=TOKEN, base_url=stub.url + "/api/")
         notifier = SlackAlerts(store, client, "C1")
         assert notifier.drain() == 1  # the post; its details wait

@@ -182,19 +182,13 @@ def test_supplier_command_and_workspace_restriction(
 
 
 def test_rate_limited_post_is_delayed_not_lost(bot: Bot, stub: SlackStub) -> None:
+    from program.outbox import GrievanceAlert
     from storage.mail import OutboxItem
 
     store = Store(bot.db)
     store.enqueue(
         OutboxItem(
-            "alert",
-            "alert:test",
-            {
-                "kind": "grievance",
-                "case_id": "GRV-2026-0009",
-                "received": "2026-06-30",
-                "category": "other",
-            },
+            "alert", "alert:test", GrievanceAlert("GRV-2026-0009", "2026-06-30", "other", 0, 0)
         )
     )
     stub.rate_limit_next["chat.postMessage"] = 1

@@ -90,7 +90,7 @@ def test_only_the_token_binds_a_follow_up(store: Store, cipher: Cipher) -> None:
 def test_ack_payload_holds_no_subject_or_message_id(store: Store, cipher: Cipher) -> None:
     receive(store, cipher, mail("a@example.test", "From Jo Synthetic", "text"))
     [payload] = ack_payloads(store, cipher)
-    assert set(payload) == {"kind", "to", "case_id", "token", "received", "respond_by"}
+    assert set(payload) == {"kind", "version", "to", "case_id", "token", "received", "respond_by"}
     assert "Jo Synthetic" not in json.dumps(payload) and "abc@reporter" not in json.dumps(payload)
 
 

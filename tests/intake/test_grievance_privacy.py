@@ -30,7 +30,7 @@ from tests.servers import Dovecot, Smtp
 pytestmark = pytest.mark.e2e
 
 SYNTHETIC_NAME = "Amara Quillfeather"  # a made-up reporter name, as people put in subjects
-ACK_PAYLOAD_KEYS = {"kind", "to", "case_id", "token", "received", "respond_by"}
+ACK_PAYLOAD_KEYS = {"kind", "version", "to", "case_id", "token", "received", "respond_by"}
 
 
 @pytest.fixture

@@ -50,7 +50,12 @@ def test_our_failure_goes_to_needs_attention_with_reason_and_alert(tmp_path: Pat
         json.loads(r["payload"]) for r in store.db.table("outbox").rows_where("channel = 'alert'")
     ]
     assert alerts == [
-        {"kind": "needs-attention", "mailbox": "suppliers", "reason": "RuntimeError: synthetic bug"}
+        {
+            "kind": "needs-attention",
+            "version": 1,
+            "mailbox": "suppliers",
+            "reason": "RuntimeError: synthetic bug",
+        }
     ]
 
 

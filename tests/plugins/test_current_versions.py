@@ -12,7 +12,8 @@ import pytest
 from assay import settings
 from assay.app import build_screener
 from assay.config import parse_config
-from bot.email_render import ReplyStyle, render_no_template
+from bot.email_render import render_no_template
+from bot.reply_view import ReplyStyle
 from plugins.builtin.readers import legacy
 from plugins.workbook import FileProblem, open_workbook
 
@@ -52,10 +53,8 @@ def test_the_legacy_reader_names_the_versions_it_is_given() -> None:
 def test_the_no_template_reply_names_the_configured_versions() -> None:
     smtp = settings.smtp_settings(CONFIG)
     assert smtp.current_versions["EMRT"] == "3.0"
-    text, html = render_no_template(
-        {"notes": []}, ReplyStyle(current_versions=smtp.current_versions)
-    )
+    text, html = render_no_template([], ReplyStyle(current_versions=smtp.current_versions))
     assert "the current CMRT (Revision 7.0)" in text and "the EMRT (Revision 3.0)" in text
     assert "Revision 7.0" in html
-    default, _ = render_no_template({"notes": []})
+    default, _ = render_no_template([])
     assert "CMRT (Revision 6.5)" in default and "EMRT (Revision 2.1)" in default

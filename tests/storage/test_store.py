@@ -149,17 +149,22 @@ def test_a_message_is_recorded_with_everything_it_causes_or_not_at_all(tmp_path:
     """sqlite-utils commits its own writes when no transaction is open: recording a message
     must still be one transaction, so a failure (or a kill) after the message row and before
     its reply leaves nothing, and the message is handled again."""
+    from program.outbox import NoTemplateReply
     from storage.mail import MessageRecord, OutboxItem
+
+    class Unserialisable:
+        def to_json(self) -> str:
+            return json.dumps({"not json": {1, 2}})
 
     store = Store(tmp_path / "t.db")
     store.migrate()
-    broken = OutboxItem("email", "reply:k1", {"not json": {1, 2}})  # fails after the message row
+    broken = OutboxItem("email", "reply:k1", Unserialisable())  # fails after the message row
     rec = MessageRecord(key="k1", mailbox="suppliers", outcome="screened", outbox=(broken,))
     with pytest.raises(TypeError):
         store.record_message(rec)
     assert store.message_done("k1") is None
     assert store.count("outbox") == 0
-    ok = OutboxItem("email", "reply:k1", {"kind": "no-template"})
+    ok = OutboxItem("email", "reply:k1", NoTemplateReply(to="s@example.test"))
     assert store.record_message(
         MessageRecord(key="k1", mailbox="suppliers", outcome="no-template", outbox=(ok,))
     )
