@@ -19,9 +19,7 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
 
-OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP = b"PK\x03\x04"
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb")
+from plugins.sniff import Sniffed, named_like_workbook, sniff
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,7 @@ class Attachment:
     filename: str
     data: bytes
     sha256: str
-    kind: str  # "xlsx", "xls", "ole" (encrypted or legacy), "unknown-zip"
+    sniffed: Sniffed  # what the bytes are, decided here once; the opener routes on it
     origin: str = ""  # e.g. "templates.zip" or "forwarded message"
 
 
@@ -57,20 +55,6 @@ def parse(raw: bytes) -> EmailMessage:
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(msg, EmailMessage)
     return msg
-
-
-def sniff(data: bytes) -> str:
-    if data.startswith(ZIP):
-        try:
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except (zipfile.BadZipFile, ValueError, OSError):
-            return "broken-zip"
-        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
-            return "xlsx"
-        return "zip"
-    if data.startswith(OLE):
-        return "ole"
-    return ""
 
 
 def _payload(part: Message) -> bytes:
@@ -117,7 +101,7 @@ def _add(
     limits: MailLimits,
     name: str,
     data: bytes,
-    kind: str,
+    sniffed: Sniffed,
     origin: str,
 ) -> None:
     sha = hashlib.sha256(data).hexdigest()
@@ -130,7 +114,7 @@ def _add(
         out.skipped += 1
         return
     seen.add(sha)
-    out.workbooks.append(Attachment(name or "attachment", data, sha, kind, origin))
+    out.workbooks.append(Attachment(name or "attachment", data, sha, sniffed, origin))
 
 
 def _leaves(
@@ -183,14 +167,13 @@ def _walk(
             )
             out.skipped += 1
             continue
-        kind = sniff(data)
-        if kind in ("xlsx", "ole"):
-            _add(out, seen, limits, name, data, "xls" if kind == "ole" else kind, where)
-        elif kind == "zip":
+        sniffed = sniff(data, name)
+        if sniffed.kind == "zip":
             _unzip(name, data, limits, out, seen)
-        elif kind == "broken-zip" or name.lower().endswith(WORKBOOK_SUFFIXES):
-            # Named like a workbook (or a damaged zip): screen it, so the sender hears why it fails.
-            _add(out, seen, limits, name, data, "unknown", where)
+        elif sniffed.worth_screening:
+            # A damaged zip or a file named like a workbook is screened too, so that the
+            # sender hears why it fails.
+            _add(out, seen, limits, name, data, sniffed, where)
 
 
 def _unzip(name: str, data: bytes, limits: MailLimits, out: Extracted, seen: set[str]) -> None:
@@ -208,7 +191,7 @@ def _unzip(name: str, data: bytes, limits: MailLimits, out: Extracted, seen: set
     found = False
     for info in infos:
         member = info.filename.rsplit("/", 1)[-1]
-        if not member.lower().endswith(WORKBOOK_SUFFIXES):
+        if not named_like_workbook(member):
             continue
         if info.file_size > limits.max_zip_member_bytes or info.file_size > 200 * max(
             info.compress_size, 1
@@ -222,16 +205,7 @@ def _unzip(name: str, data: bytes, limits: MailLimits, out: Extracted, seen: set
             out.notes.append(f"{member} in {name} could not be unpacked ({type(exc).__name__}).")
             continue
         found = True
-        kind = sniff(content)
-        _add(
-            out,
-            seen,
-            limits,
-            member,
-            content,
-            "xls" if kind == "ole" else (kind or "unknown"),
-            name,
-        )
+        _add(out, seen, limits, member, content, sniff(content, member), name)
     if not found and not any(name in n for n in out.notes):
         out.notes.append(f"The archive {name} holds no Excel workbook.")
 

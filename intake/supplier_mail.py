@@ -117,7 +117,9 @@ def analyse_supplier_message(raw: bytes, *, screener: Screener, limits: MailLimi
     message_id = message_id_of(msg)
     extracted = extract_workbooks(msg, limits)
     files = tuple(
-        ScreenedFile(a.filename, a.sha256, a.origin, a.data, screener.screen_bytes(a.data))
+        ScreenedFile(
+            a.filename, a.sha256, a.origin, a.data, screener.screen_bytes(a.data, a.sniffed)
+        )
         for a in extracted.workbooks
     )
     return Analysis(

@@ -25,6 +25,7 @@ from .manager import collect_checks
 from .models import Declaration, Finding, ScreeningResult, Severity
 from .reference import ReferenceData
 from .sandbox import CRASH_MESSAGE, run_isolated
+from .sniff import Sniffed
 from .workbook import FileProblem, Limits, open_workbook
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,10 @@ def read_workbook(
     data: bytes,
     limits: Limits,
     current_versions: Mapping[str, str] = DEFAULT_CURRENT_VERSIONS,
+    sniffed: Sniffed | None = None,
 ) -> Declaration:
     """Open workbook bytes and ask the readers for a declaration (runs inside the sandbox)."""
-    opened = open_workbook(data, limits)
+    opened = open_workbook(data, limits, sniffed)
     try:
         decl: Declaration | None = pm.hook.assay_read_template(
             workbook=opened.workbook,
@@ -77,10 +79,14 @@ def _named(versions: Mapping[str, str], family: str) -> str:
 
 
 def _read_as_dict(
-    pm: pluggy.PluginManager, data: bytes, limits: Limits, current_versions: Mapping[str, str]
+    pm: pluggy.PluginManager,
+    data: bytes,
+    limits: Limits,
+    current_versions: Mapping[str, str],
+    sniffed: Sniffed | None = None,
 ) -> dict[str, Any]:
     """What the sandbox sends back: the declaration as the store keeps it (plain JSON)."""
-    return read_workbook(pm, data, limits, current_versions).to_dict()
+    return read_workbook(pm, data, limits, current_versions, sniffed).to_dict()
 
 
 def file_finding(code: str, message: str, check: str = "reader") -> Finding:
@@ -131,16 +137,20 @@ class Screener:
         return self.fixed_as_of or self.clock()
 
     # -- reading -------------------------------------------------------------------
-    def read(self, data: bytes) -> Declaration:
+    def read(self, data: bytes, sniffed: Sniffed | None = None) -> Declaration:
         """Declaration of workbook bytes; raises FileProblem for anything unscreenable.
 
         Untrusted bytes are opened and read in a sandboxed child (:mod:`plugins.sandbox`):
         whatever the file makes the engine do, the answer is a declaration or a FileProblem.
         """
         if not self.limits.isolate:
-            return read_workbook(self.pm, data, self.limits, self.current_versions)
+            return read_workbook(self.pm, data, self.limits, self.current_versions, sniffed)
         read = functools.partial(
-            _read_as_dict, self.pm, limits=self.limits, current_versions=self.current_versions
+            _read_as_dict,
+            self.pm,
+            limits=self.limits,
+            current_versions=self.current_versions,
+            sniffed=sniffed,
         )
         as_dict = run_isolated(read, data, self.limits)
         try:
@@ -150,10 +160,11 @@ class Screener:
             raise FileProblem("unreadable-file", CRASH_MESSAGE, repr(exc)[:300]) from exc
 
     # -- screening -----------------------------------------------------------------
-    def screen_bytes(self, data: bytes) -> ScreeningResult:
+    def screen_bytes(self, data: bytes, sniffed: Sniffed | None = None) -> ScreeningResult:
+        """``sniffed``: :func:`plugins.sniff.sniff` of ``data``, when the caller has it."""
         as_of = self.screening_date()
         try:
-            decl = self.read(data)
+            decl = self.read(data, sniffed)
         except FileProblem as problem:
             return ScreeningResult(
                 declaration=None,

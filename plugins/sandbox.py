@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from . import isolation
 from .isolation import ChildFailed, ChildReport
-from .workbook import TOO_COMPLEX, TOO_COMPLEX_MESSAGE, FileProblem, Limits
+from .limits import TOO_COMPLEX, TOO_COMPLEX_MESSAGE, FileProblem, Limits
 
 __all__ = ["CRASH_MESSAGE", "DATE_MESSAGE", "ChildReport", "last_report", "run_isolated"]
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from plugins.workbook import EXCEL_MAX_COL, EXCEL_MAX_ROW, col_letter
+from plugins.sheet import col_letter, parse_ref
 
 from .package import REL_NS
 from .xmltext import (
@@ -30,7 +30,6 @@ from .xmltext import (
 )
 
 Cell = tuple[int, int]  # (1-based row, 0-based column)
-_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
 #: Elements the schema puts after ``legacyDrawing`` in a worksheet.
 _AFTER_LEGACY = {
     b"legacyDrawingHF",
@@ -43,21 +42,6 @@ _AFTER_LEGACY = {
     b"extLst",
 }
 _MAX_MERGES = 20_000  # beyond this, flagged cells are not moved to their merged range's corner
-
-
-def parse_ref(ref: str) -> Cell | None:
-    """``"E12"`` (or ``"$E$12"``, or the first cell of ``"E12:F13"``) -> (12, 4); None when
-    it is not a cell inside Excel's grid."""
-    m = _REF.fullmatch(ref.strip().split(":", 1)[0])
-    if m is None:
-        return None
-    col = 0
-    for ch in m.group(1).upper():
-        col = col * 26 + ord(ch) - 64
-    row = int(m.group(2))
-    if not (1 <= row <= EXCEL_MAX_ROW and 1 <= col <= EXCEL_MAX_COL):
-        return None
-    return row, col - 1
 
 
 def ref_of(cell: Cell) -> str:

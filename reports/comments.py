@@ -17,7 +17,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .cells import Cell, parse_ref, ref_of
+from plugins.sheet import parse_ref
+
+from .cells import Cell, ref_of
 from .xmltext import (
     START_TAG,
     Element,

@@ -10,7 +10,7 @@ same bytes; the parts we change are ``xl/workbook.xml`` and its relationships,
 ``[Content_Types].xml``, ``xl/styles.xml``, the flagged sheets (and any other sheet whose
 tab was selected) with their relationships, comments and VML drawings.
 
-The file is hostile: it is opened within the workbook limits of :mod:`plugins.workbook`,
+The file is hostile: it is opened within the workbook limits of :mod:`plugins.limits`,
 read with bounded forward scans, and whatever we cannot patch raises :class:`MarkupError`
 (the caller then replies without the attachment). Text from findings quotes the supplier's
 cells: it is cleaned, capped and escaped, and written as inline strings, which are never
@@ -26,28 +26,28 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
+from plugins.limits import Limits
 from plugins.models import SEVERITY_RANK, Finding
-from plugins.workbook import Limits
+from plugins.parts import rels_part
+from plugins.sheet import parse_ref
 from program.digest import plain
 
 from .book import check_workbook, put_first, sheet_entries, sheet_tag
 from .cells import (
     Cell,
     add_legacy_drawing,
-    anchor,
     deselect,
     layout,
     legacy_drawing_rid,
     merged_ranges,
-    parse_ref,
     ref_of,
     restyle_cells,
 )
 from .comments import Note, blocks_needed, merge_comments, merge_vml, used_blocks
 from .findings_sheet import LABELS, Line, findings_sheet
+from .marks import Mark, anchored, collect_marks, split_ref, where
 from .package import (
     CONTENT_TYPES,
     CT_COMMENTS,
@@ -67,7 +67,6 @@ from .package import (
     new_rel_id,
     parse_rels,
     relative,
-    rels_name,
     resolve,
 )
 from .styles import MINIMAL_STYLES, StyleBook
@@ -77,11 +76,7 @@ log = logging.getLogger(__name__)
 
 MARKUP_SHEET = "Assay findings"
 MAX_LISTED = 2_000  # rows of the findings sheet; the rest is counted in a last line
-MAX_CELLS = 5_000  # flagged cells (comments) in one file
-MAX_RELATED = 50  # other cells of one finding that are coloured too
-MAX_NOTES_PER_CELL = 8
 MAX_MESSAGE = 2_000  # characters of a finding in the findings sheet
-MAX_NOTE_MESSAGE = 1_000  # ... and in a comment
 _WORKBOOK = "xl/workbook.xml"
 _WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 _EMPTY_RELS = (
@@ -127,49 +122,6 @@ def marked_up_name(filename: str) -> str:
     stem = stem or "workbook"
     room = 120 - len(_SUFFIX) - len(ext) - 1
     return f"{stem[:room].rstrip(' .') or 'workbook'}{_SUFFIX}.{ext}"
-
-
-# -- what goes where ----------------------------------------------------------------------
-
-
-@dataclass
-class _Mark:
-    """Everything said about one cell: its worst severity and the first few texts."""
-
-    severity: str
-    texts: list[str]
-    more: int = 0  # texts beyond MAX_NOTES_PER_CELL
-
-    def add(self, severity: str, text: str) -> None:
-        if SEVERITY_RANK[severity] < SEVERITY_RANK[self.severity]:
-            self.severity = severity
-        if text in self.texts:
-            return
-        if len(self.texts) < MAX_NOTES_PER_CELL:
-            self.texts.append(text)
-        else:
-            self.more += 1
-
-    def note(self) -> str:
-        text = "\n\n".join(self.texts)
-        if self.more:
-            text += f"\n\n…and {self.more} more (see the “{MARKUP_SHEET}” sheet)."
-        return text
-
-
-def _split_ref(ref: str) -> tuple[str, str]:
-    """``"'Smelter List'!E12"`` -> ("Smelter List", "E12")."""
-    sheet, bang, cell = str(ref).rpartition("!")
-    if not bang:
-        return "", str(ref)
-    if len(sheet) >= 2 and sheet[0] == sheet[-1] == "'":
-        sheet = sheet[1:-1].replace("''", "'")
-    return sheet, cell
-
-
-def _where(sheet: str, cell: str) -> str:
-    text = f"{sheet}!{cell}" if sheet and cell else sheet or cell or "(the whole file)"
-    return clean(text, 120)
 
 
 def _location(sheet: str, cell: Cell | None) -> str:
@@ -235,53 +187,25 @@ class _Marker:
         return rid
 
     # -- flagged cells ------------------------------------------------------------------
-    def marks(self, markup_sheet: str | None) -> dict[str, dict[Cell, _Mark]]:
-        out: dict[str, dict[Cell, _Mark]] = {}
-        count = 0
+    def markable(self, markup_sheet: str | None) -> Callable[[str], str | None]:
+        """The workbook's spelling of a worksheet whose cells may be marked (not ours)."""
 
-        def add(sheet: str, cell: str, severity: str, text: str) -> None:
-            nonlocal count
+        def check(sheet: str) -> str | None:
             name = self.sheet_name(sheet)
-            parsed = parse_ref(str(cell)) if cell else None
-            if name is None or parsed is None or name == markup_sheet or name not in self.parts:
-                return
-            cells = out.setdefault(name, {})
-            mark = cells.get(parsed)
-            if mark is not None:
-                mark.add(severity, text)
-            elif count < MAX_CELLS:
-                count += 1
-                cells[parsed] = _Mark(severity, [text])
+            return name if name in self.parts and name != markup_sheet else None
 
-        for f in self.listed[:MAX_LISTED]:
-            label = LABELS[f.severity]
-            message = clean(plain(f.message), MAX_NOTE_MESSAGE)
-            add(f.sheet, f.cell, f.severity, f"{label}: {message}")
-            where = _where(f.sheet, f.cell)
-            for ref in list(getattr(f, "related", ()) or ())[:MAX_RELATED]:
-                sheet, cell = _split_ref(ref)
-                add(sheet, cell, f.severity, f"{label} (about {where}): {message}")
-        return out
+        return check
 
-    def flag_sheet(self, name: str, marks: dict[Cell, _Mark], styles: StyleBook) -> None:
+    def flag_sheet(self, name: str, marks: dict[Cell, Mark], styles: StyleBook) -> None:
         """Fill and comment the flagged cells of one sheet. A sheet we cannot patch (a
         chartsheet, rows out of order...) is left as it is; the other sheets still get theirs.
         Nothing of the sheet is stored until all of it is patched."""
         part = self.parts[name]
         xml = self.pkg.get(part)
         try:
-            merges = merged_ranges(xml, layout(xml))
-            cells: dict[Cell, _Mark] = {}
-            for cell, mark in marks.items():
-                shown = anchor(cell, merges)  # a cell inside a merged range: its visible corner
-                if shown not in cells:
-                    cells[shown] = _Mark(mark.severity, list(mark.texts), mark.more)
-                    continue
-                for text in mark.texts:
-                    cells[shown].add(mark.severity, text)
-                cells[shown].more += mark.more
+            cells = anchored(marks, merged_ranges(xml, layout(xml)))
             xml = restyle_cells(xml, {c: m.severity for c, m in cells.items()}, styles.flagged)
-            notes = [Note(c, m.note()) for c, m in sorted(cells.items())]
+            notes = [Note(c, m.note(MARKUP_SHEET)) for c, m in sorted(cells.items())]
             xml = self.comment(part, xml, notes)
         except XmlShapeError as exc:
             log.info("sheet %r not marked: %s", name[:40], exc)
@@ -291,8 +215,8 @@ class _Marker:
     def comment(self, part: str, xml: bytes, notes: list[Note]) -> bytes:
         """Comments for ``notes`` in the sheet's comments part and VML; the sheet XML back,
         with a ``legacyDrawing`` if it had none."""
-        rels_part = rels_name(part)
-        rels_xml = self.pkg.get(rels_part) if self.pkg.has(rels_part) else None
+        rels_name = rels_part(part)
+        rels_xml = self.pkg.get(rels_name) if self.pkg.has(rels_name) else None
         rels = parse_rels(rels_xml)
         crel = next((r for r in rels if r.type == REL_COMMENTS and not r.external), None)
         comments_part = resolve(part, crel.target) if crel else None
@@ -333,9 +257,9 @@ class _Marker:
         self.pkg.put(comments_part, merged.xml)
         self.pkg.put(vml_part, vml_xml)
         if rels_xml is not None and (
-            not self.pkg.has(rels_part) or rels_xml != self.pkg.get(rels_part)
+            not self.pkg.has(rels_name) or rels_xml != self.pkg.get(rels_name)
         ):
-            self.pkg.put(rels_part, rels_xml)
+            self.pkg.put(rels_name, rels_xml)
         return xml
 
     # -- the findings sheet -------------------------------------------------------------
@@ -346,10 +270,10 @@ class _Marker:
             cell = parse_ref(str(f.cell)) if f.cell else None
             location = _location(sheet, cell) if sheet else None
             message = clean(plain(f.message), MAX_MESSAGE)
-            related = [_where(*_split_ref(r)) for r in list(getattr(f, "related", ()) or ())[:10]]
+            related = [where(*split_ref(r)) for r in list(getattr(f, "related", ()) or ())[:10]]
             if related:
                 message += clean(" Other cells involved: " + ", ".join(related) + ".", 1_000)
-            out.append(Line(f.severity, _where(f.sheet, f.cell), location, message))
+            out.append(Line(f.severity, where(f.sheet, f.cell), location, message))
         return out
 
     def run(self) -> bytes:
@@ -360,7 +284,7 @@ class _Marker:
         styles, styles_part = self.styles()
         vmls = [n for n in self.pkg.names() if n.casefold().endswith(".vml")]
         self.next_block = max((used_blocks(self.pkg.get(n)) for n in vmls), default=0) + 1
-        for name, marks in self.marks(markup).items():
+        for name, marks in collect_marks(self.listed[:MAX_LISTED], self.markable(markup)).items():
             self.flag_sheet(name, marks, styles)
         sheet_xml = findings_sheet(
             self.lines(),
@@ -374,8 +298,8 @@ class _Marker:
             replaced = next(i for i, e in enumerate(self.entries) if e.name == markup)
             entry = self.entries[replaced]
             first = sheet_tag(self.wb, MARKUP_SHEET, entry.sheet_id, entry.rid)
-            if self.pkg.has(rels_name(part)):
-                self.pkg.put(rels_name(part), _EMPTY_RELS)
+            if self.pkg.has(rels_part(part)):
+                self.pkg.put(rels_part(part), _EMPTY_RELS)
         else:
             part = self.pkg.free_name("xl/worksheets/sheet{}.xml", self.taken)
             rid = self.add_workbook_rel(REL_WORKSHEET, part)

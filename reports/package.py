@@ -2,7 +2,7 @@
 
 Only the parts that are changed are replaced; every other part is written back with the
 same name, the same decompressed bytes and the same compression method, in the original
-order, and new parts are appended. The size and ratio limits of :mod:`plugins.workbook`
+order, and new parts are appended. The size and ratio limits of :mod:`plugins.bounds`
 are checked on the zip directory before anything is inflated; the declared sizes bound the
 inflation itself (``zipfile`` stops at the declared size and then fails the CRC check).
 
@@ -20,7 +20,10 @@ import zlib
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from plugins.workbook import OLE_MAGIC, ZIP_MAGIC, FileProblem, Limits, _check_zip
+from plugins.bounds import check_zip
+from plugins.limits import FileProblem, Limits
+from plugins.parts import rels_part
+from plugins.sniff import sniff
 
 from .xmltext import START_TAG, XmlShapeError, attrs_of, esc_attr, root, unescape
 
@@ -71,12 +74,13 @@ class Package:
             raise PackageError("the file is empty")
         if len(data) > limits.max_file_bytes:
             raise PackageError(f"the file is larger than {limits.max_file_bytes} bytes")
-        if data.startswith(OLE_MAGIC):
+        kind = sniff(data).kind
+        if kind == "ole":
             raise PackageError("an encrypted workbook or a legacy .xls file")
-        if not data.startswith(ZIP_MAGIC):
+        if kind == "other":
             raise PackageError("not a zip package")
         try:
-            self._zip = _check_zip(data, limits)
+            self._zip = check_zip(data, limits)
         except FileProblem as problem:
             raise PackageError(f"{problem.message} {problem.detail}".strip()) from problem
         self._infos = self._zip.infolist()
@@ -162,7 +166,7 @@ class Package:
         relationships, and nothing in ``taken`` (casefolded names, e.g. content-type entries)."""
         for n in range(1, 100_000):
             name = pattern.format(n)
-            if not (self.has(name) or self.has(rels_name(name)) or name.casefold() in taken):
+            if not (self.has(name) or self.has(rels_part(name)) or name.casefold() in taken):
                 return name
         raise PackageError("no free part name")
 
@@ -196,12 +200,6 @@ def _copy_info(src: zipfile.ZipInfo) -> zipfile.ZipInfo:
 
 
 # -- relationships --------------------------------------------------------------------
-
-
-def rels_name(part: str) -> str:
-    """``xl/worksheets/sheet1.xml`` -> ``xl/worksheets/_rels/sheet1.xml.rels``."""
-    folder, _, base = part.rpartition("/")
-    return f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
 
 
 _REL_TAG = re.compile(rb"<(?:[\w.-]+:)?Relationship[\s/>]")

@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from plugins.builtin.readers.identify import identify  # noqa: E402
-from plugins.layouts import version_key  # noqa: E402
+from plugins.identify import identify  # noqa: E402
 from plugins.normalize import clean_text  # noqa: E402
+from plugins.versions import version_key  # noqa: E402
 from plugins.workbook import open_workbook  # noqa: E402
 from storage.smelter_import import LOOKUP_SHEET, SmelterTable, lookup_records  # noqa: E402
 

@@ -17,6 +17,8 @@ from intake.messages import (
     sender_address,
     text_body,
 )
+from plugins.sniff import OLE_MAGIC, sniff
+from plugins.workbook import FileProblem, open_workbook
 from tests import hostile
 
 
@@ -40,7 +42,45 @@ def test_attachment_recognised_by_content_not_name(cmrt: bytes) -> None:
     msg = base()
     msg.add_attachment(cmrt, maintype="application", subtype="octet-stream", filename="DATA")
     out = extract_workbooks(parse(bytes(msg)))
-    assert [(a.filename, a.kind) for a in out.workbooks] == [("DATA", "xlsx")]
+    assert [(a.filename, a.sniffed.kind) for a in out.workbooks] == [("DATA", "xlsx")]
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "kind", "worth"),
+    [
+        (_zip({"xl/workbook.xml": b"<workbook/>"}), "DATA", "xlsx", True),
+        (_zip({"xl/workbook.bin": b"\0"}), "", "xlsx", True),
+        (_zip({"notes.txt": b"x"}), "templates.zip", "zip", False),
+        (b"PK\x03\x04" + b"x" * 200, "broken.zip", "broken-zip", True),
+        (OLE_MAGIC + b"\0" * 504, "", "ole", True),
+        (b"%PDF-1.4 ...", "brochure.pdf", "other", False),
+        (b"%PDF-1.4 ...", "CMRT.XLSX", "other", True),
+    ],
+)
+def test_one_sniff_tells_the_kinds_apart(
+    data: bytes, filename: str, kind: str, worth: bool
+) -> None:
+    sniffed = sniff(data, filename)
+    assert (sniffed.kind, sniffed.worth_screening) == (kind, worth)
+
+
+def test_the_attachment_carries_its_sniff_to_the_opener(cmrt: bytes) -> None:
+    msg = base()
+    msg.add_attachment(b"%PDF-1.4 ...", maintype="application", subtype="pdf", filename="cmrt.xlsx")
+    msg.add_attachment(cmrt, maintype="application", subtype="octet-stream", filename="cmrt2.xlsx")
+    pdf, book = extract_workbooks(parse(bytes(msg))).workbooks
+    assert pdf.sniffed.kind == "other" and pdf.sniffed.named_like_workbook
+    with pytest.raises(FileProblem, match="not an Excel workbook"):
+        open_workbook(pdf.data, sniffed=pdf.sniffed)
+    assert open_workbook(book.data, sniffed=book.sniffed).container == "xlsx"
 
 
 def test_pdf_named_xlsx_is_still_screened_so_the_sender_hears_why() -> None:

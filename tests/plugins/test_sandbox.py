@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from plugins import sandbox
-from plugins.workbook import FileProblem, Limits, scan_sheet_xml
+from plugins.bounds import scan_sheet_xml
+from plugins.limits import FileProblem, Limits
 
 SMALL = replace(Limits(), memory_bytes=64 * 1024 * 1024, cpu_seconds=2, wall_seconds=5.0)
 

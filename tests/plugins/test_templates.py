@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import python_calamine
 
-from plugins.layouts import LAYOUTS, select_layout
+from plugins.layouts import LAYOUTS
 from plugins.pipeline import Screener
+from plugins.versions import select_layout
 from plugins.workbook import open_workbook
 from tests.builders import COMPANY, TEMPLATES, require_shared
 

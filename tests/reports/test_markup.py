@@ -18,9 +18,9 @@ import openpyxl
 import pytest
 import python_calamine
 
+from plugins.limits import Limits
 from plugins.models import Finding
 from plugins.pipeline import Screener
-from plugins.workbook import Limits
 from reports.markup import MARKUP_SHEET, MarkupError, mark_up, marked_up_name
 from tests import hostile
 from tests.builders import TEMPLATES, build_family, require_shared

@@ -21,9 +21,8 @@ from plugins.countries import COVERED_COUNTRIES, country_code, display_country
 from plugins.hookspecs import hookimpl
 from plugins.mine_countries import CODE_WORDS, read_mine_countries
 from plugins.models import Declaration, Finding, cell_ref, split_cell
+from plugins.resolve import DEFAULT_CUTOFF, resolve_rows
 from plugins.scope import layout_of, question_of_kind
-
-from .resolve import DEFAULT_CUTOFF, resolve_rows
 
 SHEET = "Smelter List"
 

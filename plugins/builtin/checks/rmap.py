@@ -14,10 +14,9 @@ from collections.abc import Callable, Iterator
 from plugins.checks import Check, CheckContext
 from plugins.hookspecs import hookimpl
 from plugins.models import Declaration, Finding
+from plugins.resolve import DEFAULT_CUTOFF, resolve_rows
 from plugins.rmap_status import canonical_metal
 from plugins.scope import layout_of
-
-from .resolve import DEFAULT_CUTOFF, resolve_rows
 
 SHEET = "Smelter List"
 #: A re-audit due within this many days of the as-of date is reported ahead of time.

@@ -15,9 +15,8 @@ from plugins.countries import country_code
 from plugins.hookspecs import hookimpl
 from plugins.models import Declaration, Finding
 from plugins.normalize import name_key
+from plugins.resolve import DEFAULT_CUTOFF, resolve_rows
 from plugins.scope import layout_of
-
-from .resolve import DEFAULT_CUTOFF, resolve_rows
 
 SHEET = "Smelter List"
 

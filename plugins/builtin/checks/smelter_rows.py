@@ -1,7 +1,7 @@
 """The Smelter List as a list: coverage per mineral, incomplete rows, identifiers, duplicates.
 
 Also the shape of each row: values slid into other columns (``smelter-row-shifted``, see
-:mod:`.row_shape`) and mine-country text that is neither a country nor one of RMI's codes
+:mod:`plugins.row_shape`) and mine-country text that is neither a country nor one of RMI's codes
 (``mine-country-unclear``, one finding per distinct text naming every row; not for a row
 already reported as shifted). A CID repeated once per mine is normal practice; only a
 repeat with the same mine data, or none, is a ``duplicate-smelter``.
@@ -16,9 +16,8 @@ from plugins.hookspecs import hookimpl
 from plugins.mine_countries import read_mine_countries
 from plugins.models import Declaration, Finding, SmelterRow, cell_ref
 from plugins.normalize import is_cid, is_placeholder
+from plugins.row_shape import Signal, quote, shift_signals
 from plugins.scope import MineralGate, layout_of, mineral_gates
-
-from .row_shape import Signal, quote, shift_signals
 
 SHEET = "Smelter List"
 

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 
 from plugins.checks import Check, CheckContext
 from plugins.hookspecs import hookimpl
-from plugins.layouts import version_key
 from plugins.models import Declaration, Finding
+from plugins.versions import version_key
 
 
 def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:

@@ -11,10 +11,9 @@ from collections.abc import Mapping
 
 from plugins.checks import revision
 from plugins.hookspecs import hookimpl
+from plugins.identify import identify
 from plugins.models import Declaration
 from plugins.workbook import FileProblem, Workbook
-
-from .identify import identify
 
 CODE = "unsupported-template-version"
 

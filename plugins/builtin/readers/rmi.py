@@ -9,7 +9,9 @@ template check.
 from __future__ import annotations
 
 from plugins.hookspecs import hookimpl
-from plugins.layouts import Layout, select_layout
+from plugins.identify import identify
+from plugins.layouts import Layout
+from plugins.list_sheets import read_mines, read_products, read_smelters
 from plugins.models import Answer, Declaration, TemplateMeta
 from plugins.normalize import (
     canonical_choice,
@@ -18,10 +20,8 @@ from plugins.normalize import (
     parse_date,
     strip_required_marker,
 )
+from plugins.versions import select_layout
 from plugins.workbook import FileProblem, Sheet, Workbook
-
-from .identify import identify
-from .smelter_list import read_mines, read_products, read_smelters
 
 
 def _minerals(layout: Layout, decl: Sheet) -> tuple[str, ...]:

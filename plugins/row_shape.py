@@ -1,4 +1,4 @@
-"""Whether a Smelter List row's values sit in their own columns (helpers of the smelter-list check).
+"""Whether a Smelter List row's values sit in their own columns (used by the smelter-rows check).
 
 Real files show rows whose values slid by a column when a block was pasted: the CID is
 there, but the country is blank and the mine-country column says "Ta scrap", or the mine

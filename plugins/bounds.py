@@ -1,0 +1,157 @@
+"""Bounds checked on a hostile package's bytes before any spreadsheet engine reads them.
+
+The zip directory is checked for sizes and zip-bomb ratios with nothing inflated
+(:func:`check_zip`); a worksheet's XML is scanned for references outside what a template
+can hold (:func:`scan_sheet_xml`), and a sheet longer than the row limit is cut and written
+back into the package (:func:`replace_part`), so the engine never allocates a grid down to
+row 1,048,576 for one stray cell.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+
+from .limits import FileProblem, Limits, too_complex
+from .sheet import EXCEL_MAX_COL, EXCEL_MAX_ROW, col_index
+from .sniff import WORKBOOK_PARTS
+
+#: Columns a template can hold: real templates use A..AR (44); a sheet reaching column AAA
+#: (703) or beyond is not a filled template, and the engine would allocate rows x columns.
+MAX_COLUMN_LETTERS = 2
+
+
+@dataclass(frozen=True)
+class Truncation:
+    """A sheet longer than ``Limits.max_rows``: what was read, and how far it claims to go."""
+
+    sheet: str
+    last_row_read: int
+    last_row: int
+
+
+# A cell or row reference that is out of a template's bounds: three or more column letters,
+# or a row number with as many digits as the row limit. Matched on the raw XML with a literal
+# prefix, so the 5 MB Smelter List is scanned in a few milliseconds; each hit is then checked
+# exactly. References written in other legal XML spellings (single quotes, spaces around "=")
+# are not seen here: the sandbox's memory limit is the backstop for those.
+_REF_RE = re.compile(rb' r="([A-Za-z]*)([0-9]*)"')
+_DIMENSION_RE = re.compile(rb'<dimension ref="([^"]{0,64})"')
+
+
+def _far_ref_re(max_rows: int) -> re.Pattern[bytes]:
+    digits = len(str(max_rows))
+    return re.compile(
+        rb' r="(?:[A-Za-z]{%d}|[A-Za-z]{0,%d}[0-9]{%d})'
+        % (MAX_COLUMN_LETTERS + 1, MAX_COLUMN_LETTERS, digits)
+    )
+
+
+def _ref_bounds(ref: bytes) -> tuple[int, int]:
+    """(row, column) of ``b"XFD12"``; out-of-grid or malformed references raise."""
+    m = re.fullmatch(rb"([A-Za-z]{0,3})([0-9]{1,7})", ref)
+    if not m:
+        raise too_complex(f"reference {ref[:40]!r}")
+    row = int(m.group(2))
+    col = col_index(m.group(1).decode().upper()) + 1 if m.group(1) else 0
+    if not 1 <= row <= EXCEL_MAX_ROW or col > EXCEL_MAX_COL:
+        raise too_complex(f"reference {ref[:40]!r} outside the grid")
+    return row, col
+
+
+def scan_sheet_xml(xml: bytes, name: str, max_rows: int) -> tuple[bytes, Truncation | None]:
+    """Check a worksheet's references before any engine sees it.
+
+    Columns beyond what a template can hold, or references outside Excel's grid, raise
+    ``file-too-complex``. Rows beyond ``max_rows`` are cut off (with the sheet's data kept up
+    to there) and reported as a :class:`Truncation`, so the engine never allocates a grid
+    down to row 1,048,576 for one stray cell.
+    """
+    dim = _DIMENSION_RE.search(xml, 0, 4096)
+    if dim:
+        for part in dim.group(1).replace(b"$", b"").split(b":"):
+            if part:
+                _ref_bounds(part)  # a dimension outside the grid is not from a spreadsheet program
+    far = _far_ref_re(max_rows)
+    cut: int | None = None
+    last_row = 0
+    for m in far.finditer(xml):
+        ref = _REF_RE.match(xml, m.start())
+        if ref is None:
+            raise too_complex(f"reference at byte {m.start()}")
+        row, _col = _ref_bounds(ref.group(1) + ref.group(2))
+        if len(ref.group(1)) > MAX_COLUMN_LETTERS:
+            raise too_complex(f"{name}: column of {ref.group(1)[:8]!r}, beyond any template")
+        if row > max_rows:
+            if cut is None:
+                cut = xml.rfind(b"<row", 0, m.start() + 1)
+                if cut < 0:
+                    raise too_complex(f"{name}: row {row} outside any row element")
+            last_row = max(last_row, row)
+    if cut is None:
+        return xml, None
+    head = xml[:cut]
+    prev = head.rfind(b"<row ")
+    read_to = 0
+    if prev >= 0:
+        pm = re.compile(rb'<row [^>]*?r="([0-9]{1,7})"').match(head, prev)
+        read_to = int(pm.group(1)) if pm else 0
+    tail_at = xml.rfind(b"</sheetData>")
+    tail = xml[tail_at:] if tail_at > cut else b"</sheetData></worksheet>"
+    return head + tail, Truncation(name, min(read_to, max_rows), last_row)
+
+
+def replace_part(data: bytes, part: str, xml: bytes) -> bytes:
+    """The package ``data`` with the part ``part`` holding ``xml`` (stored uncompressed)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst,
+    ):
+        for info in src.infolist():
+            dst.writestr(info.filename, xml if info.filename == part else src.read(info.filename))
+    return out.getvalue()
+
+
+def check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
+    """The workbook's zip directory, once its sizes and ratios passed the limits."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise FileProblem(
+            "unreadable-file",
+            "The file is damaged (it looks like an Excel workbook, but its contents are "
+            "truncated or corrupt). Please save it again from Excel and resend it.",
+            str(exc),
+        ) from exc
+    names = {i.filename for i in infos}
+    if not any(part in names for part in WORKBOOK_PARTS):
+        raise FileProblem(
+            "unreadable-file",
+            "The file is a zip archive but not an Excel workbook. Please send the completed "
+            "RMI template as an .xlsx file.",
+        )
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > limits.max_entry_bytes or total > limits.max_total_bytes:
+            raise FileProblem(
+                "unreadable-file",
+                "The workbook is far larger than any RMI template once unpacked "
+                f"({info.file_size // (1024 * 1024)} MB in one part), so it was not opened. "
+                "Please send the template without extra sheets or data.",
+                f"{info.filename}: {info.file_size} bytes",
+            )
+        if info.file_size > 1024 * 1024 and info.file_size > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
+            raise FileProblem(
+                "unreadable-file",
+                "The workbook is compressed in a way no spreadsheet program produces (a "
+                "'zip bomb'), so it was not opened. Please save the template again from Excel.",
+                f"{info.filename}: {info.file_size}/{info.compress_size}",
+            )
+    return zf
