@@ -10,6 +10,7 @@ from pathlib import Path
 from plugins.clock import Clock
 from plugins.manager import get_plugin_manager
 from plugins.pipeline import Screener, ScreeningResult
+from storage.arrivals import ArrivedFile
 from storage.store import Store
 
 from .config import Config
@@ -83,10 +84,9 @@ def screen_file(
     sha = hashlib.sha256(data).hexdigest()
     result = screener.screen_bytes(data)
     if store is not None:
-        store.record_screening(
-            sha, result, filename=path.name, source=source, as_of=result.as_of, data=data
+        arrival = store.record_submission(
+            [ArrivedFile(sha, path.name, data, result)], source=source
         )
-        company = result.declaration.company.get("company_name", "") if result.declaration else ""
-        if company:
-            store.credit_submission(sha, company, source)
+        if arrival.declared:
+            store.credit_submission(sha, arrival.declared, source)
     return FileResult(str(path), sha, result)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from plugins.pipeline import Screener, ScreeningResult
-from program.digest import Screened, one_line, submission_alerts
+from program.digest import one_line, screened, submission_alerts
 from program.outbox import (
     Alert,
     NeedsAttention,
@@ -28,6 +28,7 @@ from program.outbox import (
     ScreeningReply,
     SenderMismatch,
 )
+from storage.arrivals import ArrivedFile
 from storage.mail import MessageRecord, OutboxItem
 from storage.store import Store
 
@@ -181,35 +182,25 @@ def commit_supplier_message(
         )
         store.record_message(rec)
         return Outcome(key, "too-large", attention=True, reason=rec.reason)
-    for f in an.files:
-        store.record_screening(
-            f.sha256,
-            f.result,
-            filename=f.filename,
-            source="email",
-            as_of=f.result.as_of,
-            data=f.data,
-        )
-    results = [f.result for f in an.files]
     sender = an.sender
-    declared = next(
-        (r.declaration.company.get("company_name", "") for r in results if r.declaration), ""
+    arrival = store.record_submission(
+        [ArrivedFile(f.sha256, f.filename, f.data, f.result) for f in an.files],
+        source="email",
+        sender=sender,
     )
-    supplier, how = store.match_supplier(sender, declared)
+    supplier = arrival.supplier
     alerts: list[Alert] = []
-    if supplier and declared and how in ("address", "domain"):
-        by_company, _ = store.match_supplier("", declared)
-        if by_company is None or by_company.id != supplier.id:
-            alerts.append(
-                SenderMismatch(
-                    sender=one_line(sender, MAX_NAME),
-                    supplier=one_line(supplier.name, MAX_NAME),
-                    declared_company=one_line(declared, MAX_NAME),
-                )
+    if supplier and arrival.sender_mismatch:
+        alerts.append(
+            SenderMismatch(
+                sender=one_line(sender, MAX_NAME),
+                supplier=one_line(supplier.name, MAX_NAME),
+                declared_company=one_line(arrival.declared, MAX_NAME),
             )
+        )
     # Only a supplier recognised by who sent the message has "your previous file": a match by
     # the company a file declares would show another company's results to anyone.
-    known = supplier.id if supplier and how in ("address", "domain") else None
+    known = arrival.supplier_id if arrival.by_sender else None
     files = tuple(
         ReplyFile(
             f.filename,
@@ -255,8 +246,7 @@ def commit_supplier_message(
             alerts.append(RateLimited(one_line(sender, MAX_NAME), policy.max_replies_per_hour))
     if files:
         post, details = submission_alerts(
-            supplier.name if supplier else (declared or sender),
-            [_screened(f) for f in an.files],
+            arrival.label(sender), [screened(f.filename, f.sha256, f.result) for f in an.files]
         )
         # The details go in the post's thread: the notifier finds the post by this key.
         alerts.append(post)
@@ -282,19 +272,6 @@ def commit_supplier_message(
     )
     log.info("%s: message %s… %s (%d workbook(s))", mailbox, key[:12], outcome, len(files))
     return Outcome(key, outcome, reason=reason)
-
-
-def _screened(f: ScreenedFile) -> Screened:
-    decl = f.result.declaration
-    return Screened(
-        filename=f.filename,
-        sha256=f.sha256,
-        template=f"{decl.meta.type} {decl.meta.version}" if decl else "unreadable",
-        risk_level=f.result.risk_level,
-        summary=f.result.summary,
-        findings=f.result.findings,
-        declaration=decl,
-    )
 
 
 def _previous(

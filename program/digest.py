@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 
 from plugins.countries import COVERED_COUNTRIES, display_country
 from plugins.mine_countries import read_mine_countries
-from plugins.models import SEVERITY_RANK, Declaration, Finding, SmelterRow, split_cell
+from plugins.models import (
+    SEVERITY_RANK,
+    Declaration,
+    Finding,
+    ScreeningResult,
+    SmelterRow,
+    split_cell,
+)
 from program.outbox import (
     Counts,
     DetailsFile,
@@ -331,6 +338,20 @@ class Screened:
     summary: dict[str, int]
     findings: Sequence[Finding]
     declaration: Declaration | None
+
+
+def screened(filename: str, sha256: str, result: ScreeningResult) -> Screened:
+    """One screened file as the submission alert needs it."""
+    decl = result.declaration
+    return Screened(
+        filename=filename,
+        sha256=sha256,
+        template=f"{decl.meta.type} {decl.meta.version}" if decl else "unreadable",
+        risk_level=result.risk_level,
+        summary=result.summary,
+        findings=result.findings,
+        declaration=decl,
+    )
 
 
 def submission_alerts(

@@ -9,6 +9,9 @@ connection (``self.db``), none inheriting from another:
 - :class:`~storage.grievances.GrievanceStore`: grievance cases (encrypted at rest);
 - :class:`~storage.refstore.ReferenceStore`: RMAP, CAHRA and smelter reference lists.
 
+:meth:`Store.record_submission` is the one path by which screened files become submissions
+(mail, Slack and the CLI): it spans the submission and supplier parts, so it lives here.
+
 What one part needs of another's tables it reaches through a function of the connection
 (``enqueue_in``, ``suppliers_listing``), never through the other class. A new family (the
 survey campaigns to come) is one more part here. Read methods return the frozen dataclasses
@@ -17,13 +20,14 @@ of :mod:`storage.models`; callers never write SQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from plugins.reference import ReferenceData
 
+from .arrivals import Arrival, ArrivedFile
 from .db import migrate, open_database
 from .grievances import GrievanceStore
 from .mail import MailStore
@@ -53,3 +57,32 @@ class Store(SubmissionStore, SupplierStore, MailStore, GrievanceStore, Reference
         """One transaction around several Store writes (each joins it): all or nothing."""
         with write_transaction(self.db):
             yield
+
+    def record_submission(
+        self, files: Sequence[ArrivedFile], *, source: str, sender: str = ""
+    ) -> Arrival:
+        """Record each file's screening (original kept), then match the supplier: by the
+        sender's address or domain, else by the company the files declare."""
+        for f in files:
+            self.record_screening(
+                f.sha256,
+                f.result,
+                filename=f.filename,
+                source=source,
+                as_of=f.result.as_of,
+                data=f.data,
+            )
+        declared = next(
+            (
+                f.result.declaration.company.get("company_name", "")
+                for f in files
+                if f.result.declaration
+            ),
+            "",
+        )
+        supplier, how = self.match_supplier(sender, declared)
+        mismatch = False
+        if supplier and declared and how in ("address", "domain"):
+            by_company, _ = self.match_supplier("", declared)
+            mismatch = by_company is None or by_company.id != supplier.id
+        return Arrival(supplier, how, declared, mismatch)

@@ -19,7 +19,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from plugins.pipeline import Screener, ScreeningResult
-from program.digest import Screened, submission_alerts
+from program.digest import screened, submission_alerts
+from storage.arrivals import ArrivedFile
 from storage.mail import MessageRecord, OutboxItem
 from storage.store import Store
 
@@ -140,26 +141,10 @@ def handle_file(
         )
         return
     result: ScreeningResult = screener.screen_bytes(data)
-    store.record_screening(
-        sha, result, filename=name, source="slack", as_of=result.as_of, data=data
-    )
-    declared = result.declaration.company.get("company_name", "") if result.declaration else ""
-    supplier, _ = store.match_supplier("", declared)
-    decl = result.declaration
+    arrival = store.record_submission([ArrivedFile(sha, name, data, result)], source="slack")
+    supplier = arrival.supplier
     post, details = submission_alerts(
-        supplier.name if supplier else (declared or "unknown supplier"),
-        [
-            Screened(
-                filename=name,
-                sha256=sha,
-                template=f"{decl.meta.type} {decl.meta.version}" if decl else "unreadable",
-                risk_level=result.risk_level,
-                summary=result.summary,
-                findings=result.findings,
-                declaration=decl,
-            )
-        ],
-        via="Slack",
+        arrival.label("unknown supplier"), [screened(name, sha, result)], via="Slack"
     )
     store.record_message(
         MessageRecord(

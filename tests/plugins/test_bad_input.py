@@ -15,6 +15,8 @@ from plugins.pipeline import Screener
 from tests import hostile
 from tests.builders import require_shared
 
+pytestmark = pytest.mark.slow
+
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 TIME_LIMIT_S = 10.0
 MEMORY_LIMIT_MB = 300
@@ -25,8 +27,6 @@ MEMORY_LIMIT_MB = 300
 # mark across exec), which would be counted as the command's.
 _LAUNCHER = """
 import os, subprocess, sys, time
-
-pytestmark = pytest.mark.slow
 start = time.perf_counter()
 with open(sys.argv[1], "wb") as out, open(sys.argv[2], "wb") as err:
     proc = subprocess.Popen(sys.argv[4:], stdout=out, stderr=err)

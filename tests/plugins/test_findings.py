@@ -373,6 +373,7 @@ def test_file_codes_fire(tmp_path: Path, screener: Screener, filled: dict[str, P
     assert {f.code for f in current.findings} <= {"uncached-formulas"}
 
 
+@pytest.mark.slow
 def test_unknown_template_version_fires_and_reads(tmp_path: Path, screener: Screener) -> None:
     from tests.builders import cmrt_cells, fill
 

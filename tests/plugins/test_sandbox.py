@@ -66,6 +66,7 @@ def test_memory_beyond_the_limit_is_too_complex() -> None:
     assert p.code == "file-too-complex" and p.detail == "memory limit"
 
 
+@pytest.mark.slow
 def test_cpu_beyond_the_limit_is_too_complex() -> None:
     def spin(_d: bytes) -> None:
         while True:
@@ -77,6 +78,7 @@ def test_cpu_beyond_the_limit_is_too_complex() -> None:
     assert time.monotonic() - start < 10
 
 
+@pytest.mark.slow
 def test_wall_time_beyond_the_limit_is_killed() -> None:
     start = time.monotonic()
     p = _problem(lambda _d: time.sleep(60), replace(SMALL, wall_seconds=1.0))

@@ -105,6 +105,7 @@ def test_import_match_and_list(tmp_path: Path, filled: dict[str, Path]) -> None:
     assert "2 of 3 supplier(s) answered (67%)" in text and "no answer yet" in text
 
 
+@pytest.mark.slow
 def test_registry_without_known_columns_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("who,what\nx,y\n", "utf-8")
