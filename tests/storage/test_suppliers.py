@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from intake.messages import MailLimits
 from intake.supplier_mail import ReplyPolicy, handle_supplier_message
