@@ -23,11 +23,11 @@ from typing import Any
 
 import click
 
-from intake.supplier_mail import one_line
 from plugins.models import Declaration, Finding
 from plugins.pipeline import Screener
 from plugins.reference import ReferenceData
 from program.diff import Comparison, FieldChange, SmelterChange, compare
+from program.digest import one_line
 from storage.listfiles import clean_cell
 from storage.store import Store
 
