@@ -59,7 +59,7 @@ def main() -> None:
     import openpyxl
 
     from storage.rmap_import import parse_rmap_file
-    from tests.reflists import write
+    from tests.listwriters import write
 
     table = rows(args.rows)
     tmp = Path(tempfile.mkdtemp(prefix="assay-bench-refdata-"))
