@@ -16,6 +16,8 @@ import sqlite3
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
 from assay.config import parse_config
 from assay.serve import Service
 from intake.loop import process_pending
@@ -23,6 +25,9 @@ from intake.loop import process_pending
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "northwind-cmrt-6.5.xlsx"  # Effective Date 2026-05-02
 ZONE = "Pacific/Auckland"  # UTC+12 in May
+
+# Screens a real workbook through the sandboxed intake, twice: a second, not a unit test.
+pytestmark = pytest.mark.slow
 
 
 def _message(n: int, workbook: Path) -> bytes:
