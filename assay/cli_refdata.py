@@ -47,7 +47,7 @@ def _named(items: list[str], what: str) -> list[str]:
     return [f"{len(items)} {what}{more}:"] + [f"  {line}" for line in shown]
 
 
-def _list_date(file: Path, when: dt.date | None, hint: str) -> dt.date:
+def _list_date(file: Path, when: dt.date | None, hint: str, today: dt.date) -> dt.date:
     """The list's date, required and not in the future (a future date would hide every correct
     list loaded later)."""
     if when is None:
@@ -55,7 +55,7 @@ def _list_date(file: Path, when: dt.date | None, hint: str) -> dt.date:
             f"{file.name}: the list's date is not in the file ({hint}). Give it with "
             "--as-of YYYY-MM-DD. Nothing was loaded."
         )
-    if when > dt.date.today() + dt.timedelta(days=1):
+    if when > today + dt.timedelta(days=1):
         raise click.ClickException(
             f"{file.name}: the list is dated {when.isoformat()}, in the future. Check the date in "
             "the file or give the right one with --as-of YYYY-MM-DD. Nothing was loaded."
@@ -177,6 +177,7 @@ def import_rmap(
         as_of or parsed.as_of,
         "no dated title row above the header, no full date such as 2025-05-01 in the file name; "
         "give the date RMI published the list, or the day you downloaded it",
+        config.clock().today(),
     )
     covered = _metals(metals) if metals else parsed.metals
     if not covered:
@@ -281,7 +282,12 @@ def import_cahra(config: Config, file: Path, as_of: dt.date | None, db: Path | N
         parsed = parse_cahra_file(file)
     except (RefDataError, ValueError) as exc:
         raise click.ClickException(f"{file.name}: {exc}") from exc
-    when = _list_date(file, as_of or parsed.as_of, "give the date of the update it publishes")
+    when = _list_date(
+        file,
+        as_of or parsed.as_of,
+        "give the date of the update it publishes",
+        config.clock().today(),
+    )
     store = open_store(config, db)
     store.set_cahra(parsed.version, parsed.countries, file.name, when, parsed.areas)
     areas = sum(len(a) for a in parsed.areas.values())
