@@ -22,9 +22,9 @@ from click.testing import CliRunner
 
 from assay.cli import cli
 from storage.crypto import Cipher
-from tests.intake.test_mail_e2e import Env
-from tests.intake.test_mail_e2e import dovecot as dovecot
-from tests.intake.test_mail_e2e import smtp as smtp
+from tests.intake.mail_support import Env
+from tests.intake.mail_support import dovecot as dovecot
+from tests.intake.mail_support import smtp as smtp
 from tests.servers import Dovecot, Smtp
 
 pytestmark = pytest.mark.e2e

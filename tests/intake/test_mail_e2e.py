@@ -10,15 +10,8 @@ import datetime as dt
 import io
 import os
 import re
-import shutil
-import sqlite3
-import subprocess
-import sys
-import threading
-import time
 import uuid
 import zipfile
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from pathlib import Path
@@ -26,138 +19,10 @@ from pathlib import Path
 import pytest
 
 from tests import hostile
-from tests.servers import PASSWORD, Dovecot, Smtp, free_port, start_dovecot
+from tests.intake.mail_support import Env, supplier_message
+from tests.servers import Dovecot, Smtp
 
 pytestmark = pytest.mark.e2e
-
-ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
-XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
-    if not Dovecot.available():
-        if os.environ.get("CI") == "true":
-            pytest.fail(
-                "dovecot is not installed; .ci/run must install dovecot-imapd and dovecot-lmtpd"
-            )
-        pytest.skip("dovecot not installed (apt-get install dovecot-imapd dovecot-lmtpd)")
-    server = start_dovecot()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp(dovecot: Dovecot) -> Iterator[Smtp]:
-    server = Smtp(dovecot).start()
-    yield server
-    server.stop()
-
-
-class Env:
-    """One test's mailboxes, config and database."""
-
-    def __init__(self, tmp: Path, dovecot: Dovecot, smtp_port: int, **extra: str) -> None:
-        tag = uuid.uuid4().hex[:8]
-        self.tmp = tmp
-        self.dovecot = dovecot
-        self.survey = dovecot.add_user(f"survey-{tag}@example.test")
-        self.desk = dovecot.add_user(f"grievances-{tag}@example.test")
-        self.supplier = dovecot.add_user(f"pat-{tag}@supplier.example.test")
-        self.reporter = dovecot.add_user(f"reporter-{tag}@example.test")
-        self.db = tmp / "assay.db"
-        self.log = tmp / "assay.log"
-        lines = [
-            "[assay]",
-            f'database = "{self.db}"',
-            'log_level = "INFO"',
-            "[screening]",
-            'as_of = "2026-06-30"',
-            "[mail]",
-            f"max_replies_per_hour = {extra.get('max_replies', 5)}",
-            f"max_attachment_mb = {extra.get('max_attachment_mb', 30)}",
-            "seed_examples = false",
-            "idle_timeout = 2",
-        ]
-        for section, user in (("suppliers", self.survey), ("grievances", self.desk)):
-            lines += [
-                f"[mail.{section}]",
-                'kind = "imap"',
-                'host = "127.0.0.1"',
-                f"port = {dovecot.imap_port}",
-                'security = "none"',
-                f'user = "{user}"',
-                'password_env = "TEST_IMAP_PASSWORD"',
-                "poll_seconds = 1",
-            ]
-        lines += [
-            "[smtp]",
-            'host = "127.0.0.1"',
-            f"port = {smtp_port}",
-            'security = "none"',
-            "retry_seconds = 0",
-        ]
-        lines += ["[grievance]", 'key_env = "TEST_GRIEVANCE_KEY"', 'key_file = ""']
-        lines += ["[alerts]", f'log_file = "{tmp / "alerts.log"}"']
-        if extra.get("slack_url"):
-            lines += [
-                "[slack]",
-                'channel = "C_COMPLIANCE"',
-                f'api_url = "{extra["slack_url"]}/api/"',
-                'bot_token_env = "TEST_SLACK_TOKEN"',
-            ]
-        self.config = tmp / "assay.toml"
-        self.config.write_text("\n".join(lines) + "\n")
-        from storage.crypto import new_key
-
-        self.env = {
-            **os.environ,
-            "TEST_IMAP_PASSWORD": PASSWORD,
-            "TEST_GRIEVANCE_KEY": new_key(),
-            "TEST_SLACK_TOKEN": "xoxb-test-token",
-        }
-
-    def serve_once(self, fault: str = "") -> subprocess.CompletedProcess[str]:
-        env = dict(self.env)
-        if fault:
-            env["ASSAY_FAULT"] = fault
-        proc = subprocess.run(
-            [ASSAY, "--config", str(self.config), "serve", "--once"],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-        )
-        with self.log.open("a") as f:
-            f.write(proc.stdout + proc.stderr)
-        return proc
-
-    def send(self, msg: EmailMessage, to: str | None = None) -> None:
-        self.dovecot.deliver(to or self.survey, bytes(msg), str(msg["From"]))
-
-    def sql(self, query: str) -> list[tuple[object, ...]]:
-        with sqlite3.connect(self.db) as conn:
-            return conn.execute(query).fetchall()
-
-
-def supplier_message(
-    env: Env,
-    attachment: bytes | None = None,
-    name: str = "declaration.xlsx",
-    subject: str = "2026 survey",
-    **headers: str,
-) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = f"Pat Example <{env.supplier}>"
-    msg["To"] = env.survey
-    msg["Subject"] = subject
-    msg["Message-ID"] = f"<{uuid.uuid4().hex}@supplier.example.test>"
-    for key, value in headers.items():
-        msg[key.replace("_", "-")] = value
-    msg.set_content("Please find our declaration attached.")
-    if attachment is not None:
-        msg.add_attachment(attachment, maintype=XLSX[0], subtype=XLSX[1], filename=name)
-    return msg
 
 
 def modern(msg: Message) -> EmailMessage:
@@ -178,16 +43,6 @@ def attachments(msg: Message) -> dict[str, bytes]:
         str(a.get_filename()): bytes(a.get_payload(decode=True) or b"")
         for a in modern(msg).iter_attachments()
     }
-
-
-def wait_for(predicate, timeout: float = 30.0, step: float = 0.2):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("timed out waiting")
 
 
 def test_supplier_gets_one_threaded_reply_with_every_finding(
@@ -257,50 +112,6 @@ def test_a_corrected_file_is_told_what_was_fixed(
         second_reply,
     )
     assert f"fixed: Declaration!{email_cell}" in second_reply
-
-
-def test_killed_between_store_and_move_then_restarted(
-    tmp_path: Path, dovecot: Dovecot, smtp: Smtp, filled: dict[str, Path]
-) -> None:
-    env = Env(tmp_path, dovecot, smtp.port)
-    env.send(supplier_message(env, filled["CMRT-6.5"].read_bytes()))
-    crashed = env.serve_once(fault="after-store")
-    assert crashed.returncode == 70  # killed after the result was stored, before the move
-    assert len(dovecot.messages(env.survey)) == 1  # still in the inbox
-    assert env.sql("select count(*) from messages") == [(1,)]
-    again = env.serve_once()
-    assert again.returncode == 0, again.stderr
-    assert len(dovecot.messages(env.supplier)) == 1  # one reply
-    assert env.sql("select count(*) from submissions") == [(1,)]  # one submission
-    assert env.sql("select count(*) from outbox where channel = 'email'") == [(1,)]
-    assert (
-        dovecot.messages(env.survey) == [] and len(dovecot.messages(env.survey, "Processed")) == 1
-    )
-
-
-def test_smtp_down_then_back_delivers_late_and_once(
-    tmp_path: Path, dovecot: Dovecot, filled: dict[str, Path]
-) -> None:
-    port = free_port()
-    env = Env(tmp_path, dovecot, port)
-    env.send(supplier_message(env, filled["EMRT-2.1"].read_bytes(), name="emrt.xlsx"))
-    down = env.serve_once()
-    assert down.returncode == 0, down.stderr
-    assert env.sql("select status, attempts from outbox where channel = 'email'") == [
-        ("pending", 1)
-    ]
-    assert dovecot.messages(env.supplier) == []
-    smtp = Smtp(dovecot, port=port).start()
-    try:
-        back = env.serve_once()
-        assert back.returncode == 0, back.stderr
-        assert len(dovecot.messages(env.supplier)) == 1
-        env.serve_once()
-        assert len(dovecot.messages(env.supplier)) == 1  # and never twice
-        assert len(smtp.handler.received) == 1
-    finally:
-        smtp.stop()
-    assert env.sql("select status from outbox where channel = 'email'") == [("sent",)]
 
 
 def test_bad_attachments_get_a_clear_reply(
@@ -406,57 +217,6 @@ def test_grievance_reporter_leaves_no_trace(tmp_path: Path, dovecot: Dovecot, sm
     assert (
         dovecot.messages(env.desk) == [] and dovecot.messages(env.desk, "Processed") == []
     )  # the original is deleted
-
-
-def test_reconnects_after_dovecot_restart_during_idle(
-    tmp_path: Path, dovecot: Dovecot, smtp: Smtp, filled: dict[str, Path]
-) -> None:
-    env = Env(tmp_path, dovecot, smtp.port)
-    proc = subprocess.Popen(
-        [ASSAY, "--config", str(env.config), "serve"],
-        env=env.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        env.send(supplier_message(env, filled["CRT-2.2"].read_bytes(), subject="first"))
-        wait_for(lambda: len(dovecot.messages(env.supplier)) == 1, timeout=60)
-        dovecot.restart()
-        env.send(supplier_message(env, filled["AMRT-1.3"].read_bytes(), subject="second"))
-        wait_for(lambda: len(dovecot.messages(env.supplier)) == 2, timeout=90)
-    finally:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=30)
-    assert "reconnecting" in out
-    assert sorted(m["Subject"] for m in dovecot.messages(env.supplier)) == [
-        "Re: first",
-        "Re: second",
-    ]
-
-
-def test_serve_with_idle_picks_up_new_mail_quickly(
-    tmp_path: Path, dovecot: Dovecot, smtp: Smtp
-) -> None:
-    env = Env(tmp_path, dovecot, smtp.port)
-    stop = threading.Event()
-    proc = subprocess.Popen(
-        [ASSAY, "--config", str(env.config), "serve"],
-        env=env.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        time.sleep(1.5)
-        start = time.monotonic()
-        env.send(supplier_message(env, subject="no attachment"))
-        wait_for(lambda: len(dovecot.messages(env.supplier)) == 1, timeout=60)
-        assert time.monotonic() - start < 30
-    finally:
-        stop.set()
-        proc.terminate()
-        proc.communicate(timeout=30)
 
 
 def test_supplier_mail_ends_as_one_post_in_the_compliance_channel(
