@@ -1,5 +1,6 @@
-"""Each outbox row delivered once, failures that end, and clean output, against real parts:
-aiosmtpd for SMTP and the local Slack Web API stand-in (tests/slack_stub.py)."""
+"""Each outbox row delivered once, against real parts: aiosmtpd for SMTP and the local Slack
+Web API stand-in (tests/slack_stub.py). Failures that end and clean output are in
+``test_delivery_failures.py``."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """The Slack listeners called directly, with mocked ``ack``/``say``/``client`` and a real Store.
 
 Each handler is a module-level function of Bolt's arguments plus ``Services``: these tests call
-it as Bolt would and look at what it acknowledged, said and stored. A few dispatch a signed
-request through ``build_app`` (the Web API answered in-process) to check the wiring and the one
-error handler. Fast: no servers, no workbooks (a fake screener returns a made-up result).
+it as Bolt would and look at what it acknowledged, said and stored. Files shared, and the
+signed requests dispatched through ``build_app`` (the wiring and the one error handler), are in
+``test_listeners_files.py``. Fast: no servers, no workbooks (a fake screener returns a made-up result).
 """
 
 from __future__ import annotations
