@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,28 @@ E2E_FIXTURES = frozenset({"dovecot", "smtp", "stub", "bot", "refusing", "elsewhe
 SLOW_FIXTURES = frozenset(
     {"filled", "clean", "cmrt", "hostile_cmrt", "quirky", "files", "supplier_files", "forty"}
 )
+
+
+# The unit subset is collected without importing the modules that are wholly slow or e2e: a
+# module whose ``pytestmark`` the marker expression excludes holds no test it would select.
+# Only these plain expressions are understood; any other collects everything as usual.
+_EXCLUDES = {
+    "not slow and not e2e": {"slow", "e2e"},
+    "not e2e and not slow": {"slow", "e2e"},
+    "not slow": {"slow"},
+    "not e2e": {"e2e"},
+}
+_WHOLE_MODULE = re.compile(r"^pytestmark = pytest\.mark\.(slow|e2e)$", re.M)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    excluded = _EXCLUDES.get(" ".join(str(config.getoption("markexpr") or "").split()))
+    if not excluded or collection_path.suffix != ".py":
+        return None
+    if not collection_path.name.startswith("test_"):
+        return None
+    marks = _WHOLE_MODULE.findall(collection_path.read_text("utf-8"))
+    return True if marks and set(marks) <= excluded else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
