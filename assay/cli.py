@@ -8,6 +8,7 @@ import logging
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -83,13 +84,37 @@ def screen(
     else:
         store = open_store(config, db)
         screener = build_screener(config, store, as_of)
-    results = [screen_file(screener, f, store) for f in files]
-    if fmt == "json":
-        click.echo(json.dumps([result_json(r) for r in results], indent=2, ensure_ascii=False))
-    else:
-        click.echo("\n\n".join(result_text(r) for r in results))
-    if any(not r.result.readable for r in results):
+    # Each result is written as soon as it is screened and then dropped: a 50,000-row list
+    # would otherwise be held as results, as dicts and as one JSON string at the same time.
+    out = sys.stdout
+    unreadable = False
+    out.write("[\n" if fmt == "json" else "")
+    for i, f in enumerate(files):
+        fr = screen_file(screener, f, store)
+        unreadable |= not fr.result.readable
+        if fmt == "json":
+            out.write(",\n" if i else "")
+            _write_json(out, result_json(fr))
+        else:
+            out.write(("\n\n" if i else "") + result_text(fr))
+        del fr
+    out.write("\n]\n" if fmt == "json" else "\n")
+    out.flush()
+    if unreadable:
         sys.exit(EXIT_UNREADABLE)
+
+
+def _write_json(out: TextIO, value: object) -> None:
+    """``json.dump`` in 64 KB writes (it would otherwise write every token separately)."""
+    chunk: list[str] = []
+    size = 0
+    for part in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(value):
+        chunk.append(part)
+        size += len(part)
+        if size > 65536:
+            out.write("".join(chunk))
+            chunk, size = [], 0
+    out.write("".join(chunk))
 
 
 @cli.command()
