@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import sqlite_utils
 
@@ -329,8 +329,13 @@ class CampaignStore:
         return Remediation.from_row(rows[0]) if rows else None
 
     def open_remediation(
-        self, supplier_id: int, sha256: str, cids: Sequence[str], alert: OutboxItem | None
+        self,
+        supplier_id: int,
+        sha256: str,
+        cids: Sequence[str],
+        alert: Callable[[int], OutboxItem] | None = None,
     ) -> int:
+        """Open a remediation; ``alert(id)`` is queued with it, in the same transaction."""
         now = utcnow()
         with write_transaction(self.db):
             rid = (
@@ -349,7 +354,7 @@ class CampaignStore:
                 .last_pk
             )
             if alert is not None:
-                enqueue_in(self.db, _keyed(alert, f"remediation-opened:{rid}"), now)
+                enqueue_in(self.db, _keyed(alert(int(rid or 0)), f"remediation-opened:{rid}"), now)
             return int(rid or 0)
 
     def update_remediation(self, remediation_id: int, sha256: str, cids: Sequence[str]) -> None:
