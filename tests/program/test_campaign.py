@@ -547,3 +547,14 @@ def test_remediation_change(
     open_cids: frozenset[str] | None, now: frozenset[str], change: str | None
 ) -> None:
     assert remediation_change(open_cids, now) == change
+
+
+def test_a_supplier_asked_after_the_escalation_day_gets_the_same_grace() -> None:
+    sched = Schedule(D(2026, 6, 1), D(2026, 7, 1), escalate_after=14)  # escalation day 06-15
+    late = SupplierState(requested_on=D(2026, 6, 20))
+    assert not due_actions(sched, late, "CMRT", "", D(2026, 6, 20)).escalate
+    assert not due_actions(sched, late, "CMRT", "", D(2026, 7, 3)).escalate
+    assert due_actions(sched, late, "CMRT", "", D(2026, 7, 4)).escalate is False  # past final
+    sched_long = Schedule(D(2026, 6, 1), D(2026, 8, 1), escalate_after=14)
+    assert not due_actions(sched_long, late, "CMRT", "", D(2026, 7, 3)).escalate
+    assert due_actions(sched_long, late, "CMRT", "", D(2026, 7, 4)).escalate
