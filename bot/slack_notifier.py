@@ -16,7 +16,8 @@ line and one line in the alerts log, never an alert about the alert.
 An owner's escalation (:class:`~program.outbox.OwnerEscalationDM`) is a direct message: it is
 posted with the owner's user id as the channel (Slack delivers it in the app's DM with them),
 never to the compliance channel, with the same claim, retries and look-up; the look-up reads
-that DM (``conversations.open``, scope ``im:write``). A user id that is not one is dead at once.
+that DM (``conversations.open``, scope ``im:write``). A user id that is not one is dead at
+once; an escalation with no user (a supplier without an owner) goes to the channel.
 """
 
 from __future__ import annotations
@@ -228,9 +229,11 @@ class SlackAlerts:
         return "sent"
 
     def _channel_of(self, payload: Alert) -> str:
-        """Where the alert goes: the compliance channel, or the owner's DM (their user id).
-        ValueError for a user id that is not one (the row is dead: never posted elsewhere)."""
-        if isinstance(payload, OwnerEscalationDM):
+        """Where the alert goes: the compliance channel, or the owner's DM (their user id;
+        an escalation without an owner goes to the channel). ValueError for a user id that
+        is not one (the row is dead: a message meant for one person is never posted
+        elsewhere)."""
+        if isinstance(payload, OwnerEscalationDM) and payload.slack_user:
             if not USER_ID.fullmatch(payload.slack_user):
                 raise ValueError("not a Slack user id")
             return payload.slack_user

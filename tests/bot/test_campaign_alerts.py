@@ -4,6 +4,7 @@ escalation going to the owner's direct messages, never to the compliance channel
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -86,7 +87,8 @@ def test_the_digest_in_slack_reads_as_one_sentence() -> None:
 
 
 @pytest.mark.parametrize(
-    ("rate", "text"), [(0.887, "88.7%"), (1.0, "100%"), (0.6, "60%"), (0.0, "0%"), (0.9999, "100%")]
+    ("rate", "text"),
+    [(0.887, "88.7%"), (1.0, "100.0%"), (0.6, "60.0%"), (0.0, "0.0%"), (0.9999, "100.0%")],
 )
 def test_percent(rate: float, text: str) -> None:
     assert percent(rate) == text
@@ -256,3 +258,17 @@ def test_the_console_prints_the_dm_with_its_owner(tmp_path: Path) -> None:
     assert lines[0].startswith("[escalation] to Slack user U0OWNER01: Synthetic Components Ltd.")
     assert lines[1].startswith("[campaign] Synthetic Components Ltd. is non-responsive")
     assert log_file.read_text().splitlines() == lines
+
+
+def test_an_escalation_without_an_owner_is_raised_in_the_channel(tmp_path: Path) -> None:
+    orphan = replace(DM, slack_user="")
+    assert render_alert(orphan).startswith(
+        "[escalation] Synthetic Components Ltd. has not completed campaign 2026 CMRT"
+    )
+    assert render_alert(orphan, slack=True).endswith("No owner is registered for this supplier.")
+    store = Store(tmp_path / "assay.db")
+    queue(store, orphan)
+    client = FakeSlack()
+    assert slack(store, client).drain() == 1
+    assert [p["channel"] for p in client.posts] == ["C0COMPLIANCE"]
+    assert client.posts[0]["text"].startswith("[escalation] Synthetic Components Ltd.")
