@@ -9,16 +9,16 @@ The decisions are :mod:`program.campaign`'s; this module only wires them to the 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from program.campaign import due_actions, latest_response, remediation_change, still_missing
-
 from plugins.checks import DEFAULT_CURRENT_VERSIONS
 from plugins.versions import version_key
+from program.campaign import due_actions, latest_response, remediation_change, still_missing
 from program.outbox import (
     CampaignDigest,
     CampaignReminder,
@@ -159,6 +159,8 @@ def remind(
             )
             if store.record_reminder(m, due.reminder, on, item, skipped=due.skipped):
                 out.reminders.append(m.name)
+                if item is not None:
+                    m = dataclasses.replace(m, reminders_sent=m.reminders_sent + 1)
         if due.escalate and store.record_escalation(m, on, [_escalation(campaign, m, missing)]):
             out.escalations.append(m.name)
         if on > campaign.final_deadline and latest is None and m.nonresponsive_on is None:
