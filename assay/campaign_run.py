@@ -30,7 +30,7 @@ from program.outbox import (
     RemediationOpened,
 )
 from reports.campaign_status import (
-    attempt_of,
+    attempts_of,
     campaign_status,
     member_state,
     metals_in_scope,
@@ -126,9 +126,9 @@ def remind(
         if m.requested_on is None:
             continue
         metals = metals_in_scope(campaign.family, m.metals)
-        attempts = [
-            attempt_of(store, a, campaign.family, metals) for a in received.get(m.supplier_id, [])
-        ]
+        attempts, _decl = attempts_of(
+            store, received.get(m.supplier_id, []), campaign.family, metals
+        )
         state = member_state(m, attempts)
         latest = latest_response(state, campaign.family)
         due = due_actions(schedule, state, campaign.family, campaign.min_version, on)
