@@ -118,6 +118,8 @@ def remind(
 ) -> Outcome:
     """The day's reminders, escalations and non-responsive marks for one campaign."""
     out = Outcome()
+    if campaign.state != "open":
+        return out  # a closed campaign sends nothing
     schedule = schedule_of(campaign)
     version = asked_version(campaign, current_versions)
     members = store.members(campaign.id)

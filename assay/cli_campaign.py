@@ -227,6 +227,8 @@ def campaign_remind(
 
     store = open_store(config, db)
     chosen = [_campaign(store, name)] if name else store.campaigns("open")
+    if name and chosen[0].state != "open":
+        raise click.ClickException(f"campaign {chosen[0].name} is closed: nothing is sent for it")
     day = _today(config, as_of)
     for c in chosen:
         out = remind(

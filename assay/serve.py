@@ -266,6 +266,8 @@ class Service:
         run_at = dt.time.fromisoformat(self.config.campaigns.run_at)
         if self._campaigns_ran == today or (now.time() < run_at and not any_time):
             return 0
+        from reports.campaign_status import campaign_status
+
         from .campaign_run import queue_digest, remind
 
         queued = 0
@@ -274,7 +276,16 @@ class Service:
         for campaign in store.campaigns("open"):
             out = remind(store, campaign, today, domain=domain, current_versions=versions)
             queued += len(out.reminders) + len(out.escalations) + len(out.non_responsive)
-            if self.config.campaigns.digest:
+            if not self.config.campaigns.digest:
+                campaign_status(  # the day's grades are kept all the same
+                    store,
+                    campaign,
+                    today,
+                    current_versions=versions,
+                    stale_after_days=self.config.campaigns.stale_after_days,
+                    record_grades=True,
+                )
+            else:
                 queued += queue_digest(
                     store,
                     campaign,

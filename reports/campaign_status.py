@@ -140,11 +140,18 @@ def attempt_of(row: AttemptRow) -> Attempt:
 
 
 def attempts_of(
-    store: Store, rows: Sequence[AttemptRow], family: str, metals: Sequence[str]
+    store: Store,
+    rows: Sequence[AttemptRow],
+    family: str,
+    metals: Sequence[str],
+    until: dt.date | None = None,
 ) -> tuple[list[Attempt], Declaration | None]:
-    """A supplier's files; the latest response gets its error codes and whether it declares
-    none of the metals in scope (its declaration is read once, and returned for grading)."""
+    """A supplier's files (received by ``until``, a UTC date, when given); the latest response
+    gets its error codes and whether it declares none of the metals in scope (its declaration
+    is read once, and returned for grading)."""
     attempts = [attempt_of(r) for r in rows]
+    if until is not None:
+        attempts = [a for a in attempts if a.received <= until]
     for i in range(len(attempts) - 1, -1, -1):
         a = attempts[i]
         if not (a.readable and a.family == family):
@@ -179,7 +186,10 @@ def grade_facts(
     grievances = tuple(store.grievances_investigating(supplier_id))
     if latest is None:
         return GradeFacts(status=status, grievances=grievances)
-    risks = tuple(f"{c}: {m[:120]}" for c, m in store.finding_codes(latest.sha256, "risk"))
+    risks = tuple(
+        f"{c}: {m if len(m) <= 120 else m[:119] + '…'}"
+        for c, m in store.finding_codes(latest.sha256, "risk")
+    )
     not_conformant, active = [], []
     for metal, cid in store.listed_smelters(latest.sha256):
         standing = reference.standing(cid, metal).standing

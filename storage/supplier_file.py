@@ -84,7 +84,7 @@ def parse_supplier_file(path: Path) -> list[SupplierEntry]:
         )
     header, cols = found
     out: list[SupplierEntry] = []
-    for row in rows[header + 1 :]:
+    for number, row in enumerate(rows[header + 1 :], start=header + 2):
 
         def get(field: str, row: list[Any] = row) -> str:
             col = cols.get(field)
@@ -99,7 +99,7 @@ def parse_supplier_file(path: Path) -> list[SupplierEntry]:
         owner = get("owner").strip()
         if owner and not owner_kind(owner):
             raise RefDataError(
-                f"Row {rows.index(row) + 1}: the owner {owner[:80]!r} is neither an e-mail address "
+                f"Row {number}: the owner {owner[:80]!r} is neither an e-mail address "
                 "nor a Slack user id (U... or W...)."
             )
         metals = sorted(
