@@ -210,6 +210,26 @@ def test_status_json_counts_responses_and_grades(env: Env) -> None:
     text = env.run("campaign", "status", "CMRT 2026", "--as-of", "2026-11-01").output
     assert "2 of 4 answered (50.0%, 50% or less)" in text
 
+    # A file of another family, or an unreadable one, is an attempt but not a response.
+    store = env.store()
+    ids = {x.name: x.id for x in store.suppliers()}
+    receive(store, ids["Delta Synthetic Works"], "delta-emrt", family="EMRT", version="2.1")
+    receive(store, ids[HOSTILE], "hostile-broken", readable=False)
+    after = json.loads(
+        env.run(
+            "campaign", "status", "CMRT 2026", "--format", "json", "--as-of", "2026-11-01"
+        ).output
+    )
+    assert (after["suppliers"], after["responded"], after["accepted"]) == (4, 2, 1)
+    rows = {r["name"]: r for r in after["supplier_rows"]}
+    assert (rows["Delta Synthetic Works"]["status"], rows["Delta Synthetic Works"]["attempts"]) == (
+        "requested",
+        1,
+    )
+    assert rows[HOSTILE]["status"] == "requested" and rows[HOSTILE]["attempts"] == 1
+    unknown = env.run("campaign", "status", "No Such Campaign", code=1).output
+    assert "no campaign named 'No Such Campaign' (campaigns: CMRT 2026)" in unknown
+
 
 def test_csv_and_xlsx_keep_a_formula_like_name_as_text(env: Env) -> None:
     _two_answers(env)
