@@ -266,8 +266,6 @@ def sync_remediations(store: Store) -> tuple[int, int]:
     family and the lists in force. Returns (opened, closed)."""
     opened = closed = 0
     reference = store.reference_data()
-    rmap = reference.rmap
-    list_label = rmap.label if rmap is not None else "the RMAP lists"
     latest = _latest_files(store)
     open_now = {r.supplier_id: r for r in store.remediations(open_only=True)}
     for supplier in store.suppliers():
@@ -275,6 +273,7 @@ def sync_remediations(store: Store) -> tuple[int, int]:
         cids: set[str] = set()
         for sha in files:
             cids |= not_conformant_in(store, sha)
+        cids -= store.waived_smelters(supplier.id)  # an officer's waiver holds
         current = open_now.get(supplier.id)
         change = remediation_change(frozenset(current.cids) if current else None, frozenset(cids))
         newest = files[0] if files else ""
@@ -287,7 +286,15 @@ def sync_remediations(store: Store) -> tuple[int, int]:
         elif change == "update" and current is not None:
             store.update_remediation(current.id, newest, sorted(cids))
         elif change == "close" and current is not None:
-            reason = "a newer file" if newest != current.file_sha256 else list_label
+            if newest != current.file_sha256:
+                reason = "a newer file"
+            else:  # the lists that now show the smelters conformant
+                labels = {
+                    reference.standing(cid, metal).label
+                    for metal, cid in store.listed_smelters(current.file_sha256)
+                    if cid in current.cids
+                }
+                reason = " and ".join(sorted(x for x in labels if x)) or "the RMAP lists"
             alert_c = RemediationClosed(
                 supplier=supplier.name, remediation_id=current.id, reason=reason
             )
@@ -310,7 +317,9 @@ def waive_remediation(store: Store, remediation_id: int, reason: str, by: str) -
         return False
     text = f"waived by {by}: {reason}" if by else f"waived: {reason}"
     alert = RemediationClosed(supplier=found.supplier, remediation_id=remediation_id, reason=text)
-    return store.close_remediation(remediation_id, text, OutboxItem("alert", "", alert))
+    return store.close_remediation(
+        remediation_id, text, OutboxItem("alert", "", alert), waived=True
+    )
 
 
 def _latest_files(store: Store) -> dict[int, list[str]]:

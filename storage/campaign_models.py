@@ -105,6 +105,7 @@ class Remediation:
     updated_at: str
     closed_at: str
     close_reason: str
+    waived: bool = False
 
     @property
     def open(self) -> bool:
@@ -122,6 +123,7 @@ class Remediation:
             updated_at=row["updated_at"] or "",
             closed_at=row["closed_at"] or "",
             close_reason=row["close_reason"] or "",
+            waived=bool(row.get("waived")),
         )
 
 

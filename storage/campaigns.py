@@ -349,6 +349,7 @@ class CampaignStore:
                         "updated_at": now,
                         "closed_at": None,
                         "close_reason": "",
+                        "waived": 0,
                     }
                 )
                 .last_pk
@@ -357,6 +358,15 @@ class CampaignStore:
                 enqueue_in(self.db, _keyed(alert(int(rid or 0)), f"remediation-opened:{rid}"), now)
             return int(rid or 0)
 
+    def waived_smelters(self, supplier_id: int) -> set[str]:
+        """CIDs an officer waived for a supplier (remediations closed by a waiver)."""
+        out: set[str] = set()
+        for (cids,) in self.db.execute(
+            "select cids from remediations where supplier_id = ? and waived = 1", [supplier_id]
+        ):
+            out |= set(json.loads(cids or "[]"))
+        return out
+
     def update_remediation(self, remediation_id: int, sha256: str, cids: Sequence[str]) -> None:
         with write_transaction(self.db):
             self.db.execute(
@@ -364,12 +374,17 @@ class CampaignStore:
                 [json.dumps(sorted(cids)), sha256, utcnow(), remediation_id],
             )
 
-    def close_remediation(self, remediation_id: int, reason: str, alert: OutboxItem | None) -> bool:
+    def close_remediation(
+        self, remediation_id: int, reason: str, alert: OutboxItem | None, waived: bool = False
+    ) -> bool:
+        """Close an open remediation (once); ``waived``: an officer's waiver, whose smelters
+        then open no new remediation for the supplier."""
         now = utcnow()
         with write_transaction(self.db):
             cur = self.db.execute(
-                "update remediations set closed_at = ?, close_reason = ? where id = ? and closed_at is null",
-                [now, reason[:500], remediation_id],
+                "update remediations set closed_at = ?, close_reason = ?, waived = ? "
+                "where id = ? and closed_at is null",
+                [now, reason[:500], int(waived), remediation_id],
             )
             if cur.rowcount and alert is not None:
                 enqueue_in(self.db, _keyed(alert, f"remediation-closed:{remediation_id}"), now)

@@ -353,6 +353,7 @@ def m007_campaigns(db: sqlite_utils.Database) -> None:
             "updated_at": str,
             "closed_at": str,
             "close_reason": str,
+            "waived": int,  # 1: closed by an officer's waiver (its smelters stay waived)
         },
         pk="id",
     )

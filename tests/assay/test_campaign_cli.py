@@ -319,12 +319,6 @@ def test_remediation_list_and_waive_with_a_reason(env: Env) -> None:
     assert [a["reason"] for a in alerts] == ["waived by Officer Example: smelter exited"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: assay/campaign_run.py:268-275 sync_remediations only looks at open remediations, "
-    "so the next `remediation list` (or serve's follow_remediations) opens a new one for the "
-    "same file and smelters right after an officer waived it",
-)
 def test_a_waived_remediation_stays_closed_for_the_same_file(env: Env) -> None:
     rid = _with_remediation(env)
     env.run("remediation", "close", str(rid), "--reason", "smelter exited", "--by", "Officer")

@@ -294,11 +294,6 @@ def test_a_remediation_closes_when_a_newer_file_drops_the_smelter(
     assert len(outbox(store, "remediation-opened")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: assay/campaign_run.py:265-266,286 sync_remediations names the newest list of any "
-    "metal (reference.rmap) as the reason, not the list that shows the smelter conformant",
-)
 def test_the_close_reason_names_the_list_that_decided(
     world: tuple[Config, Store, dict[str, int]],
 ) -> None:
