@@ -15,6 +15,7 @@ import click
 from plugins.manager import collect_checks, get_plugin_manager
 
 from .app import build_screener, open_store, screen_file
+from .cli_campaign import campaign, remediation, suppliers_show
 from .cli_diff import diff
 from .cli_refdata import date_option as _date
 from .cli_refdata import refdata
@@ -379,6 +380,9 @@ def list_checks(config: Config) -> None:
 
 cli.add_command(refdata)
 cli.add_command(diff)
+cli.add_command(campaign)
+cli.add_command(remediation)
+suppliers.add_command(suppliers_show)
 
 
 def percent(part: int, whole: int) -> int:

@@ -34,6 +34,7 @@ from plugins.clock import Clock
 from .sections import (
     AlertsSection,
     AssaySection,
+    CampaignsSection,
     GrievanceSection,
     LimitsSection,
     MailSection,
@@ -67,6 +68,7 @@ class Config:
     grievance: GrievanceSection = field(default_factory=GrievanceSection)
     alerts: AlertsSection = field(default_factory=AlertsSection)
     slack: SlackSection = field(default_factory=SlackSection)
+    campaigns: CampaignsSection = field(default_factory=CampaignsSection)
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -171,6 +173,12 @@ class _Reader:
         if hint == (dt.date | None):
             return self.date(value, label)
         origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if origin is tuple and args and args[0] is int:
+            if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            ):
+                raise self.error(f"{label} must be a list of whole numbers, not {_what(value)}")
+            return tuple(value)
         if origin is tuple:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise self.error(f"{label} must be a list of strings, not {_what(value)}")
@@ -248,6 +256,16 @@ def _resolve_paths(section: Any, base: Path) -> Any:
     return dataclasses.replace(section, **changes)
 
 
+def _check_campaigns(section: CampaignsSection, reader: _Reader) -> None:
+    try:
+        dt.time.fromisoformat(section.run_at)
+    except ValueError:
+        raise reader.error(f"[campaigns] run_at {section.run_at!r} is not a time (HH:MM)") from None
+    for key in ("escalate_after", "final_after", "stale_after_days"):
+        if getattr(section, key) < 0:
+            raise reader.error(f"[campaigns] {key} must be 0 or more days")
+
+
 def _check_zone(name: str, reader: _Reader) -> None:
     if not name:
         return
@@ -274,6 +292,7 @@ def parse_config(raw: Mapping[str, Any], path: Path | None = None) -> Config:
             sections[name] = reader.table(getattr(default, name), value, name)
     config = dataclasses.replace(default, **sections, path=path)
     _check_zone(config.assay.time_zone, reader)
+    _check_campaigns(config.campaigns, reader)
     if path is not None:
         config = _resolve_paths(config, path.parent)
     return config

@@ -157,3 +157,15 @@ class SlackSection:
     retry_seconds: float = 30
     permanent_attempts: int = 3
     lease_seconds: float = 120
+
+
+@dataclass(frozen=True)
+class CampaignsSection:
+    """Survey campaigns: the reminder schedule and the daily run (docs/campaigns.md)."""
+
+    reminder_days: tuple[int, ...] = (-14, -3, 7)  # days from the deadline; negative: before
+    escalate_after: int = 14  # days past the deadline before the supplier's owner is told
+    final_after: int = 28  # a campaign's final deadline when not given: deadline + this
+    run_at: str = "08:00"  # when `assay serve` runs the day's reminders and digest (HH:MM)
+    digest: bool = True  # post each open campaign's figures to the compliance channel daily
+    stale_after_days: int = 400  # a declaration older than this is stale (grade: medium)

@@ -12,6 +12,7 @@ that runs for weeks screens against the current day.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import shutil
 import sqlite3
@@ -79,6 +80,8 @@ class Service:
     def __init__(self, config: Config, db: Path | None = None, clock: Clock | None = None) -> None:
         self.config, self.db = config, db
         self.clock = clock or config.clock()
+        self._campaigns_ran: dt.date | None = None  # the last day the campaigns' day was run
+        self._remediation_marks: tuple[int, int] | None = None  # files and lists last seen
 
     def store(self) -> Store:
         return Store(self.db or self.config.database)
@@ -246,6 +249,46 @@ class Service:
             store.alert_stale_list(s.kind, s.version, s.message)
         return len(stale)
 
+    def campaign_day(self, store: Store, any_time: bool = False) -> int:
+        """Once a day, from ``[campaigns] run_at`` on (the clock's zone; ``any_time``: whatever
+        the hour, as ``serve --once`` does): every open campaign's reminders, escalations and
+        non-responsive marks, then its digest. Each is recorded with what it queues, so a
+        restart on the same day sends nothing twice."""
+        now = self.clock.now()
+        today = self.config.screening.as_of or now.date()
+        run_at = dt.time.fromisoformat(self.config.campaigns.run_at)
+        if self._campaigns_ran == today or (now.time() < run_at and not any_time):
+            return 0
+        from .campaign_run import queue_digest, remind
+
+        queued = 0
+        domain = self.config.mail.reply_from.rsplit("@", 1)[-1].strip("> ") or "assay.invalid"
+        versions = self.config.screening.current_versions
+        for campaign in store.campaigns("open"):
+            out = remind(store, campaign, today, domain=domain, current_versions=versions)
+            queued += len(out.reminders) + len(out.escalations) + len(out.non_responsive)
+            if self.config.campaigns.digest:
+                queued += queue_digest(
+                    store,
+                    campaign,
+                    today,
+                    current_versions=versions,
+                    stale_after_days=self.config.campaigns.stale_after_days,
+                )
+        self._campaigns_ran = today
+        return queued
+
+    def follow_remediations(self, store: Store) -> tuple[int, int]:
+        """Bring remediations up to date when a file or a reference list arrived since."""
+        marks = (store.count("submission_sources"), store.count("rmap_lists"))
+        if marks == self._remediation_marks:
+            return 0, 0
+        from .campaign_run import sync_remediations
+
+        changed = sync_remediations(store)
+        self._remediation_marks = marks
+        return changed
+
     def _run_once(self) -> dict[str, int]:
         seed_examples(self.config)
         store = self.store()
@@ -263,6 +306,8 @@ class Service:
             if pool:
                 pool.shutdown()
         self.warn_stale_lists(store)
+        self.follow_remediations(store)
+        counts["campaign_messages"] = self.campaign_day(store, any_time=True)
         email, alerts = self.notifiers(store)
         counts["emails_sent"] = email.drain(limit=100000)
         counts["alerts"] = alerts.drain(limit=100000)
@@ -320,6 +365,8 @@ class Service:
                     if time.monotonic() - checked > 3600:
                         self.warn_stale_lists(store)
                         checked = time.monotonic()
+                    self.follow_remediations(store)
+                    self.campaign_day(store)
                     email.drain()
                     alerts.drain()
                 except sqlite3.OperationalError as exc:  # a locked or busy database: next pass

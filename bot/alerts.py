@@ -18,10 +18,15 @@ from typing import Any, TextIO, assert_never
 
 from program.outbox import (
     Alert,
+    CampaignDigest,
     GrievanceAlert,
     GrievanceFollowUpAlert,
     NeedsAttention,
+    NonResponsive,
+    OwnerEscalationDM,
     RateLimited,
+    RemediationClosed,
+    RemediationOpened,
     RmapChanges,
     SenderMismatch,
     StaleList,
@@ -151,9 +156,53 @@ def render_alert(alert: Alert, slack: bool = False, threaded: bool = False) -> s
             if alert.supplier and alert.to_hash:
                 who += f" (recipient #{v(alert.to_hash, 12)})"
             text = f"[undeliverable] a {v(alert.message or 'message', 60)}{who} could not be delivered and was given up ({v(alert.error, 120)})"
+        case OwnerEscalationDM():
+            missing, more_missing = _more(list(alert.missing), 5)
+            still = "; ".join(v(m, 300) for m in missing) + more_missing
+            facts = (
+                f"{v(alert.supplier)} has not completed campaign {v(alert.campaign)} "
+                f"(deadline {v(alert.deadline, 20)}): status {v(alert.status, 40)}, "
+                f"{alert.reminders_sent} reminder(s) sent"
+                + (f"; still missing: {still}" if still else "")
+            )
+            if slack:  # a direct message to the owner
+                text = f"Escalation: {facts}. Please contact the supplier directly."
+            else:
+                text = f"[escalation] to Slack user {v(alert.slack_user, 40)}: {facts}"
+        case RemediationOpened():
+            cids, more_cids = _more(list(alert.cids))
+            text = (
+                f"[remediation] #{alert.remediation_id} opened for {v(alert.supplier)}: "
+                f"{len(alert.cids)} smelter(s) not RMAP conformant in its file of "
+                f"{v(alert.file_date, 20)}: {', '.join(v(c, 20) for c in cids)}{more_cids}"
+            )
+        case RemediationClosed():
+            text = (
+                f"[remediation] #{alert.remediation_id} closed for {v(alert.supplier)}: "
+                f"{v(alert.reason, 300)}"
+            )
+        case CampaignDigest():
+            name = f"*{v(alert.campaign)}*" if slack else v(alert.campaign)
+            text = (
+                f"Campaign {name} ({v(alert.family, 20)}): {alert.responded} of "
+                f"{alert.suppliers} answered ({percent(alert.response_rate)}, "
+                f"{v(alert.response_category, 40)}); {alert.overdue} overdue; "
+                f"{alert.resubmit} to resubmit; {alert.escalated} escalated."
+            )
+            text = text if slack else f"[campaign] {text}"
+        case NonResponsive():
+            text = (
+                f"[campaign] {v(alert.supplier)} is non-responsive in campaign "
+                f"{v(alert.campaign)}: no answer by the final deadline {v(alert.final_deadline, 20)}"
+            )
         case _:
             assert_never(alert)
     return _bound(text, slack)
+
+
+def percent(rate: float) -> str:
+    """0.887 as "88.7%", 1.0 as "100%"."""
+    return f"{rate * 100:.1f}".removesuffix(".0") + "%"
 
 
 def _bound(text: str, slack: bool) -> str:

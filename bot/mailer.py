@@ -9,7 +9,9 @@ delay; none is lost. A permanent refusal (5xx to the sender, a recipient or the 
 or a row that cannot be built, ends dead after a few attempts with one alert for the
 compliance channel. Every header built from outside text is one clean line of bounded
 length (:mod:`bot.mail_transport`). Our replies carry ``Auto-Submitted: auto-replied``
-(RFC 3834). Grievance acknowledgements are decrypted only here, and the reporter's address
+(RFC 3834); a campaign's request, reminder and escalation ``auto-generated``. A request and
+its reminders carry the Message-ID their payload gives (stored with the campaign), and a
+reminder's In-Reply-To and References name its request, so the supplier sees one thread. Grievance acknowledgements are decrypted only here, and the reporter's address
 goes only into the SMTP envelope: the message itself is addressed to
 ``undisclosed-recipients``, so no copy of it (in a sent folder, a relay's queue, the .eml
 outbox) names the reporter.
@@ -36,11 +38,14 @@ from typing import assert_never
 from plugins.checks import DEFAULT_CURRENT_VERSIONS
 from plugins.workbook import Limits
 from program.outbox import (
+    CampaignReminder,
+    CampaignRequest,
     Email,
     GrievanceAck,
     GrievanceFollowUpAck,
     NoTemplateReply,
     OutboxError,
+    OwnerEscalation,
     ScreeningReply,
     Undeliverable,
     decode_email,
@@ -52,6 +57,13 @@ from storage.models import OutboxRow
 from storage.store import Store
 
 from . import reply_facts
+from .email_campaign import (
+    escalation_subject,
+    render_campaign_reminder,
+    render_campaign_request,
+    render_owner_escalation,
+    request_subject,
+)
 from .email_render import render_grievance_ack, render_no_template, render_screening_reply
 from .mail_transport import (
     SUBJECT_MAX,
@@ -102,7 +114,21 @@ LABELS: dict[type[Email], str] = {
     NoTemplateReply: "no-template reply",
     GrievanceAck: "grievance acknowledgement",
     GrievanceFollowUpAck: "grievance follow-up acknowledgement",
+    CampaignRequest: "campaign request",
+    CampaignReminder: "campaign reminder",
+    OwnerEscalation: "owner escalation",
 }
+#: What we send on our own initiative (RFC 3834 "auto-generated"), not in reply to a message.
+GENERATED = (CampaignRequest, CampaignReminder, OwnerEscalation)
+
+
+def own_message_id(value: str) -> str:
+    """A campaign e-mail's Message-ID, given by its payload (stored, so reminders thread
+    on the request). Exactly one msg-id, or ValueError: never a header we did not mean."""
+    found = message_ids(value, keep=2)
+    if len(found) != 1 or found[0] != value.strip():
+        raise ValueError("not a single Message-ID")
+    return found[0]
 
 
 def retry_delay(attempts: int, base: float = 30.0) -> dt.timedelta:
@@ -216,17 +242,18 @@ class EmailNotifier:
                 "grievance acknowledgement", error[:120], case_id=self._case_id(row)
             )
         else:
+            supplier = ""
             try:
-                label = LABELS[type(decode_email(row.payload))]
+                payload = decode_email(row.payload)
+                label = LABELS[type(payload)]
+                if isinstance(payload, GENERATED):  # a campaign's e-mail names its supplier
+                    supplier = header_text(payload.supplier, 200)
             except OutboxError:
                 label = "reply"
+            if kind == "reply":
+                supplier = self.store.supplier_for_message(key.split(":", 1)[1])
             alert = Undeliverable(
-                label,
-                error[:120],
-                supplier=(
-                    self.store.supplier_for_message(key.split(":", 1)[1]) if kind == "reply" else ""
-                ),
-                to_hash=row.recipient_hash[:12],
+                label, error[:120], supplier=supplier, to_hash=row.recipient_hash[:12]
             )
         self.store.mark_failed(
             row.id,
@@ -278,6 +305,15 @@ class EmailNotifier:
             case GrievanceAck() | GrievanceFollowUpAck():
                 text, html = render_grievance_ack(payload)
                 sender = self.settings.grievance_from
+            case CampaignRequest():
+                text, html = render_campaign_request(payload, style)
+                sender = self.settings.reply_from
+            case CampaignReminder():
+                text, html = render_campaign_reminder(payload, style)
+                sender = self.settings.reply_from
+            case OwnerEscalation():
+                text, html = render_owner_escalation(payload, style)
+                sender = self.settings.reply_from
             case _:
                 assert_never(payload)
         if isinstance(payload, GrievanceAck | GrievanceFollowUpAck):
@@ -286,6 +322,10 @@ class EmailNotifier:
             subject = header_text(
                 f"Your report {header_text(payload.case_id, 40)} [ref:{header_text(payload.token, 60)}]"
             )
+        elif isinstance(payload, CampaignRequest | CampaignReminder):
+            subject = request_subject(payload)
+        elif isinstance(payload, OwnerEscalation):
+            subject = escalation_subject(payload)
         else:
             subject = header_text(payload.subject, SUBJECT_MAX) or "Re: your message"
         envelope_to = clean_address(payload.to)
@@ -295,16 +335,26 @@ class EmailNotifier:
         msg["Subject"] = subject
         msg["Date"] = formatdate(localtime=False)
         domain = sender.rsplit("@", 1)[-1].strip("> ") or "assay.invalid"
-        msg["Message-ID"] = (
-            f"<assay.{row.id}.{hashlib.sha256(row.dedupe_key.encode()).hexdigest()[:16]}@{domain}>"
-        )
+        if isinstance(payload, CampaignRequest | CampaignReminder):
+            msg["Message-ID"] = own_message_id(payload.message_id)
+        else:
+            msg["Message-ID"] = (
+                f"<assay.{row.id}.{hashlib.sha256(row.dedupe_key.encode()).hexdigest()[:16]}@{domain}>"
+            )
         if isinstance(payload, ScreeningReply | NoTemplateReply):
             parent = message_ids(payload.in_reply_to, keep=1)
             if parent:
                 refs = [r for r in message_ids(payload.references) if r != parent[0]]
                 msg["In-Reply-To"] = parent[0]
                 msg["References"] = " ".join([*refs[-9:], parent[0]])
-        msg["Auto-Submitted"] = "auto-replied"
+        elif isinstance(payload, CampaignReminder):
+            parent = message_ids(payload.in_reply_to, keep=1)
+            if parent:  # a request without a Message-ID: the reminder stands alone
+                msg["In-Reply-To"] = parent[0]
+                msg["References"] = parent[0]
+        msg["Auto-Submitted"] = (
+            "auto-generated" if isinstance(payload, GENERATED) else "auto-replied"
+        )
         msg["X-Auto-Response-Suppress"] = "All"
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")

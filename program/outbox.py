@@ -112,7 +112,64 @@ class GrievanceFollowUpAck(_Payload):
     respond_by: str
 
 
-Email = ScreeningReply | NoTemplateReply | GrievanceAck | GrievanceFollowUpAck
+@dataclass(frozen=True)
+class CampaignRequest(_Payload):
+    """A campaign's request to one supplier: which template, which version, by when. Its
+    ``message_id`` is given by the caller (and stored), so reminders can thread on it."""
+
+    KIND: ClassVar[str] = "campaign-request"
+    to: str
+    supplier: str
+    campaign: str
+    family: str  # "CMRT", "EMRT", "CRT", "AMRT"
+    # The version asked for ("6.5"; "" for any). Stored as "template_version": "version"
+    # is the payload's schema version.
+    version: str = field(metadata=json_name("template_version"))
+    deadline: str  # ISO date
+    message_id: str  # "<...@...>"
+
+
+@dataclass(frozen=True)
+class CampaignReminder(_Payload):
+    """A reminder threaded on the request (``in_reply_to``: its Message-ID), saying only
+    what is still missing (:func:`program.campaign.still_missing`)."""
+
+    KIND: ClassVar[str] = "campaign-reminder"
+    to: str
+    supplier: str
+    campaign: str
+    family: str
+    version: str = field(metadata=json_name("template_version"))  # as in the request
+    deadline: str
+    missing: tuple[str, ...]
+    in_reply_to: str
+    message_id: str
+    overdue: bool = False  # sent after the deadline
+
+
+@dataclass(frozen=True)
+class OwnerEscalation(_Payload):
+    """To the supplier's internal owner (an address): the supplier has not delivered."""
+
+    KIND: ClassVar[str] = "owner-escalation"
+    to: str
+    supplier: str
+    campaign: str
+    deadline: str
+    status: str
+    missing: tuple[str, ...]
+    reminders_sent: int
+
+
+Email = (
+    ScreeningReply
+    | NoTemplateReply
+    | GrievanceAck
+    | GrievanceFollowUpAck
+    | CampaignRequest
+    | CampaignReminder
+    | OwnerEscalation
+)
 
 
 # -- alerts ---------------------------------------------------------------------------------
@@ -265,6 +322,66 @@ class RmapChanges(_Payload):
     changes: tuple[RmapChange, ...] = ()
 
 
+@dataclass(frozen=True)
+class OwnerEscalationDM(_Payload):
+    """An escalation as a Slack direct message to the owner (``slack_user``: U… or W…)."""
+
+    KIND: ClassVar[str] = "owner-escalation-dm"
+    slack_user: str
+    supplier: str
+    campaign: str
+    deadline: str
+    status: str
+    missing: tuple[str, ...]
+    reminders_sent: int
+
+
+@dataclass(frozen=True)
+class RemediationOpened(_Payload):
+    """A supplier's latest file lists smelters that are not conformant."""
+
+    KIND: ClassVar[str] = "remediation-opened"
+    supplier: str
+    remediation_id: int
+    cids: tuple[str, ...]
+    file_date: str  # ISO date of the file that opened it
+
+
+@dataclass(frozen=True)
+class RemediationClosed(_Payload):
+    KIND: ClassVar[str] = "remediation-closed"
+    supplier: str
+    remediation_id: int
+    reason: str  # "a newer file", "RMAP list X of D", "waived by U: reason"
+
+
+@dataclass(frozen=True)
+class CampaignDigest(_Payload):
+    """A campaign's daily figures for the compliance channel."""
+
+    KIND: ClassVar[str] = "campaign-digest"
+    campaign: str
+    family: str
+    suppliers: int
+    responded: int
+    accepted: int
+    response_rate: float  # 0-1
+    response_category: str
+    overdue: int
+    resubmit: int
+    escalated: int
+
+
+@dataclass(frozen=True)
+class NonResponsive(_Payload):
+    """A supplier silent past the campaign's final deadline."""
+
+    KIND: ClassVar[str] = "campaign-non-responsive"
+    campaign: str
+    supplier: str
+    final_deadline: str
+
+
 Alert = (
     NeedsAttention
     | SenderMismatch
@@ -276,11 +393,25 @@ Alert = (
     | Undeliverable
     | StaleList
     | RmapChanges
+    | OwnerEscalationDM
+    | RemediationOpened
+    | RemediationClosed
+    | CampaignDigest
+    | NonResponsive
 )
 Message = Email | Alert
 
 EMAILS: dict[str, type[Email]] = {
-    c.KIND: c for c in (ScreeningReply, NoTemplateReply, GrievanceAck, GrievanceFollowUpAck)
+    c.KIND: c
+    for c in (
+        ScreeningReply,
+        NoTemplateReply,
+        GrievanceAck,
+        GrievanceFollowUpAck,
+        CampaignRequest,
+        CampaignReminder,
+        OwnerEscalation,
+    )
 }
 ALERTS: dict[str, type[Alert]] = {
     c.KIND: c
@@ -295,6 +426,11 @@ ALERTS: dict[str, type[Alert]] = {
         Undeliverable,
         StaleList,
         RmapChanges,
+        OwnerEscalationDM,
+        RemediationOpened,
+        RemediationClosed,
+        CampaignDigest,
+        NonResponsive,
     )
 }
 

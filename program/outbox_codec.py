@@ -3,8 +3,8 @@
 A field is stored under its name, or under ``json_name(...)`` given in its metadata (for a
 Python keyword or builtin: ``"from"``, ``"list"``); a field with ``metadata=OPTIONAL`` is
 left out while it equals its default. Decoding follows the field's annotation (text, whole
-numbers, tuples, nested dataclasses, ``X | None``) and raises :class:`OutboxError` naming
-the first field that is unknown, missing or of the wrong type.
+numbers, numbers, true/false, tuples, nested dataclasses, ``X | None``) and raises
+:class:`OutboxError` naming the first field that is unknown, missing or of the wrong type.
 """
 
 from __future__ import annotations
@@ -123,4 +123,10 @@ def _value(tp: Any, value: object, where: str) -> Any:
         raise OutboxError(f"{where}: a whole number expected")
     if tp is str and not isinstance(value, str):
         raise OutboxError(f"{where}: text expected")
+    if tp is bool and not isinstance(value, bool):
+        raise OutboxError(f"{where}: true or false expected")
+    if tp is float:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise OutboxError(f"{where}: a number expected")
+        return float(value)
     return value

@@ -286,3 +286,82 @@ def m006_finding_related(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS.append(("006_finding_related", m006_finding_related))
+
+
+def m007_campaigns(db: sqlite_utils.Database) -> None:
+    """Survey campaigns: who was asked, what they were sent and when, remediations, grades.
+
+    Suppliers gain their internal owner (an e-mail address or a Slack user id) and the metals
+    in scope (a JSON list)."""
+    suppliers = db.table("suppliers")
+    suppliers.add_column("owner", str)
+    suppliers.add_column("metals", str)
+    db.create_table(
+        "campaigns",
+        {
+            "id": int,
+            "name": str,
+            "family": str,  # CMRT, EMRT, CRT, AMRT
+            "min_version": str,
+            "deadline": str,  # ISO dates
+            "final_deadline": str,
+            "escalate_after": int,
+            "reminder_days": str,  # JSON list of day offsets from the deadline
+            "opened_on": str,  # the (clock's) day it was created
+            "created_at": str,  # UTC timestamp: files received from then on are responses
+            "state": str,  # open | closed
+        },
+        pk="id",
+    )
+    db.table("campaigns").create_index(["name"], unique=True)
+    db.create_table(
+        "campaign_suppliers",
+        {
+            "campaign_id": int,
+            "supplier_id": int,
+            "added_on": str,
+            "requested_on": str,  # the day its request was queued (null: not yet)
+            "request_message_id": str,
+            "escalated_on": str,
+        },
+        pk=("campaign_id", "supplier_id"),
+    )
+    db.create_table(
+        "campaign_events",
+        {
+            "id": int,
+            "campaign_id": int,
+            "supplier_id": int,
+            "kind": str,  # request | reminder | skipped | escalation | non-responsive
+            "offset": int,  # reminders: days from the deadline; else 0
+            "on_date": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db.table("campaign_events").create_index(
+        ["campaign_id", "supplier_id", "kind", "offset"], unique=True
+    )
+    db.create_table(
+        "remediations",
+        {
+            "id": int,
+            "supplier_id": int,
+            "opened_at": str,
+            "file_sha256": str,
+            "cids": str,  # JSON list of the CIDs not conformant
+            "updated_at": str,
+            "closed_at": str,
+            "close_reason": str,
+        },
+        pk="id",
+    )
+    db.table("remediations").create_index(["supplier_id"])
+    db.create_table(
+        "grade_history",
+        {"supplier_id": int, "on_date": str, "level": str, "reasons": str},
+        pk=("supplier_id", "on_date"),
+    )
+
+
+MIGRATIONS.append(("007_campaigns", m007_campaigns))

@@ -214,6 +214,8 @@ class SupplierEntry:
     addresses: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
     expected: tuple[str, ...] = ()  # template families: CMRT, EMRT, CRT, AMRT
+    owner: str = ""  # internal owner: an e-mail address or a Slack user id (U..., W...)
+    metals: tuple[str, ...] = ()  # metals in scope (canonical names), () = every metal
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,8 @@ class Supplier:
     domains: tuple[str, ...]  # lower case, no "@"
     expected: tuple[str, ...]
     imported_at: str
+    owner: str = ""
+    metals: tuple[str, ...] = ()
 
     @classmethod
     def from_row(cls, row: Row) -> Supplier:
@@ -236,6 +240,8 @@ class Supplier:
             domains=_strs(row["domains"]),
             expected=_strs(row["expected"]),
             imported_at=row["imported_at"] or "",
+            owner=row.get("owner") or "",
+            metals=_strs(row.get("metals")),
         )
 
 

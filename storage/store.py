@@ -7,7 +7,8 @@ connection (``self.db``), none inheriting from another:
 - :class:`~storage.suppliers.SupplierStore`: the registry, matching senders, crediting files;
 - :class:`~storage.mail.MailStore`: processed messages and the durable outbox;
 - :class:`~storage.grievances.GrievanceStore`: grievance cases (encrypted at rest);
-- :class:`~storage.refstore.ReferenceStore`: RMAP, CAHRA and smelter reference lists.
+- :class:`~storage.refstore.ReferenceStore`: RMAP, CAHRA and smelter reference lists;
+- :class:`~storage.campaigns.CampaignStore`: survey campaigns, remediations, grades.
 
 :meth:`Store.record_submission` is the one path by which screened files become submissions
 (mail, Slack and the CLI): it spans the submission and supplier parts, so it lives here.
@@ -28,6 +29,7 @@ from typing import Any
 from plugins.reference import ReferenceData
 
 from .arrivals import Arrival, ArrivedFile
+from .campaigns import CampaignStore
 from .db import migrate, open_database
 from .grievances import GrievanceStore
 from .mail import MailStore
@@ -37,7 +39,9 @@ from .suppliers import SupplierStore
 from .transactions import write_transaction
 
 
-class Store(SubmissionStore, SupplierStore, MailStore, GrievanceStore, ReferenceStore):
+class Store(
+    SubmissionStore, SupplierStore, MailStore, GrievanceStore, ReferenceStore, CampaignStore
+):
     def __init__(self, path: str | Path, files_dir: Path | None = None) -> None:
         self.path = Path(path)
         self.db = open_database(path)

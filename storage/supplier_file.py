@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from plugins.normalize import clean_text
+from plugins.rmap_status import canonical_metal
 
 from .listfiles import read_tables
 from .listtable import RefDataError
@@ -25,8 +26,25 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "domains": ("domain", "domains", "email domain", "email domains"),
     "expected": ("templates", "expected", "expected templates", "template"),
+    "owner": ("owner", "internal owner", "buyer", "supplier owner"),
+    "metals": ("metals", "metals in scope", "minerals", "minerals in scope"),
 }
+#: A Slack user or workspace-user id, as an owner may be given instead of an e-mail address.
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{6,20}$")
+_OWNER_ADDRESS = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+def owner_kind(owner: str) -> str:
+    """``"email"``, ``"slack"`` or ``""`` (not a usable owner)."""
+    if SLACK_USER.match(owner):
+        return "slack"
+    if _OWNER_ADDRESS.match(owner) and len(owner) <= 254:
+        return "email"
+    return ""
+
+
 _SPLIT = re.compile(r"[;,\s]+")
+_METALS_SPLIT = re.compile(r"[;,|/]+")
 TEMPLATES = {"CMRT", "EMRT", "CRT", "AMRT"}
 
 
@@ -78,7 +96,20 @@ def parse_supplier_file(path: Path) -> list[SupplierEntry]:
         addresses = [a for a in _SPLIT.split(get("addresses")) if "@" in a]
         domains = [d.lstrip("@").lower() for d in _SPLIT.split(get("domains")) if "." in d]
         expected = [t.upper() for t in _SPLIT.split(get("expected")) if t.upper() in TEMPLATES]
-        out.append(SupplierEntry(name, tuple(addresses), tuple(domains), tuple(expected)))
+        owner = get("owner").strip()
+        if owner and not owner_kind(owner):
+            raise RefDataError(
+                f"Row {rows.index(row) + 1}: the owner {owner[:80]!r} is neither an e-mail address "
+                "nor a Slack user id (U... or W...)."
+            )
+        metals = sorted(
+            {canonical_metal(m) for m in _METALS_SPLIT.split(get("metals")) if m.strip()}
+        )
+        out.append(
+            SupplierEntry(
+                name, tuple(addresses), tuple(domains), tuple(expected), owner, tuple(metals)
+            )
+        )
     if not out:
         raise RefDataError("The header was recognised but no row names a supplier.")
     return out

@@ -56,6 +56,8 @@ class SupplierStore:
                         "addresses": json.dumps(sorted({a.lower() for a in row.addresses})),
                         "domains": json.dumps(sorted({d.lower().lstrip("@") for d in row.domains})),
                         "expected": json.dumps(list(row.expected)),
+                        "owner": row.owner,
+                        "metals": json.dumps(list(row.metals)),
                         "imported_at": now,
                     },
                     pk="name",

@@ -10,6 +10,9 @@ import pytest
 from program.outbox import (
     ALERTS,
     EMAILS,
+    CampaignDigest,
+    CampaignReminder,
+    CampaignRequest,
     Counts,
     DetailsFile,
     GrievanceAck,
@@ -19,10 +22,15 @@ from program.outbox import (
     HighRisk,
     Message,
     NeedsAttention,
+    NonResponsive,
     NoTemplateReply,
     OutboxError,
+    OwnerEscalation,
+    OwnerEscalationDM,
     Previous,
     RateLimited,
+    RemediationClosed,
+    RemediationOpened,
     ReplyFile,
     RmapChange,
     RmapChanges,
@@ -38,6 +46,15 @@ from program.outbox import (
     decode_email,
 )
 
+REQUEST = CampaignRequest(
+    "pat@supplier.example.test",
+    "Synthetic Ltd.",
+    "2026 CMRT",
+    "CMRT",
+    "6.5",
+    "2026-12-01",
+    "<campaign.1.1@example.test>",
+)
 SAMPLES: list[tuple[str, Message]] = [
     (
         "email",
@@ -100,6 +117,47 @@ SAMPLES: list[tuple[str, Message]] = [
             (RmapChange("CID000001", "conformant", "not conformant", ("Synthetic Ltd.",)),),
         ),
     ),
+    ("email", REQUEST),
+    (
+        "email",
+        CampaignReminder(
+            "pat@supplier.example.test",
+            "Synthetic Ltd.",
+            "2026 CMRT",
+            "CMRT",
+            "6.5",
+            "2026-12-01",
+            ("your completed CMRT (version 6.5 or later)",),
+            "<campaign.1.1@example.test>",
+            "<campaign.1.1.r7@example.test>",
+            overdue=True,
+        ),
+    ),
+    (
+        "email",
+        OwnerEscalation(
+            "buyer@example.test",
+            "Synthetic Ltd.",
+            "2026 CMRT",
+            "2026-12-01",
+            "escalated",
+            ("a corrected CMRT",),
+            2,
+        ),
+    ),
+    (
+        "alert",
+        OwnerEscalationDM(
+            "U0123ABCD", "Synthetic Ltd.", "2026 CMRT", "2026-12-01", "resubmit", ("x",), 3
+        ),
+    ),
+    ("alert", RemediationOpened("Synthetic Ltd.", 7, ("CID000001", "CID000002"), "2026-05-02")),
+    ("alert", RemediationClosed("Synthetic Ltd.", 7, "waived by Kim: supplier left the chain")),
+    (
+        "alert",
+        CampaignDigest("2026 CMRT", "CMRT", 239, 212, 200, 0.887, "Greater than 75%", 9, 4, 2),
+    ),
+    ("alert", NonResponsive("2026 CMRT", "Synthetic Ltd.", "2026-12-29")),
 ]
 
 
@@ -228,6 +286,96 @@ def test_what_cannot_be_read_is_refused_by_name(text: str, message: str) -> None
         decode_alert(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"kind": "campaign-digest", "campaign": "C", "family": "CMRT", "suppliers": 2, '
+            '"responded": 1, "accepted": 1, "response_rate": "0.5", "response_category": "x", '
+            '"overdue": 0, "resubmit": 0, "escalated": 0}',
+            "campaign-digest.response_rate: a number expected",
+        ),
+        (
+            '{"kind": "campaign-digest", "campaign": "C", "family": "CMRT", "suppliers": 2, '
+            '"responded": 1.5, "accepted": 1, "response_rate": 0.5, "response_category": "x", '
+            '"overdue": 0, "resubmit": 0, "escalated": 0}',
+            "campaign-digest.responded: a whole number expected",
+        ),
+        (
+            '{"kind": "remediation-opened", "supplier": "S", "remediation_id": 1, '
+            '"cids": "CID000001", "file_date": "2026-05-02"}',
+            "remediation-opened.cids: a list expected",
+        ),
+        (
+            '{"kind": "owner-escalation-dm", "slack_user": "U1", "supplier": "S", '
+            '"campaign": "C", "deadline": "d", "status": "escalated", "missing": [], '
+            '"reminders_sent": "2"}',
+            "owner-escalation-dm.reminders_sent: a whole number expected",
+        ),
+        (
+            '{"kind": "owner-escalation-dm", "slack_user": "U1", "supplier": "S", '
+            '"campaign": "C", "deadline": "d", "status": "escalated", "missing": [], '
+            '"reminders_sent": 2, "channel": "C0COMPLIANCE"}',
+            "unknown field 'channel'",
+        ),
+        (
+            '{"kind": "campaign-non-responsive", "campaign": "C", "supplier": "S"}',
+            "field 'final_deadline' missing",
+        ),
+    ],
+)
+def test_a_campaign_alert_with_a_bad_field_is_refused(text: str, message: str) -> None:
+    with pytest.raises(OutboxError, match=message):
+        decode_alert(text)
+
+
+def _reminder(**changes: object) -> str:
+    data = json.loads(
+        CampaignReminder(
+            "p@x.test", "S", "C", "CMRT", "6.5", "2026-12-01", ("m",), "<a@x.test>", "<b@x.test>"
+        ).to_json()
+    )
+    return json.dumps({**data, **changes})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"overdue": "yes"}, "campaign-reminder.overdue: true or false expected"),
+        ({"overdue": 1}, "campaign-reminder.overdue: true or false expected"),
+        ({"missing": "your CMRT"}, "campaign-reminder.missing: a list expected"),
+        ({"missing": [3]}, r"campaign-reminder.missing\[0\]: text expected"),
+        ({"in_reply_to": None}, "campaign-reminder.in_reply_to: text expected"),
+        ({"message_id": None, "in_reply_to": "<a@x.test>"}, "message_id: text expected"),
+        ({"references": "<a@x.test>"}, "unknown field 'references'"),
+    ],
+)
+def test_a_campaign_e_mail_with_a_bad_field_is_refused(
+    changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises(OutboxError, match=message):
+        decode_email(_reminder(**changes))
+
+
+def test_a_request_needs_its_message_id_and_a_reminder_defaults_to_not_overdue() -> None:
+    data = json.loads(REQUEST.to_json())
+    del data["message_id"]
+    with pytest.raises(OutboxError, match="campaign-request: field 'message_id' missing"):
+        decode_email(json.dumps(data))
+    data = json.loads(_reminder())
+    del data["overdue"]
+    assert decode_email(json.dumps(data)) == decode_email(_reminder())
+    assert decode_email(_reminder(overdue=True)) != decode_email(_reminder())
+
+
+def test_a_whole_rate_reads_as_a_number() -> None:
+    digest = CampaignDigest("C", "CMRT", 2, 2, 2, 1.0, "100%", 0, 0, 0)
+    text = digest.to_json().replace('"response_rate": 1.0', '"response_rate": 1')
+    decoded = decode_alert(text)
+    assert isinstance(decoded, CampaignDigest) and decoded == digest
+    assert isinstance(decoded.response_rate, float)
+
+
 def test_an_acknowledgement_carrying_more_than_its_fields_is_refused() -> None:
     """Nothing of the reporter's message (a subject, a Message-ID) can ride along."""
     data = json.loads(
@@ -240,3 +388,10 @@ def test_an_acknowledgement_carrying_more_than_its_fields_is_refused() -> None:
 def test_an_unknown_channel_is_refused() -> None:
     with pytest.raises(OutboxError, match="channel"):
         decode(NeedsAttention("m", "r").to_json(), "pager")
+
+
+def test_the_template_version_does_not_clash_with_the_schema_version() -> None:
+    data = json.loads(REQUEST.to_json())
+    assert data["version"] == 1 and data["template_version"] == "6.5"
+    decoded = decode_email(REQUEST.to_json())
+    assert isinstance(decoded, CampaignRequest) and decoded.version == "6.5"

@@ -1,0 +1,326 @@
+"""What a campaign does on a day: send requests, remind, escalate, mark the silent, digest;
+and the remediations that follow every supplier until each smelter it lists qualifies.
+
+Each step queues its e-mail or alert in the same transaction as the event that records it
+(:mod:`storage.campaigns`), so a step done twice, or a run killed and started again, sends
+nothing twice; delivery is the notifiers' job (:mod:`bot.mailer`, :mod:`bot.slack_notifier`).
+The decisions are :mod:`program.campaign`'s; this module only wires them to the Store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from program.campaign import due_actions, latest_response, remediation_change, still_missing
+
+from plugins.checks import DEFAULT_CURRENT_VERSIONS
+from plugins.versions import version_key
+from program.outbox import (
+    CampaignDigest,
+    CampaignReminder,
+    CampaignRequest,
+    NonResponsive,
+    OwnerEscalation,
+    OwnerEscalationDM,
+    RemediationClosed,
+    RemediationOpened,
+)
+from reports.campaign_status import (
+    attempt_of,
+    campaign_status,
+    member_state,
+    metals_in_scope,
+    schedule_of,
+)
+from storage.campaign_models import Campaign, Member
+from storage.mail import OutboxItem
+from storage.store import Store
+from storage.supplier_file import owner_kind
+
+
+@dataclass
+class Outcome:
+    """What one run queued (names, for the command's output)."""
+
+    requests: list[str] = field(default_factory=list)
+    no_address: list[str] = field(default_factory=list)
+    reminders: list[str] = field(default_factory=list)
+    escalations: list[str] = field(default_factory=list)
+    non_responsive: list[str] = field(default_factory=list)
+
+
+def asked_version(campaign: Campaign, current_versions: Mapping[str, str]) -> str:
+    """The revision a request asks for: the current one, or the minimum if that is newer."""
+    current = current_versions.get(
+        campaign.family, DEFAULT_CURRENT_VERSIONS.get(campaign.family, "")
+    )
+    versions = [v for v in (current, campaign.min_version) if v]
+    return max(versions, key=version_key) if versions else ""
+
+
+def _message_id(kind: str, campaign: Campaign, member: Member, extra: str, domain: str) -> str:
+    digest = hashlib.sha256(
+        f"{campaign.id}:{member.supplier_id}:{kind}:{extra}".encode()
+    ).hexdigest()
+    return f"<assay.{kind}.{campaign.id}.{member.supplier_id}.{digest[:16]}@{domain}>"
+
+
+def send_requests(
+    store: Store,
+    campaign: Campaign,
+    on: dt.date,
+    *,
+    domain: str,
+    current_versions: Mapping[str, str],
+    dry_run: bool = False,
+) -> Outcome:
+    """Queue a request for every supplier of the campaign not asked yet (once each)."""
+    out = Outcome()
+    version = asked_version(campaign, current_versions)
+    for m in store.members(campaign.id):
+        if m.requested_on is not None:
+            continue
+        if not m.addresses:
+            out.no_address.append(m.name)
+            continue
+        if dry_run:
+            out.requests.append(m.name)
+            continue
+        message_id = _message_id("request", campaign, m, "", domain)
+        payload = CampaignRequest(
+            to=m.addresses[0],
+            supplier=m.name,
+            campaign=campaign.name,
+            family=campaign.family,
+            version=version,
+            deadline=campaign.deadline.isoformat(),
+            message_id=message_id,
+        )
+        item = OutboxItem(
+            "email", f"campaign:{campaign.id}:request:{m.supplier_id}", payload, m.addresses[0]
+        )
+        if store.record_request(m, on, message_id, item):
+            out.requests.append(m.name)
+    return out
+
+
+def remind(
+    store: Store,
+    campaign: Campaign,
+    on: dt.date,
+    *,
+    domain: str,
+    current_versions: Mapping[str, str],
+) -> Outcome:
+    """The day's reminders, escalations and non-responsive marks for one campaign."""
+    out = Outcome()
+    schedule = schedule_of(campaign)
+    version = asked_version(campaign, current_versions)
+    members = store.members(campaign.id)
+    received = store.attempts_since(campaign.created_at, [m.supplier_id for m in members])
+    for m in members:
+        if m.requested_on is None:
+            continue
+        metals = metals_in_scope(campaign.family, m.metals)
+        attempts = [
+            attempt_of(store, a, campaign.family, metals) for a in received.get(m.supplier_id, [])
+        ]
+        state = member_state(m, attempts)
+        latest = latest_response(state, campaign.family)
+        due = due_actions(schedule, state, campaign.family, campaign.min_version, on)
+        missing = still_missing(campaign.family, latest, campaign.min_version)
+        if due.reminder is not None:
+            message_id = _message_id("reminder", campaign, m, str(due.reminder), domain)
+            payload = CampaignReminder(
+                to=m.addresses[0] if m.addresses else "",
+                supplier=m.name,
+                campaign=campaign.name,
+                family=campaign.family,
+                version=version,
+                deadline=campaign.deadline.isoformat(),
+                missing=missing,
+                in_reply_to=m.request_message_id,
+                message_id=message_id,
+                overdue=on > campaign.deadline,
+            )
+            item = (
+                OutboxItem(
+                    "email",
+                    f"campaign:{campaign.id}:reminder:{m.supplier_id}:{due.reminder}",
+                    payload,
+                    m.addresses[0],
+                )
+                if m.addresses
+                else None
+            )
+            if store.record_reminder(m, due.reminder, on, item, skipped=due.skipped):
+                out.reminders.append(m.name)
+        if due.escalate and store.record_escalation(m, on, [_escalation(campaign, m, missing)]):
+            out.escalations.append(m.name)
+        if on > campaign.final_deadline and latest is None and m.nonresponsive_on is None:
+            alert = NonResponsive(
+                campaign=campaign.name,
+                supplier=m.name,
+                final_deadline=campaign.final_deadline.isoformat(),
+            )
+            key = f"campaign:{campaign.id}:non-responsive:{m.supplier_id}"
+            if store.record_nonresponsive(m, on, OutboxItem("alert", key, alert)):
+                out.non_responsive.append(m.name)
+    return out
+
+
+def _escalation(campaign: Campaign, m: Member, missing: tuple[str, ...]) -> OutboxItem:
+    """The owner is told: by e-mail, or by Slack DM; a supplier without an owner is raised in
+    the compliance channel (a DM alert with no user)."""
+    key = f"campaign:{campaign.id}:escalation:{m.supplier_id}"
+    status = "escalated"
+    sent = m.reminders_sent
+    if owner_kind(m.owner) == "email":
+        return OutboxItem(
+            "email",
+            key,
+            OwnerEscalation(
+                to=m.owner,
+                supplier=m.name,
+                campaign=campaign.name,
+                deadline=campaign.deadline.isoformat(),
+                status=status,
+                missing=missing,
+                reminders_sent=sent,
+            ),
+            m.owner,
+        )
+    return OutboxItem(
+        "alert",
+        key,
+        OwnerEscalationDM(
+            slack_user=m.owner if owner_kind(m.owner) == "slack" else "",
+            supplier=m.name,
+            campaign=campaign.name,
+            deadline=campaign.deadline.isoformat(),
+            status=status,
+            missing=missing,
+            reminders_sent=sent,
+        ),
+    )
+
+
+def queue_digest(
+    store: Store,
+    campaign: Campaign,
+    on: dt.date,
+    *,
+    current_versions: Mapping[str, str],
+    stale_after_days: int,
+) -> bool:
+    """The campaign's figures for the compliance channel, once a day (grades kept too)."""
+    s = campaign_status(
+        store,
+        campaign,
+        on,
+        current_versions=current_versions,
+        stale_after_days=stale_after_days,
+        record_grades=True,
+    )
+    f = s.figures
+    alert = CampaignDigest(
+        campaign=campaign.name,
+        family=campaign.family,
+        suppliers=f.suppliers,
+        responded=f.responded,
+        accepted=f.accepted,
+        response_rate=f.response_rate,
+        response_category=f.response_category,
+        overdue=len(s.overdue),
+        resubmit=s.count("resubmit"),
+        escalated=s.count("escalated"),
+    )
+    key = f"campaign:{campaign.id}:digest:{on.isoformat()}"
+    return store.record_digest(campaign.id, on, OutboxItem("alert", key, alert))
+
+
+# -- remediations ---------------------------------------------------------------------------
+
+
+def not_conformant_in(store: Store, sha256: str) -> set[str]:
+    """CIDs a file lists that the reference lists in force do not show as conformant
+    (Active, or on no list); smelters of metals no list covers are left out."""
+    reference = store.reference_data()
+    return {
+        cid
+        for metal, cid in store.listed_smelters(sha256)
+        if reference.standing(cid, metal).standing in ("active", "not-conformant")
+    }
+
+
+def sync_remediations(store: Store) -> tuple[int, int]:
+    """Open, update or close each supplier's remediation from its latest readable file of each
+    family and the lists in force. Returns (opened, closed)."""
+    opened = closed = 0
+    reference = store.reference_data()
+    rmap = reference.rmap
+    list_label = rmap.label if rmap is not None else "the RMAP lists"
+    latest = _latest_files(store)
+    open_now = {r.supplier_id: r for r in store.remediations(open_only=True)}
+    for supplier in store.suppliers():
+        files = latest.get(supplier.id, [])
+        cids: set[str] = set()
+        for sha in files:
+            cids |= not_conformant_in(store, sha)
+        current = open_now.get(supplier.id)
+        change = remediation_change(frozenset(current.cids) if current else None, frozenset(cids))
+        newest = files[0] if files else ""
+        if change == "open":
+            opened_alert = functools.partial(
+                _opened_alert, supplier.name, tuple(sorted(cids)), _file_date(store, newest)
+            )
+            store.open_remediation(supplier.id, newest, sorted(cids), opened_alert)
+            opened += 1
+        elif change == "update" and current is not None:
+            store.update_remediation(current.id, newest, sorted(cids))
+        elif change == "close" and current is not None:
+            reason = "a newer file" if newest != current.file_sha256 else list_label
+            alert_c = RemediationClosed(
+                supplier=supplier.name, remediation_id=current.id, reason=reason
+            )
+            if store.close_remediation(current.id, reason, OutboxItem("alert", "", alert_c)):
+                closed += 1
+    return opened, closed
+
+
+def _opened_alert(supplier: str, cids: tuple[str, ...], file_date: str, rid: int) -> OutboxItem:
+    return OutboxItem(
+        "alert",
+        "",
+        RemediationOpened(supplier=supplier, remediation_id=rid, cids=cids, file_date=file_date),
+    )
+
+
+def waive_remediation(store: Store, remediation_id: int, reason: str, by: str) -> bool:
+    found = store.remediation(remediation_id)
+    if found is None or not found.open:
+        return False
+    text = f"waived by {by}: {reason}" if by else f"waived: {reason}"
+    alert = RemediationClosed(supplier=found.supplier, remediation_id=remediation_id, reason=text)
+    return store.close_remediation(remediation_id, text, OutboxItem("alert", "", alert))
+
+
+def _latest_files(store: Store) -> dict[int, list[str]]:
+    """Each supplier's latest readable file of each family, newest first."""
+    out: dict[int, list[str]] = {}
+    seen: set[tuple[int, str]] = set()
+    for sid, rows in store.attempts_since("").items():
+        for a in reversed(rows):
+            if a.readable and a.template_type and (sid, a.template_type) not in seen:
+                seen.add((sid, a.template_type))
+                out.setdefault(sid, []).append(a.sha256)
+    return out
+
+
+def _file_date(store: Store, sha256: str) -> str:
+    sub = store.submission(sha256)
+    return sub.first_seen[:10] if sub is not None else ""

@@ -1,0 +1,373 @@
+"""A campaign's status: every supplier's standing, grade and history, and the figures.
+
+The facts come from the Store (members, files received, findings, smelters, grievances) and
+the reference lists; every decision is :mod:`program.campaign`'s. The Slack command, the
+daily digest, ``assay campaign status`` and the reminders all read this one view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from program.campaign import (
+    Attempt,
+    Figures,
+    GradeFacts,
+    Schedule,
+    SupplierState,
+    figures,
+    grade,
+    latest_response,
+    still_missing,
+    supplier_status,
+)
+
+from plugins.checks import DEFAULT_CURRENT_VERSIONS
+from plugins.reference import ReferenceData
+from plugins.versions import select_layout, version_key
+from storage.campaign_models import AttemptRow, Campaign, Member
+from storage.store import Store
+
+#: The metals each family asks about (the EMRT's six as of 2.x; the AMRT's are chosen).
+FAMILY_METALS: dict[str, tuple[str, ...]] = {
+    "CMRT": ("Tantalum", "Tin", "Tungsten", "Gold"),
+    "EMRT": ("Cobalt", "Mica", "Copper", "Graphite", "Lithium", "Nickel"),
+    "CRT": ("Cobalt",),
+    "AMRT": (),
+}
+LOW_RESPONSE = ("50% or less", "None")
+RESPONDED = frozenset({"resubmit", "accepted", "out-of-scope"})
+
+
+@dataclass(frozen=True)
+class SupplierRow:
+    supplier_id: int
+    name: str
+    status: str
+    grade: str
+    grade_reasons: tuple[str, ...]
+    attempts: int
+    last_file_date: str
+    reminders_sent: int
+    owner: str
+    metals: tuple[str, ...]
+    responded: bool
+    overdue: bool
+    missing: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "grade": self.grade,
+            "grade_reasons": list(self.grade_reasons),
+            "attempts": self.attempts,
+            "last_file_date": self.last_file_date or None,
+            "reminders_sent": self.reminders_sent,
+            "owner": self.owner,
+            "metals": list(self.metals),
+            "missing": list(self.missing),
+        }
+
+
+@dataclass(frozen=True)
+class CampaignStatus:
+    campaign: Campaign
+    as_of: dt.date
+    figures: Figures
+    by_metal: Mapping[str, Figures]
+    overdue: tuple[str, ...]
+    rows: tuple[SupplierRow, ...]
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+    def to_dict(self) -> dict[str, Any]:
+        c, f = self.campaign, self.figures
+        return {
+            "name": c.name,
+            "template": c.family,
+            "min_version": c.min_version or None,
+            "deadline": c.deadline.isoformat(),
+            "final_deadline": c.final_deadline.isoformat(),
+            "state": c.state,
+            "as_of": self.as_of.isoformat(),
+            **_figures(f),
+            "by_metal": {m: _figures(x) for m, x in self.by_metal.items()},
+            "by_status": {s: self.count(s) for s in sorted({r.status for r in self.rows})},
+            "overdue": list(self.overdue),
+            "supplier_rows": [r.to_dict() for r in self.rows],
+        }
+
+
+def _figures(f: Figures) -> dict[str, Any]:
+    return {
+        "suppliers": f.suppliers,
+        "responded": f.responded,
+        "accepted": f.accepted,
+        "response_rate": f.response_rate,
+        "response_category": f.response_category,
+    }
+
+
+def metals_in_scope(family: str, registered: Sequence[str]) -> tuple[str, ...]:
+    """The family's metals the supplier is registered for (all of them when none is given)."""
+    asked = FAMILY_METALS.get(family, ())
+    if not registered:
+        return asked
+    if not asked:
+        return tuple(registered)
+    return tuple(m for m in asked if m in registered) or asked
+
+
+def attempt_of(store: Store, row: AttemptRow, family: str, metals: Sequence[str]) -> Attempt:
+    """One file as :mod:`program.campaign` sees it (declaration read only when it counts)."""
+    errors: tuple[str, ...] = ()
+    unused = False
+    if row.readable and row.template_type == family:
+        if row.errors:
+            errors = tuple(code for code, _m in store.finding_codes(row.sha256, "error"))
+        decl = store.declaration(row.sha256)
+        if decl is not None and metals:
+            q1 = {a.mineral: a.value for a in decl.answers if a.question == "Q1"}
+            unused = all(q1.get(m) == "No" for m in metals if m in q1) and any(
+                m in q1 for m in metals
+            )
+    return Attempt(
+        sha256=row.sha256,
+        received=dt.date.fromisoformat(row.received_at[:10]),
+        filename=row.filename,
+        readable=row.readable,
+        family=row.template_type,
+        version=row.template_version,
+        errors=row.errors,
+        risks=row.risks,
+        warnings=row.warnings,
+        error_codes=errors,
+        no_metal_in_scope=unused,
+    )
+
+
+def grade_facts(
+    store: Store,
+    reference: ReferenceData,
+    supplier_id: int,
+    status: str,
+    latest: Attempt | None,
+    as_of: dt.date,
+    *,
+    min_version: str = "",
+    current_version: str = "",
+    stale_after_days: int = 400,
+) -> GradeFacts:
+    grievances = tuple(store.grievances_investigating(supplier_id))
+    if latest is None:
+        return GradeFacts(status=status, grievances=grievances)
+    risks = tuple(f"{c}: {m[:120]}" for c, m in store.finding_codes(latest.sha256, "risk"))
+    not_conformant, active = [], []
+    for metal, cid in store.listed_smelters(latest.sha256):
+        standing = reference.standing(cid, metal).standing
+        if standing == "not-conformant":
+            not_conformant.append(cid)
+        elif standing == "active":
+            active.append(cid)
+    low: list[str] = []
+    stale = False
+    decl = store.declaration(latest.sha256)
+    if decl is not None:
+        layout, _known = select_layout(decl.meta.type, decl.meta.version)
+        rate_q = {q.id for q in layout.questions if q.kind == "response-rate"} if layout else set()
+        low = sorted(
+            {a.mineral for a in decl.answers if a.question in rate_q and a.value in LOW_RESPONSE}
+        )
+        if decl.effective_date is not None:
+            stale = (as_of - decl.effective_date).days > stale_after_days
+    floor = max((v for v in (min_version, current_version) if v), key=version_key, default="")
+    outdated = bool(floor and latest.version and version_key(latest.version) < version_key(floor))
+    return GradeFacts(
+        status=status,
+        risk_findings=risks,
+        not_conformant=tuple(sorted(set(not_conformant))),
+        active_only=tuple(sorted(set(active))),
+        open_errors=latest.errors,
+        low_response=tuple(low),
+        outdated=outdated,
+        stale=stale,
+        grievances=grievances,
+    )
+
+
+def member_state(member: Member, attempts: Sequence[Attempt]) -> SupplierState:
+    return SupplierState(
+        requested_on=member.requested_on,
+        reminders=member.reminders,
+        escalated_on=member.escalated_on,
+        attempts=tuple(attempts),
+    )
+
+
+def campaign_status(
+    store: Store,
+    campaign: Campaign,
+    as_of: dt.date,
+    *,
+    current_versions: Mapping[str, str] | None = None,
+    stale_after_days: int = 400,
+    record_grades: bool = False,
+) -> CampaignStatus:
+    """The campaign as of a day; ``record_grades`` keeps each supplier's grade in its history."""
+    members = store.members(campaign.id)
+    received = store.attempts_since(campaign.created_at, [m.supplier_id for m in members])
+    reference = store.reference_data()
+    current = (current_versions or DEFAULT_CURRENT_VERSIONS).get(campaign.family, "")
+    rows: list[SupplierRow] = []
+    per_metal: dict[str, list[tuple[str, bool]]] = {}
+    for m in members:
+        metals = metals_in_scope(campaign.family, m.metals)
+        attempts = [
+            attempt_of(store, a, campaign.family, metals) for a in received.get(m.supplier_id, [])
+        ]
+        state = member_state(m, attempts)
+        status = supplier_status(
+            schedule_of(campaign), state, campaign.family, campaign.min_version, as_of
+        )
+        latest = latest_response(state, campaign.family)
+        g = grade(
+            grade_facts(
+                store,
+                reference,
+                m.supplier_id,
+                status,
+                latest,
+                as_of,
+                min_version=campaign.min_version,
+                current_version=current,
+                stale_after_days=stale_after_days,
+            )
+        )
+        if record_grades:
+            store.record_grade(m.supplier_id, as_of, g.level, g.reasons)
+        responded = latest is not None
+        accepted = status in ("accepted", "out-of-scope")
+        rows.append(
+            SupplierRow(
+                supplier_id=m.supplier_id,
+                name=m.name,
+                status=status,
+                grade=g.level,
+                grade_reasons=g.reasons,
+                attempts=len(attempts),
+                last_file_date=attempts[-1].received.isoformat() if attempts else "",
+                reminders_sent=m.reminders_sent,
+                owner=m.owner,
+                metals=metals,
+                responded=responded,
+                overdue=as_of > campaign.deadline and not accepted,
+                missing=()
+                if accepted
+                else still_missing(campaign.family, latest, campaign.min_version),
+            )
+        )
+        if status != "out-of-scope":
+            for metal in metals:
+                per_metal.setdefault(metal, []).append((status, responded))
+    return CampaignStatus(
+        campaign=campaign,
+        as_of=as_of,
+        figures=figures([(r.status, r.responded) for r in rows]),
+        by_metal={metal: figures(v) for metal, v in sorted(per_metal.items())},
+        overdue=tuple(r.name for r in rows if r.overdue),
+        rows=tuple(rows),
+    )
+
+
+def schedule_of(c: Campaign) -> Schedule:
+    return Schedule(
+        deadline=c.deadline,
+        final_deadline=c.final_deadline,
+        escalate_after=c.escalate_after,
+        reminder_days=c.reminder_days,
+    )
+
+
+def status_text(s: CampaignStatus) -> str:
+    """The status for a terminal: the figures, then one line per supplier."""
+    c, f = s.campaign, s.figures
+    lines = [
+        f"Campaign {c.name} ({c.family}{' ' + c.min_version + '+' if c.min_version else ''}), "
+        f"deadline {c.deadline.isoformat()}, final {c.final_deadline.isoformat()}, as of {s.as_of.isoformat()}",
+        f"{f.responded} of {f.suppliers} answered ({f.response_rate:.1%}, {f.response_category}); "
+        f"{f.accepted} accepted; {len(s.overdue)} overdue; {s.count('resubmit')} to resubmit; "
+        f"{s.count('escalated')} escalated",
+    ]
+    for metal, x in s.by_metal.items():
+        lines.append(
+            f"  {metal}: {x.responded} of {x.suppliers} ({x.response_rate:.1%}, {x.response_category})"
+        )
+    lines.append("")
+    for r in s.rows:
+        last = f"last file {r.last_file_date}" if r.last_file_date else "no file"
+        lines.append(
+            f"{r.name[:40]:<40} {r.status:<14} {r.grade:<6} {r.attempts} attempt(s), {last}, "
+            f"{r.reminders_sent} reminder(s)"
+        )
+        for reason in r.grade_reasons:
+            lines.append(f"{'':<41}- {reason}")
+    return "\n".join(lines)
+
+
+HEADER = (
+    "Supplier",
+    "Status",
+    "Grade",
+    "Grade reasons",
+    "Attempts",
+    "Last file",
+    "Reminders sent",
+    "Owner",
+    "Metals",
+    "Still missing",
+)
+
+
+def table_rows(s: CampaignStatus) -> list[list[Any]]:
+    return [
+        [
+            r.name,
+            r.status,
+            r.grade,
+            "; ".join(r.grade_reasons),
+            r.attempts,
+            r.last_file_date,
+            r.reminders_sent,
+            r.owner,
+            ", ".join(r.metals),
+            "; ".join(r.missing),
+        ]
+        for r in s.rows
+    ]
+
+
+def summary_rows(s: CampaignStatus) -> list[list[Any]]:
+    f = s.figures
+    rows: list[list[Any]] = [
+        ["(all)", f.suppliers, f.responded, f.accepted, f.response_rate, f.response_category]
+    ]
+    for metal, x in s.by_metal.items():
+        rows.append(
+            [metal, x.suppliers, x.responded, x.accepted, x.response_rate, x.response_category]
+        )
+    return rows
+
+
+SUMMARY_HEADER = (
+    "Metal",
+    "Suppliers",
+    "Responded",
+    "Accepted",
+    "Response rate",
+    "Response category",
+)

@@ -1,0 +1,423 @@
+"""Survey campaigns: who was asked, what was sent and when, files received, remediations,
+grades over time. Rows and writes only; every decision is :mod:`program.campaign`'s.
+
+Each e-mail or alert a campaign causes is queued in the same transaction as the event that
+records it, and each event is unique per (campaign, supplier, kind, offset): a run repeated,
+or killed and started again, queues nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+
+import sqlite_utils
+
+from .campaign_models import (
+    AttemptRow,
+    Campaign,
+    CampaignSpec,
+    GradeEntry,
+    Member,
+    Remediation,
+    _date,
+)
+from .db import utcnow
+from .mail import OutboxItem, enqueue_in
+from .transactions import write_transaction
+
+
+class CampaignExists(ValueError):
+    """A campaign of that name exists already."""
+
+
+class CampaignStore:
+    db: sqlite_utils.Database
+
+    # -- campaigns -------------------------------------------------------------------
+    def create_campaign(
+        self, spec: CampaignSpec, supplier_ids: Iterable[int], opened_on: dt.date
+    ) -> Campaign:
+        now = utcnow()
+        with write_transaction(self.db):
+            if self.campaign(spec.name) is not None:
+                raise CampaignExists(spec.name)
+            campaign_id = (
+                self.db.table("campaigns")
+                .insert(
+                    {
+                        "name": spec.name,
+                        "family": spec.family,
+                        "min_version": spec.min_version,
+                        "deadline": spec.deadline.isoformat(),
+                        "final_deadline": spec.final_deadline.isoformat(),
+                        "escalate_after": spec.escalate_after,
+                        "reminder_days": json.dumps(sorted(spec.reminder_days)),
+                        "opened_on": opened_on.isoformat(),
+                        "created_at": now,
+                        "state": "open",
+                    }
+                )
+                .last_pk
+            )
+            self.add_to_campaign(int(campaign_id or 0), supplier_ids, opened_on)
+        found = self.campaign(spec.name)
+        assert found is not None
+        return found
+
+    def add_to_campaign(self, campaign_id: int, supplier_ids: Iterable[int], on: dt.date) -> int:
+        """Add suppliers (those already in it are left as they are); returns how many were new."""
+        added = 0
+        with write_transaction(self.db):
+            for sid in supplier_ids:
+                cur = self.db.execute(
+                    "insert or ignore into campaign_suppliers (campaign_id, supplier_id, added_on) "
+                    "values (?, ?, ?)",
+                    [campaign_id, sid, on.isoformat()],
+                )
+                added += cur.rowcount
+        return added
+
+    def campaign(self, name: str) -> Campaign | None:
+        rows = list(self.db.table("campaigns").rows_where("name = ?", [name]))
+        return Campaign.from_row(rows[0]) if rows else None
+
+    def campaigns(self, state: str | None = None) -> list[Campaign]:
+        where, args = ("state = ?", [state]) if state else (None, None)
+        return [
+            Campaign.from_row(r)
+            for r in self.db.table("campaigns").rows_where(where, args, order_by="opened_on, id")
+        ]
+
+    def set_campaign_state(self, campaign_id: int, state: str) -> None:
+        with write_transaction(self.db):
+            self.db.execute("update campaigns set state = ? where id = ?", [state, campaign_id])
+
+    def campaigns_of(self, supplier_id: int) -> list[Campaign]:
+        return [
+            Campaign.from_row(r)
+            for r in self.db.query(
+                "select c.* from campaigns c join campaign_suppliers cs on cs.campaign_id = c.id "
+                "where cs.supplier_id = ? order by c.opened_on, c.id",
+                [supplier_id],
+            )
+        ]
+
+    def members(self, campaign_id: int) -> list[Member]:
+        """Every supplier of a campaign, by name, with what it has been sent."""
+        events: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        nonresponsive: dict[int, str] = {}
+        for sid, kind, offset, on in self.db.execute(
+            "select supplier_id, kind, offset, on_date from campaign_events where campaign_id = ?",
+            [campaign_id],
+        ):
+            events[sid].append((kind, offset))
+            if kind == "non-responsive":
+                nonresponsive[sid] = on
+        out = []
+        for r in self.db.query(
+            "select cs.*, s.name, s.addresses, s.owner, s.metals from campaign_suppliers cs "
+            "join suppliers s on s.id = cs.supplier_id where cs.campaign_id = ? order by s.name",
+            [campaign_id],
+        ):
+            sid = int(r["supplier_id"])
+            mine = events.get(sid, [])
+            out.append(
+                Member(
+                    campaign_id=campaign_id,
+                    supplier_id=sid,
+                    name=r["name"],
+                    addresses=tuple(json.loads(r["addresses"] or "[]")),
+                    owner=r["owner"] or "",
+                    metals=tuple(json.loads(r["metals"] or "[]")),
+                    added_on=dt.date.fromisoformat(r["added_on"]),
+                    requested_on=_date(r["requested_on"]),
+                    request_message_id=r["request_message_id"] or "",
+                    escalated_on=_date(r["escalated_on"]),
+                    reminders=tuple(sorted(o for k, o in mine if k in ("reminder", "skipped"))),
+                    reminders_sent=sum(1 for k, _o in mine if k == "reminder"),
+                    nonresponsive_on=_date(nonresponsive.get(sid)),
+                )
+            )
+        return out
+
+    # -- what is sent: each event once, with its outbox entry --------------------------
+    def _campaign_event(
+        self, campaign_id: int, supplier_id: int, kind: str, offset: int, on: dt.date, now: str
+    ) -> bool:
+        cur = self.db.execute(
+            "insert or ignore into campaign_events (campaign_id, supplier_id, kind, offset, on_date, created_at) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [campaign_id, supplier_id, kind, offset, on.isoformat(), now],
+        )
+        return bool(cur.rowcount)
+
+    def record_request(
+        self, member: Member, on: dt.date, message_id: str, item: OutboxItem
+    ) -> bool:
+        """Queue a supplier's request once; False when it had been queued already."""
+        now = utcnow()
+        with write_transaction(self.db):
+            if not self._campaign_event(
+                member.campaign_id, member.supplier_id, "request", 0, on, now
+            ):
+                return False
+            self.db.execute(
+                "update campaign_suppliers set requested_on = ?, request_message_id = ? "
+                "where campaign_id = ? and supplier_id = ?",
+                [on.isoformat(), message_id, member.campaign_id, member.supplier_id],
+            )
+            enqueue_in(self.db, item, now)
+            return True
+
+    def record_reminder(
+        self,
+        member: Member,
+        offset: int,
+        on: dt.date,
+        item: OutboxItem | None,
+        skipped: Sequence[int] = (),
+    ) -> bool:
+        """Queue reminder ``offset`` once (``skipped``: earlier ones recorded as never to send)."""
+        now = utcnow()
+        with write_transaction(self.db):
+            for k in skipped:
+                self._campaign_event(member.campaign_id, member.supplier_id, "skipped", k, on, now)
+            if not self._campaign_event(
+                member.campaign_id, member.supplier_id, "reminder", offset, on, now
+            ):
+                return False
+            if item is not None:
+                enqueue_in(self.db, item, now)
+            return True
+
+    def record_escalation(self, member: Member, on: dt.date, items: Sequence[OutboxItem]) -> bool:
+        now = utcnow()
+        with write_transaction(self.db):
+            if not self._campaign_event(
+                member.campaign_id, member.supplier_id, "escalation", 0, on, now
+            ):
+                return False
+            self.db.execute(
+                "update campaign_suppliers set escalated_on = ? where campaign_id = ? and supplier_id = ?",
+                [on.isoformat(), member.campaign_id, member.supplier_id],
+            )
+            for item in items:
+                enqueue_in(self.db, item, now)
+            return True
+
+    def record_nonresponsive(self, member: Member, on: dt.date, item: OutboxItem) -> bool:
+        now = utcnow()
+        with write_transaction(self.db):
+            if not self._campaign_event(
+                member.campaign_id, member.supplier_id, "non-responsive", 0, on, now
+            ):
+                return False
+            enqueue_in(self.db, item, now)
+            return True
+
+    def record_digest(self, campaign_id: int, on: dt.date, item: OutboxItem) -> bool:
+        """The day's digest for a campaign, once a day (supplier 0: the campaign itself)."""
+        now = utcnow()
+        offset = on.toordinal()
+        with write_transaction(self.db):
+            if not self._campaign_event(campaign_id, 0, "digest", offset, on, now):
+                return False
+            enqueue_in(self.db, item, now)
+            return True
+
+    # -- files received -------------------------------------------------------------
+    def attempts_since(
+        self, since: str, supplier_ids: Iterable[int] | None = None
+    ) -> dict[int, list[AttemptRow]]:
+        """Files credited to suppliers, received at or after ``since`` (UTC), oldest first."""
+        where, args = "ss.received_at >= ? and ss.supplier_id is not null", [since]
+        ids = list(supplier_ids) if supplier_ids is not None else None
+        if ids is not None and len(ids) < 500:
+            where += f" and ss.supplier_id in ({', '.join('?' * len(ids))})"
+            args += [str(i) for i in ids]
+        out: dict[int, list[AttemptRow]] = defaultdict(list)
+        seen: set[tuple[int, str]] = set()
+        for r in self.db.query(
+            "select ss.supplier_id, ss.sha256, ss.received_at, s.filename, s.readable, "
+            "s.template_type, s.template_version, s.errors, s.risks, s.warnings "
+            "from submission_sources ss join submissions s on s.sha256 = ss.sha256 "
+            f"where {where} order by ss.received_at, ss.rowid",
+            args,
+        ):
+            key = (int(r["supplier_id"]), r["sha256"])
+            if key in seen:  # the same file sent again is one attempt
+                continue
+            seen.add(key)
+            out[key[0]].append(
+                AttemptRow(
+                    supplier_id=key[0],
+                    sha256=r["sha256"],
+                    received_at=r["received_at"],
+                    filename=r["filename"] or "",
+                    readable=bool(r["readable"]),
+                    template_type=r["template_type"] or "",
+                    template_version=r["template_version"] or "",
+                    errors=int(r["errors"] or 0),
+                    risks=int(r["risks"] or 0),
+                    warnings=int(r["warnings"] or 0),
+                )
+            )
+        return dict(out)
+
+    def finding_codes(self, sha256: str, severity: str) -> list[tuple[str, str]]:
+        """(code, message) of a file's current findings of one severity."""
+        return [
+            (c, m)
+            for c, m in self.db.execute(
+                "select f.code, f.message from findings f join submissions s on s.sha256 = f.sha256 "
+                "and f.screening_id = s.last_screening where f.sha256 = ? and f.severity = ? order by f.rowid",
+                [sha256, severity],
+            )
+        ]
+
+    def listed_smelters(self, sha256: str) -> list[tuple[str, str]]:
+        """(metal, CID) of every identified smelter row of a file."""
+        return [
+            (m or "", c)
+            for m, c in self.db.execute(
+                "select distinct metal, smelter_id from smelter_rows where sha256 = ? "
+                "and smelter_id is not null and smelter_id != '' order by metal, smelter_id",
+                [sha256],
+            )
+        ]
+
+    def grievances_investigating(self, supplier_id: int) -> list[str]:
+        """Case ids of grievances linked to the supplier that are under investigation."""
+        out = []
+        for case, ids in self.db.execute(
+            "select case_id, supplier_ids from grievances where status = 'investigating' "
+            "and (merged_into is null or merged_into = '')"
+        ):
+            if supplier_id in json.loads(ids or "[]"):
+                out.append(case)
+        return out
+
+    # -- remediations ----------------------------------------------------------------
+    def remediations(
+        self, *, open_only: bool = True, supplier_id: int | None = None
+    ) -> list[Remediation]:
+        clauses = ["r.closed_at is null"] if open_only else []
+        args: list[object] = []
+        if supplier_id is not None:
+            clauses.append("r.supplier_id = ?")
+            args.append(supplier_id)
+        where = ("where " + " and ".join(clauses)) if clauses else ""
+        return [
+            Remediation.from_row(r)
+            for r in self.db.query(
+                "select r.*, s.name as supplier from remediations r join suppliers s on s.id = r.supplier_id "
+                f"{where} order by r.opened_at, r.id",
+                args,
+            )
+        ]
+
+    def remediation(self, remediation_id: int) -> Remediation | None:
+        rows = list(
+            self.db.query(
+                "select r.*, s.name as supplier from remediations r join suppliers s on s.id = r.supplier_id where r.id = ?",
+                [remediation_id],
+            )
+        )
+        return Remediation.from_row(rows[0]) if rows else None
+
+    def open_remediation(
+        self,
+        supplier_id: int,
+        sha256: str,
+        cids: Sequence[str],
+        alert: Callable[[int], OutboxItem] | None = None,
+    ) -> int:
+        """Open a remediation; ``alert(id)`` is queued with it, in the same transaction."""
+        now = utcnow()
+        with write_transaction(self.db):
+            rid = (
+                self.db.table("remediations")
+                .insert(
+                    {
+                        "supplier_id": supplier_id,
+                        "opened_at": now,
+                        "file_sha256": sha256,
+                        "cids": json.dumps(sorted(cids)),
+                        "updated_at": now,
+                        "closed_at": None,
+                        "close_reason": "",
+                    }
+                )
+                .last_pk
+            )
+            if alert is not None:
+                enqueue_in(self.db, _keyed(alert(int(rid or 0)), f"remediation-opened:{rid}"), now)
+            return int(rid or 0)
+
+    def update_remediation(self, remediation_id: int, sha256: str, cids: Sequence[str]) -> None:
+        with write_transaction(self.db):
+            self.db.execute(
+                "update remediations set cids = ?, file_sha256 = ?, updated_at = ? where id = ? and closed_at is null",
+                [json.dumps(sorted(cids)), sha256, utcnow(), remediation_id],
+            )
+
+    def close_remediation(self, remediation_id: int, reason: str, alert: OutboxItem | None) -> bool:
+        now = utcnow()
+        with write_transaction(self.db):
+            cur = self.db.execute(
+                "update remediations set closed_at = ?, close_reason = ? where id = ? and closed_at is null",
+                [now, reason[:500], remediation_id],
+            )
+            if cur.rowcount and alert is not None:
+                enqueue_in(self.db, _keyed(alert, f"remediation-closed:{remediation_id}"), now)
+            return bool(cur.rowcount)
+
+    # -- grades over time -------------------------------------------------------------
+    def record_grade(
+        self, supplier_id: int, on: dt.date, level: str, reasons: Sequence[str]
+    ) -> bool:
+        """Keep a supplier's grade for the day when it differs from the last one kept."""
+        with write_transaction(self.db):
+            last = self.db.execute(
+                "select level, reasons from grade_history where supplier_id = ? and on_date < ? "
+                "order by on_date desc limit 1",
+                [supplier_id, on.isoformat()],
+            ).fetchone()
+            if last and last[0] == level and json.loads(last[1]) == list(reasons):
+                self.db.execute(
+                    "delete from grade_history where supplier_id = ? and on_date = ?",
+                    [supplier_id, on.isoformat()],
+                )
+                return False
+            self.db.execute(
+                "insert or replace into grade_history (supplier_id, on_date, level, reasons) values (?, ?, ?, ?)",
+                [supplier_id, on.isoformat(), level, json.dumps(list(reasons))],
+            )
+            return True
+
+    def grade_history(self, supplier_id: int) -> list[GradeEntry]:
+        return [
+            GradeEntry(d, lv, tuple(json.loads(r)))
+            for d, lv, r in self.db.execute(
+                "select on_date, level, reasons from grade_history where supplier_id = ? order by on_date",
+                [supplier_id],
+            )
+        ]
+
+    def campaign_events(self, supplier_id: int) -> list[tuple[str, str, int, str]]:
+        """(campaign, kind, offset, date) of everything sent to or about a supplier."""
+        return [
+            (n, k, o, d)
+            for n, k, o, d in self.db.execute(
+                "select c.name, e.kind, e.offset, e.on_date from campaign_events e join campaigns c "
+                "on c.id = e.campaign_id where e.supplier_id = ? order by e.on_date, e.id",
+                [supplier_id],
+            )
+        ]
+
+
+def _keyed(item: OutboxItem, key: str) -> OutboxItem:
+    return OutboxItem(item.channel, key, item.payload, item.recipient)
