@@ -131,7 +131,8 @@ def test_campaign_from_requests_to_escalation(
         "campaign", "create", CAMPAIGN, "--template", "CMRT", "--deadline", DEADLINE.isoformat(),
         "--min-version", "6.5",
     )  # fmt: skip
-    assert out.strip() == f"created campaign {CAMPAIGN}: 5 supplier(s), deadline {DEADLINE}"
+    assert out.startswith(f"created campaign {CAMPAIGN}: 5 supplier(s), CMRT, deadline {DEADLINE}")
+    assert f"final deadline {day(28)}" in out
     again = env.assay("campaign", "create", CAMPAIGN, "--template", "CMRT", "--deadline", day(0))
     assert again.returncode == 1 and CAMPAIGN in again.stdout + again.stderr
     assert "Traceback" not in again.stderr
@@ -172,6 +173,8 @@ def test_campaign_from_requests_to_escalation(
     assert "processed 3 supplier message(s)" in served.stdout
     screened = env.sent()[5:]  # the screening replies
     assert all(s.msg["Auto-Submitted"] == "auto-replied" for s in screened)
+    [to_cedar] = [s for s in screened if s.rcpts == (CEDAR[1],)]
+    assert "corrected file" in " ".join(to_cedar.text().split())  # the reply asks for one
     assert sorted(s.rcpts[0] for s in screened) == sorted(s[1] for s in (ALDER, BIRCH, CEDAR))
     before = len(env.sent())
 
@@ -213,7 +216,8 @@ def test_campaign_from_requests_to_escalation(
             run.wait(timeout=30)
         hsmtp.handler.release()
     assert run.returncode == -signal.SIGKILL
-    env.ok("campaign", "remind", CAMPAIGN, "--as-of", day(-3))
+    rerun = env.ok("campaign", "remind", CAMPAIGN, "--as-of", day(-3))
+    assert counts(rerun) == (0, 0) and "sent 2 e-mail(s)" in rerun  # queued before the kill
     assert counts(env.ok("campaign", "remind", CAMPAIGN, "--as-of", day(-3))) == (0, 0)
     per_supplier = Counter(r.rcpts[0] for r in reminders(env))
     assert per_supplier == {s[1]: 2 for s in DUE}  # D-14 and D-3, each exactly once
