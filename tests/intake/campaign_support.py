@@ -39,7 +39,7 @@ class HangingRelay(RelayHandler):
         self.hang_at = None
         self._release.set()
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def,unused-ignore]
         if self.hang_at is not None and len(self.received) == self.hang_at:
             self.hanging.set()
             while not self._release.is_set():
@@ -53,11 +53,12 @@ class HangingSmtp(Smtp):
         from aiosmtpd.controller import Controller
 
         super().__init__(dovecot, port)
-        self.handler = HangingRelay(dovecot)
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.relay = HangingRelay(dovecot)
+        self.handler = self.relay
+        self.controller = Controller(self.relay, hostname="127.0.0.1", port=self.port)
 
     def stop(self) -> None:
-        self.handler.release()
+        self.relay.release()
         super().stop()
 
 

@@ -202,10 +202,10 @@ def test_campaign_from_requests_to_escalation(
 
     # -- D-3, killed mid-send: the server hangs before accepting the second reminder ---------
     before = len(env.sent())
-    hsmtp.handler.hang_before(2)
+    hsmtp.relay.hang_before(2)
     run = env.popen("campaign", "remind", CAMPAIGN, "--as-of", day(-3))
     try:
-        held = hsmtp.handler.hanging.wait(timeout=120)
+        held = hsmtp.relay.hanging.wait(timeout=120)
         assert held, f"no second reminder reached the server: {run.poll()} {run.stdout}"
         assert len(env.sent()) == before + 1  # the first one was accepted
         os.kill(run.pid, signal.SIGKILL)
@@ -214,7 +214,7 @@ def test_campaign_from_requests_to_escalation(
         if run.poll() is None:
             os.kill(run.pid, signal.SIGKILL)
             run.wait(timeout=30)
-        hsmtp.handler.release()
+        hsmtp.relay.release()
     assert run.returncode == -signal.SIGKILL
     rerun = env.ok("campaign", "remind", CAMPAIGN, "--as-of", day(-3))
     assert counts(rerun) == (0, 0) and "sent 2 e-mail(s)" in rerun  # queued before the kill
