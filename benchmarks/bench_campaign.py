@@ -25,8 +25,8 @@ commands it prints, e.g.:
 
     .venv/bin/python benchmarks/bench_campaign.py --prepare /tmp/assay-bench/campaign
     farm-bench -n 5 --timeout 900 \\
-        --vs "sh -c 'cp D/prepared.db D/ref.db && exec .venv/bin/assay --config D/assay.toml suppliers list --format json --db D/ref.db'" \\
-        -- sh -c 'cp D/prepared.db D/run.db && exec .venv/bin/assay --config D/assay.toml campaign send bench-2026 --db D/run.db'
+        --vs "sh -c 'rm -f D/ref.db-wal && cp D/prepared.db D/ref.db && exec .venv/bin/assay --config D/assay.toml suppliers list --format json --db D/ref.db'" \\
+        -- sh -c 'rm -f D/run.db-wal && cp D/prepared.db D/run.db && exec .venv/bin/assay --config D/assay.toml campaign send bench-2026 --db D/run.db'
     farm-bench -n 5 --timeout 600 \\
         --vs '.venv/bin/assay --config D/assay.toml suppliers list --format json --db D/sent.db' \\
         -- .venv/bin/assay --config D/assay.toml campaign status bench-2026 --format json --db D/sent.db
@@ -167,9 +167,10 @@ def main() -> None:
         ref = f"{a} suppliers list --format json --db {folder}/ref.db"
         run = f"{a} campaign send {NAME} --db {folder}/run.db"
         print("\nsend (queue + .eml delivery) against the registry read as JSON:")
+        copy = "rm -f {0}/{1}-wal {0}/{1}-shm && cp {0}/prepared.db {0}/{1}".format
         print(
-            f"farm-bench -n 5 --timeout 900 --vs \"sh -c 'cp {folder}/prepared.db {folder}/ref.db "
-            f"&& exec {ref}'\" -- sh -c 'cp {folder}/prepared.db {folder}/run.db && exec {run}'"
+            f"farm-bench -n 5 --timeout 900 --vs \"sh -c '{copy(folder, 'ref.db')} && exec {ref}'\" "
+            f"-- sh -c '{copy(folder, 'run.db')} && exec {run}'"
         )
         print("\nstatus against the registry read as JSON (same database):")
         print(
