@@ -9,16 +9,16 @@ The decisions are :mod:`program.campaign`'s; this module only wires them to the 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from program.campaign import due_actions, latest_response, remediation_change, still_missing
-
 from plugins.checks import DEFAULT_CURRENT_VERSIONS
 from plugins.versions import version_key
+from program.campaign import due_actions, latest_response, remediation_change, still_missing
 from program.outbox import (
     CampaignDigest,
     CampaignReminder,
@@ -30,7 +30,7 @@ from program.outbox import (
     RemediationOpened,
 )
 from reports.campaign_status import (
-    attempt_of,
+    attempts_of,
     campaign_status,
     member_state,
     metals_in_scope,
@@ -126,9 +126,9 @@ def remind(
         if m.requested_on is None:
             continue
         metals = metals_in_scope(campaign.family, m.metals)
-        attempts = [
-            attempt_of(store, a, campaign.family, metals) for a in received.get(m.supplier_id, [])
-        ]
+        attempts, _decl = attempts_of(
+            store, received.get(m.supplier_id, []), campaign.family, metals
+        )
         state = member_state(m, attempts)
         latest = latest_response(state, campaign.family)
         due = due_actions(schedule, state, campaign.family, campaign.min_version, on)
@@ -159,6 +159,8 @@ def remind(
             )
             if store.record_reminder(m, due.reminder, on, item, skipped=due.skipped):
                 out.reminders.append(m.name)
+                if item is not None:
+                    m = dataclasses.replace(m, reminders_sent=m.reminders_sent + 1)
         if due.escalate and store.record_escalation(m, on, [_escalation(campaign, m, missing)]):
             out.escalations.append(m.name)
         if on > campaign.final_deadline and latest is None and m.nonresponsive_on is None:

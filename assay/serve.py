@@ -186,7 +186,14 @@ class Service:
         from bot.slack_app import build_app
 
         cipher = settings.grievance_cipher(self.config) if slack.officers else None
-        return build_app(slack, self.store, self.screener, cipher, slack_client(slack))
+        return build_app(
+            slack,
+            self.store,
+            self.screener,
+            cipher,
+            slack_client(slack),
+            today=lambda: self.config.screening.as_of or self.clock.today(),
+        )
 
     def start_slack(self) -> Callable[[], None]:
         """Start the Slack app in the configured mode; returns how to stop it."""

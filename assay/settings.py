@@ -102,6 +102,8 @@ def slack_settings(config: Config) -> SlackSettings | None:
         workspace_id=s.workspace_id,
         api_url=s.api_url,
         max_file_bytes=int(config.mail.max_attachment_mb * MB),
+        current_versions=dict(config.screening.current_versions),
+        stale_after_days=config.campaigns.stale_after_days,
     )
 
 

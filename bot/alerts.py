@@ -165,7 +165,9 @@ def render_alert(alert: Alert, slack: bool = False, threaded: bool = False) -> s
                 f"{alert.reminders_sent} reminder(s) sent"
                 + (f"; still missing: {still}" if still else "")
             )
-            if slack:  # a direct message to the owner
+            if not alert.slack_user:  # no owner to tell: the compliance channel hears it
+                text = f"[escalation] {facts}. No owner is registered for this supplier."
+            elif slack:  # a direct message to the owner
                 text = f"Escalation: {facts}. Please contact the supplier directly."
             else:
                 text = f"[escalation] to Slack user {v(alert.slack_user, 40)}: {facts}"
@@ -201,8 +203,8 @@ def render_alert(alert: Alert, slack: bool = False, threaded: bool = False) -> s
 
 
 def percent(rate: float) -> str:
-    """0.887 as "88.7%", 1.0 as "100%"."""
-    return f"{rate * 100:.1f}".removesuffix(".0") + "%"
+    """0.887 as "88.7%" (one decimal, as ``/campaign`` answers)."""
+    return f"{rate:.1%}"
 
 
 def _bound(text: str, slack: bool) -> str:

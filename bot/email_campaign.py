@@ -41,13 +41,17 @@ INTERNAL_FOOTER = "Sent by Assay, the conflict-minerals screening service."
 Block = str | tuple[str, ...]
 
 
-def template_words(family: str, version: str) -> str:
-    """ "the CMRT (Conflict Minerals Reporting Template), version 6.5 or later"."""
+def template_name(family: str) -> str:
+    """ "CMRT (Conflict Minerals Reporting Template)"; an unknown family: "XYZ template"."""
     fam = clip(family, 20)
     name = TEMPLATE_NAMES.get(fam.upper())
-    words = f"the {fam} ({name})" if name else f"the {fam} template"
+    return f"{fam} ({name})" if name else f"{fam} template"
+
+
+def version_words(version: str) -> str:
+    """ "version 6.5 or later"; no version asked for: "its latest version"."""
     ver = clip(version, 20)
-    return f"{words}, version {ver} or later" if ver else f"{words}, in its latest version"
+    return f"version {ver} or later" if ver else "its latest version"
 
 
 def request_subject(req: CampaignRequest | CampaignReminder) -> str:
@@ -81,13 +85,13 @@ def render_campaign_request(
     style = style or ReplyStyle()
     supplier, campaign = clip(req.supplier, MAX_NAME), clip(req.campaign, MAX_NAME)
     deadline = clip(req.deadline, 20)
-    what = template_words(req.family, req.version)
+    name, version = template_name(req.family), version_words(req.version)
     blocks: list[Block] = [
         "Hello,",
-        f"for our conflict-minerals survey “{campaign}”, please send us {what} "
-        f"completed for {supplier} by {deadline}.",
+        f"for our conflict-minerals survey “{campaign}”, please send us the completed {name} "
+        f"of {supplier} by {deadline}, in {version}.",
         (
-            f"Template: {what.removeprefix('the ')}",
+            f"Template: {name}, {version}",
             f"Company: {supplier}",
             f"Reply by: {deadline}",
         ),
@@ -107,7 +111,9 @@ def render_campaign_reminder(
     style = style or ReplyStyle()
     supplier, campaign = clip(rem.supplier, MAX_NAME), clip(rem.campaign, MAX_NAME)
     deadline = clip(rem.deadline, 20)
-    missing = _missing(rem.missing) or (f"{template_words(rem.family, rem.version)}, completed",)
+    missing = _missing(rem.missing) or (
+        f"your completed {template_name(rem.family)}, {version_words(rem.version)}",
+    )
     if rem.overdue:
         opening = (
             f"the deadline of our survey “{campaign}”, {deadline}, has passed, and we still "

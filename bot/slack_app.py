@@ -10,8 +10,9 @@ Bolt verifies every request's signature and refuses timestamps older than five m
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from plugins.checks import DEFAULT_CURRENT_VERSIONS
 from plugins.pipeline import Screener
 from storage.crypto import Cipher
 from storage.store import Store
@@ -42,6 +44,10 @@ class SlackSettings:
     workspace_id: str = ""  # supplier names are shown only here (empty: any)
     api_url: str = ""  # Web API base URL; tests point it at a local stand-in
     max_file_bytes: int = 30 * 1024 * 1024
+    current_versions: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_CURRENT_VERSIONS)
+    )  # [screening.current_versions], for /campaign
+    stale_after_days: int = 400  # [campaigns] stale_after_days, for /campaign grades
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -59,6 +65,7 @@ def build_app(
     cipher: Cipher | None = None,
     client: WebClient | None = None,
     listener_executor: Executor | None = None,
+    today: Callable[[], dt.date] | None = None,
 ) -> App:
     """The Bolt app; ``listener_executor`` runs the listeners (Bolt's own pool by default)."""
     client = client or WebClient(
@@ -75,6 +82,7 @@ def build_app(
         store=StorePerThread(store_factory).get,
         screener=ScreenerPerThread(screener_factory).get,
         cipher=cipher,
+        today=today or dt.date.today,
     )
     for listener in LISTENERS:
         listener.register(app, services)

@@ -12,6 +12,12 @@ A Slack outage or a 429 (with its Retry-After) leaves entries pending until thei
 time; none is lost. A permanent refusal (``channel_not_found``, ``invalid_auth``,
 ``msg_too_long``, ...) is retried a few times, then the row is dead: one ``log.error``
 line and one line in the alerts log, never an alert about the alert.
+
+An owner's escalation (:class:`~program.outbox.OwnerEscalationDM`) is a direct message: it is
+posted with the owner's user id as the channel (Slack delivers it in the app's DM with them),
+never to the compliance channel, with the same claim, retries and look-up; the look-up reads
+that DM (``conversations.open``, scope ``im:write``). A user id that is not one is dead at
+once; an escalation with no user (a supplier without an owner) goes to the channel.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import http.client
+import json
 import logging
 import re
 import socket
@@ -29,7 +36,7 @@ from pathlib import Path
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from program.outbox import Alert, SubmissionDetails, decode_alert
+from program.outbox import Alert, OwnerEscalationDM, SubmissionDetails, decode_alert
 from storage.leases import lease_owner
 from storage.models import OutboxRow
 from storage.store import Store
@@ -39,6 +46,7 @@ from .alerts import render_alert
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "assay_outbox"
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")  # a Slack user id, the channel of a DM
 AMBIGUOUS = "ambiguous"  # last_error prefix: the last attempt may have been posted
 PERMANENT_ERRORS = frozenset(
     {
@@ -78,6 +86,12 @@ PERMANENT_ERRORS = frozenset(
         "not_allowed_token_type",
         "two_factor_setup_required",
         "enterprise_is_restricted",
+        # a direct message to an owner who cannot receive one
+        "user_not_found",
+        "user_not_visible",
+        "user_disabled",
+        "cannot_dm_bot",
+        "messages_tab_disabled",
     }
 )
 
@@ -96,6 +110,15 @@ class SlackDelivery:
 
 def _iso(moment: dt.datetime) -> str:
     return moment.replace(microsecond=0).isoformat()
+
+
+def _kind(payload: str) -> str:
+    """A row's kind, for a log line ("" when it cannot be read)."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return ""
+    return str(data.get("kind", "")) if isinstance(data, dict) else ""
 
 
 def _ambiguous(exc: BaseException) -> bool:
@@ -150,6 +173,7 @@ class SlackAlerts:
             log.info("alert %s: taking over from a notifier that died while posting", row.id)
         try:
             payload = decode_alert(row.payload)
+            channel = self._channel_of(payload)
             thread = self._thread_of(payload)
         except _ParentPending:
             # Not "stop": the post it waits for may come later in the channel's order; and
@@ -163,7 +187,7 @@ class SlackAlerts:
             return "next"
         if row.claimed_from == "sending" or row.last_error.startswith(AMBIGUOUS):
             try:
-                found = self.find_posted(key, row.first_attempt_at or "", thread)
+                found = self.find_posted(key, row.first_attempt_at or "", thread, channel)
             except SlackApiError as exc:
                 error = str(exc.response.get("error") or exc.response.status_code)
                 if error in PERMANENT_ERRORS or exc.response.status_code == 429:
@@ -188,7 +212,7 @@ class SlackAlerts:
             return "next"
         try:
             resp = self.client.chat_postMessage(
-                channel=self.channel,
+                channel=channel,
                 text=text,
                 unfurl_links=False,
                 unfurl_media=False,
@@ -203,6 +227,17 @@ class SlackAlerts:
         if not self.store.mark_sent(row.id, owner, ref=str(resp.get("ts") or "")):
             log.warning("slack: alert %s posted, but our lease had expired", row.id)
         return "sent"
+
+    def _channel_of(self, payload: Alert) -> str:
+        """Where the alert goes: the compliance channel, or the owner's DM (their user id;
+        an escalation without an owner goes to the channel). ValueError for a user id that
+        is not one (the row is dead: a message meant for one person is never posted
+        elsewhere)."""
+        if isinstance(payload, OwnerEscalationDM) and payload.slack_user:
+            if not USER_ID.fullmatch(payload.slack_user):
+                raise ValueError("not a Slack user id")
+            return payload.slack_user
+        return self.channel
 
     def _thread_of(self, payload: Alert) -> str:
         """The ``ts`` of the post this alert belongs under ("" for a post of its own).
@@ -221,9 +256,14 @@ class SlackAlerts:
         ref = parent.delivered_ref
         return ref if re.fullmatch(r"[0-9]{1,12}\.[0-9]{1,9}", ref) else ""
 
-    def find_posted(self, key: str, since: str, thread: str = "") -> str | None:
+    def find_posted(self, key: str, since: str, thread: str = "", channel: str = "") -> str | None:
         """The ts of our post carrying ``key`` in its metadata, posted since ``since``
-        (a reply in ``thread`` is looked up among that thread's replies)."""
+        (a reply in ``thread`` is looked up among that thread's replies), in ``channel``
+        (default: the compliance channel; a user id: our DM with that user)."""
+        channel = channel or self.channel
+        if USER_ID.fullmatch(channel):
+            opened = self.client.conversations_open(users=channel)
+            channel = str((opened.get("channel") or {}).get("id") or channel)
         oldest = "0"
         if since:
             moment = dt.datetime.fromisoformat(since)
@@ -234,7 +274,7 @@ class SlackAlerts:
         for _ in range(self.delivery.history_pages):
             if thread:
                 resp = self.client.conversations_replies(
-                    channel=self.channel,
+                    channel=channel,
                     ts=thread,
                     oldest=oldest,
                     include_all_metadata=True,
@@ -243,7 +283,7 @@ class SlackAlerts:
                 )
             else:
                 resp = self.client.conversations_history(
-                    channel=self.channel,
+                    channel=channel,
                     oldest=oldest,
                     include_all_metadata=True,
                     limit=200,
@@ -305,7 +345,12 @@ class SlackAlerts:
         """Give up on a post: one log line and one alerts-log line, never another alert."""
         if not self.store.mark_failed(row.id, error, None, owner=owner):
             return
-        line = f"[undeliverable] compliance-channel alert {row.id} ({row.dedupe_key}) given up after {row.attempts + 1} attempt(s): {error}"
+        what = (
+            "direct message"
+            if '"owner-escalation-dm"' in row.payload
+            else "compliance-channel alert"
+        )
+        line = f"[undeliverable] {what} {row.id} ({row.dedupe_key}) given up after {row.attempts + 1} attempt(s): {error}"
         log.error("%s", line)
         if self.dead_log is not None:
             try:

@@ -257,7 +257,8 @@ def due_actions(
       due ``k`` is sent and the smaller due ones are ``skipped``; no reminder at all after
       the final deadline;
     - escalation is due from ``escalation_date()`` up to the final deadline (inclusive),
-      once: not when ``escalated_on`` is already set.
+      once: not when ``escalated_on`` is already set. A supplier asked late gets the same
+      grace as the others: not before ``escalate_after`` days after its own request.
     """
     if not _sent(state, as_of) or state.requested_on is None:
         return Due()
@@ -275,7 +276,8 @@ def due_actions(
         and k not in state.reminders
         and (highest_recorded is None or k > highest_recorded)
     ]
-    escalate = state.escalated_on is None and as_of >= schedule.escalation_date()
+    grace = requested_on + dt.timedelta(days=schedule.escalate_after)
+    escalate = state.escalated_on is None and as_of >= max(schedule.escalation_date(), grace)
     if not due:
         return Due(escalate=escalate)
     return Due(reminder=due[-1], skipped=tuple(due[:-1]), escalate=escalate)

@@ -7,11 +7,16 @@ daily digest, ``assay campaign status`` and the reminders all read this one view
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from plugins.checks import DEFAULT_CURRENT_VERSIONS
+from plugins.models import Declaration
+from plugins.reference import ReferenceData
+from plugins.versions import select_layout, version_key
 from program.campaign import (
     Attempt,
     Figures,
@@ -24,10 +29,6 @@ from program.campaign import (
     still_missing,
     supplier_status,
 )
-
-from plugins.checks import DEFAULT_CURRENT_VERSIONS
-from plugins.reference import ReferenceData
-from plugins.versions import select_layout, version_key
 from storage.campaign_models import AttemptRow, Campaign, Member
 from storage.store import Store
 
@@ -123,19 +124,8 @@ def metals_in_scope(family: str, registered: Sequence[str]) -> tuple[str, ...]:
     return tuple(m for m in asked if m in registered) or asked
 
 
-def attempt_of(store: Store, row: AttemptRow, family: str, metals: Sequence[str]) -> Attempt:
-    """One file as :mod:`program.campaign` sees it (declaration read only when it counts)."""
-    errors: tuple[str, ...] = ()
-    unused = False
-    if row.readable and row.template_type == family:
-        if row.errors:
-            errors = tuple(code for code, _m in store.finding_codes(row.sha256, "error"))
-        decl = store.declaration(row.sha256)
-        if decl is not None and metals:
-            q1 = {a.mineral: a.value for a in decl.answers if a.question == "Q1"}
-            unused = all(q1.get(m) == "No" for m in metals if m in q1) and any(
-                m in q1 for m in metals
-            )
+def attempt_of(row: AttemptRow) -> Attempt:
+    """One file as :mod:`program.campaign` sees it, from its stored counts."""
     return Attempt(
         sha256=row.sha256,
         received=dt.date.fromisoformat(row.received_at[:10]),
@@ -146,9 +136,31 @@ def attempt_of(store: Store, row: AttemptRow, family: str, metals: Sequence[str]
         errors=row.errors,
         risks=row.risks,
         warnings=row.warnings,
-        error_codes=errors,
-        no_metal_in_scope=unused,
     )
+
+
+def attempts_of(
+    store: Store, rows: Sequence[AttemptRow], family: str, metals: Sequence[str]
+) -> tuple[list[Attempt], Declaration | None]:
+    """A supplier's files; the latest response gets its error codes and whether it declares
+    none of the metals in scope (its declaration is read once, and returned for grading)."""
+    attempts = [attempt_of(r) for r in rows]
+    for i in range(len(attempts) - 1, -1, -1):
+        a = attempts[i]
+        if not (a.readable and a.family == family):
+            continue
+        errors = (
+            tuple(code for code, _m in store.finding_codes(a.sha256, "error")) if a.errors else ()
+        )
+        decl = store.declaration(a.sha256)
+        unused = False
+        if decl is not None and metals:
+            q1 = {x.mineral: x.value for x in decl.answers if x.question == "Q1"}
+            asked = [m for m in metals if m in q1]
+            unused = bool(asked) and all(q1[m] == "No" for m in asked)
+        attempts[i] = dataclasses.replace(a, error_codes=errors, no_metal_in_scope=unused)
+        return attempts, decl
+    return attempts, None
 
 
 def grade_facts(
@@ -159,6 +171,7 @@ def grade_facts(
     latest: Attempt | None,
     as_of: dt.date,
     *,
+    decl: Declaration | None = None,
     min_version: str = "",
     current_version: str = "",
     stale_after_days: int = 400,
@@ -176,7 +189,6 @@ def grade_facts(
             active.append(cid)
     low: list[str] = []
     stale = False
-    decl = store.declaration(latest.sha256)
     if decl is not None:
         layout, _known = select_layout(decl.meta.type, decl.meta.version)
         rate_q = {q.id for q in layout.questions if q.kind == "response-rate"} if layout else set()
@@ -227,9 +239,9 @@ def campaign_status(
     per_metal: dict[str, list[tuple[str, bool]]] = {}
     for m in members:
         metals = metals_in_scope(campaign.family, m.metals)
-        attempts = [
-            attempt_of(store, a, campaign.family, metals) for a in received.get(m.supplier_id, [])
-        ]
+        attempts, decl = attempts_of(
+            store, received.get(m.supplier_id, []), campaign.family, metals
+        )
         state = member_state(m, attempts)
         status = supplier_status(
             schedule_of(campaign), state, campaign.family, campaign.min_version, as_of
@@ -243,6 +255,7 @@ def campaign_status(
                 status,
                 latest,
                 as_of,
+                decl=decl,
                 min_version=campaign.min_version,
                 current_version=current,
                 stale_after_days=stale_after_days,

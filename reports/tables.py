@@ -44,10 +44,12 @@ def write_xlsx(
     from openpyxl.styles import Font
 
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    for default in list(book.worksheets):
+        book.remove(default)
     for title, header, rows in sheets:
         sheet = book.create_sheet(title[:31])
-        for r, row in enumerate([list(header), *[list(x) for x in rows]], start=1):
+        table: list[list[Value]] = [list(header), *[list(x) for x in rows]]
+        for r, row in enumerate(table, start=1):
             for c, value in enumerate(row, start=1):
                 cell = sheet.cell(row=r, column=c)
                 if isinstance(value, str):

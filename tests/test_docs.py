@@ -101,3 +101,22 @@ def test_status_table_matches_the_code() -> None:
     assert documented == in_code
     for standing in ("conformant", "active", "not-conformant", "not-covered", "no-list"):
         assert f"| `{standing}` |" in text, standing
+
+
+def test_campaign_docs_name_every_status_category_key_and_command() -> None:
+    """docs/campaigns.md has a row for each supplier status, response category, [campaigns]
+    key and campaign command the code defines."""
+    from program.campaign import CATEGORIES, STATUSES
+
+    text = (ROOT / "docs" / "campaigns.md").read_text("utf-8")
+    for status in STATUSES:
+        assert f"| `{status}` |" in text, status
+    for category in CATEGORIES:
+        assert f"| `{category}` |" in text, category
+    for key in DEFAULTS["campaigns"]:
+        assert f"| `{key}` |" in text, key
+    for level in ("high", "medium", "low"):
+        assert f"| {level} |" in text, level
+    for command in _commands(cli):
+        if command.startswith(("assay campaign ", "assay remediation ", "assay suppliers show")):
+            assert f"| `{command}" in text, command

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import app_mention, grievance_command, message_file, smelter_command, supplier_command
+from . import (
+    app_mention,
+    campaign_command,
+    grievance_command,
+    message_file,
+    smelter_command,
+    supplier_command,
+)
 
 #: Every listener module, in the order ``build_app`` registers them.
 LISTENERS: tuple[ModuleType, ...] = (
     smelter_command,
     supplier_command,
+    campaign_command,
     grievance_command,
     app_mention,
     message_file,

@@ -7,6 +7,7 @@ than shared.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class Services:
     store: Callable[[], Store]  # this thread's Store
     screener: Callable[[Store], Screener]  # this thread's Screener for that Store
     cipher: Cipher | None = None  # reads grievance cases; None: no case is shown
+    today: Callable[[], dt.date] = dt.date.today  # the service's day ([assay] time_zone)
 
 
 def staff_view(settings: SlackSettings, team_id: str | None) -> bool:
