@@ -1,0 +1,248 @@
+"""A survey campaign of 2,000 suppliers: `campaign send` and `campaign status`, as whole commands.
+
+    python benchmarks/bench_campaign.py [--suppliers 2000] [--runs 5]
+    python benchmarks/bench_campaign.py --prepare DIR [--suppliers 2000]   (for farm-bench)
+
+Setup (not timed): a registry of 2,000 invented suppliers (``example.test`` addresses, an
+owner each, one to three metals) is written as CSV and imported with `assay suppliers
+import`, and `assay campaign create bench-2026 --template CMRT` takes them all. That database
+is kept as ``prepared.db``; every timed send starts from a fresh copy of it (copying is not
+timed), since sending twice sends nothing.
+
+Timed, each `assay` started as its own process (start-up included), runs interleaved
+(send, send --queue-only, reference, status; then again) and the median of ``--runs`` quoted:
+- `assay campaign send bench-2026`: 2,000 requests queued, then delivered as .eml files
+  (no SMTP host configured), the same delivery `assay serve` does;
+- `assay campaign send bench-2026 --queue-only`: the requests queued, nothing delivered;
+- `assay campaign status bench-2026 --format json` on the database after the send;
+- the reference, on the same database in the same run: `assay suppliers list --format json`
+  (the registry read once and written as JSON: the floor a whole-registry command pays).
+Prints each median (and minimum), the ratio to the reference, and checks the outcome (2,000
+.eml files, 2,000 requested suppliers in the status).
+
+For farm-bench (whole processes, paired A/B runs), prepare a folder once and paste the
+commands it prints, e.g.:
+
+    .venv/bin/python benchmarks/bench_campaign.py --prepare /tmp/assay-bench/campaign
+    farm-bench -n 5 --timeout 900 \\
+        --vs "sh -c 'rm -f D/ref.db-wal && cp D/prepared.db D/ref.db && exec .venv/bin/assay --config D/assay.toml suppliers list --format json --db D/ref.db'" \\
+        -- sh -c 'rm -f D/run.db-wal && cp D/prepared.db D/run.db && exec .venv/bin/assay --config D/assay.toml campaign send bench-2026 --db D/run.db'
+    farm-bench -n 5 --timeout 600 \\
+        --vs '.venv/bin/assay --config D/assay.toml suppliers list --format json --db D/sent.db' \\
+        -- .venv/bin/assay --config D/assay.toml campaign status bench-2026 --format json --db D/sent.db
+
+(D being the prepared folder; both sides of the send pair pay the same copy.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
+NAME = "bench-2026"
+AS_OF = "2026-09-01"
+DEADLINE = "2026-12-01"
+METALS = ("Tin", "Tantalum", "Tungsten", "Gold")
+
+
+def registry(path: Path, n: int) -> Path:
+    """``n`` invented suppliers: name, address, template, owner (e-mail or Slack user), metals."""
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["name", "emails", "templates", "owner", "metals"])
+        for i in range(n):
+            owner = f"buyer{i % 40:02d}@example.test" if i % 3 else f"U0BUYER{i % 40:03d}"
+            metals = ";".join(METALS[j % 4] for j in range(i % 4, i % 4 + 1 + i % 3))
+            w.writerow(
+                [
+                    f"Synthetic Supplier {i:04d} Ltd.",
+                    f"cmrt@supplier{i:04d}.example.test",
+                    "CMRT",
+                    owner,
+                    metals,
+                ]
+            )
+    return path
+
+
+def config(folder: Path) -> Path:
+    path = folder / "assay.toml"
+    path.write_text(
+        "\n".join(
+            [
+                "[assay]",
+                f'database = "{folder / "prepared.db"}"',
+                'log_level = "WARNING"',
+                "[screening]",
+                f'as_of = "{AS_OF}"',
+                "[mail]",
+                "seed_examples = false",
+                "[mail.suppliers]",
+                f'path = "{folder / "mail" / "suppliers"}"',
+                "[mail.grievances]",
+                "enabled = false",
+                "[smtp]",
+                'host = ""',
+                f'outbox_dir = "{folder / "outbox"}"',
+                "[alerts]",
+                f'log_file = "{folder / "alerts.log"}"',
+                "",
+            ]
+        )
+    )
+    return path
+
+
+def assay(cfg: Path, *args: str) -> str:
+    proc = subprocess.run(
+        [ASSAY, "--config", str(cfg), *args], capture_output=True, text=True, cwd=ROOT
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"assay {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc.stdout
+
+
+def settle(db: Path) -> None:
+    """Fold the write-ahead log into the database file, so a plain copy is the whole database."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("pragma wal_checkpoint(truncate)")
+
+
+def prepare(folder: Path, n: int) -> Path:
+    """The registry imported and the campaign created in ``folder/prepared.db``; also
+    ``folder/sent.db``, the same after `campaign send`. Returns the config file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in ("prepared.db", "sent.db", "run.db", "ref.db"):
+        for suffix in ("", "-wal", "-shm"):
+            (folder / (old + suffix)).unlink(missing_ok=True)
+    cfg = config(folder)
+    print(assay(cfg, "suppliers", "import", str(registry(folder / "suppliers.csv", n))).strip())
+    print(
+        assay(
+            cfg, "campaign", "create", NAME, "--template", "CMRT", "--deadline", DEADLINE,
+            "--as-of", AS_OF,
+        ).strip()
+    )  # fmt: skip
+    settle(folder / "prepared.db")
+    shutil.copy(folder / "prepared.db", folder / "sent.db")
+    assay(cfg, "campaign", "send", NAME, "--as-of", AS_OF, "--db", str(folder / "sent.db"))
+    settle(folder / "sent.db")
+    return cfg
+
+
+def fresh(folder: Path, name: str) -> Path:
+    db = folder / name
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    shutil.copy(folder / "prepared.db", db)
+    return db
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--suppliers", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--prepare", type=Path, help="Only build DIR for farm-bench and print its commands."
+    )
+    args = parser.parse_args()
+
+    if args.prepare:
+        folder = args.prepare.resolve()
+        t0 = time.perf_counter()
+        cfg = prepare(folder, args.suppliers)
+        print(f"prepared {folder} in {time.perf_counter() - t0:.1f} s")
+        a = f"{ASSAY} --config {cfg}"
+        ref = f"{a} suppliers list --format json --db {folder}/ref.db"
+        run = f"{a} campaign send {NAME} --db {folder}/run.db"
+        print("\nsend (queue + .eml delivery) against the registry read as JSON:")
+        copy = "rm -f {0}/{1}-wal {0}/{1}-shm && cp {0}/prepared.db {0}/{1}".format
+        print(
+            f"farm-bench -n 5 --timeout 900 --vs \"sh -c '{copy(folder, 'ref.db')} && exec {ref}'\" "
+            f"-- sh -c '{copy(folder, 'run.db')} && exec {run}'"
+        )
+        print("\nstatus against the registry read as JSON (same database):")
+        print(
+            f"farm-bench -n 5 --timeout 600 --vs '{a} suppliers list --format json --db "
+            f"{folder}/sent.db' -- {a} campaign status {NAME} --format json --db {folder}/sent.db"
+        )
+        return
+
+    with tempfile.TemporaryDirectory(prefix="assay-bench-campaign-") as tmp:
+        folder = Path(tmp)
+        t0 = time.perf_counter()
+        cfg = prepare(folder, args.suppliers)
+        setup = time.perf_counter() - t0
+        shutil.rmtree(folder / "outbox", ignore_errors=True)
+        sent_db = folder / "sent.db"
+        times: dict[str, list[float]] = {"send": [], "queue": [], "status": [], "reference": []}
+        outputs: dict[str, str] = {}
+
+        def run(key: str, *command: str) -> None:
+            start = time.perf_counter()
+            outputs[key] = assay(cfg, *command)
+            times[key].append(time.perf_counter() - start)
+
+        def send(queue_only: bool) -> None:
+            db = str(fresh(folder, "run.db"))  # copying is not timed
+            extra = ("--queue-only",) if queue_only else ()
+            key = "queue" if queue_only else "send"
+            run(key, "campaign", "send", NAME, "--as-of", AS_OF, *extra, "--db", db)
+
+        def reference() -> None:
+            run("reference", "suppliers", "list", "--format", "json", "--db", str(sent_db))
+
+        def status() -> None:
+            run("status", "campaign", "status", NAME, "--as-of", AS_OF, "--format", "json",
+                "--db", str(sent_db))  # fmt: skip
+
+        for i in range(args.runs + 1):  # the first round warms the caches and is not counted
+            send(False)
+            send(True)
+            reference()
+            status()
+            if i == 0:
+                for v in times.values():
+                    v.clear()
+
+        emls = len(list((folder / "outbox").glob("*.eml")))
+        s = json.loads(outputs["status"])
+        registry_rows = len(json.loads(outputs["reference"]))
+        requested = sum(1 for r in s["supplier_rows"] if r["status"] == "requested")
+        print(
+            f"{args.suppliers} suppliers imported, campaign created, sent once (setup {setup:.1f} s, "
+            f"not timed); {args.runs} interleaved runs, medians (min)"
+        )
+        ref = statistics.median(times["reference"])
+        rows = [
+            ("reference: suppliers list --format json", "reference"),
+            ("campaign send (queue + .eml delivery)", "send"),
+            ("campaign send --queue-only", "queue"),
+            ("campaign status --format json", "status"),
+        ]
+        for label, key in rows:
+            med = statistics.median(times[key])
+            print(
+                f"{label:<42} {med:6.2f} s ({min(times[key]):.2f})  {med / ref:5.2f}x reference"
+                + (f"  {args.suppliers / med:6.0f} suppliers/s" if key != "reference" else "")
+            )
+        print(
+            f"check: last send said {outputs['send'].split(chr(10))[0]!r}; {emls} .eml file(s); "
+            f"status: {s['suppliers']} suppliers, {requested} requested; registry JSON: "
+            f"{registry_rows} rows"
+        )
+
+
+if __name__ == "__main__":
+    main()
