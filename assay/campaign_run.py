@@ -63,9 +63,10 @@ def asked_version(campaign: Campaign, current_versions: Mapping[str, str]) -> st
 
 
 def _message_id(kind: str, campaign: Campaign, member: Member, extra: str, domain: str) -> str:
-    digest = hashlib.sha256(
-        f"{campaign.id}:{member.supplier_id}:{kind}:{extra}".encode()
-    ).hexdigest()
+    # The campaign's creation time makes ids unique across databases; the rest gives a
+    # message sent again (after a killed run) the same id.
+    seed = f"{campaign.created_at}:{campaign.id}:{member.supplier_id}:{kind}:{extra}"
+    digest = hashlib.sha256(seed.encode()).hexdigest()
     return f"<assay.{kind}.{campaign.id}.{member.supplier_id}.{digest[:16]}@{domain}>"
 
 

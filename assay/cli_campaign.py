@@ -95,8 +95,11 @@ def campaign_create(
         raise click.BadParameter(
             "the final deadline is before the deadline", param_hint="--final-deadline"
         )
-    if not name.strip() or len(name) > 100:
-        raise click.BadParameter("a name of 1 to 100 characters", param_hint="NAME")
+    if not name.strip() or len(name) > 100 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise click.BadParameter(
+            "a name of 1 to 100 characters, without line breaks or control characters",
+            param_hint="NAME",
+        )
     store = open_store(config, db)
     everyone = store.suppliers()
     if suppliers_file is not None:

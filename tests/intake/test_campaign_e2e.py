@@ -235,6 +235,7 @@ def test_campaign_from_requests_to_escalation(
     assert DOGWOOD[0] in escalation.subject + escalation.text()
     assert CAMPAIGN in escalation.subject + escalation.text()
     assert not any(s[0] in escalation.text() for s in SUPPLIERS if s is not DOGWOOD)
+    assert "Reminders sent: 3" in escalation.text()  # D-14, D-3 and the D+7 sent with it
     overdue = [r for r in new if is_reminder(r)]
     assert sorted(r.rcpts[0] for r in overdue) == sorted(s[1] for s in DUE)
     # Owners who are Slack users get a direct message (logged: no Slack in this config).
@@ -298,14 +299,8 @@ def test_hostile_supplier_name_reaches_the_request_escaped(
     html = request.text("html")
     assert "<script" not in html.lower()
     assert "alert(1)" in request.text()  # the name is there, as text
-    # A campaign name with a line break never breaks the subject either (or is refused).
+    # A campaign name with a line break is refused: it would break every line it is printed on.
     made = env.assay("campaign", "create", "Q4\r\nBcc: victim@example.test", "--template",
                      "CMRT", "--deadline", day(0))  # fmt: skip
     assert "Traceback" not in made.stderr
-    if made.returncode == 0:
-        env.ok("campaign", "send", "Q4\r\nBcc: victim@example.test", "--as-of", str(OPENED))
-        [second] = env.sent()[1:]
-        assert second.msg["Bcc"] is None and "\n" not in second.subject
-        assert second.rcpts == ("cmrt@evil.example.test",)
-    else:
-        assert made.returncode == 1
+    assert made.returncode == 2 and "control characters" in made.stderr
