@@ -13,10 +13,11 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from plugins.checks import DEFAULT_CURRENT_VERSIONS
+from plugins.reference import ReferenceData
 from plugins.versions import version_key
 from program.campaign import due_actions, latest_response, remediation_change, still_missing
 from program.outbox import (
@@ -251,10 +252,9 @@ def queue_digest(
 # -- remediations ---------------------------------------------------------------------------
 
 
-def not_conformant_in(store: Store, sha256: str) -> set[str]:
+def not_conformant_in(store: Store, sha256: str, reference: ReferenceData) -> set[str]:
     """CIDs a file lists that the reference lists in force do not show as conformant
     (Active, or on no list); smelters of metals no list covers are left out."""
-    reference = store.reference_data()
     return {
         cid
         for metal, cid in store.listed_smelters(sha256)
@@ -262,18 +262,22 @@ def not_conformant_in(store: Store, sha256: str) -> set[str]:
     }
 
 
-def sync_remediations(store: Store) -> tuple[int, int]:
-    """Open, update or close each supplier's remediation from its latest readable file of each
-    family and the lists in force. Returns (opened, closed)."""
+def sync_remediations(store: Store, only: Collection[int] | None = None) -> tuple[int, int]:
+    """Open, update or close each supplier's remediation (``only``: these suppliers') from its
+    latest readable file of each family and the lists in force. Returns (opened, closed)."""
     opened = closed = 0
+    if only is not None and not only:
+        return 0, 0
     reference = store.reference_data()
-    latest = _latest_files(store)
+    latest = _latest_files(store, only)
     open_now = {r.supplier_id: r for r in store.remediations(open_only=True)}
     for supplier in store.suppliers():
+        if only is not None and supplier.id not in only:
+            continue
         files = latest.get(supplier.id, [])
         cids: set[str] = set()
         for sha in files:
-            cids |= not_conformant_in(store, sha)
+            cids |= not_conformant_in(store, sha, reference)
         cids -= store.waived_smelters(supplier.id)  # an officer's waiver holds
         current = open_now.get(supplier.id)
         change = remediation_change(frozenset(current.cids) if current else None, frozenset(cids))
@@ -323,11 +327,11 @@ def waive_remediation(store: Store, remediation_id: int, reason: str, by: str) -
     )
 
 
-def _latest_files(store: Store) -> dict[int, list[str]]:
+def _latest_files(store: Store, only: Collection[int] | None = None) -> dict[int, list[str]]:
     """Each supplier's latest readable file of each family, newest first."""
     out: dict[int, list[str]] = {}
     seen: set[tuple[int, str]] = set()
-    for sid, rows in store.attempts_since("").items():
+    for sid, rows in store.attempts_since("", only).items():
         for a in reversed(rows):
             if a.readable and a.template_type and (sid, a.template_type) not in seen:
                 seen.add((sid, a.template_type))

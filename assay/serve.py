@@ -81,7 +81,7 @@ class Service:
         self.config, self.db = config, db
         self.clock = clock or config.clock()
         self._campaigns_ran: dt.date | None = None  # the last day the campaigns' day was run
-        self._remediation_marks: tuple[int, int] | None = None  # files and lists last seen
+        self._remediation_marks: tuple[int, int] | None = None  # (last file row, RMAP list) seen
 
     def store(self) -> Store:
         return Store(self.db or self.config.database)
@@ -268,8 +268,9 @@ class Service:
             return 0
         from reports.campaign_status import campaign_status
 
-        from .campaign_run import queue_digest, remind
+        from .campaign_run import queue_digest, remind, sync_remediations
 
+        sync_remediations(store)  # every supplier once a day (a registry import credits old files)
         queued = 0
         domain = self.config.mail.reply_from.rsplit("@", 1)[-1].strip("> ") or "assay.invalid"
         versions = self.config.screening.current_versions
@@ -297,14 +298,19 @@ class Service:
         return queued
 
     def follow_remediations(self, store: Store) -> tuple[int, int]:
-        """Bring remediations up to date when a file or a reference list arrived since."""
-        marks = (store.count("submission_sources"), store.count("rmap_lists"))
-        if marks == self._remediation_marks:
+        """Bring remediations up to date: every supplier's when an RMAP list arrived since
+        (or on the first pass), else only those credited with a file since the last pass."""
+        rmap = store.rmap_mark()
+        credited, last = store.credited_since(
+            self._remediation_marks[0] if self._remediation_marks else 0
+        )
+        if self._remediation_marks is not None and self._remediation_marks == (last, rmap):
             return 0, 0
         from .campaign_run import sync_remediations
 
-        changed = sync_remediations(store)
-        self._remediation_marks = marks
+        everyone = self._remediation_marks is None or self._remediation_marks[1] != rmap
+        changed = sync_remediations(store, None if everyone else credited)
+        self._remediation_marks = (last, rmap)
         return changed
 
     def _run_once(self) -> dict[str, int]:

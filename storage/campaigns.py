@@ -267,6 +267,24 @@ class CampaignStore:
             )
         return dict(out)
 
+    def credited_since(self, rowid: int) -> tuple[set[int], int]:
+        """Suppliers credited with a file after ``rowid`` of ``submission_sources``, and the
+        last rowid now (a follower asks again from there)."""
+        ids: set[int] = set()
+        last = rowid
+        for row_id, sid in self.db.execute(
+            "select rowid, supplier_id from submission_sources where rowid > ? order by rowid",
+            [rowid],
+        ):
+            last = max(last, int(row_id))
+            if sid is not None:
+                ids.add(int(sid))
+        return ids, last
+
+    def rmap_mark(self) -> int:
+        """The newest RMAP list's id (0: none): a change means the standings may have moved."""
+        return int(self.db.execute("select coalesce(max(id), 0) from rmap_lists").fetchone()[0])
+
     def finding_codes(self, sha256: str, severity: str) -> list[tuple[str, str]]:
         """(code, message) of a file's current findings of one severity."""
         return [
