@@ -333,7 +333,7 @@ def _latest_files(store: Store, only: Collection[int] | None = None) -> dict[int
     seen: set[tuple[int, str]] = set()
     for sid, rows in store.attempts_since("", only).items():
         for a in reversed(rows):
-            if a.readable and a.template_type and (sid, a.template_type) not in seen:
+            if a.readable and a.verified and a.template_type and (sid, a.template_type) not in seen:
                 seen.add((sid, a.template_type))
                 out.setdefault(sid, []).append(a.sha256)
     return out

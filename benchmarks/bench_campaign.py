@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import shutil
 import sqlite3
@@ -141,6 +142,33 @@ def prepare(folder: Path, n: int) -> Path:
     return cfg
 
 
+def answered(folder: Path, share: float = 0.9, smelters: int = 30) -> Path:
+    """``answered.db``: ``sent.db`` after ``share`` of the suppliers answered, each with a
+    CMRT listing ``smelters`` of 300 tin smelters (one in ten with an error), and an RMAP
+    list that shows two thirds of them conformant: the work a status, a reminder run and a
+    remediation pass do in a real survey. Files are screening results built in code and
+    credited as the mail intake credits them (tests/storage/campaign_support.py)."""
+    sys.path.insert(0, str(ROOT))
+    from storage.store import Store
+    from tests.storage.campaign_support import receive, rmap
+
+    db = folder / "answered.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    shutil.copy(folder / "sent.db", db)
+    store = Store(db)
+    pool = [f"CID{900000 + i:06d}" for i in range(300)]
+    rmap(store, "bench", dt.date(2026, 8, 1), {c: "Conformant" for c in pool[:200]})
+    suppliers = store.suppliers()
+    with store.transaction():
+        for i, s in enumerate(suppliers[: int(len(suppliers) * share)]):
+            listed = tuple(("Tin", pool[(i * 7 + k) % len(pool)]) for k in range(smelters))
+            receive(store, s.id, f"bench-{i}", errors=int(i % 10 == 0), smelters=listed)
+    store.close()
+    settle(db)
+    return db
+
+
 def fresh(folder: Path, name: str) -> Path:
     db = folder / name
     for suffix in ("", "-wal", "-shm"):
@@ -171,6 +199,19 @@ def main() -> None:
         print(
             f"farm-bench -n 5 --timeout 900 --vs \"sh -c '{copy(folder, 'ref.db')} && exec {ref}'\" "
             f"-- sh -c '{copy(folder, 'run.db')} && exec {run}'"
+        )
+        answered(folder)
+        print("\nstatus and a reminder run with 90% answered (answered.db), against the registry:")
+        print(
+            f"farm-bench -n 5 --timeout 600 --vs '{a} suppliers list --format json --db "
+            f"{folder}/answered.db' -- {a} campaign status {NAME} --format json --db "
+            f"{folder}/answered.db"
+        )
+        print(
+            f"farm-bench -n 5 --timeout 600 --vs \"sh -c '{copy(folder, 'ref.db')} && exec {ref}'\" "
+            f"-- sh -c 'rm -f {folder}/rem.db-wal {folder}/rem.db-shm && cp {folder}/answered.db "
+            f"{folder}/rem.db && exec {a} campaign remind {NAME} --as-of 2026-11-17 --queue-only "
+            f"--db {folder}/rem.db'"
         )
         print("\nstatus against the registry read as JSON (same database):")
         print(

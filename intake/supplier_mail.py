@@ -268,6 +268,7 @@ def commit_supplier_message(
             submissions=tuple(f.sha256 for f in an.files),
             outbox=tuple(outbox),
             sources=tuple((f.sha256, supplier_id) for f in an.files),
+            matched_by=arrival.how,
         )
     )
     log.info("%s: message %s… %s (%d workbook(s))", mailbox, key[:12], outcome, len(files))

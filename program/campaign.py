@@ -136,6 +136,8 @@ class Attempt:
     error_codes: tuple[str, ...] = ()
     #: Readable, and its declaration says none of the campaign's metals is used.
     no_metal_in_scope: bool = False
+    #: Tied to the supplier by who sent it; an unverified file is an attempt, not a response.
+    verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -152,8 +154,10 @@ class SupplierState:
 
 
 def counts_as_response(a: Attempt, family: str) -> bool:
-    """A readable file of the campaign's family is a response, whatever its errors."""
-    return a.readable and a.family == family
+    """A readable, verified file of the campaign's family is a response, whatever its errors
+    (a file e-mailed from an address the registry does not tie to the supplier, which only
+    declares its name, is an attempt to look at, never its answer)."""
+    return a.readable and a.verified and a.family == family
 
 
 def latest_response(state: SupplierState, family: str) -> Attempt | None:

@@ -23,6 +23,7 @@ from program.campaign import (
     GradeFacts,
     Schedule,
     SupplierState,
+    counts_as_response,
     figures,
     grade,
     latest_response,
@@ -136,6 +137,7 @@ def attempt_of(row: AttemptRow) -> Attempt:
         errors=row.errors,
         risks=row.risks,
         warnings=row.warnings,
+        verified=row.verified,
     )
 
 
@@ -144,17 +146,16 @@ def attempts_of(
     rows: Sequence[AttemptRow],
     family: str,
     metals: Sequence[str],
-    until: dt.date | None = None,
 ) -> tuple[list[Attempt], Declaration | None]:
-    """A supplier's files (received by ``until``, a UTC date, when given); the latest response
-    gets its error codes and whether it declares none of the metals in scope (its declaration
-    is read once, and returned for grading)."""
+    """A supplier's files; the latest response gets its error codes and whether it declares
+    none of the metals in scope (its declaration is read once, and returned for grading).
+
+    Files count from the campaign's creation on, by when they really arrived; ``--as-of``
+    moves the schedule's day (what is due, overdue, escalated), not the files."""
     attempts = [attempt_of(r) for r in rows]
-    if until is not None:
-        attempts = [a for a in attempts if a.received <= until]
     for i in range(len(attempts) - 1, -1, -1):
         a = attempts[i]
-        if not (a.readable and a.family == family):
+        if not counts_as_response(a, family):
             continue
         errors = (
             tuple(code for code, _m in store.finding_codes(a.sha256, "error")) if a.errors else ()
@@ -241,7 +242,7 @@ def campaign_status(
     record_grades: bool = False,
 ) -> CampaignStatus:
     """The campaign as of a day; ``record_grades`` keeps each supplier's grade in its history."""
-    members = store.members(campaign.id)
+    members = store.members(campaign.id, as_of)
     received = store.attempts_since(campaign.created_at, [m.supplier_id for m in members])
     reference = store.reference_data()
     current = (current_versions or DEFAULT_CURRENT_VERSIONS).get(campaign.family, "")
@@ -272,7 +273,7 @@ def campaign_status(
             )
         )
         if record_grades:
-            store.record_grade(m.supplier_id, as_of, g.level, g.reasons)
+            store.record_grade(m.supplier_id, as_of, g.level, g.reasons, campaign.id)
         responded = latest is not None
         accepted = status in ("accepted", "out-of-scope")
         rows.append(

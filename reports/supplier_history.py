@@ -37,7 +37,12 @@ def supplier_history(store: Store, supplier: Supplier) -> dict[str, Any]:
         "templates": list(supplier.expected),
         "files": files,
         "grades": [
-            {"date": g.on_date, "grade": g.level, "reasons": list(g.reasons)}
+            {
+                "date": g.on_date,
+                "campaign": g.campaign,
+                "grade": g.level,
+                "reasons": list(g.reasons),
+            }
             for g in store.grade_history(supplier.id)
         ],
         "campaigns": [c.name for c in store.campaigns_of(supplier.id)],
@@ -83,7 +88,8 @@ def supplier_history_text(h: dict[str, Any]) -> str:
                 )
     lines += ["", "grade over time:"]
     for g in h["grades"] or [{"date": "-", "grade": "not graded yet", "reasons": []}]:
-        lines.append(f"  {g['date']}  {g['grade']}")
+        where = f"  ({g['campaign']})" if g.get("campaign") else ""
+        lines.append(f"  {g['date']}  {g['grade']}{where}")
         lines += [f"      - {r}" for r in g["reasons"]]
     lines += ["", "sent:"]
     for s in h["sent"]:

@@ -90,6 +90,10 @@ class AttemptRow:
     errors: int
     risks: int
     warnings: int
+    #: Tied to the supplier by who sent it (its address or domain), or put in by staff
+    #: (Slack, ``assay screen``); False for an e-mail from an address the registry does not
+    #: know that merely declares the supplier's name.
+    verified: bool = True
 
 
 @dataclass(frozen=True)
@@ -132,3 +136,4 @@ class GradeEntry:
     on_date: str
     level: str
     reasons: tuple[str, ...]
+    campaign: str = ""  # the campaign it was graded in

@@ -105,13 +105,16 @@ class CampaignStore:
             )
         ]
 
-    def members(self, campaign_id: int) -> list[Member]:
-        """Every supplier of a campaign, by name, with what it has been sent."""
+    def members(self, campaign_id: int, as_of: dt.date | None = None) -> list[Member]:
+        """Every supplier of a campaign, by name, with what it has been sent (``as_of``: only
+        what was sent by that day, for a status as of an earlier day)."""
+        day = as_of.isoformat() if as_of else "9999-12-31"
         events: dict[int, list[tuple[str, int]]] = defaultdict(list)
         nonresponsive: dict[int, str] = {}
         for sid, kind, offset, on in self.db.execute(
-            "select supplier_id, kind, offset, on_date from campaign_events where campaign_id = ?",
-            [campaign_id],
+            "select supplier_id, kind, offset, on_date from campaign_events "
+            "where campaign_id = ? and on_date <= ?",
+            [campaign_id, day],
         ):
             events[sid].append((kind, offset))
             if kind == "non-responsive":
@@ -133,9 +136,9 @@ class CampaignStore:
                     owner=r["owner"] or "",
                     metals=tuple(json.loads(r["metals"] or "[]")),
                     added_on=dt.date.fromisoformat(r["added_on"]),
-                    requested_on=_date(r["requested_on"]),
+                    requested_on=_date(_by(r["requested_on"], day)),
                     request_message_id=r["request_message_id"] or "",
-                    escalated_on=_date(r["escalated_on"]),
+                    escalated_on=_date(_by(r["escalated_on"], day)),
                     reminders=tuple(sorted(o for k, o in mine if k in ("reminder", "skipped"))),
                     reminders_sent=sum(1 for k, _o in mine if k == "reminder"),
                     nonresponsive_on=_date(nonresponsive.get(sid)),
@@ -241,7 +244,7 @@ class CampaignStore:
         out: dict[int, list[AttemptRow]] = defaultdict(list)
         seen: set[tuple[int, str]] = set()
         for r in self.db.query(
-            "select ss.supplier_id, ss.sha256, ss.received_at, s.filename, s.readable, "
+            "select ss.supplier_id, ss.sha256, ss.received_at, ss.source, ss.matched_by, s.filename, s.readable, "
             "s.template_type, s.template_version, s.errors, s.risks, s.warnings "
             "from submission_sources ss join submissions s on s.sha256 = ss.sha256 "
             f"where {where} order by ss.received_at, ss.rowid",
@@ -263,6 +266,8 @@ class CampaignStore:
                     errors=int(r["errors"] or 0),
                     risks=int(r["risks"] or 0),
                     warnings=int(r["warnings"] or 0),
+                    verified=r["source"] != "email"
+                    or r["matched_by"] in (None, "address", "domain"),
                 )
             )
         return dict(out)
@@ -410,32 +415,42 @@ class CampaignStore:
 
     # -- grades over time -------------------------------------------------------------
     def record_grade(
-        self, supplier_id: int, on: dt.date, level: str, reasons: Sequence[str]
+        self,
+        supplier_id: int,
+        on: dt.date,
+        level: str,
+        reasons: Sequence[str],
+        campaign_id: int = 0,
     ) -> bool:
-        """Keep a supplier's grade for the day when it differs from the last one kept."""
+        """Keep a supplier's grade in a campaign (0: outside any) for the day, when it differs
+        from the last one kept for that campaign."""
         with write_transaction(self.db):
             last = self.db.execute(
-                "select level, reasons from grade_history where supplier_id = ? and on_date < ? "
-                "order by on_date desc limit 1",
-                [supplier_id, on.isoformat()],
+                "select level, reasons from grade_history where campaign_id = ? and supplier_id = ? "
+                "and on_date < ? order by on_date desc limit 1",
+                [campaign_id, supplier_id, on.isoformat()],
             ).fetchone()
             if last and last[0] == level and json.loads(last[1]) == list(reasons):
                 self.db.execute(
-                    "delete from grade_history where supplier_id = ? and on_date = ?",
-                    [supplier_id, on.isoformat()],
+                    "delete from grade_history where campaign_id = ? and supplier_id = ? and on_date = ?",
+                    [campaign_id, supplier_id, on.isoformat()],
                 )
                 return False
             self.db.execute(
-                "insert or replace into grade_history (supplier_id, on_date, level, reasons) values (?, ?, ?, ?)",
-                [supplier_id, on.isoformat(), level, json.dumps(list(reasons))],
+                "insert or replace into grade_history (campaign_id, supplier_id, on_date, level, reasons) "
+                "values (?, ?, ?, ?, ?)",
+                [campaign_id, supplier_id, on.isoformat(), level, json.dumps(list(reasons))],
             )
             return True
 
     def grade_history(self, supplier_id: int) -> list[GradeEntry]:
+        """A supplier's grades over time, by date, each with its campaign's name."""
         return [
-            GradeEntry(d, lv, tuple(json.loads(r)))
-            for d, lv, r in self.db.execute(
-                "select on_date, level, reasons from grade_history where supplier_id = ? order by on_date",
+            GradeEntry(d, lv, tuple(json.loads(r)), name or "")
+            for d, lv, r, name in self.db.execute(
+                "select g.on_date, g.level, g.reasons, c.name from grade_history g "
+                "left join campaigns c on c.id = g.campaign_id where g.supplier_id = ? "
+                "order by g.on_date, c.name",
                 [supplier_id],
             )
         ]
@@ -450,6 +465,11 @@ class CampaignStore:
                 [supplier_id],
             )
         ]
+
+
+def _by(date: str | None, day: str) -> str | None:
+    """``date`` if it is on or before ``day`` (ISO dates compare as text)."""
+    return date if date and date <= day else None
 
 
 def _keyed(item: OutboxItem, key: str) -> OutboxItem:

@@ -57,6 +57,7 @@ class MessageRecord:
     outbox: tuple[OutboxItem, ...] = ()
     sources: tuple[tuple[str, int | None], ...] = field(default=())  # (sha256, supplier id)
     source: str = "email"  # how the submissions arrived: email, slack
+    matched_by: str = ""  # how the supplier was recognised: address, domain, company, ""
 
 
 def message_recorded(db: sqlite_utils.Database, key: str) -> bool:
@@ -128,6 +129,7 @@ class MailStore:
                         "supplier_id": supplier_id,
                         "sender": rec.sender,
                         "received_at": now,
+                        "matched_by": rec.matched_by if supplier_id is not None else "",
                     }
                 )
             for item in rec.outbox:

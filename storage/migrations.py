@@ -296,6 +296,10 @@ def m007_campaigns(db: sqlite_utils.Database) -> None:
     suppliers = db.table("suppliers")
     suppliers.add_column("owner", str)
     suppliers.add_column("metals", str)
+    # How a file's supplier was recognised: address, domain, company (the name it declares
+    # only) or empty (not recognised); null on rows written before. A campaign counts a
+    # file e-mailed from an address it cannot tie to the supplier as an attempt only.
+    db.table("submission_sources").add_column("matched_by", str)
     db.create_table(
         "campaigns",
         {
@@ -360,8 +364,8 @@ def m007_campaigns(db: sqlite_utils.Database) -> None:
     db.table("remediations").create_index(["supplier_id"])
     db.create_table(
         "grade_history",
-        {"supplier_id": int, "on_date": str, "level": str, "reasons": str},
-        pk=("supplier_id", "on_date"),
+        {"campaign_id": int, "supplier_id": int, "on_date": str, "level": str, "reasons": str},
+        pk=("campaign_id", "supplier_id", "on_date"),
     )
 
 

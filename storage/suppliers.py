@@ -79,11 +79,11 @@ class SupplierStore:
                 "select ss.rowid, ss.sender, s.company_name from submission_sources ss "
                 "join submissions s on s.sha256 = ss.sha256 where ss.supplier_id is null"
             ).fetchall():
-                supplier, _how = self.match_supplier(sender or "", company or "")
+                supplier, how = self.match_supplier(sender or "", company or "")
                 if supplier is not None:
                     self.db.execute(
-                        "update submission_sources set supplier_id = ? where rowid = ?",
-                        [supplier.id, rowid],
+                        "update submission_sources set supplier_id = ?, matched_by = ? where rowid = ?",
+                        [supplier.id, how, rowid],
                     )
                     credited += 1
             for sha, company, source, seen in self.db.execute(
@@ -116,6 +116,7 @@ class SupplierStore:
                 "supplier_id": supplier.id,
                 "sender": "",
                 "received_at": when,
+                "matched_by": "company",
             }
         )
         return 1

@@ -169,6 +169,7 @@ def handle_file(
             ),
             sources=((sha, supplier.id if supplier else None),),
             source="slack",
+            matched_by=arrival.how,
         )
     )
     text, blocks = result_blocks(name, store.submission(sha), store.findings(sha))

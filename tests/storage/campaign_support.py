@@ -131,23 +131,28 @@ def receive(
     *,
     filename: str = "",
     sender: str = "",
+    matched_by: str = "address",
     **kwargs: Any,
 ) -> str:
     """A file arriving by mail from a supplier; ``label`` makes its content (and sha256)."""
     sha = hashlib.sha256(label.encode()).hexdigest()
     store.record_screening(sha, result(label, **kwargs), filename=filename or f"{label}.xlsx")
-    send_again(store, sha, supplier_id, sender)
+    send_again(store, sha, supplier_id, sender, matched_by)
     return sha
 
 
-def send_again(store: Store, sha: str, supplier_id: int | None, sender: str = "") -> None:
-    """The same file (already screened) received in another message."""
+def send_again(
+    store: Store, sha: str, supplier_id: int | None, sender: str = "", matched_by: str = "address"
+) -> None:
+    """The same file (already screened) received in another message (``matched_by``: how the
+    intake recognised the supplier: address, domain, or company for an unknown sender)."""
     store.record_message(
         MessageRecord(
             key=f"msg-{uuid.uuid4().hex}",
             mailbox="suppliers",
             sender=sender,
             sources=((sha, supplier_id),),
+            matched_by=matched_by if supplier_id is not None else "",
         )
     )
 
