@@ -180,11 +180,12 @@ def grade_facts(
     as_of: dt.date,
     *,
     decl: Declaration | None = None,
+    investigating: Mapping[int, Sequence[str]] | None = None,
     min_version: str = "",
     current_version: str = "",
     stale_after_days: int = 400,
 ) -> GradeFacts:
-    grievances = tuple(store.grievances_investigating(supplier_id))
+    grievances = tuple((investigating or {}).get(supplier_id, ()))
     if latest is None:
         return GradeFacts(status=status, grievances=grievances)
     risks = tuple(
@@ -245,6 +246,7 @@ def campaign_status(
     members = store.members(campaign.id, as_of)
     received = store.attempts_since(campaign.created_at, [m.supplier_id for m in members])
     reference = store.reference_data()
+    investigating = store.grievances_investigating()
     current = (current_versions or DEFAULT_CURRENT_VERSIONS).get(campaign.family, "")
     rows: list[SupplierRow] = []
     per_metal: dict[str, list[tuple[str, bool]]] = {}
@@ -267,6 +269,7 @@ def campaign_status(
                 latest,
                 as_of,
                 decl=decl,
+                investigating=investigating,
                 min_version=campaign.min_version,
                 current_version=current,
                 stale_after_days=stale_after_days,

@@ -41,6 +41,7 @@ def write_xlsx(
 ) -> None:
     """One sheet per (title, header, rows); strings are always string cells."""
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
     book = Workbook()
@@ -53,7 +54,7 @@ def write_xlsx(
             for c, value in enumerate(row, start=1):
                 cell = sheet.cell(row=r, column=c)
                 if isinstance(value, str):
-                    cell.value = value
+                    cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters
                     cell.data_type = "s"  # never a formula, whatever the text starts with
                 else:
                     cell.value = value

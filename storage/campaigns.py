@@ -312,16 +312,16 @@ class CampaignStore:
             )
         ]
 
-    def grievances_investigating(self, supplier_id: int) -> list[str]:
-        """Case ids of grievances linked to the supplier that are under investigation."""
-        out = []
+    def grievances_investigating(self) -> dict[int, list[str]]:
+        """Case ids of grievances under investigation, by the suppliers they are linked to."""
+        out: dict[int, list[str]] = defaultdict(list)
         for case, ids in self.db.execute(
             "select case_id, supplier_ids from grievances where status = 'investigating' "
-            "and (merged_into is null or merged_into = '')"
+            "and (merged_into is null or merged_into = '') order by case_id"
         ):
-            if supplier_id in json.loads(ids or "[]"):
-                out.append(case)
-        return out
+            for sid in json.loads(ids or "[]"):
+                out[int(sid)].append(case)
+        return dict(out)
 
     # -- remediations ----------------------------------------------------------------
     def remediations(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 
 from reports.campaign_status import CampaignStatus, campaign_status
 
@@ -61,18 +61,23 @@ def status_blocks(s: CampaignStatus) -> tuple[str, list[dict[str, Any]]]:
     return fallback(f"{title}: {headline(s)}"), blocks
 
 
-def campaign_command(ack: Ack, command: dict[str, Any], services: Services) -> None:
+def campaign_command(
+    ack: Ack, command: dict[str, Any], services: Services, respond: Respond
+) -> None:
+    """Acknowledged at once (a status of 2,000 suppliers can take longer than Slack's three
+    seconds); the answer follows through the command's response URL, ephemeral."""
     name = " ".join((command.get("text") or "").split())
     if not staff_view(services.settings, command.get("team_id")):
         ack(text="Campaign figures are only available in the compliance workspace.")
         return
+    ack()
     store = services.store()
     today = services.today()
     settings = services.settings
     if not name:
         open_ones = store.campaigns("open")
         if not open_ones:
-            ack(text="No open campaign. Create one with `assay campaign create`.")
+            respond(text="No open campaign. Create one with `assay campaign create`.")
             return
         lines = []
         for c in open_ones:
@@ -85,11 +90,11 @@ def campaign_command(ack: Ack, command: dict[str, Any], services: Services) -> N
             )
             lines.append(f"*{name_md(c.name, 100)}* ({c.family}): {headline(s)}")
         text = "\n".join(lines)
-        ack(text=fallback(text), blocks=[section(text)])
+        respond(text=fallback(text), blocks=[section(text)])
         return
     found = store.campaign(name)
     if found is None:
-        ack(text=f"No campaign named “{name_md(name, 100)}”.")
+        respond(text=f"No campaign named “{name_md(name, 100)}”.")
         return
     text, blocks = status_blocks(
         campaign_status(
@@ -100,10 +105,10 @@ def campaign_command(ack: Ack, command: dict[str, Any], services: Services) -> N
             stale_after_days=settings.stale_after_days,
         )
     )
-    ack(text=text, blocks=blocks)
+    respond(text=text, blocks=blocks)
 
 
 def register(app: App, services: Services) -> None:
     @app.command(COMMAND)
-    def listener(ack: Ack, command: dict[str, Any]) -> None:
-        campaign_command(ack, command, services)
+    def listener(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        campaign_command(ack, command, services, respond)

@@ -56,3 +56,22 @@ def test_a_forged_file_neither_opens_nor_closes_a_remediation(tmp_path) -> None:
     receive(store, acme, "forged-bad", matched_by="company", smelters=(("Tin", "CID000009"),))
     sync_remediations(store)
     assert store.remediations()[0].cids == ("CID000002",)
+
+
+def test_a_linked_grievance_under_investigation_makes_the_grade_high(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store, ids = _store(tmp_path)
+    acme = ids["Acme Synthetic Metals"]
+    receive(store, acme, "genuine")
+    case = store.create_grievance(
+        message_key="m1", mailbox="grievances", category="other", subject_enc="s",
+        body_enc="b", reporter_enc="r", reply_token="t1", cids=(), supplier_ids=(acme,),
+        respond_by="2026-12-31", attachments=(), year=2026,
+    )  # fmt: skip
+    assert case is not None
+    campaign = store.campaign("CMRT 2026")
+    assert campaign is not None
+    [row] = [r for r in campaign_status(store, campaign, AS_OF).rows if r.supplier_id == acme]
+    assert row.grade == "low"  # received, not yet under investigation
+    store.update_grievance(case, "investigating", "n")
+    [row] = [r for r in campaign_status(store, campaign, AS_OF).rows if r.supplier_id == acme]
+    assert row.grade == "high" and any(case in reason for reason in row.grade_reasons)
