@@ -54,6 +54,10 @@ class Outcome:
     non_responsive: list[str] = field(default_factory=list)
 
 
+#: What an owner is told about a supplier that could not be asked.
+NO_ADDRESS = ("an e-mail address in the supplier registry: the request could not be sent",)
+
+
 def asked_version(campaign: Campaign, current_versions: Mapping[str, str]) -> str:
     """The revision a request asks for: the current one, or the minimum if that is newer."""
     current = current_versions.get(
@@ -128,6 +132,14 @@ def remind(
     received = store.attempts_since(campaign.created_at, [m.supplier_id for m in members])
     for m in members:
         if m.requested_on is None:
+            # Never asked for want of an address: its owner hears so on the escalation day.
+            if (
+                not m.addresses
+                and m.escalated_on is None
+                and schedule.escalation_date() <= on <= campaign.final_deadline
+                and store.record_escalation(m, on, [_escalation(campaign, m, NO_ADDRESS)])
+            ):
+                out.escalations.append(m.name)
             continue
         metals = metals_in_scope(campaign.family, m.metals)
         attempts, _decl = attempts_of(
@@ -278,7 +290,7 @@ def sync_remediations(store: Store, only: Collection[int] | None = None) -> tupl
         cids: set[str] = set()
         for sha in files:
             cids |= not_conformant_in(store, sha, reference)
-        cids -= store.waived_smelters(supplier.id)  # an officer's waiver holds
+        cids -= store.waived_smelters(supplier.id, files)  # a waiver holds for its file
         current = open_now.get(supplier.id)
         change = remediation_change(frozenset(current.cids) if current else None, frozenset(cids))
         newest = files[0] if files else ""

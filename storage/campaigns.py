@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 import sqlite_utils
 
@@ -381,13 +381,15 @@ class CampaignStore:
                 enqueue_in(self.db, _keyed(alert(int(rid or 0)), f"remediation-opened:{rid}"), now)
             return int(rid or 0)
 
-    def waived_smelters(self, supplier_id: int) -> set[str]:
-        """CIDs an officer waived for a supplier (remediations closed by a waiver)."""
+    def waived_smelters(self, supplier_id: int, files: Collection[str]) -> set[str]:
+        """CIDs an officer waived for a supplier's remediation of one of ``files``."""
         out: set[str] = set()
-        for (cids,) in self.db.execute(
-            "select cids from remediations where supplier_id = ? and waived = 1", [supplier_id]
+        for sha, cids in self.db.execute(
+            "select file_sha256, cids from remediations where supplier_id = ? and waived = 1",
+            [supplier_id],
         ):
-            out |= set(json.loads(cids or "[]"))
+            if sha in files:
+                out |= set(json.loads(cids or "[]"))
         return out
 
     def update_remediation(self, remediation_id: int, sha256: str, cids: Sequence[str]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from plugins.normalize import clean_text
-from plugins.rmap_status import canonical_metal
+from plugins.rmap_status import METALS, canonical_metal
 
 from .listfiles import read_tables
 from .listtable import RefDataError
@@ -32,6 +32,23 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 #: A Slack user or workspace-user id, as an owner may be given instead of an e-mail address.
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{6,20}$")
 _OWNER_ADDRESS = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+def _metal_words(text: str) -> list[str]:
+    """Metals of a cell: separated by ``;``, ``,``, ``|`` or ``/``; a piece that is no metal
+    we know but whose words all are ("Tin Gold") is taken word by word."""
+    out: list[str] = []
+    for piece in (p.strip() for p in _METALS_SPLIT.split(text)):
+        words = piece.split()
+        if (
+            piece.casefold() not in METALS
+            and len(words) > 1
+            and all(w.casefold() in METALS for w in words)
+        ):
+            out += words
+        elif piece:
+            out.append(piece)
+    return out
 
 
 def owner_kind(owner: str) -> str:
@@ -102,9 +119,7 @@ def parse_supplier_file(path: Path) -> list[SupplierEntry]:
                 f"Row {number}: the owner {owner[:80]!r} is neither an e-mail address "
                 "nor a Slack user id (U... or W...)."
             )
-        metals = sorted(
-            {canonical_metal(m) for m in _METALS_SPLIT.split(get("metals")) if m.strip()}
-        )
+        metals = sorted({canonical_metal(m) for m in _metal_words(get("metals"))})
         out.append(
             SupplierEntry(
                 name, tuple(addresses), tuple(domains), tuple(expected), owner, tuple(metals)

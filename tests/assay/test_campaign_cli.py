@@ -325,6 +325,13 @@ def test_a_waived_remediation_stays_closed_for_the_same_file(env: Env) -> None:
     text = env.run("remediation", "list").output
     assert "0 open remediation(s)" in text
     assert len(outbox(env.store(), "remediation-opened")) == 1
+    # A newer declaration that still lists the smelter is decided on again: a new one opens.
+    store = env.store()
+    alpha = {s.name: s.id for s in store.suppliers()}["Alpha Synthetic Metals"]
+    receive(store, alpha, "alpha-rem-2", smelters=(("Tin", "CID000002"),))
+    rows = json.loads(env.run("remediation", "list", "--format", "json").output)
+    assert [(r["cids"], r["closed_at"]) for r in rows] == [(["CID000002"], "")]
+    assert rows[0]["id"] != rid
 
 
 def test_suppliers_show_text_and_json(env: Env) -> None:

@@ -75,3 +75,24 @@ def test_a_linked_grievance_under_investigation_makes_the_grade_high(tmp_path) -
     store.update_grievance(case, "investigating", "n")
     [row] = [r for r in campaign_status(store, campaign, AS_OF).rows if r.supplier_id == acme]
     assert row.grade == "high" and any(case in reason for reason in row.grade_reasons)
+
+
+def test_a_supplier_without_an_address_is_raised_with_its_owner_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from assay.campaign_run import remind, send_requests
+    from tests.storage.campaign_support import outbox
+
+    store = Store(tmp_path / "a.db")
+    ids = register(store, supplier("Nomail Synthetic", address="", owner="buyer@corp.example.test"))
+    store.create_campaign(spec(), ids.values(), dt.date(2026, 10, 1))
+    campaign = store.campaign("CMRT 2026")
+    assert campaign is not None
+    sent = send_requests(
+        store, campaign, dt.date(2026, 10, 1), domain="d.test", current_versions={}
+    )
+    assert sent.no_address == ["Nomail Synthetic"] and not sent.requests
+    kw = {"domain": "d.test", "current_versions": {}}
+    assert remind(store, campaign, dt.date(2026, 12, 14), **kw).escalations == []  # not yet
+    assert remind(store, campaign, dt.date(2026, 12, 15), **kw).escalations == ["Nomail Synthetic"]
+    assert remind(store, campaign, dt.date(2026, 12, 16), **kw).escalations == []  # once
+    [told] = outbox(store, "owner-escalation")
+    assert told["to"] == "buyer@corp.example.test" and "e-mail address" in told["missing"][0]

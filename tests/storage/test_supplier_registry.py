@@ -124,3 +124,15 @@ def test_owner_and_metals_are_kept_by_the_store_and_replaced_on_reimport(tmp_pat
 )
 def test_owner_kind(owner: str, kind: str) -> None:
     assert owner_kind(owner) == kind
+
+
+def test_metals_separated_by_spaces_are_read_word_by_word(tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path,
+        "Name,Emails,Metals\n"
+        "Alpha Synthetic Metals,survey@alpha.example.test,Tin Gold\n"
+        'Beta Synthetic Alloys,survey@beta.example.test,"natural graphite, Silver"\n',
+    )
+    rows = {r.name: r.metals for r in parse_supplier_file(path)}
+    assert rows["Alpha Synthetic Metals"] == ("Gold", "Tin")
+    assert rows["Beta Synthetic Alloys"] == ("Graphite", "Silver")  # an AMRT mineral kept
