@@ -277,7 +277,10 @@ class Service:
         for campaign in store.campaigns("open"):
             out = remind(store, campaign, today, domain=domain, current_versions=versions)
             queued += len(out.reminders) + len(out.escalations) + len(out.non_responsive)
-            if not self.config.campaigns.digest:
+            # The digest stops a week after the final deadline (the figures no longer move);
+            # `assay campaign close` ends the campaign.
+            quiet = today > campaign.final_deadline + dt.timedelta(days=7)
+            if not self.config.campaigns.digest or quiet:
                 campaign_status(  # the day's grades are kept all the same
                     store,
                     campaign,
