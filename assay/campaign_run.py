@@ -36,6 +36,7 @@ from reports.campaign_status import (
     member_state,
     metals_in_scope,
     schedule_of,
+    standing_of,
 )
 from storage.campaign_models import Campaign, Member
 from storage.mail import OutboxItem
@@ -270,7 +271,7 @@ def not_conformant_in(store: Store, sha256: str, reference: ReferenceData) -> se
     return {
         cid
         for metal, cid in store.listed_smelters(sha256)
-        if reference.standing(cid, metal).standing in ("active", "not-conformant")
+        if standing_of(reference, cid, metal) in ("active", "not-conformant")
     }
 
 

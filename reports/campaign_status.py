@@ -171,6 +171,21 @@ def attempts_of(
     return attempts, None
 
 
+_STANDINGS: list[tuple[ReferenceData, dict[tuple[str, str], str]]] = []
+
+
+def standing_of(reference: ReferenceData, cid: str, metal: str) -> str:
+    """A smelter's RMAP standing, looked up once per reference data and (CID, metal): a
+    survey's suppliers list the same few hundred smelters thousands of times."""
+    if not _STANDINGS or _STANDINGS[0][0] is not reference:
+        _STANDINGS[:] = [(reference, {})]
+    seen = _STANDINGS[0][1]
+    key = (cid, metal)
+    if key not in seen:
+        seen[key] = reference.standing(cid, metal).standing
+    return seen[key]
+
+
 def grade_facts(
     store: Store,
     reference: ReferenceData,
@@ -194,7 +209,7 @@ def grade_facts(
     )
     not_conformant, active = [], []
     for metal, cid in store.listed_smelters(latest.sha256):
-        standing = reference.standing(cid, metal).standing
+        standing = standing_of(reference, cid, metal)
         if standing == "not-conformant":
             not_conformant.append(cid)
         elif standing == "active":
