@@ -43,6 +43,8 @@ from storage.mail import OutboxItem
 from storage.store import Store
 from storage.supplier_file import owner_kind
 
+from .config import Config
+
 
 @dataclass
 class Outcome:
@@ -260,6 +262,36 @@ def queue_digest(
     )
     key = f"campaign:{campaign.id}:digest:{on.isoformat()}"
     return store.record_digest(campaign.id, on, OutboxItem("alert", key, alert))
+
+
+def run_day(store: Store, config: Config, today: dt.date) -> int:
+    """A day of every open campaign (``assay serve`` runs it once a day): remediations brought
+    up to date for every supplier (a registry import credits old files), then each campaign's
+    reminders, escalations and non-responsive marks and its digest, which stops a week after
+    the final deadline (the figures no longer move). Returns how many messages were queued."""
+    sync_remediations(store)
+    queued = 0
+    domain = config.mail.reply_from.rsplit("@", 1)[-1].strip("> ") or "assay.invalid"
+    versions = config.screening.current_versions
+    stale = config.campaigns.stale_after_days
+    for campaign in store.campaigns("open"):
+        out = remind(store, campaign, today, domain=domain, current_versions=versions)
+        queued += len(out.reminders) + len(out.escalations) + len(out.non_responsive)
+        quiet = today > campaign.final_deadline + dt.timedelta(days=7)
+        if config.campaigns.digest and not quiet:
+            queued += queue_digest(
+                store, campaign, today, current_versions=versions, stale_after_days=stale
+            )
+        else:  # the day's grades are kept all the same
+            campaign_status(
+                store,
+                campaign,
+                today,
+                current_versions=versions,
+                stale_after_days=stale,
+                record_grades=True,
+            )
+    return queued
 
 
 # -- remediations ---------------------------------------------------------------------------

@@ -15,10 +15,11 @@ import click
 from plugins.manager import collect_checks, get_plugin_manager
 
 from .app import build_screener, open_store, screen_file
-from .cli_campaign import campaign, remediation, suppliers_show
+from .cli_campaign import campaign
 from .cli_diff import diff
 from .cli_refdata import date_option as _date
 from .cli_refdata import refdata
+from .cli_remediation import remediation, suppliers_show
 from .config import Config, ConfigError, load_config
 from .render import result_json, result_text
 

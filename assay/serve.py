@@ -266,37 +266,9 @@ class Service:
         run_at = dt.time.fromisoformat(self.config.campaigns.run_at)
         if self._campaigns_ran == today or (now.time() < run_at and not any_time):
             return 0
-        from reports.campaign_status import campaign_status
+        from .campaign_run import run_day
 
-        from .campaign_run import queue_digest, remind, sync_remediations
-
-        sync_remediations(store)  # every supplier once a day (a registry import credits old files)
-        queued = 0
-        domain = self.config.mail.reply_from.rsplit("@", 1)[-1].strip("> ") or "assay.invalid"
-        versions = self.config.screening.current_versions
-        for campaign in store.campaigns("open"):
-            out = remind(store, campaign, today, domain=domain, current_versions=versions)
-            queued += len(out.reminders) + len(out.escalations) + len(out.non_responsive)
-            # The digest stops a week after the final deadline (the figures no longer move);
-            # `assay campaign close` ends the campaign.
-            quiet = today > campaign.final_deadline + dt.timedelta(days=7)
-            if not self.config.campaigns.digest or quiet:
-                campaign_status(  # the day's grades are kept all the same
-                    store,
-                    campaign,
-                    today,
-                    current_versions=versions,
-                    stale_after_days=self.config.campaigns.stale_after_days,
-                    record_grades=True,
-                )
-            else:
-                queued += queue_digest(
-                    store,
-                    campaign,
-                    today,
-                    current_versions=versions,
-                    stale_after_days=self.config.campaigns.stale_after_days,
-                )
+        queued = run_day(store, self.config, today)
         self._campaigns_ran = today
         return queued
 
