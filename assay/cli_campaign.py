@@ -277,10 +277,10 @@ def campaign_status_cmd(
     db: Path | None,
 ) -> None:
     """The response rate, overdue suppliers, and every supplier's status and grade."""
-    from reports.campaign_status import (
+    from reports.campaign_status import campaign_status
+    from reports.campaign_tables import (
         HEADER,
         SUMMARY_HEADER,
-        campaign_status,
         status_text,
         summary_rows,
         table_rows,

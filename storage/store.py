@@ -8,7 +8,8 @@ connection (``self.db``), none inheriting from another:
 - :class:`~storage.mail.MailStore`: processed messages and the durable outbox;
 - :class:`~storage.grievances.GrievanceStore`: grievance cases (encrypted at rest);
 - :class:`~storage.refstore.ReferenceStore`: RMAP, CAHRA and smelter reference lists;
-- :class:`~storage.campaigns.CampaignStore`: survey campaigns, remediations, grades.
+- :class:`~storage.campaigns.CampaignStore`: survey campaigns, what they send, files received;
+- :class:`~storage.remediations.RemediationStore`: remediations and grades over time.
 
 :meth:`Store.record_submission` is the one path by which screened files become submissions
 (mail, Slack and the CLI): it spans the submission and supplier parts, so it lives here.
@@ -34,13 +35,20 @@ from .db import migrate, open_database
 from .grievances import GrievanceStore
 from .mail import MailStore
 from .refstore import ReferenceStore
+from .remediations import RemediationStore
 from .submissions import SubmissionStore
 from .suppliers import SupplierStore
 from .transactions import write_transaction
 
 
 class Store(
-    SubmissionStore, SupplierStore, MailStore, GrievanceStore, ReferenceStore, CampaignStore
+    SubmissionStore,
+    SupplierStore,
+    MailStore,
+    GrievanceStore,
+    ReferenceStore,
+    CampaignStore,
+    RemediationStore,
 ):
     def __init__(self, path: str | Path, files_dir: Path | None = None) -> None:
         self.path = Path(path)
