@@ -7,16 +7,21 @@ consumer and a misspelt field fails in a test, not in a supplier's inbox.
 
 The stored form is JSON (:mod:`program.outbox_codec`): ``kind`` (the class's ``KIND``),
 ``version`` (its ``VERSION``) and its fields by name (a few fields take another JSON name,
-``"from"`` and ``"list"``, given in the field's metadata). Nested values are frozen
-dataclasses and tuples, stored as objects and lists. An optional field (``metadata=OPTIONAL``) is left out while it is empty, as the rows
-written before these types left it out. Decoding is strict: an unknown kind, a version this
-build does not read, an unknown or missing field, or a value of the wrong type raises
-:class:`OutboxError` naming it. A row without ``version`` was written before versions
-existed: it is version 1. A new field with a default keeps the version; anything else (a
-field removed, renamed, or its meaning changed) takes the next version.
+``"from"`` and ``"list"``, given in the field's metadata). Nested values are frozen dataclasses
+and tuples, stored as objects and lists. An optional field (``metadata=OPTIONAL``) is left out
+while it is empty, as the rows written before these types left it out. Decoding is strict: an
+unknown kind, a version this build does not read, an unknown or missing field, or a value of
+the wrong type raises :class:`OutboxError` naming it. A row without ``version`` was written
+before versions existed: it is version 1. A new field with a default keeps the version;
+anything else (a field removed, renamed, or its meaning changed) takes the next version.
 
 The e-mail and alert channels are decoded apart: ``grievance-follow-up`` names both the
 reporter's acknowledgement (an e-mail) and the compliance channel's note (an alert).
+
+The kinds of survey campaigns and remediation live in :mod:`program.outbox_campaign` and are
+re-exported here; every kind subclasses :class:`program.outbox_codec.Payload`. This module
+keeps the unions (:data:`Email`, :data:`Alert`), the :data:`EMAILS` and :data:`ALERTS`
+tables and the decoders, so ``from program.outbox import ...`` is the one way in.
 """
 
 from __future__ import annotations
@@ -25,20 +30,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from program.outbox_codec import OPTIONAL, OutboxError, from_json, json_name, to_json
-
-
-class _Payload:
-    """What every kind has: its ``KIND``, its schema ``VERSION`` and :meth:`to_json`."""
-
-    KIND: ClassVar[str]
-    VERSION: ClassVar[int] = 1
-    #: Keys earlier rows of this kind carried that mean nothing now (read and dropped).
-    DROPPED: ClassVar[frozenset[str]] = frozenset()
-
-    def to_json(self) -> str:
-        return to_json(self, self.KIND, self.VERSION)
-
+from program.outbox_campaign import CampaignDigest as CampaignDigest
+from program.outbox_campaign import CampaignReminder as CampaignReminder
+from program.outbox_campaign import CampaignRequest as CampaignRequest
+from program.outbox_campaign import NonResponsive as NonResponsive
+from program.outbox_campaign import OwnerEscalation as OwnerEscalation
+from program.outbox_campaign import OwnerEscalationDM as OwnerEscalationDM
+from program.outbox_campaign import RemediationClosed as RemediationClosed
+from program.outbox_campaign import RemediationOpened as RemediationOpened
+from program.outbox_codec import OPTIONAL, OutboxError, Payload, from_json, json_name
 
 # -- e-mails -------------------------------------------------------------------------------
 
@@ -62,7 +62,7 @@ class ReplyFile:
 
 
 @dataclass(frozen=True)
-class ScreeningReply(_Payload):
+class ScreeningReply(Payload):
     """The reply to a supplier's message that carried templates."""
 
     KIND: ClassVar[str] = "screening-reply"
@@ -75,7 +75,7 @@ class ScreeningReply(_Payload):
 
 
 @dataclass(frozen=True)
-class NoTemplateReply(_Payload):
+class NoTemplateReply(Payload):
     """The reply to a supplier's message without any template."""
 
     KIND: ClassVar[str] = "no-template"
@@ -88,7 +88,7 @@ class NoTemplateReply(_Payload):
 
 
 @dataclass(frozen=True)
-class GrievanceAck(_Payload):
+class GrievanceAck(Payload):
     """A new case's acknowledgement: the envelope address, the case, its token and dates,
     nothing from the reporter's message. Encrypted before it is queued."""
 
@@ -101,7 +101,7 @@ class GrievanceAck(_Payload):
 
 
 @dataclass(frozen=True)
-class GrievanceFollowUpAck(_Payload):
+class GrievanceFollowUpAck(Payload):
     """The acknowledgement of a follow-up on a case (encrypted, as :class:`GrievanceAck`)."""
 
     KIND: ClassVar[str] = "grievance-follow-up"
@@ -110,55 +110,6 @@ class GrievanceFollowUpAck(_Payload):
     token: str
     received: str
     respond_by: str
-
-
-@dataclass(frozen=True)
-class CampaignRequest(_Payload):
-    """A campaign's request to one supplier: which template, which version, by when. Its
-    ``message_id`` is given by the caller (and stored), so reminders can thread on it."""
-
-    KIND: ClassVar[str] = "campaign-request"
-    to: str
-    supplier: str
-    campaign: str
-    family: str  # "CMRT", "EMRT", "CRT", "AMRT"
-    # The version asked for ("6.5"; "" for any). Stored as "template_version": "version"
-    # is the payload's schema version.
-    version: str = field(metadata=json_name("template_version"))
-    deadline: str  # ISO date
-    message_id: str  # "<...@...>"
-
-
-@dataclass(frozen=True)
-class CampaignReminder(_Payload):
-    """A reminder threaded on the request (``in_reply_to``: its Message-ID), saying only
-    what is still missing (:func:`program.campaign.still_missing`)."""
-
-    KIND: ClassVar[str] = "campaign-reminder"
-    to: str
-    supplier: str
-    campaign: str
-    family: str
-    version: str = field(metadata=json_name("template_version"))  # as in the request
-    deadline: str
-    missing: tuple[str, ...]
-    in_reply_to: str
-    message_id: str
-    overdue: bool = False  # sent after the deadline
-
-
-@dataclass(frozen=True)
-class OwnerEscalation(_Payload):
-    """To the supplier's internal owner (an address): the supplier has not delivered."""
-
-    KIND: ClassVar[str] = "owner-escalation"
-    to: str
-    supplier: str
-    campaign: str
-    deadline: str
-    status: str
-    missing: tuple[str, ...]
-    reminders_sent: int
 
 
 Email = (
@@ -176,14 +127,14 @@ Email = (
 
 
 @dataclass(frozen=True)
-class NeedsAttention(_Payload):
+class NeedsAttention(Payload):
     KIND: ClassVar[str] = "needs-attention"
     mailbox: str
     reason: str
 
 
 @dataclass(frozen=True)
-class SenderMismatch(_Payload):
+class SenderMismatch(Payload):
     """A registered supplier's address sent a declaration naming another company."""
 
     KIND: ClassVar[str] = "sender-mismatch"
@@ -193,7 +144,7 @@ class SenderMismatch(_Payload):
 
 
 @dataclass(frozen=True)
-class RateLimited(_Payload):
+class RateLimited(Payload):
     KIND: ClassVar[str] = "rate-limited"
     sender: str
     limit: int
@@ -229,7 +180,7 @@ class SubmissionFile:
 
 
 @dataclass(frozen=True)
-class Submission(_Payload):
+class Submission(Payload):
     """The compliance channel's post for one submission: one line per file."""
 
     KIND: ClassVar[str] = "submission"
@@ -257,7 +208,7 @@ class DetailsFile:
 
 
 @dataclass(frozen=True)
-class SubmissionDetails(_Payload):
+class SubmissionDetails(Payload):
     """A submission's details, posted in its post's thread (``thread_of``: that post's key)."""
 
     KIND: ClassVar[str] = "submission-details"
@@ -267,7 +218,7 @@ class SubmissionDetails(_Payload):
 
 
 @dataclass(frozen=True)
-class GrievanceAlert(_Payload):
+class GrievanceAlert(Payload):
     """A new grievance case: number, date, category and counts, never the reporter."""
 
     KIND: ClassVar[str] = "grievance"
@@ -279,14 +230,14 @@ class GrievanceAlert(_Payload):
 
 
 @dataclass(frozen=True)
-class GrievanceFollowUpAlert(_Payload):
+class GrievanceFollowUpAlert(Payload):
     KIND: ClassVar[str] = "grievance-follow-up"
     case_id: str
     received: str
 
 
 @dataclass(frozen=True)
-class Undeliverable(_Payload):
+class Undeliverable(Payload):
     """An e-mail given up: what it was, and to whom (a supplier's name or an address hash;
     for a grievance acknowledgement only the case)."""
 
@@ -299,7 +250,7 @@ class Undeliverable(_Payload):
 
 
 @dataclass(frozen=True)
-class StaleList(_Payload):
+class StaleList(Payload):
     KIND: ClassVar[str] = "stale-list"
     list_version: str = field(metadata=json_name("list"))
     message: str
@@ -316,70 +267,10 @@ class RmapChange:
 
 
 @dataclass(frozen=True)
-class RmapChanges(_Payload):
+class RmapChanges(Payload):
     KIND: ClassVar[str] = "rmap-change"
     list_version: str = field(metadata=json_name("list"))
     changes: tuple[RmapChange, ...] = ()
-
-
-@dataclass(frozen=True)
-class OwnerEscalationDM(_Payload):
-    """An escalation as a Slack direct message to the owner (``slack_user``: U… or W…)."""
-
-    KIND: ClassVar[str] = "owner-escalation-dm"
-    slack_user: str
-    supplier: str
-    campaign: str
-    deadline: str
-    status: str
-    missing: tuple[str, ...]
-    reminders_sent: int
-
-
-@dataclass(frozen=True)
-class RemediationOpened(_Payload):
-    """A supplier's latest file lists smelters that are not conformant."""
-
-    KIND: ClassVar[str] = "remediation-opened"
-    supplier: str
-    remediation_id: int
-    cids: tuple[str, ...]
-    file_date: str  # ISO date of the file that opened it
-
-
-@dataclass(frozen=True)
-class RemediationClosed(_Payload):
-    KIND: ClassVar[str] = "remediation-closed"
-    supplier: str
-    remediation_id: int
-    reason: str  # "a newer file", "RMAP list X of D", "waived by U: reason"
-
-
-@dataclass(frozen=True)
-class CampaignDigest(_Payload):
-    """A campaign's daily figures for the compliance channel."""
-
-    KIND: ClassVar[str] = "campaign-digest"
-    campaign: str
-    family: str
-    suppliers: int
-    responded: int
-    accepted: int
-    response_rate: float  # 0-1
-    response_category: str
-    overdue: int
-    resubmit: int
-    escalated: int
-
-
-@dataclass(frozen=True)
-class NonResponsive(_Payload):
-    """A supplier silent past the campaign's final deadline."""
-
-    KIND: ClassVar[str] = "campaign-non-responsive"
-    campaign: str
-    supplier: str
-    final_deadline: str
 
 
 Alert = (

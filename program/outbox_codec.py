@@ -5,6 +5,7 @@ Python keyword or builtin: ``"from"``, ``"list"``); a field with ``metadata=OPTI
 left out while it equals its default. Decoding follows the field's annotation (text, whole
 numbers, numbers, true/false, tuples, nested dataclasses, ``X | None``) and raises
 :class:`OutboxError` naming the first field that is unknown, missing or of the wrong type.
+:class:`Payload` is the base of every kind (its ``KIND``, ``VERSION`` and ``to_json``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 _OPTIONAL = "outbox_optional"  # field metadata: left out of the JSON while empty
 _JSON_NAME = "outbox_name"  # field metadata: the field's name in the JSON
@@ -25,6 +26,18 @@ T = TypeVar("T")
 
 class OutboxError(ValueError):
     """A stored payload this build cannot read (unknown kind or version, a bad field)."""
+
+
+class Payload:
+    """What every kind has: its ``KIND``, its schema ``VERSION`` and :meth:`to_json`."""
+
+    KIND: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+    #: Keys earlier rows of this kind carried that mean nothing now (read and dropped).
+    DROPPED: ClassVar[frozenset[str]] = frozenset()
+
+    def to_json(self) -> str:
+        return to_json(self, self.KIND, self.VERSION)
 
 
 #: Field metadata: the field may be absent from the JSON, and is left out while it equals

@@ -1,8 +1,9 @@
-"""``assay campaign``, ``assay remediation`` and ``assay suppliers show``, run in process.
+"""``assay campaign`` and the ``[campaigns]`` config section, run in process.
 
 The commands run through click's test runner on a database in a temporary folder; files are
 credited to suppliers through the Store as the mail intake would. No mail server is started:
-without an SMTP host, ``campaign send`` writes each e-mail as a .eml file.
+without an SMTP host, ``campaign send`` writes each e-mail as a .eml file. ``assay
+remediation`` and ``assay suppliers show`` are in ``test_remediation_cli.py``.
 """
 
 from __future__ import annotations
@@ -15,90 +16,20 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from assay.cli import cli
 from assay.config import ConfigError, load_config
-from storage.store import Store
-from tests.storage.campaign_support import outbox, receive, register, rmap, supplier
-
-HOSTILE = '=HYPERLINK("http://evil.example.test/","Click for a discount")'
-NAMES = ("Alpha Synthetic Metals", "Beta Synthetic Alloys", "Delta Synthetic Works", HOSTILE)
-
-
-class Env:
-    """One configured installation in a temporary folder."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.tmp = tmp_path
-        self.db = tmp_path / "assay.db"
-        self.eml = tmp_path / "outbox"
-        self.config = tmp_path / "assay.toml"
-        self.config.write_text(
-            f"""
-[assay]
-database = "{self.db}"
-[mail]
-seed_examples = false
-[mail.grievances]
-enabled = false
-[smtp]
-outbox_dir = "{self.eml}"
-[alerts]
-log_file = "{tmp_path / "alerts.log"}"
-""",
-            "utf-8",
-        )
-
-    def run(self, *args: str, code: int = 0) -> Result:
-        result = CliRunner().invoke(cli, ["--config", str(self.config), *args])
-        assert result.exit_code == code, (result.output, result.exception)
-        if code == 0:
-            assert result.exception is None
-        else:
-            assert "Traceback" not in result.output
-        return result
-
-    def store(self) -> Store:
-        return Store(self.db)
-
-    def emails(self) -> list[Path]:
-        return sorted(self.eml.rglob("*.eml")) if self.eml.exists() else []
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Env:
-    e = Env(tmp_path)
-    register(
-        e.store(),
-        supplier("Alpha Synthetic Metals", owner="buyer@corp.example.test", metals=("Tin",)),
-        supplier("Beta Synthetic Alloys", owner="U0123ABCD"),
-        supplier("Delta Synthetic Works"),
-        supplier(HOSTILE, address="sales@hostile.example.test"),
-        supplier("Emrt Only Synthetic", expected=("EMRT",)),
-    )
-    return e
-
-
-def _create(env: Env, *extra: str, code: int = 0) -> Result:
-    return env.run(
-        "campaign",
-        "create",
-        "CMRT 2026",
-        "--template",
-        "CMRT",
-        "--deadline",
-        "2026-12-01",
-        *extra,
-        code=code,
-    )
+from tests.assay.campaign_cli_support import HOSTILE, NAMES, Env, create_campaign, two_answers
+from tests.assay.campaign_cli_support import env as env
+from tests.storage.campaign_support import outbox, receive
 
 
 def test_create_then_send_twice_asks_each_supplier_once(env: Env) -> None:
-    out = _create(env, "--as-of", "2026-10-01").output
+    out = create_campaign(env, "--as-of", "2026-10-01").output
     assert "created campaign CMRT 2026: 4 supplier(s)" in out  # not the EMRT-only one
     assert "deadline 2026-12-01" in out and "final deadline 2026-12-29" in out
-    again = _create(env, code=1)
+    again = create_campaign(env, code=1)
     assert "a campaign named 'CMRT 2026' exists already" in again.output
 
     dry = env.run("campaign", "send", "CMRT 2026", "--dry-run", "--as-of", "2026-10-01").output
@@ -128,19 +59,8 @@ def test_create_then_send_twice_asks_each_supplier_once(env: Env) -> None:
     assert "CMRT 2026" in listed and "open" in listed
 
 
-def _two_answers(env: Env) -> None:
-    """Alpha sends a clean file; Beta one with errors; the others nothing."""
-    _create(env, "--as-of", "2026-10-01")
-    env.run("campaign", "send", "CMRT 2026", "--as-of", "2026-10-01")
-    store = env.store()
-    ids = {s.name: s.id for s in store.suppliers()}
-    receive(store, ids["Alpha Synthetic Metals"], "alpha-cmrt")
-    receive(store, ids["Beta Synthetic Alloys"], "beta-cmrt-1", errors=3)
-    receive(store, ids["Beta Synthetic Alloys"], "beta-cmrt-2", errors=2)
-
-
 def test_status_json_counts_responses_and_grades(env: Env) -> None:
-    _two_answers(env)
+    two_answers(env)
     out = env.run("campaign", "status", "CMRT 2026", "--format", "json", "--as-of", "2026-11-01")
     s = json.loads(out.output)
     assert set(s) >= {
@@ -232,7 +152,7 @@ def test_status_json_counts_responses_and_grades(env: Env) -> None:
 
 
 def test_csv_and_xlsx_keep_a_formula_like_name_as_text(env: Env) -> None:
-    _two_answers(env)
+    two_answers(env)
     out = env.run("campaign", "status", "CMRT 2026", "--format", "csv", "--as-of", "2026-11-01")
     table = list(csv.reader(io.StringIO(out.output)))
     assert table[0][:3] == ["Supplier", "Status", "Grade"]
@@ -271,13 +191,13 @@ def test_suppliers_file_with_an_unknown_name_is_refused(env: Env) -> None:
     listed.write_text(
         "name\nAlpha Synthetic Metals\nNobody Synthetic Ltd\nbeta synthetic alloys\n", "utf-8"
     )
-    out = _create(env, "--suppliers", str(listed), code=1).output
+    out = create_campaign(env, "--suppliers", str(listed), code=1).output
     assert "not in the supplier registry: Nobody Synthetic Ltd" in out
     assert "Alpha" not in out.split("registry:")[1]
     assert env.store().campaign("CMRT 2026") is None
 
     listed.write_text("Alpha Synthetic Metals,ignored column\nbeta synthetic alloys\n", "utf-8")
-    assert "2 supplier(s)" in _create(env, "--suppliers", str(listed)).output
+    assert "2 supplier(s)" in create_campaign(env, "--suppliers", str(listed)).output
     store = env.store()
     c = store.campaign("CMRT 2026")
     assert c is not None
@@ -285,80 +205,6 @@ def test_suppliers_file_with_an_unknown_name_is_refused(env: Env) -> None:
         "Alpha Synthetic Metals",
         "Beta Synthetic Alloys",
     ]
-
-
-def _with_remediation(env: Env) -> int:
-    """Alpha's latest file lists a tin smelter the RMAP list does not show as conformant."""
-    store = env.store()
-    alpha = {s.name: s.id for s in store.suppliers()}["Alpha Synthetic Metals"]
-    rmap(store, "2026-09-01:tin", dt.date(2026, 9, 1), {"CID000001": "Conformant"})
-    receive(store, alpha, "alpha-rem", smelters=(("Tin", "CID000001"), ("Tin", "CID000002")))
-    rows = json.loads(env.run("remediation", "list", "--format", "json").output)
-    assert [(r["supplier"], r["cids"], r["closed_at"]) for r in rows] == [
-        ("Alpha Synthetic Metals", ["CID000002"], "")
-    ]
-    return int(rows[0]["id"])
-
-
-def test_remediation_list_and_waive_with_a_reason(env: Env) -> None:
-    rid = _with_remediation(env)
-    text = env.run("remediation", "list").output
-    assert f"#{rid}" in text and "CID000002" in text and "1 open remediation(s)" in text
-    env.run("remediation", "close", str(rid), "--reason", "   ", code=2)  # a blank reason
-    out = env.run(
-        "remediation", "close", str(rid), "--reason", "smelter exited", "--by", "Officer Example"
-    )
-    assert f"closed remediation #{rid}" in out.output
-    again = env.run("remediation", "close", str(rid), "--reason", "twice", code=1)
-    assert f"no open remediation #{rid}" in again.output
-    env.run("remediation", "close", "999", "--reason", "none such", code=1)
-    closed = env.store().remediation(rid)
-    assert closed is not None and not closed.open
-    assert closed.close_reason == "waived by Officer Example: smelter exited"
-    alerts = outbox(env.store(), "remediation-closed")
-    assert [a["reason"] for a in alerts] == ["waived by Officer Example: smelter exited"]
-
-
-def test_a_waived_remediation_stays_closed_for_the_same_file(env: Env) -> None:
-    rid = _with_remediation(env)
-    env.run("remediation", "close", str(rid), "--reason", "smelter exited", "--by", "Officer")
-    text = env.run("remediation", "list").output
-    assert "0 open remediation(s)" in text
-    assert len(outbox(env.store(), "remediation-opened")) == 1
-    # A newer declaration that still lists the smelter is decided on again: a new one opens.
-    store = env.store()
-    alpha = {s.name: s.id for s in store.suppliers()}["Alpha Synthetic Metals"]
-    receive(store, alpha, "alpha-rem-2", smelters=(("Tin", "CID000002"),))
-    rows = json.loads(env.run("remediation", "list", "--format", "json").output)
-    assert [(r["cids"], r["closed_at"]) for r in rows] == [(["CID000002"], "")]
-    assert rows[0]["id"] != rid
-
-
-def test_suppliers_show_text_and_json(env: Env) -> None:
-    _two_answers(env)
-    env.run("campaign", "status", "CMRT 2026", "--as-of", "2026-11-01")
-    h = json.loads(env.run("suppliers", "show", "beta synthetic alloys", "--format", "json").output)
-    assert (h["name"], h["owner"], h["templates"], h["campaigns"]) == (
-        "Beta Synthetic Alloys",
-        "U0123ABCD",
-        ["CMRT"],
-        ["CMRT 2026"],
-    )
-    assert [f["filename"] for f in h["files"]] == ["beta-cmrt-1.xlsx", "beta-cmrt-2.xlsx"]
-    assert [f["errors"] for f in h["files"]] == [3, 2]
-    assert len(h["files"][0]["findings"]) == 3
-    assert {f["severity"] for f in h["files"][0]["findings"]} == {"error"}
-    assert [(s["campaign"], s["what"], s["date"]) for s in h["sent"]] == [
-        ("CMRT 2026", "request", "2026-10-01")
-    ]
-    assert h["remediations"] == []
-    text = env.run("suppliers", "show", "Beta Synthetic Alloys").output
-    assert "Beta Synthetic Alloys  owner: U0123ABCD" in text
-    assert "campaigns: CMRT 2026" in text
-    assert "files (2):" in text and "beta-cmrt-2.xlsx" in text
-    assert "2026-10-01  CMRT 2026: request" in text
-    missing = env.run("suppliers", "show", "Nobody Synthetic Ltd", code=1).output
-    assert "no registered supplier named 'Nobody Synthetic Ltd'" in missing
 
 
 # -- [campaigns] in the config file -------------------------------------------------------------
@@ -414,7 +260,7 @@ def test_create_uses_the_configured_schedule(env: Env) -> None:
         env.config.read_text("utf-8") + "[campaigns]\nreminder_days = [-7, 2]\nfinal_after = 10\n"
     )
     env.config.write_text(text, "utf-8")
-    out = _create(env, "--escalate-after", "3", "--as-of", "2026-10-01").output
+    out = create_campaign(env, "--escalate-after", "3", "--as-of", "2026-10-01").output
     assert "final deadline 2026-12-11" in out
     c = env.store().campaign("CMRT 2026")
     assert c is not None and (c.reminder_days, c.escalate_after) == ((-7, 2), 3)
