@@ -133,16 +133,34 @@ def campaign_create(
     )
 
 
+#: A list of supplier names is small; anything larger is not one.
+MAX_NAMES_FILE = 5 * 1024 * 1024
+
+
 def _names(path: Path) -> list[str]:
+    """The supplier names of a ``--suppliers`` file (first column; a header and ``#`` lines
+    skipped); a file that is no such list is refused with a message, never a traceback."""
     import csv
 
-    names: list[str] = []
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        for row in csv.reader(f):
-            if row and row[0].strip() and not row[0].startswith("#"):
-                names.append(row[0].strip())
+    if path.stat().st_size > MAX_NAMES_FILE:
+        raise click.ClickException(
+            f"{path.name}: larger than {MAX_NAMES_FILE // (1024 * 1024)} MB; expected one "
+            "supplier name per line"
+        )
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+        if "\x00" in text:
+            raise ValueError("a NUL byte")
+        rows = list(csv.reader(text.splitlines()))
+    except (UnicodeDecodeError, ValueError, csv.Error):
+        raise click.ClickException(
+            f"{path.name}: not a text or CSV file (UTF-8) with one supplier name per line"
+        ) from None
+    names = [r[0].strip() for r in rows if r and r[0].strip() and not r[0].startswith("#")]
     if names and names[0].casefold() in ("name", "supplier", "supplier name"):
         names = names[1:]
+    if not names:
+        raise click.ClickException(f"{path.name}: no supplier name in it")
     return list(dict.fromkeys(names))
 
 

@@ -288,3 +288,23 @@ def test_create_uses_the_configured_schedule(env: Env) -> None:
         "-1",
         code=2,
     )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "no supplier name in it"),  # empty
+        (b"# only a comment\nname\n", "no supplier name in it"),
+        (b"PK\x03\x04\x00\xff\xfe binary", "not a text or CSV file"),  # corrupt: a zip's bytes
+        (b"Alpha\x00Synthetic\n", "not a text or CSV file"),  # hostile: a NUL byte
+        (b"x" * (5 * 1024 * 1024 + 1), "larger than 5 MB"),  # oversized
+    ],
+)
+def test_a_suppliers_file_that_is_no_list_is_refused_clearly(
+    env: Env, content: bytes, message: str
+) -> None:
+    listed = env.tmp / "chosen.csv"
+    listed.write_bytes(content)
+    result = create_campaign(env, "--suppliers", str(listed), code=1)
+    assert message in result.output and "Traceback" not in result.output
+    assert env.store().campaign("CMRT 2026") is None  # nothing half-made
