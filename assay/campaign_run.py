@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from plugins.checks import DEFAULT_CURRENT_VERSIONS
 from plugins.reference import ReferenceData
 from plugins.versions import version_key
-from program.campaign import due_actions, latest_response, remediation_change, still_missing
+from program.campaign import due_actions, remediation_change, still_missing
 from program.outbox import (
     CampaignDigest,
     CampaignReminder,
@@ -31,10 +31,8 @@ from program.outbox import (
     RemediationOpened,
 )
 from reports.campaign_status import (
-    attempts_of,
     campaign_status,
-    member_state,
-    metals_in_scope,
+    member_views,
     schedule_of,
     standing_of,
 )
@@ -131,9 +129,8 @@ def remind(
         return out  # a closed campaign sends nothing
     schedule = schedule_of(campaign)
     version = asked_version(campaign, current_versions)
-    members = store.members(campaign.id)
-    received = store.attempts_since(campaign.created_at, [m.supplier_id for m in members])
-    for m in members:
+    for v in member_views(store, campaign, declarations=False):
+        m, state, latest = v.member, v.state, v.latest
         if m.requested_on is None:
             # Never asked for want of an address: its owner hears so on the escalation day.
             if (
@@ -144,12 +141,6 @@ def remind(
             ):
                 out.escalations.append(m.name)
             continue
-        metals = metals_in_scope(campaign.family, m.metals)
-        attempts, _decl = attempts_of(
-            store, received.get(m.supplier_id, []), campaign.family, metals
-        )
-        state = member_state(m, attempts)
-        latest = latest_response(state, campaign.family)
         due = due_actions(schedule, state, campaign.family, campaign.min_version, on)
         missing = still_missing(campaign.family, latest, campaign.min_version)
         if due.reminder is not None:
@@ -320,10 +311,13 @@ def sync_remediations(store: Store, only: Collection[int] | None = None) -> tupl
         if only is not None and supplier.id not in only:
             continue
         files = latest.get(supplier.id, [])
+        if not files and supplier.id not in open_now:
+            continue  # nothing to open, nothing to close
         cids: set[str] = set()
         for sha in files:
             cids |= not_conformant_in(store, sha, reference)
-        cids -= store.waived_smelters(supplier.id, files)  # a waiver holds for its file
+        if cids:
+            cids -= store.waived_smelters(supplier.id, files)  # a waiver holds for its file
         current = open_now.get(supplier.id)
         change = remediation_change(frozenset(current.cids) if current else None, frozenset(cids))
         newest = files[0] if files else ""

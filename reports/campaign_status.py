@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,9 +146,11 @@ def attempts_of(
     rows: Sequence[AttemptRow],
     family: str,
     metals: Sequence[str],
+    declarations: bool = True,
 ) -> tuple[list[Attempt], Declaration | None]:
     """A supplier's files; the latest response gets its error codes and whether it declares
-    none of the metals in scope (its declaration is read once, and returned for grading).
+    none of the metals in scope (its declaration is read once, and returned for grading;
+    ``declarations=False``: not read, for what needs no grade and no scope, the reminders).
 
     Files count from the campaign's creation on, by when they really arrived; ``--as-of``
     moves the schedule's day (what is due, overdue, escalated), not the files."""
@@ -160,7 +162,7 @@ def attempts_of(
         errors = (
             tuple(code for code, _m in store.finding_codes(a.sha256, "error")) if a.errors else ()
         )
-        decl = store.declaration(a.sha256)
+        decl = store.declaration(a.sha256) if declarations else None
         unused = False
         if decl is not None and metals:
             q1 = {x.mineral: x.value for x in decl.answers if x.question == "Q1"}
@@ -248,6 +250,36 @@ def member_state(member: Member, attempts: Sequence[Attempt]) -> SupplierState:
     )
 
 
+@dataclass(frozen=True)
+class MemberView:
+    """A supplier of a campaign with its files, as the rules see it."""
+
+    member: Member
+    metals: tuple[str, ...]
+    attempts: tuple[Attempt, ...]
+    state: SupplierState
+    latest: Attempt | None  # the latest response
+    decl: Declaration | None  # the latest response's declaration (when read)
+
+
+def member_views(
+    store: Store, campaign: Campaign, as_of: dt.date | None = None, *, declarations: bool = True
+) -> Iterator[MemberView]:
+    """Every supplier of the campaign (what it was sent by ``as_of``), with the files it sent
+    since the campaign was created: the one reading of the Store that the status, the
+    reminders and the escalations share."""
+    members = store.members(campaign.id, as_of)
+    received = store.attempts_since(campaign.created_at, [m.supplier_id for m in members])
+    for m in members:
+        metals = metals_in_scope(campaign.family, m.metals)
+        attempts, decl = attempts_of(
+            store, received.get(m.supplier_id, []), campaign.family, metals, declarations
+        )
+        state = member_state(m, attempts)
+        latest = latest_response(state, campaign.family)
+        yield MemberView(m, metals, tuple(attempts), state, latest, decl)
+
+
 def campaign_status(
     store: Store,
     campaign: Campaign,
@@ -258,23 +290,15 @@ def campaign_status(
     record_grades: bool = False,
 ) -> CampaignStatus:
     """The campaign as of a day; ``record_grades`` keeps each supplier's grade in its history."""
-    members = store.members(campaign.id, as_of)
-    received = store.attempts_since(campaign.created_at, [m.supplier_id for m in members])
     reference = store.reference_data()
     investigating = store.grievances_investigating()
     current = (current_versions or DEFAULT_CURRENT_VERSIONS).get(campaign.family, "")
+    schedule = schedule_of(campaign)
     rows: list[SupplierRow] = []
     per_metal: dict[str, list[tuple[str, bool]]] = {}
-    for m in members:
-        metals = metals_in_scope(campaign.family, m.metals)
-        attempts, decl = attempts_of(
-            store, received.get(m.supplier_id, []), campaign.family, metals
-        )
-        state = member_state(m, attempts)
-        status = supplier_status(
-            schedule_of(campaign), state, campaign.family, campaign.min_version, as_of
-        )
-        latest = latest_response(state, campaign.family)
+    for v in member_views(store, campaign, as_of):
+        m, metals, attempts, latest, decl = v.member, v.metals, v.attempts, v.latest, v.decl
+        status = supplier_status(schedule, v.state, campaign.family, campaign.min_version, as_of)
         g = grade(
             grade_facts(
                 store,
