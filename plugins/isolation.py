@@ -22,7 +22,8 @@ the supplier's :class:`~plugins.workbook.FileProblem`, the reference-list reader
 Why fork: the child starts in a few milliseconds with the plugins already loaded. The
 parent may have threads (``assay serve``); the child only runs pure Python and the engine,
 which the parent never calls itself, plus logging and imports, whose locks CPython resets
-after a fork. Only the forking thread exists in the child.
+after a fork; it loads no shared library (``prctl`` is looked up in the parent first), since
+the dynamic loader's lock is not reset. Only the forking thread exists in the child.
 """
 
 from __future__ import annotations
@@ -109,13 +110,28 @@ def _address_space() -> int:
         return 0
 
 
-def _die_with_parent() -> None:
-    try:
-        import ctypes  # only in the child, where it costs nothing to the caller
+_prctl: list[Callable[..., int] | None] = []
 
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+def _resolve_prctl() -> None:
+    """Look ``prctl`` up in the parent, once, before the first fork: a ``dlopen`` in the child
+    (``import ctypes``, ``CDLL``) would wait forever on the loader's lock if another thread of
+    the parent held it at the fork (a listener thread importing a module)."""
+    if _prctl:
+        return
+    try:
+        import ctypes
+
+        _prctl.append(ctypes.CDLL(None).prctl)
     except (OSError, AttributeError):
-        pass
+        _prctl.append(None)
+
+
+def _die_with_parent() -> None:
+    prctl = _prctl[0] if _prctl else None
+    if prctl is not None:
+        with contextlib.suppress(OSError):
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def _child(fn: Callable[[bytes], object], data: bytes, limits: Bounds, out_fd: int) -> None:
@@ -173,6 +189,7 @@ def run_in_child(fn: Callable[[bytes], T], data: bytes, limits: Bounds) -> T:
     raised, :data:`CRASHED` for a crash or an exit without an answer.
     """
     global last_report
+    _resolve_prctl()
     read_fd, write_fd = os.pipe()
     start = time.monotonic()
     pid = os.fork()

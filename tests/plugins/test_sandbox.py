@@ -175,3 +175,14 @@ def test_a_sheet_within_bounds_is_untouched() -> None:
     xml = _sheet(b'<row r="2504"><c r="AR2504"><v>1</v></c></row>')
     kept, cut = scan_sheet_xml(xml, "S", 100_000)
     assert kept is xml and cut is None
+
+
+def test_the_child_loads_no_library_for_its_parent_death_signal() -> None:
+    """``prctl`` is looked up in the parent before the fork: a child that had to ``dlopen``
+    could hang on a loader lock another thread of the parent held at the fork."""
+    from plugins import isolation
+
+    def child_view(_data: bytes) -> dict[str, object]:
+        return {"resolved": bool(isolation._prctl and isolation._prctl[0])}
+
+    assert sandbox.run_isolated(child_view, b"x", SMALL) == {"resolved": True}
