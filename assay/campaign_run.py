@@ -368,14 +368,8 @@ def waive_remediation(store: Store, remediation_id: int, reason: str, by: str) -
 
 def _latest_files(store: Store, only: Collection[int] | None = None) -> dict[int, list[str]]:
     """Each supplier's latest readable file of each family, newest first."""
-    out: dict[int, list[str]] = {}
-    seen: set[tuple[int, str]] = set()
-    for sid, rows in store.attempts_since("", only).items():
-        for a in reversed(rows):
-            if a.readable and a.verified and a.template_type and (sid, a.template_type) not in seen:
-                seen.add((sid, a.template_type))
-                out.setdefault(sid, []).append(a.sha256)
-    return out
+    found = store.latest_files(supplier_ids=only)
+    return {sid: [a.sha256 for a in rows] for sid, rows in found.items()}
 
 
 def _file_date(store: Store, sha256: str) -> str:

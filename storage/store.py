@@ -9,7 +9,8 @@ connection (``self.db``), none inheriting from another:
 - :class:`~storage.grievances.GrievanceStore`: grievance cases (encrypted at rest);
 - :class:`~storage.refstore.ReferenceStore`: RMAP, CAHRA and smelter reference lists;
 - :class:`~storage.campaigns.CampaignStore`: survey campaigns, what they send, files received;
-- :class:`~storage.remediations.RemediationStore`: remediations and grades over time.
+- :class:`~storage.remediations.RemediationStore`: remediations and grades over time;
+- :class:`~storage.report_reads.ReportStore`: the latest files and their smelter rows.
 
 :meth:`Store.record_submission` is the one path by which screened files become submissions
 (mail, Slack and the CLI): it spans the submission and supplier parts, so it lives here.
@@ -36,6 +37,7 @@ from .grievances import GrievanceStore
 from .mail import MailStore
 from .refstore import ReferenceStore
 from .remediations import RemediationStore
+from .report_reads import ReportStore
 from .submissions import SubmissionStore
 from .suppliers import SupplierStore
 from .transactions import write_transaction
@@ -49,6 +51,7 @@ class Store(
     ReferenceStore,
     CampaignStore,
     RemediationStore,
+    ReportStore,
 ):
     def __init__(self, path: str | Path, files_dir: Path | None = None) -> None:
         self.path = Path(path)
