@@ -54,6 +54,60 @@ def _default_plugins() -> dict[str, dict[str, Any]]:
 
 
 @dataclass(frozen=True)
+class CompanySettings:
+    """``[company]``: the company's own declaration (``assay rollup``, docs/company-declaration.md).
+
+    The company block of the template, then the answers to the company-level questions, keyed
+    after the questions' kinds (the derivation rules, :mod:`program.rollup`, read them); an
+    answer is matched case-insensitively against the template's own choices.
+    """
+
+    name: str = ""
+    scope: str = "A. Company"
+    scope_description: str = ""
+    unique_id: str = ""
+    unique_id_authority: str = ""
+    address: str = ""
+    contact_name: str = ""
+    contact_email: str = ""
+    contact_phone: str = ""
+    authorizer: str = ""
+    authorizer_title: str = ""
+    authorizer_email: str = ""
+    authorizer_phone: str = ""
+    effective_date: dt.date | None = None  # None: today, from the clock
+    out_of_scope: tuple[str, ...] = ()  # minerals the company's products never contain
+    policy: str = ""
+    policy_public: str = ""
+    policy_url: str = ""
+    validated_sourcing: str = ""
+    validated_sourcing_cobalt: str = ""
+    validated_sourcing_copper: str = ""
+    validated_sourcing_graphite: str = ""
+    validated_sourcing_lithium: str = ""
+    validated_sourcing_mica: str = ""
+    validated_sourcing_nickel: str = ""
+    validated_sourcing_aluminum: str = ""
+    due_diligence: str = ""
+    survey: str = ""
+    survey_description: str = ""
+    review: str = ""
+    corrective_action: str = ""
+    disclosure: str = ""
+    policy_scope: str = ""
+    supplier_due_diligence: str = ""
+
+    def answers(self) -> dict[str, str]:
+        """Every text key with a value (the block and the answers), for the roll-up."""
+        out: dict[str, str] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, str) and value:
+                out[f.name] = value
+        return out
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration, one frozen section per TOML table; ``path``: the file read."""
 
@@ -69,6 +123,7 @@ class Config:
     alerts: AlertsSection = field(default_factory=AlertsSection)
     slack: SlackSection = field(default_factory=SlackSection)
     campaigns: CampaignsSection = field(default_factory=CampaignsSection)
+    company: CompanySettings = field(default_factory=CompanySettings)
     path: Path | None = field(default=None, compare=False)
 
     @property
