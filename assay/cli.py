@@ -20,6 +20,7 @@ from .cli_diff import diff
 from .cli_refdata import date_option as _date
 from .cli_refdata import refdata
 from .cli_remediation import remediation, suppliers_show
+from .cli_rollup import rollup
 from .config import Config, ConfigError, load_config
 from .render import result_json, result_text
 
@@ -383,6 +384,7 @@ cli.add_command(refdata)
 cli.add_command(diff)
 cli.add_command(campaign)
 cli.add_command(remediation)
+cli.add_command(rollup)
 suppliers.add_command(suppliers_show)
 
 

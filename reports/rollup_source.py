@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from program.rollup import RollupFacts, SupplierAnswers
-
 from plugins.models import Declaration
 from plugins.versions import select_layout
 from program.campaign import response_category
+from program.rollup import RollupFacts, SupplierAnswers
 from program.smelter_list import MALFORMED, NO_NAME, SmelterList
 from storage.campaign_models import Campaign
 from storage.store import Store
