@@ -32,6 +32,7 @@ from reports.company_template import (
     CompanyTemplateError,
     TemplateInfo,
     fill_company_template,
+    with_placeholders,
 )
 from reports.rollup_source import RollupSourceError, pick_campaign, rollup_facts
 
@@ -103,6 +104,7 @@ def rollup(
             campaign=campaign,
         )
         answers = derive(info.layout, facts)
+        listed = with_placeholders(info, smelters, answers)
         block = {k: v for k, v in company.answers().items() if k in COMPANY_FIELDS}
         data = fill_company_template(
             blank,
@@ -110,7 +112,7 @@ def rollup(
             company=block,
             effective_date=company.effective_date or config.clock().today(),
             answers=answers,
-            smelters=smelters,
+            smelters=listed,
             limits=limits,
         )
     except (RollupError, RollupSourceError, CompanyTemplateError) as exc:
@@ -123,6 +125,11 @@ def rollup(
         f"{len(smelters.entries)} smelter(s), {sum(facts.unidentified.values())} unidentified "
         f"row(s), {sum(facts.unreported.values())} not reportable"
     )
+    for u in listed.unidentified[len(smelters.unidentified) :]:
+        click.echo(
+            f"{safe(u.metal)} is in scope but no supplier listed a smelter for it: "
+            "written as one 'Smelter not yet identified' row"
+        )
     if explain:
         for line in explain_lines(answers):
             click.echo(line)

@@ -34,7 +34,9 @@ def read_blank(
         decl = read_workbook(pm, blank, limits)
         opened = open_workbook(blank, limits)
     except FileProblem as problem:
-        raise CompanyTemplateError(problem.message) from problem
+        # The message is written for a supplier ("please send..."): keep its first sentence.
+        first = problem.message.split(". ")[0].rstrip(".")
+        raise CompanyTemplateError(f"not a blank template Assay can read: {first}") from problem
     meta = decl.meta
     layout = next((lay for lay in LAYOUTS if lay.id == meta.layout), None)
     if layout is None or opened.container != "xlsx":

@@ -37,7 +37,7 @@ from plugins.limits import Limits
 from plugins.list_sheets import LookupRow
 from plugins.sheet import cell_rc
 from plugins.versions import version_key
-from program.smelter_list import NO_MATCH, NOT_YET_IDENTIFIED, SmelterList
+from program.smelter_list import NO_MATCH, NOT_YET_IDENTIFIED, SmelterList, UnidentifiedEntry
 
 from .book import check_workbook, sheet_entries
 from .cells import Cell
@@ -74,6 +74,17 @@ _D, _G = 3, 6  # answer and comment columns
 
 class CompanyTemplateError(Exception):
     """The blank cannot be written (damaged, not the template its layout says...)."""
+
+
+class DerivedKind(Protocol):
+    """What :func:`with_placeholders` needs of :class:`program.rollup.Derived`."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def mineral(self) -> str: ...
+    @property
+    def answer(self) -> str: ...
 
 
 class DerivedLike(Protocol):
@@ -213,6 +224,31 @@ def smelter_values(info: TemplateInfo, smelters: SmelterList) -> dict[Cell, Valu
         put("country", Value(text=u.country))
         row += 1
     return out
+
+
+def with_placeholders(
+    info: TemplateInfo, smelters: SmelterList, answers: Sequence[DerivedKind]
+) -> SmelterList:
+    """``smelters`` with a "Smelter not yet identified" row for each mineral the derived
+    answers declare in scope (Q1 and, where asked, Q2 not a stop answer) that no row names:
+    the template's Checker wants a row for every such mineral, and "not yet identified" is
+    what the company knows of it."""
+    lay = info.layout
+    have = {e.metal.casefold() for e in smelters.entries}
+    have |= {u.metal.casefold() for u in smelters.unidentified}
+    scope = {d.mineral: d.answer for d in answers if d.kind == "scope"}
+    remains = {d.mineral: d.answer for d in answers if d.kind == "remains"}
+    added = []
+    for mineral in info.minerals:
+        q1 = scope.get(mineral, "")
+        q2 = remains.get(mineral)
+        if not q1 or q1 in lay.q1_stop or (q2 is not None and (not q2 or q2 in lay.q2_stop)):
+            continue
+        if mineral.casefold() not in have:
+            added.append(UnidentifiedEntry(mineral, "", "", NOT_YET_IDENTIFIED, (), 0))
+    if not added:
+        return smelters
+    return SmelterList(smelters.entries, (*smelters.unidentified, *added), smelters.suppliers)
 
 
 def fill_company_template(
