@@ -25,6 +25,7 @@ from plugins.manager import get_plugin_manager
 from plugins.models import Answer, Declaration, ScreeningResult, SmelterRow, TemplateMeta
 from plugins.pipeline import read_workbook
 from program.rollup import Derived, derive
+from reports.campaign_status import campaign_status
 from reports.company_blank import read_blank
 from reports.rollup_source import pick_campaign, rollup_facts
 from storage.store import Store
@@ -145,6 +146,10 @@ def config_text(db: Path, *, policy: bool = True) -> str:
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
+    return make_world(tmp_path)
+
+
+def make_world(tmp_path: Path, *, campaigns: bool = True) -> World:
     blanks = {"CMRT": require_shared(TEMPLATES / CMRT), "EMRT": require_shared(TEMPLATES / EMRT)}
     db = tmp_path / "assay.db"
     config = tmp_path / "config.toml"
@@ -158,7 +163,7 @@ def world(tmp_path: Path) -> World:
     names = {i: n for n, i in ids.items()}
     order = [i for i in names]
     day = dt.date(2026, 3, 1)
-    for family in ("CMRT", "EMRT"):
+    for family in ("CMRT", "EMRT") if campaigns else ():
         store.create_campaign(spec(f"{family} 2026", family=family), order, day)
     cmrt_minerals = layout("CMRT").minerals
     emrt_minerals = ("Cobalt", "Copper", "Graphite", "Lithium", "Mica", "Nickel")
@@ -244,6 +249,27 @@ def test_response_rate_comes_from_the_campaign(world: World) -> None:
     assert {v for (q, _m), v in got.items() if q == "Q5"} == {"Greater than 50%"}
     got = answers_of(read_back_after(world, "CMRT"))
     assert {v for (q, _m), v in got.items() if q == "Q6"} == {"100%"}
+
+
+def test_the_response_figure_is_the_campaign_status_figure(world: World) -> None:
+    store = Store(world.db)
+    for family in ("CMRT", "EMRT"):
+        campaign = pick_campaign(store, family, None)
+        assert campaign is not None
+        status = campaign_status(store, campaign, dt.date(2026, 6, 1)).figures
+        result = world.rollup(family)
+        figure = f"{status.responded} of {status.suppliers} suppliers responded, "
+        assert figure + status.response_category in result.output
+
+
+def test_without_a_campaign_the_registry_gives_the_figures(tmp_path: Path) -> None:
+    world = make_world(tmp_path, campaigns=False)
+    result = world.rollup("EMRT")
+    assert result.exit_code == 0, result.output
+    assert "from the supplier registry (3 of 5 suppliers responded, Greater than 50%)" in (
+        result.output
+    )
+    assert "screened: 0 error(s)" in result.output
 
 
 def read_back_after(world: World, family: str) -> Declaration:
