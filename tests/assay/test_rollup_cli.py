@@ -389,3 +389,23 @@ def test_a_campaign_that_cannot_be_used_is_one_line(
     result = world.rollup("CMRT", *args)
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and message in result.output
+
+
+@pytest.mark.parametrize("family", ["CMRT", "EMRT"])
+def test_only_the_workbook_and_two_sheets_change(world: World, family: str) -> None:
+    assert world.rollup(family).exit_code == 0
+    before = xml_parts(world.blanks[family])
+    after = xml_parts(world.tmp / f"company-{family}.xlsx")
+    assert list(after) == list(before)
+    changed = sorted(n for n in before if before[n] != after[n])
+    assert len(changed) == 3 and "xl/workbook.xml" in changed, changed
+    assert b'fullCalcOnLoad="1"' in after["xl/workbook.xml"]
+    kept = 0
+    for name in changed:
+        for element in (b"dataValidations", b"conditionalFormatting", b"sheetProtection"):
+            e, p = element, rb"(?:\w+:)?"
+            pattern = rb"<" + p + e + rb"\b(?:[^>]*/>|.*?</" + p + e + rb">)"
+            old = re.findall(pattern, before[name], re.S)
+            assert re.findall(pattern, after[name], re.S) == old, (name, element)
+            kept += len(old)
+    assert kept >= 3  # the Declaration's validations and protection at least
