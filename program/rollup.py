@@ -153,6 +153,11 @@ def _names(suppliers: list[SupplierAnswers]) -> str:
     return ", ".join(names[:_NAMES_SHOWN]) + more
 
 
+def _not_identified(m: _Mineral) -> str:
+    n = m.unidentified
+    return f"{n} {m.mineral} smelter {'row is' if n == 1 else 'rows are'} not identified"
+
+
 def _fallback(q: Question, preferred: str = "Unknown", otherwise: str = "Yes") -> str:
     return preferred if preferred in q.allowed else otherwise
 
@@ -248,7 +253,7 @@ def sourcing(m: _Mineral, q: Question) -> Derived:
     if not f.full_response:
         reasons.append(f"{f.response_text} ({f.response_category})")
     if m.unidentified:
-        reasons.append(f"{m.unidentified} {m.mineral} smelter rows are not identified")
+        reasons.append(_not_identified(m))
     if reasons:
         return m.derived(q, _fallback(q), "; ".join(reasons), [s.supplier for s in unknown])
     return m.derived(
@@ -286,7 +291,7 @@ def recycled(m: _Mineral, q: Question) -> Derived:
         if not f.full_response:
             why.append(f"{f.response_text} ({f.response_category})")
         if m.unidentified:
-            why.append(f"{m.unidentified} {m.mineral} smelter rows are not identified")
+            why.append(_not_identified(m))
         return m.derived(
             q, _fallback(q, otherwise="No"), "; ".join(why), [s.supplier for s in unknown]
         )
@@ -333,7 +338,7 @@ def all_identified(m: _Mineral, q: Question) -> Derived:
     if no:
         why.append(f"{len(no)} suppliers say No ({_names(no)})")
     if m.unidentified:
-        why.append(f"{m.unidentified} {m.mineral} smelter rows are not identified")
+        why.append(_not_identified(m))
     if not f.full_response:
         why.append(f"{f.response_text} ({f.response_category})")
     if not scoped:
