@@ -19,17 +19,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from program.campaign import (
-    counts_as_response,
-    figures,
-    response_category,
-    supplier_status,
-)
+from program.campaign import counts_as_response, response_category
 from program.smelter_list import MetalCounts, SmelterList, consolidate, metal_rank, rmap_counts
 from storage.campaign_models import AttemptRow, Campaign
 from storage.store import Store
 
-from .campaign_status import member_views, schedule_of
+from .campaign_status import member_views
 from .smelter_source import listed_rows
 
 FAMILIES = ("CMRT", "EMRT", "CRT", "AMRT")
@@ -106,33 +101,27 @@ def _rate(responded: int, total: int) -> float:
 
 
 def campaign_figures(store: Store, campaign: Campaign) -> CampaignFigures:
-    """A campaign's figures as of min(final deadline, last response), and its curve."""
-    views = list(member_views(store, campaign))
+    """A campaign's figures as of min(final deadline, last response), and its curve (the
+    declarations are not read: responding is a matter of which files arrived)."""
+    views = list(member_views(store, campaign, declarations=False))
     firsts: list[dt.date] = []
     for v in views:
         responses = [a.received for a in v.attempts if counts_as_response(a, campaign.family)]
         if responses:
             firsts.append(min(responses))
     as_of = min(campaign.final_deadline, max(firsts)) if firsts else campaign.final_deadline
-    schedule = schedule_of(campaign)
-    statuses = [
-        (
-            supplier_status(schedule, v.state, campaign.family, campaign.min_version, as_of),
-            v.latest is not None,
-        )
-        for v in views
-    ]
-    f = figures(statuses)
+    # Responded: a response arrived, whatever its errors (program.campaign.figures' rule).
+    responded = sum(1 for v in views if v.latest is not None)
     return CampaignFigures(
         name=campaign.name,
         family=campaign.family,
         opened_on=campaign.opened_on,
         deadline=campaign.deadline,
         as_of=as_of,
-        suppliers=f.suppliers,
-        responded=f.responded,
-        response_rate=f.response_rate,
-        category=f.response_category,
+        suppliers=len(views),
+        responded=responded,
+        response_rate=_rate(responded, len(views)),
+        category=response_category(responded, len(views)),
         first_response_days=tuple(sorted(max(0, (d - campaign.opened_on).days) for d in firsts)),
     )
 
@@ -157,17 +146,20 @@ def latest_by_year_end(store: Store, year: int) -> dict[int, list[AttemptRow]]:
 def registry_figures(
     store: Store, latest: dict[int, list[AttemptRow]], year: int
 ) -> tuple[RegistryFigures, ...]:
+    """Per family: the suppliers registered for it (a supplier that lists no template is
+    asked for any, as ``campaign create`` has it) and those of them with a file of it
+    received in the year. A family shows when a supplier lists it or a file of it came."""
     out = []
     suppliers = store.suppliers()
     for family in FAMILIES:
-        asked = [s.id for s in suppliers if family in s.expected]
+        asked = [s.id for s in suppliers if family in s.expected or not s.expected]
         received = [
             a
             for sid in asked
             for a in latest.get(sid, [])
             if a.template_type == family and _in_year(a.received_at, year)
         ]
-        if not asked and not received:
+        if not received and not any(family in s.expected for s in suppliers):
             continue
         responded = len({a.supplier_id for a in received})
         out.append(
