@@ -130,3 +130,96 @@ def test_rmap_counts(env: Env, filled: dict[str, list[str]]) -> None:
     env.run("report", "rmap-counts", "--format", "xlsx", "--out", str(path))
     sheet = openpyxl.load_workbook(path)["RMAP counts"]
     assert [c.value for c in sheet[5]][:2] == ["Total", 7]
+
+
+# -- the published 2023 table, reproduced from synthetic supplier files ---------------------
+
+PUBLISHED = "data/published-sor-list-2023.csv"
+
+
+def _supplier_file(rel: str, cells_fn, dest, company: str, rows: list[dict[str, str]]):  # type: ignore[no-untyped-def]
+    """A blank template filled as a supplier fills it: the company block and answers of the
+    clean builders, then each smelter typed by CID in column A (and its metal in B where the
+    template's own look-up lacks the CID, as a supplier picks the metal there)."""
+    from tests.builders import fill, lookup_entries, template
+
+    src = template(rel)
+    cells = cells_fn(src)
+    cells["Declaration"][_company_cell(rel)] = company
+    known = {e.cid for e in lookup_entries(src)}
+    smelters: dict[str, str] = {}
+    for i, r in enumerate(rows):
+        smelters[f"A{5 + i}"] = r["smelter_id"]
+        if r["smelter_id"] not in known:
+            smelters[f"B{5 + i}"] = r["metal"]
+    cells["Smelter List"] = smelters
+    return fill(src, dest, cells)
+
+
+def _company_cell(rel: str) -> str:
+    from plugins.layouts import CMRT, EMRT2
+
+    return (CMRT if "CMRT" in rel else EMRT2).company_cells["company_name"]
+
+
+@pytest.mark.slow
+def test_reproduces_the_published_2023_table(env: Env) -> None:
+    from program.smelter_list import metal_rank
+    from tests.builders import SHARED, cmrt_cells, emrt2_cells, require_shared
+
+    published = require_shared(SHARED / PUBLISHED)
+    with published.open(newline="", encoding="utf-8") as f:
+        wanted = list(csv.DictReader(f))
+    assert len(wanted) == 261
+    three_tg = [r for r in wanted if r["metal"] != "Cobalt"]
+    cobalt = [r for r in wanted if r["metal"] == "Cobalt"]
+    names = [f"Synthetic Supplier {c} Ltd" for c in "ABCDEF"]
+    files = []
+    # Four CMRTs: every 3TG smelter listed by two suppliers (i and the next one).
+    for i in range(4):
+        mine = [r for k, r in enumerate(three_tg) if k % 4 in (i, (i + 1) % 4)]
+        files.append(
+            _supplier_file(
+                "cmrt/RMI_CMRT_6.5_zh-ui.xlsx",
+                cmrt_cells,
+                env.tmp / f"cmrt-{i}.xlsx",
+                names[i],
+                mine,
+            )
+        )
+    # Two EMRTs: Cobalt split between them, the first ten listed by both.
+    for i in range(2):
+        mine = [r for k, r in enumerate(cobalt) if k < 10 or k % 2 == i]
+        files.append(
+            _supplier_file(
+                "emrt/RMI_EMRT_2.1.xlsx",
+                emrt2_cells,
+                env.tmp / f"emrt-{i}.xlsx",
+                names[4 + i],
+                mine,
+            )
+        )
+    registry = env.tmp / "suppliers.csv"
+    registry.write_text(
+        "name,emails,templates\n"
+        + "".join(
+            f"{n},survey@s{k}.example.test,{'CMRT' if k < 4 else 'EMRT'}\n"
+            for k, n in enumerate(names)
+        ),
+        "utf-8",
+    )
+    env.run("suppliers", "import", str(registry))
+    env.run("screen", *map(str, files))
+
+    out = env.run("report", "smelters").output
+    got = _csv(out)
+    # The published file lists a few Tin rows after Tungsten (appended late); the report
+    # sorts by metal, then CID, as its header promises.
+    expected = sorted(
+        ([r["metal"], r["smelter_id"], r["country"]] for r in wanted),
+        key=lambda r: (metal_rank(r[0]), r[1]),
+    )
+    assert got == [["Metal", "Smelter", "Country"], *expected]
+    full = json.loads(env.run("report", "smelters", "--columns", "full", "--format", "json").output)
+    assert full["suppliers"] == 6
+    assert {s["suppliers_count"] for s in full["smelters"] if s["metal"] != "Cobalt"} == {2}
