@@ -14,6 +14,7 @@ import click
 from program.smelter_list import SmelterList
 
 from .app import open_store
+from .cli_annual import annual
 from .cli_suppliers import emit, out_option
 from .config import Config
 
@@ -62,7 +63,7 @@ def _xlsx_path(fmt: str, out_path: Path | None) -> Path | None:
 
 @click.group()
 def report() -> None:
-    """Reports the company publishes: the smelter list, RMAP counts."""
+    """Reports the company publishes: the smelter list, RMAP counts, the annual report."""
 
 
 @report.command("smelters")
@@ -144,3 +145,6 @@ def report_rmap_counts(
         emit(sr.counts_csv(counts), out_path)
     else:
         emit(sr.counts_text(counts) + f"from {source}\n", out_path)
+
+
+report.add_command(annual)

@@ -29,6 +29,8 @@ from reports.annual_text import TEXT
 from storage.store import Store
 from tests.storage.campaign_support import receive, register, rmap, spec, supplier
 
+pytestmark = pytest.mark.slow  # matplotlib charts and whole reports: seconds each
+
 ROOT = Path(__file__).resolve().parents[2]
 YEAR = 2025
 SECRET = "Secret Supplier Zeta"
