@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import logging
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
@@ -17,10 +16,13 @@ from plugins.manager import collect_checks, get_plugin_manager
 from .app import build_screener, open_store, screen_file
 from .cli_campaign import campaign
 from .cli_diff import diff
+from .cli_grievance import grievance
 from .cli_refdata import date_option as _date
 from .cli_refdata import refdata
-from .cli_remediation import remediation, suppliers_show
+from .cli_remediation import remediation
+from .cli_report import report
 from .cli_rollup import rollup
+from .cli_suppliers import suppliers
 from .config import Config, ConfigError, load_config
 from .render import result_json, result_text
 
@@ -192,181 +194,6 @@ def serve(config: Config, once: bool, db: Path | None) -> None:
         stop.set()
 
 
-@cli.group()
-def suppliers() -> None:
-    """The supplier registry: who is expected to answer, and who has."""
-
-
-@suppliers.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_obj
-def suppliers_import(config: Config, file: Path, db: Path | None) -> None:
-    """Import suppliers from CSV/XLSX (name, emails, domains, templates)."""
-    from storage.refdata import RefDataError
-    from storage.supplier_file import parse_supplier_file
-
-    try:
-        rows = parse_supplier_file(file)
-    except RefDataError as exc:
-        raise click.ClickException(f"{file.name}: {exc}") from exc
-    n = open_store(config, db).import_suppliers(rows)
-    click.echo(f"imported {n} supplier(s)")
-
-
-@suppliers.command("list")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_obj
-def suppliers_list(config: Config, fmt: str, db: Path | None) -> None:
-    """Every supplier, whether it has answered, and its latest result."""
-    rows = open_store(config, db).supplier_status()
-    if fmt == "json":
-        click.echo(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False))
-        return
-    answered = sum(1 for r in rows if r.last_received)
-    for r in rows:
-        if r.last_received:
-            click.echo(
-                f"{r.name:<40} {r.template_type} {r.template_version}  {str(r.risk_level).upper():<6} "
-                f"{r.errors} error, {r.risks} risk, {r.warnings} warning  (received {r.last_received})"
-            )
-        else:
-            click.echo(
-                f"{r.name:<40} no answer yet (expected: {', '.join(r.expected) or 'any template'})"
-            )
-    click.echo(f"{answered} of {len(rows)} supplier(s) answered ({percent(answered, len(rows))}%)")
-
-
-@cli.group()
-def grievance() -> None:
-    """Grievance cases (for the grievance officer)."""
-
-
-def _cipher(config: Config):  # type: ignore[no-untyped-def]
-    from storage.crypto import CipherError
-
-    from .settings import grievance_cipher
-
-    try:
-        return grievance_cipher(config)
-    except CipherError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-@grievance.command("list")
-@click.option("--status", default=None, help="Only cases with this status (e.g. merged).")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_obj
-def grievance_list(config: Config, status: str | None, db: Path | None) -> None:
-    """Cases with status, category and dates; never the reporter."""
-    for g in open_store(config, db).grievances(status):
-        merged = f" -> {g.merged_into}" if g.merged_into else ""
-        click.echo(
-            f"{g.case_id}  {g.status + merged:<13} {g.category:<15} received {g.created_at[:10]}  answer by {g.respond_by}  smelters: {', '.join(g.cids) or '-'}"
-        )
-
-
-@grievance.command("show")
-@click.argument("case_id")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_obj
-def grievance_show(config: Config, case_id: str, db: Path | None) -> None:
-    """One case: its text and history (decrypted with the grievance key); never the reporter.
-
-    A case that others were merged into shows their text, history and attachments too."""
-    store = open_store(config, db)
-    g = store.grievance(case_id)
-    if g is None:
-        raise click.ClickException(f"no case {case_id}")
-    cipher = _cipher(config)
-    click.echo(
-        f"{g.case_id}  status {g.status}  category {g.category}  received {g.created_at}  answer by {g.respond_by}"
-    )
-    if g.merged_into:
-        click.echo(f"merged into {g.merged_into}: follow-ups to this case join {g.merged_into}")
-    click.echo(
-        f"linked smelters: {', '.join(g.cids) or '-'}; linked suppliers: {len(g.supplier_ids)}"
-    )
-    _show_case_text(store, cipher, g)
-    for source in store.merged_sources(g.case_id):
-        click.echo("")
-        click.echo(
-            f"== merged from {source.case_id} (received {source.created_at}, category {source.category})"
-        )
-        _show_case_text(store, cipher, source)
-
-
-def _show_case_text(store, cipher, g) -> None:  # type: ignore[no-untyped-def]
-    click.echo(f"subject: {cipher.decrypt(g.subject_enc)}")
-    click.echo(cipher.decrypt(g.body_enc))
-    for a in store.grievance_attachments(g.case_id):
-        click.echo(f"attachment: {cipher.decrypt(a.filename_enc)} ({a.size} bytes)")
-    for e in store.grievance_events(g.case_id):
-        note = cipher.decrypt(e.note_enc) if e.note_enc else ""
-        click.echo(f"- {e.at} {e.kind} {e.status} {note}".rstrip())
-
-
-@grievance.command("update")
-@click.argument("case_id")
-@click.option(
-    "--status",
-    required=True,
-    type=click.Choice(["received", "screening", "investigating", "action", "closed"]),
-)
-@click.option("--note", default="", help="A note for the case history (stored encrypted).")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_obj
-def grievance_update(config: Config, case_id: str, status: str, note: str, db: Path | None) -> None:
-    """Move a case to a new status, with a note."""
-    from storage.grievances import MergeError
-
-    store = open_store(config, db)
-    cipher = _cipher(config)
-    try:
-        store.update_grievance(case_id.upper(), status, cipher.encrypt(note) if note else "")
-    except KeyError:
-        raise click.ClickException(f"no case {case_id}") from None
-    except MergeError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"{case_id.upper()} is now {status}")
-
-
-@grievance.command("merge")
-@click.argument("source")
-@click.argument("target")
-@click.option("--note", default="", help="Why, for both cases' history (stored encrypted).")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_obj
-def grievance_merge(config: Config, source: str, target: str, note: str, db: Path | None) -> None:
-    """Merge case SOURCE into case TARGET (the same matter reported twice).
-
-    SOURCE keeps its text and history, gets status `merged` and points at TARGET; its smelter
-    and supplier links are added to TARGET's; a follow-up quoting SOURCE's [ref:] token joins
-    TARGET (its reporter never receives TARGET's token). Refused: a case into itself, unknown
-    cases, a case already merged, or a TARGET that was itself merged (no chains)."""
-    from storage.grievances import MergeError
-
-    store = open_store(config, db)
-    cipher = _cipher(config)
-    enc = cipher.encrypt(note) if note else ""
-    try:
-        moved = store.merge_grievances(source, target, note_enc=enc, note_source_enc=enc)
-    except MergeError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"{', '.join(moved)} merged into {target.strip().upper()}")
-
-
-@grievance.command("keygen")
-def grievance_keygen() -> None:
-    """Print a new grievance encryption key (for $ASSAY_GRIEVANCE_KEY)."""
-    from storage.crypto import new_key
-
-    click.echo(new_key())
-
-
 @cli.command("checks")
 @click.pass_obj
 def list_checks(config: Config) -> None:
@@ -384,13 +211,10 @@ cli.add_command(refdata)
 cli.add_command(diff)
 cli.add_command(campaign)
 cli.add_command(remediation)
+cli.add_command(suppliers)
+cli.add_command(grievance)
+cli.add_command(report)
 cli.add_command(rollup)
-suppliers.add_command(suppliers_show)
-
-
-def percent(part: int, whole: int) -> int:
-    """A rate in whole percent, halves rounded up (2 of 3 is 67, 1 of 8 is 13)."""
-    return (200 * part + whole) // (2 * whole) if whole else 0
 
 
 def main() -> None:

@@ -197,8 +197,10 @@ def consolidate(rows: Iterable[ListedRow], reference: ReferenceData) -> SmelterL
         groups.append(
             UnidentifiedEntry(
                 metal=metal,
+                # A placeholder ("Unknown", "Smelter not listed") is no name; such rows are
+                # one group whatever placeholder each gave.
                 name=_most_common(r.name.strip() for r in group)
-                if reason != NOT_YET_IDENTIFIED
+                if reason in (NO_MATCH, MALFORMED)
                 else "",
                 country=_most_common(r.country.strip().upper() for r in group),
                 reason=reason,

@@ -120,3 +120,18 @@ def test_campaign_docs_name_every_status_category_key_and_command() -> None:
     for command in _commands(cli):
         if command.startswith(("assay campaign ", "assay remediation ", "assay suppliers show")):
             assert f"| `{command}" in text, command
+
+
+def test_rollup_rules_document_every_question_kind_and_company_key() -> None:
+    """docs/rollup-rules.md has a section for every question kind the rules answer and names
+    every [company] key they read."""
+    from plugins.layouts import LAYOUTS
+    from program.rollup import COMPANY_KEYS, RULES
+
+    text = (ROOT / "docs" / "rollup-rules.md").read_text("utf-8")
+    kinds = {q.kind for layout in LAYOUTS for q in layout.questions}
+    assert kinds - {"scope", "remains"} <= set(RULES), kinds - set(RULES)  # those two are gates
+    for kind in kinds:
+        assert f"`{kind}`" in text, kind
+    for key in COMPANY_KEYS:
+        assert f"`{key}`" in text, key

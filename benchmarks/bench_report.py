@@ -1,0 +1,158 @@
+"""`assay report smelters` and `assay report rmap-counts` over 2,000 suppliers' files of 50 rows.
+
+    python benchmarks/bench_report.py [--suppliers 2000] [--rows 50] [--runs 5]
+    python benchmarks/bench_report.py --prepare DIR [--suppliers 2000] [--rows 50]   (farm-bench)
+
+Setup (not timed): ``DIR/report.db`` with 2,000 invented suppliers (``example.test``
+addresses), each credited with one CMRT of 50 smelter rows whose CIDs are drawn from the
+embedded reference list (3TG, fixed seed, so every run builds the same database). Files are
+screening results built in code and recorded as the mail intake records them
+(tests/storage/campaign_support.py), which takes seconds instead of screening 2,000 workbooks.
+
+Timed, each `assay` started as its own process (start-up included), runs interleaved and the
+median of ``--runs`` quoted (with the minimum):
+- `assay report smelters --columns full --format csv --out …`: 100,000 rows read and
+  consolidated into one row per (metal, CID), written as CSV;
+- the same with `--format xlsx`;
+- `assay report rmap-counts` (the same reading, a few lines written);
+- the reference, on the same database in the same run: `assay suppliers list --format json`
+  (the registry read once: the floor a whole-registry command pays).
+
+For farm-bench (whole processes, paired A/B runs), prepare a folder once and paste the
+commands it prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
+METALS = ("Gold", "Tantalum", "Tin", "Tungsten")
+
+
+def config(folder: Path) -> Path:
+    path = folder / "assay.toml"
+    path.write_text(
+        "\n".join(
+            [
+                "[assay]",
+                f'database = "{folder / "report.db"}"',
+                'log_level = "WARNING"',
+                "[mail]",
+                "seed_examples = false",
+                "[mail.grievances]",
+                "enabled = false",
+                "",
+            ]
+        )
+    )
+    return path
+
+
+def prepare(folder: Path, n: int, rows: int) -> Path:
+    """``folder/report.db``: ``n`` suppliers, one CMRT each of ``rows`` smelter rows. Returns
+    the config file."""
+    from storage.store import Store
+    from tests.storage.campaign_support import receive, register, supplier
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        (folder / ("report.db" + suffix)).unlink(missing_ok=True)
+    cfg = config(folder)
+    store = Store(folder / "report.db")
+    cids = sorted(c for c, s in store.reference_data().smelters.items() if s.metal in METALS)
+    metal = {c: store.reference_data().smelters[c].metal for c in cids}
+    names = [f"Synthetic Supplier {i:04d} Ltd." for i in range(n)]
+    ids = register(store, *(supplier(name) for name in names))
+    rng = random.Random(2026)
+    start = time.perf_counter()
+    for name in names:
+        picked = rng.sample(cids, rows)
+        receive(store, ids[name], name, smelters=tuple((metal[c], c) for c in picked))
+    print(f"prepared {n} supplier(s) x {rows} row(s) in {time.perf_counter() - start:.1f} s")
+    store.db.conn.close()
+    with sqlite3.connect(folder / "report.db") as conn:
+        conn.execute("pragma wal_checkpoint(truncate)")  # a plain copy is the whole database
+    return cfg
+
+
+def commands(folder: Path) -> dict[str, list[str]]:
+    cfg, db = str(folder / "assay.toml"), str(folder / "report.db")
+    base = [ASSAY, "--config", cfg]
+    return {
+        "smelters csv": [*base, "report", "smelters", "--db", db, "--columns", "full",
+                         "--format", "csv", "--out", str(folder / "smelters.csv")],
+        "smelters xlsx": [*base, "report", "smelters", "--db", db, "--columns", "full",
+                          "--format", "xlsx", "--out", str(folder / "smelters.xlsx")],
+        "rmap-counts": [*base, "report", "rmap-counts", "--db", db],
+        # ROLLUP_TODO: the lead adds `assay rollup --template BLANK --out … --db …` here.
+        "reference": [*base, "suppliers", "list", "--format", "json", "--db", db],
+    }  # fmt: skip
+
+
+def farm_bench_lines(folder: Path) -> list[str]:
+    cmds = commands(folder)
+    ref = " ".join(cmds["reference"])
+    return [
+        f"farm-bench -n 5 --timeout 600 --vs '{ref}' -- {' '.join(cmd)}"
+        for name, cmd in cmds.items()
+        if name != "reference"
+    ]
+
+
+def run(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    took = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
+    return took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suppliers", type=int, default=2000)
+    parser.add_argument("--rows", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--prepare", type=Path, help="Build DIR/report.db and print farm-bench lines."
+    )
+    args = parser.parse_args()
+    if args.prepare is not None:
+        prepare(args.prepare, args.suppliers, args.rows)
+        print("\n".join(farm_bench_lines(args.prepare)))
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="assay-bench-report-") as tmp:
+        folder = Path(tmp)
+        prepare(folder, args.suppliers, args.rows)
+        cmds = commands(folder)
+        times: dict[str, list[float]] = {name: [] for name in cmds}
+        for _ in range(args.runs):
+            for name, cmd in cmds.items():  # interleaved: drift hits every command alike
+                times[name].append(run(cmd))
+        lines = (folder / "smelters.csv").read_text("utf-8").splitlines()
+        print(
+            f"smelters.csv: {lines.index('') - 1 if '' in lines else len(lines) - 1} smelter row(s)"
+        )
+        ref = statistics.median(times["reference"])
+        for name, took in times.items():
+            med = statistics.median(took)
+            print(
+                f"{name:<14} median {med:6.2f} s  min {min(took):6.2f} s  ({med / ref:4.1f}x reference)"
+            )
+
+
+if __name__ == "__main__":
+    main()

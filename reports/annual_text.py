@@ -1,0 +1,228 @@
+"""Every word of the annual report, one table per language (English and Chinese).
+
+The report's numbers are formatted by the same code in both languages; only these labels
+change, so both say the same figures. A label never holds a digit of its own unless its
+counterpart holds the same one (the test compares the numbers of both outputs). Words
+that are not here (a finding code, a campaign name, a CID, a country as RMI spells it)
+are printed as they are in both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGUAGES = ("en", "zh")
+
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "html_lang": "en",
+        "title": "Conflict minerals report {year}",
+        "title_company": "{company}: conflict minerals report {year}",
+        "as_of": "Figures as of {date} (the last file received in the year).",
+        "no_file": "No supplier file was received in the year.",
+        "intro": "This report counts; it names no supplier. "
+        "Smelters are identified by their RMI smelter ID (CID).",
+        "s1": "1. Suppliers surveyed",
+        "s1_campaigns": "Campaigns opened in the year, by template.",
+        "s1_registry": "No campaign was opened in the year: registered suppliers by the template "
+        "they are asked for, and those that sent a file of it in the year.",
+        "campaign": "Campaign",
+        "template": "Template",
+        "opened": "Opened",
+        "deadline": "Deadline",
+        "suppliers": "Suppliers",
+        "responded": "Responded",
+        "rate": "Response rate",
+        "category": "Category",
+        "figures_as_of": "As of",
+        "none_yet": "none",
+        "s2": "2. Smelters by RMAP standing",
+        "s2_note": "Smelters listed in the suppliers' latest files, by standing on the RMAP "
+        "list (files read: {files}; suppliers: {suppliers}).",
+        "metal": "Metal",
+        "smelters": "Smelters",
+        "conformant": "Conformant",
+        "active": "Active",
+        "not_conformant": "Not conformant",
+        "not_covered": "Not covered",
+        "share": "Share conformant",
+        "list_date": "List date",
+        "total": "Total",
+        "s3": "3. Smelter list",
+        "s3_note": "Every smelter identified in the supply chain.",
+        "smelter": "Smelter",
+        "country": "Country",
+        "no_smelters": "No smelter was listed.",
+        "unidentified": "Rows not identified",
+        "unidentified_note": "Rows of the suppliers' files that name no identifiable smelter, "
+        "counted by reason.",
+        "reason": "Reason",
+        "rows": "Rows",
+        "s4": "4. Risks and remediation",
+        "risk_note": "Risk findings in the suppliers' latest files, by finding.",
+        "finding": "Finding",
+        "findings": "Findings",
+        "no_risks": "No risk finding.",
+        "country_note": "Smelters located in risky countries, by metal.",
+        "covered": "In a covered country (DRC or adjoining)",
+        "cahra": "In a CAHRA country",
+        "remediation": "Remediations (follow-up of suppliers listing smelters that are not "
+        "conformant)",
+        "rem_opened": "Opened in the year",
+        "rem_closed": "Closed in the year",
+        "rem_waived": "of which waived by an officer",
+        "rem_open": "Open at the end of the year",
+        "count": "Count",
+        "s5": "5. Grievances",
+        "g_note": "Grievances received in the year: {n}. Counts only; no case content is reported.",
+        "by_category": "By category",
+        "by_status": "By status",
+        "status": "Status",
+        "s6": "6. Charts",
+        "chart_response": "Cumulative response rate",
+        "chart_response_x": "Days since the campaign opened",
+        "chart_response_y": "Suppliers responded (%)",
+        "chart_share": "Conformant share per metal",
+        "chart_share_y": "Smelters conformant (%)",
+        "no_chart": "No data for this chart.",
+    },
+    "zh": {
+        "html_lang": "zh-Hans",
+        "title": "{year} 年度冲突矿产报告",
+        "title_company": "{company}：{year} 年度冲突矿产报告",
+        "as_of": "数据截至 {date}（本年度收到的最后一份文件）。",
+        "no_file": "本年度未收到供应商文件。",
+        "intro": "本报告仅作统计，不列出任何供应商名称。冶炼厂以 RMI 冶炼厂识别号（CID）标识。",
+        "s1": "1. 供应商调查",
+        "s1_campaigns": "本年度发起的调查活动，按模板列出。",
+        "s1_registry": "本年度未发起调查活动：按所需模板列出登记的供应商，及本年度提交该模板文件的供应商。",
+        "campaign": "调查活动",
+        "template": "模板",
+        "opened": "发起日期",
+        "deadline": "截止日期",
+        "suppliers": "供应商",
+        "responded": "已回复",
+        "rate": "回复率",
+        "category": "类别",
+        "figures_as_of": "截至",
+        "none_yet": "无",
+        "s2": "2. 按 RMAP 状态统计的冶炼厂",
+        "s2_note": "供应商最新文件中列出的冶炼厂，按 RMAP 名单状态统计（读取文件：{files}；"
+        "供应商：{suppliers}）。",
+        "metal": "金属",
+        "smelters": "冶炼厂",
+        "conformant": "合规",
+        "active": "参与中",
+        "not_conformant": "不合规",
+        "not_covered": "未覆盖",
+        "share": "合规比例",
+        "list_date": "名单日期",
+        "total": "合计",
+        "s3": "3. 冶炼厂名单",
+        "s3_note": "供应链中识别出的全部冶炼厂。",
+        "smelter": "冶炼厂",
+        "country": "国家",
+        "no_smelters": "未列出任何冶炼厂。",
+        "unidentified": "未识别的行",
+        "unidentified_note": "供应商文件中无法识别冶炼厂的行，按原因统计。",
+        "reason": "原因",
+        "rows": "行数",
+        "s4": "4. 风险与整改",
+        "risk_note": "供应商最新文件中的风险发现，按类型统计。",
+        "finding": "发现",
+        "findings": "数量",
+        "no_risks": "无风险发现。",
+        "country_note": "位于风险国家的冶炼厂，按金属统计。",
+        "covered": "位于受管制国家（刚果民主共和国或其邻国）",
+        "cahra": "位于受冲突影响和高风险地区（CAHRA）国家",
+        "remediation": "整改（跟进列出不合规冶炼厂的供应商）",
+        "rem_opened": "本年度开启",
+        "rem_closed": "本年度关闭",
+        "rem_waived": "其中经负责人豁免",
+        "rem_open": "年末仍未关闭",
+        "count": "数量",
+        "s5": "5. 申诉",
+        "g_note": "本年度收到的申诉：{n}。仅统计数量，不报告任何案件内容。",
+        "by_category": "按类别",
+        "by_status": "按状态",
+        "status": "状态",
+        "s6": "6. 图表",
+        "chart_response": "累计回复率",
+        "chart_response_x": "调查活动发起后的天数",
+        "chart_response_y": "已回复供应商（%）",
+        "chart_share": "各金属的合规比例",
+        "chart_share_y": "合规冶炼厂（%）",
+        "no_chart": "此图表无数据。",
+    },
+}
+
+#: Words from the data (metals, standings, categories, statuses, reasons) by language; a
+#: word missing here is printed as stored.
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "smelter not yet identified": "Smelter not yet identified",
+        "no CID and no reference match": "No CID and no reference match",
+        "identifier is not an RMI CID": "Identifier is not an RMI CID",
+        "no CID and no name": "No CID and no name",
+        "child-labour": "Child labour",
+        "armed-groups": "Armed groups",
+        "forced-labour": "Forced labour",
+        "health-safety": "Health and safety",
+        "environment": "Environment",
+        "corruption": "Corruption",
+        "other": "Other",
+        "received": "Received",
+        "screening": "Screening",
+        "investigating": "Investigating",
+        "action": "Action",
+        "closed": "Closed",
+        "merged": "Merged into another case",
+    },
+    "zh": {
+        "Gold": "金",
+        "Tantalum": "钽",
+        "Tin": "锡",
+        "Tungsten": "钨",
+        "Cobalt": "钴",
+        "Copper": "铜",
+        "Graphite": "石墨",
+        "Lithium": "锂",
+        "Mica": "云母",
+        "Nickel": "镍",
+        "100%": "100%",
+        "Greater than 90%": "高于 90%",
+        "Greater than 75%": "高于 75%",
+        "Greater than 50%": "高于 50%",
+        "50% or less": "50% 或以下",
+        "None": "无",
+        "smelter not yet identified": "冶炼厂尚未识别",
+        "no CID and no reference match": "无 CID 且无法匹配参考名单",
+        "identifier is not an RMI CID": "标识符不是 RMI CID",
+        "no CID and no name": "无 CID 且无名称",
+        "child-labour": "童工",
+        "armed-groups": "武装团体",
+        "forced-labour": "强迫劳动",
+        "health-safety": "健康与安全",
+        "environment": "环境",
+        "corruption": "腐败",
+        "other": "其他",
+        "received": "已收到",
+        "screening": "审查中",
+        "investigating": "调查中",
+        "action": "处理中",
+        "closed": "已关闭",
+        "merged": "已并入其他案件",
+    },
+}
+
+
+def text(lang: str) -> Mapping[str, str]:
+    """The labels of ``lang``; a ValueError names the languages there are."""
+    if lang not in TEXT:
+        raise ValueError(f"no language {lang!r} (languages: {', '.join(LANGUAGES)})")
+    return TEXT[lang]
+
+
+def word(lang: str, value: str) -> str:
+    """A word from the data in ``lang`` (as stored when the table lacks it)."""
+    return WORDS.get(lang, {}).get(value, value)
