@@ -32,6 +32,8 @@ from reports.company_template import (
 )
 from tests.builders import TEMPLATES, require_shared
 
+pytestmark = pytest.mark.slow  # patches real RMI blanks: seconds each
+
 BLANKS = [
     "cmrt/RMI_CMRT_6.5_zh-ui.xlsx",
     "cmrt/RMI_CMRT_6.01_zh-ui.xlsx",
