@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from .app import open_store
+from .cli_output import emit, format_option, out_option
 from .config import Config
 
 _db = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="Database.")
@@ -22,24 +23,62 @@ def remediation() -> None:
     """Follow-up until every smelter a supplier lists is RMAP conformant."""
 
 
+REMEDIATION_HEADER = (
+    "ID",
+    "Supplier",
+    "Opened",
+    "Smelters",
+    "Smelter IDs",
+    "State",
+    "Closed",
+    "Reason",
+    "Waived",
+)
+
+
 @remediation.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Closed ones too.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option
+@out_option
 @_db
 @click.pass_obj
-def remediation_list(config: Config, show_all: bool, fmt: str, db: Path | None) -> None:
+def remediation_list(
+    config: Config, show_all: bool, fmt: str, out_path: Path | None, db: Path | None
+) -> None:
     """Open remediations (brought up to date with the latest files and lists first)."""
     from dataclasses import asdict
 
+    from reports.tables import write_csv
+
     from .campaign_run import sync_remediations
 
+    if fmt == "xlsx" and out_path is None:
+        raise click.UsageError("--format xlsx needs --out FILE")
     store = open_store(config, db)
     sync_remediations(store)
     rows = store.remediations(open_only=not show_all)
     if fmt == "json":
-        click.echo(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False))
+        emit(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False) + "\n", out_path)
+        return
+    if fmt in ("csv", "xlsx"):
+        table = [
+            (
+                r.id,
+                r.supplier,
+                r.opened_at[:10],
+                len(r.cids),
+                " ".join(r.cids),
+                "open" if r.open else "closed",
+                r.closed_at[:10],
+                r.close_reason,
+                r.waived,
+            )
+            for r in rows
+        ]
+        if fmt == "csv":
+            emit(write_csv(REMEDIATION_HEADER, table), out_path)
+        else:
+            emit([("Remediations", REMEDIATION_HEADER, table)], out_path)
         return
     for r in rows:
         state = f"closed {r.closed_at[:10]} ({r.close_reason})" if r.closed_at else "open"

@@ -4,7 +4,6 @@ remediation in :mod:`assay.cli_remediation`)."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -14,6 +13,7 @@ import click
 from storage.models import SupplierStatus
 
 from .app import open_store
+from .cli_output import emit, format_option, out_option
 from .cli_remediation import suppliers_show
 from .config import Config
 
@@ -76,42 +76,6 @@ def status_text(rows: Sequence[SupplierStatus]) -> str:
         f"{answered} of {len(rows)} supplier(s) answered ({percent(answered, len(rows))}%)"
     )
     return "\n".join(lines) + "\n"
-
-
-def emit(
-    text_or_sheets: str | list[tuple[str, Sequence[str], Sequence[Sequence[object]]]],
-    out_path: Path | None,
-) -> None:
-    """Write a rendered table to ``--out`` (saying so) or stdout; a list of sheets is XLSX."""
-    from reports.tables import write_xlsx
-
-    if isinstance(text_or_sheets, list):
-        if out_path is None:
-            raise click.UsageError("--format xlsx needs --out FILE")
-        write_xlsx(out_path, text_or_sheets)  # type: ignore[arg-type]
-        click.echo(f"wrote {out_path}")
-        return
-    if out_path is not None:
-        out_path.write_text(text_or_sheets, encoding="utf-8", newline="")
-        click.echo(f"wrote {out_path}")
-    else:
-        sys.stdout.write(text_or_sheets)
-        sys.stdout.flush()
-
-
-format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "csv", "xlsx"]),
-    default="text",
-    show_default=True,
-)
-out_option = click.option(
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write (xlsx: required; default: standard output).",
-)
 
 
 @click.group()

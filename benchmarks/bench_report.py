@@ -3,7 +3,7 @@
     python benchmarks/bench_report.py [--suppliers 2000] [--rows 50] [--runs 5]
     python benchmarks/bench_report.py --prepare DIR [--suppliers 2000] [--rows 50]   (farm-bench)
 
-Setup (not timed): ``DIR/report.db`` with 2,000 invented suppliers (``example.test``
+Setup (not timed): ``DIR/report.db`` with an RMAP list of the 3TG and 2,000 invented suppliers (``example.test``
 addresses), each credited with one CMRT of 50 smelter rows whose CIDs are drawn from the
 embedded reference list (3TG, fixed seed, so every run builds the same database). Files are
 screening results built in code and recorded as the mail intake records them
@@ -15,6 +15,9 @@ median of ``--runs`` quoted (with the minimum):
   consolidated into one row per (metal, CID), written as CSV;
 - the same with `--format xlsx`;
 - `assay report rmap-counts` (the same reading, a few lines written);
+- `assay rollup --template RMI_CMRT_6.5 --out …` (the company's own CMRT: the same reading,
+  every supplier's declaration, the blank patched with 415 smelter rows, then the result
+  screened); needs ``../shared/templates``;
 - the reference, on the same database in the same run: `assay suppliers list --format json`
   (the registry read once: the floor a whole-registry command pays).
 
@@ -25,6 +28,7 @@ commands it prints.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import random
 import shutil
 import sqlite3
@@ -38,6 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 METALS = ("Gold", "Tantalum", "Tin", "Tungsten")
+#: The blank the roll-up fills (a developer's ../shared; the project ships no RMI file).
+BLANK = ROOT.parent / "shared" / "templates" / "cmrt" / "RMI_CMRT_6.5_zh-ui.xlsx"
 
 
 def config(folder: Path) -> Path:
@@ -52,6 +58,21 @@ def config(folder: Path) -> Path:
                 "seed_examples = false",
                 "[mail.grievances]",
                 "enabled = false",
+                "[company]",
+                'name = "Example Electronics Ltd"',
+                'contact_name = "Compliance Desk"',
+                'contact_email = "compliance@example.test"',
+                'contact_phone = "+1 555 0100"',
+                'authorizer = "Example Officer"',
+                'authorizer_email = "officer@example.test"',
+                'policy = "Yes"',
+                'policy_public = "Yes"',
+                'policy_url = "https://example.test/policy"',
+                'validated_sourcing = "Yes"',
+                'due_diligence = "Yes"',
+                'review = "Yes"',
+                'corrective_action = "Yes"',
+                'disclosure = "No"',
                 "",
             ]
         )
@@ -62,6 +83,7 @@ def config(folder: Path) -> Path:
 def prepare(folder: Path, n: int, rows: int) -> Path:
     """``folder/report.db``: ``n`` suppliers, one CMRT each of ``rows`` smelter rows. Returns
     the config file."""
+    from plugins.reference import RmapEntry
     from storage.store import Store
     from tests.storage.campaign_support import receive, register, supplier
 
@@ -79,6 +101,16 @@ def prepare(folder: Path, n: int, rows: int) -> Path:
     for name in names:
         picked = rng.sample(cids, rows)
         receive(store, ids[name], name, smelters=tuple((metal[c], c) for c in picked))
+    # An RMAP list of the 3TG (7 in 10 conformant, 1 in 10 active, the rest on neither), so
+    # every row is judged against a list, as in real use.
+    statuses = {
+        c: ("Conformant" if i % 10 < 7 else "Active") for i, c in enumerate(cids) if i % 10 < 8
+    }
+    store.add_rmap_list(
+        "bench", dt.date(2026, 10, 1), "bench.csv",
+        {c: RmapEntry(c, w, metal=metal[c]) for c, w in statuses.items()},
+        metals=frozenset(METALS),
+    )  # fmt: skip
     print(f"prepared {n} supplier(s) x {rows} row(s) in {time.perf_counter() - start:.1f} s")
     store.db.conn.close()
     with sqlite3.connect(folder / "report.db") as conn:
@@ -95,7 +127,8 @@ def commands(folder: Path) -> dict[str, list[str]]:
         "smelters xlsx": [*base, "report", "smelters", "--db", db, "--columns", "full",
                           "--format", "xlsx", "--out", str(folder / "smelters.xlsx")],
         "rmap-counts": [*base, "report", "rmap-counts", "--db", db],
-        # ROLLUP_TODO: the lead adds `assay rollup --template BLANK --out … --db …` here.
+        "rollup": [*base, "rollup", "--template", str(BLANK), "--out",
+                   str(folder / "company-cmrt.xlsx"), "--db", db],
         "reference": [*base, "suppliers", "list", "--format", "json", "--db", db],
     }  # fmt: skip
 

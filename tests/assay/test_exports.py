@@ -1,5 +1,5 @@
 """CSV and XLSX exports of the lists Assay prints (``suppliers list``, ``grievance list``,
-``campaign status``, ``report smelters``): text that a spreadsheet would run as a formula
+``campaign status``, ``report smelters``, ``remediation list``): text that a spreadsheet would run as a formula
 comes out escaped in CSV (a leading apostrophe) and as a string cell in XLSX."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import openpyxl
 import pytest
 
 from assay.cli_grievance import HEADER as GRIEVANCE_HEADER
+from assay.cli_remediation import REMEDIATION_HEADER
 from assay.cli_suppliers import HEADER as SUPPLIER_HEADER
 from tests.assay.campaign_cli_support import Env
-from tests.storage.campaign_support import receive, register, spec, supplier
+from tests.storage.campaign_support import receive, register, rmap, spec, supplier
 
 FORMULAS = (
     '=HYPERLINK("http://evil.example.test/","x")',
@@ -118,3 +119,20 @@ def test_report_smelters_full_csv_and_xlsx(env: Env) -> None:
     cells = [r[10] for r in openpyxl.load_workbook(path)["Smelters"].iter_rows(min_row=2)]
     assert {c.value for c in cells} == {FORMULAS[0], PLAIN}
     assert {c.data_type for c in cells} == {"s"}
+
+
+def test_remediation_list_csv_and_xlsx(env: Env) -> None:
+    """A supplier named like a formula with a smelter not on the RMAP list in force."""
+    store = env.store()
+    tin = sorted(c for c, s in store.reference_data().smelters.items() if s.metal == "Tin")[:2]
+    rmap(store, "tin-2026", dt.date(2026, 10, 1), {tin[1]: "Conformant"})
+    rows = _csv(env.run("remediation", "list", "--format", "csv").output)
+    assert tuple(rows[0]) == REMEDIATION_HEADER
+    # The file also lists "@BAD" (no RMAP list names it): the cell starts with "@", so escaped.
+    listed = "'@BAD " + tin[0]
+    assert [(r[1], r[4], r[5]) for r in rows[1:]] == [("'" + FORMULAS[0], listed, "open")]
+    path = env.tmp / "remediations.xlsx"
+    env.run("remediation", "list", "--format", "xlsx", "--out", str(path))
+    sheet = openpyxl.load_workbook(path)["Remediations"]
+    assert (sheet["B2"].value, sheet["B2"].data_type) == (FORMULAS[0], "s")
+    env.run("remediation", "list", "--format", "xlsx", code=2)  # needs --out
