@@ -21,7 +21,7 @@ Pure: facts in, answers out; no I/O, no clock.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from plugins.layouts import LAYOUTS, Layout, Question
 from plugins.rmap_status import canonical_metal
@@ -89,6 +89,10 @@ class RollupFacts:
     unreported: Mapping[str, int]  # mineral -> rows the declaration cannot carry
     company: Mapping[str, str]  # [company] config answers by key (COMPANY_KEYS)
     out_of_scope: frozenset[str] = frozenset()  # [company] out_of_scope minerals
+    #: mineral -> CIDs of the consolidated list located in, or named as sourcing from, a
+    #: covered country (``covered``) or a country of the CAHRA list in force (``cahra``)
+    covered: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    cahra: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def full_response(self) -> bool:
@@ -207,8 +211,10 @@ def remains(m: _Mineral, q: Question, q1: Derived) -> Derived:
             f"{len(yes)} in-scope suppliers say {m.mineral} remains in the product ({_names(yes)})",
             [s.supplier for s in yes],
         )
+    # A supplier that lists smelters for the mineral never counts as saying it is absent.
     no = all(
-        s.says("scope", m.mineral) in m.q1_stop or s.says(q.kind, m.mineral) in m.q2_stop
+        (s.says("scope", m.mineral) in m.q1_stop or s.says(q.kind, m.mineral) in m.q2_stop)
+        and not s.lists(m.mineral)
         for s in f.suppliers
     )
     if f.full_response and f.suppliers and no:
@@ -244,6 +250,18 @@ def sourcing(m: _Mineral, q: Question) -> Derived:
             f"{len(yes)} in-scope suppliers say {said} ({_names(yes)})",
             [s.supplier for s in yes],
         )
+    listed = _flagged(m, q.kind)
+    if listed:
+        where = "covered countries" if q.kind == "covered-sourcing" else "CAHRA-list countries"
+        shown = ", ".join(listed[:10]) + (
+            f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+        )
+        return m.derived(
+            q,
+            "Yes",
+            f"no in-scope supplier says Yes, but the consolidated list has {len(listed)} "
+            f"{m.mineral} smelter(s) located in or named as sourcing from {where} ({shown})",
+        )
     unknown = [s for s in scoped if answers[s.supplier] in ("Unknown", "")]
     reasons = []
     if unknown:
@@ -262,6 +280,14 @@ def sourcing(m: _Mineral, q: Question) -> Derived:
         f"all {len(scoped)} in-scope suppliers say No, {f.response_category} responded, "
         "every smelter identified",
         [s.supplier for s in scoped],
+    )
+
+
+def _flagged(m: _Mineral, kind: str) -> list[str]:
+    table = m.facts.covered if kind == "covered-sourcing" else m.facts.cahra
+    want = canonical_metal(m.mineral)
+    return sorted(
+        {c for metal, cids in table.items() if canonical_metal(metal) == want for c in cids}
     )
 
 

@@ -121,43 +121,46 @@ def _int(value: str | None, default: int) -> int:
     return default
 
 
-def restyle_cells(
-    xml: bytes, targets: dict[Cell, str], restyle: Callable[[int, str], int]
-) -> bytes:
-    """``xml`` with each target cell's format replaced by ``restyle(old format, severity)``,
-    creating cells and rows that do not exist."""
-    if not targets:
+#: Makes a cell that does not exist yet: (cell, the format it shows now) -> ``<c>`` element.
+NewCell = Callable[[Cell, int], bytes]
+#: Rewrites a cell that exists: (sheet XML, its start tag, the offset past it, cell) -> XML.
+Rewrite = Callable[[bytes, Tag, int, Cell], bytes]
+
+
+def patch_cells(xml: bytes, cells: Iterable[Cell], new_cell: NewCell, rewrite: Rewrite) -> bytes:
+    """``xml`` (a worksheet) with each of ``cells`` rewritten where it exists and created
+    where it does not, rows created as needed, all in one forward pass in row and column
+    order. A new cell gets the format it showed before: its row's (a row with
+    ``customFormat``), else its column's, else the default."""
+    wanted_cells = list(cells)
+    if not wanted_cells:
         return xml
     lay = layout(xml)
     p = lay.prefix
     cols = _col_styles(xml, lay)
 
-    def inherited(col: int, row_style: int | None) -> int:
+    def shown(col: int, row_style: int | None) -> int:
         if row_style is not None:
             return row_style
         return next((s for lo, hi, s in cols if lo <= col <= hi), 0)
 
-    def new_cell(cell: Cell, row_style: int | None) -> bytes:
-        s = restyle(inherited(cell[1], row_style), targets[cell])
-        return b'<%sc r="%s" s="%d"/>' % (p, ref_of(cell).encode(), s)
-
     by_row: dict[int, list[int]] = {}
-    for row, col in targets:
+    for row, col in wanted_cells:
         by_row.setdefault(row, []).append(col)
     wanted = sorted(by_row)
+
+    def fresh_row(r: int) -> bytes:
+        made = b"".join(new_cell((r, c), shown(c, None)) for c in sorted(by_row[r]))
+        return b'<%srow r="%d">%s</%srow>' % (p, r, made, p)
+
     edits: list[tuple[int, int, bytes]] = []
     if lay.data.empty:
-        rows = b"".join(
-            b'<%srow r="%d">' % (p, r)
-            + b"".join(new_cell((r, c), None) for c in sorted(by_row[r]))
-            + b"</%srow>" % p
-            for r in wanted
-        )
         name = lay.data.name
+        rows = b"".join(fresh_row(r) for r in wanted)
         edits.append(
             (lay.data.start, lay.data.end, b"<" + name + b">" + rows + b"</" + name + b">")
         )
-        return _apply(xml, edits, _grown_dimension(xml, lay, targets))
+        return _apply(xml, edits, _grown_dimension(xml, lay, wanted_cells))
     content_end = lay.data_end - len(lay.data.name) - 3
     i = 0
     current = 0
@@ -171,24 +174,34 @@ def restyle_cells(
             raise XmlShapeError(f"row {number} after row {current}")
         current = number
         while i < len(wanted) and wanted[i] < number:
-            r = wanted[i]
-            cells = b"".join(new_cell((r, c), None) for c in sorted(by_row[r]))
-            edits.append((tag.start, tag.start, b'<%srow r="%d">%s</%srow>' % (p, r, cells, p)))
+            edits.append((tag.start, tag.start, fresh_row(wanted[i])))
             i += 1
         if i < len(wanted) and wanted[i] == number:
             end = element_end(xml, tag)
-            edits.append(
-                (
-                    tag.start,
-                    end,
-                    _patch_row(xml, tag, end, number, by_row[number], new_cell, targets, restyle),
-                )
-            )
+            row_xml = _patch_row(xml, tag, end, number, by_row[number], new_cell, rewrite, shown)
+            edits.append((tag.start, end, row_xml))
             i += 1
     for r in wanted[i:]:
-        cells = b"".join(new_cell((r, c), None) for c in sorted(by_row[r]))
-        edits.append((content_end, content_end, b'<%srow r="%d">%s</%srow>' % (p, r, cells, p)))
-    return _apply(xml, edits, _grown_dimension(xml, lay, targets))
+        edits.append((content_end, content_end, fresh_row(r)))
+    return _apply(xml, edits, _grown_dimension(xml, lay, wanted_cells))
+
+
+def restyle_cells(
+    xml: bytes, targets: dict[Cell, str], restyle: Callable[[int, str], int]
+) -> bytes:
+    """``xml`` with each target cell's format replaced by ``restyle(old format, severity)``,
+    creating cells and rows that do not exist."""
+    p = layout(xml).prefix if targets else b""
+
+    def new_cell(cell: Cell, style: int) -> bytes:
+        return b'<%sc r="%s" s="%d"/>' % (p, ref_of(cell).encode(), restyle(style, targets[cell]))
+
+    def rewrite(doc: bytes, tag: Tag, end: int, cell: Cell) -> bytes:
+        old = _int(tag.get("s"), 0)
+        start = set_attr(doc[tag.start : tag.end], "s", str(restyle(old, targets[cell])))
+        return start + doc[tag.end : end]
+
+    return patch_cells(xml, targets, new_cell, rewrite)
 
 
 def _patch_row(
@@ -197,9 +210,9 @@ def _patch_row(
     end: int,
     number: int,
     cols: list[int],
-    new_cell: Callable[[Cell, int | None], bytes],
-    targets: dict[Cell, str],
-    restyle: Callable[[int, str], int],
+    new_cell: NewCell,
+    rewrite: Rewrite,
+    shown: Callable[[int, int | None], int],
 ) -> bytes:
     p = tag.prefix
     custom = (tag.get("customFormat") or "").strip() in ("1", "true")
@@ -232,22 +245,18 @@ def _patch_row(
         current = col
         out.append(xml[pos : cell_tag.start])
         while i < len(wanted) and wanted[i] < col:
-            out.append(new_cell((number, wanted[i]), row_style))
+            out.append(new_cell((number, wanted[i]), shown(wanted[i], row_style)))
             added = True
             i += 1
         if i < len(wanted) and wanted[i] == col:
-            old = _int(cell_tag.get("s"), 0)
-            start = set_attr(
-                xml[cell_tag.start : cell_tag.end], "s", str(restyle(old, targets[(number, col)]))
-            )
-            out.append(start + xml[cell_tag.end : cell_end])
+            out.append(rewrite(xml, cell_tag, cell_end, (number, col)))
             i += 1
         else:
             out.append(xml[cell_tag.start : cell_end])
         pos = cell_end
     out.append(xml[pos:body_end])
     while i < len(wanted):
-        out.append(new_cell((number, wanted[i]), row_style))
+        out.append(new_cell((number, wanted[i]), shown(wanted[i], row_style)))
         added = True
         i += 1
     if added:

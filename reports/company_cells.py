@@ -16,12 +16,10 @@ the cells that share it: that is refused (:class:`~reports.xmltext.XmlShapeError
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from plugins.sheet import parse_ref
-
-from .cells import Cell, _grown_dimension, layout, ref_of
+from .cells import Cell, layout, patch_cells, ref_of
 from .xmltext import Tag, XmlShapeError, clean, drop_attr, element_end, esc, set_attr, tag_at
 
 MAX_TEXT = 32_767  # Excel's limit for one cell's text
@@ -104,153 +102,15 @@ def _new_cell(prefix: bytes, cell: Cell, style: int, value: Value) -> bytes:
 
 def write_cells(xml: bytes, values: Mapping[Cell, Value]) -> bytes:
     """``xml`` (a worksheet) with each target cell holding its value; rows and cells that do
-    not exist are created in order."""
+    not exist are created in order (:func:`reports.cells.patch_cells`)."""
     if not values:
         return xml
-    lay = layout(xml)
-    p = lay.prefix
-    cols = _col_styles(xml, lay.top.end, lay.data.start, p)
+    p = layout(xml).prefix
 
-    def style_of(col: int, row_style: int | None) -> int:
-        if row_style is not None:
-            return row_style
-        return next((s for lo, hi, s in cols if lo <= col <= hi), 0)
+    def new_cell(cell: Cell, style: int) -> bytes:
+        return _new_cell(p, cell, style, values[cell])
 
-    by_row: dict[int, list[int]] = {}
-    for row, col in values:
-        by_row.setdefault(row, []).append(col)
-    wanted = sorted(by_row)
+    def rewrite(doc: bytes, tag: Tag, end: int, cell: Cell) -> bytes:
+        return _rewrite(doc, tag, end, values[cell])
 
-    def fresh_row(r: int) -> bytes:
-        cells = b"".join(
-            _new_cell(p, (r, c), style_of(c, None), values[(r, c)]) for c in sorted(by_row[r])
-        )
-        return b'<%srow r="%d">%s</%srow>' % (p, r, cells, p)
-
-    edits: list[tuple[int, int, bytes]] = []
-    if lay.data.empty:
-        name = lay.data.name
-        rows = b"".join(fresh_row(r) for r in wanted)
-        edits.append(
-            (lay.data.start, lay.data.end, b"<" + name + b">" + rows + b"</" + name + b">")
-        )
-        return _apply(xml, edits, _grown_dimension(xml, lay, values))
-    content_end = lay.data_end - len(lay.data.name) - 3
-    i = 0
-    current = 0
-    for m in re.compile(b"<" + re.escape(p) + rb"row[\s/>]").finditer(
-        xml, lay.data.end, content_end
-    ):
-        if i >= len(wanted):
-            break
-        tag = tag_at(xml, m.start())
-        number = _int(tag.get("r"), current + 1)
-        if number <= current:
-            raise XmlShapeError(f"row {number} after row {current}")
-        current = number
-        while i < len(wanted) and wanted[i] < number:
-            edits.append((tag.start, tag.start, fresh_row(wanted[i])))
-            i += 1
-        if i < len(wanted) and wanted[i] == number:
-            end = element_end(xml, tag)
-            edits.append(
-                (
-                    tag.start,
-                    end,
-                    _patch_row(xml, tag, end, number, by_row[number], values, style_of),
-                )
-            )
-            i += 1
-    for r in wanted[i:]:
-        edits.append((content_end, content_end, fresh_row(r)))
-    return _apply(xml, edits, _grown_dimension(xml, lay, values))
-
-
-def _patch_row(
-    xml: bytes,
-    tag: Tag,
-    end: int,
-    number: int,
-    cols: list[int],
-    values: Mapping[Cell, Value],
-    style_of: Callable[[int, int | None], int],
-) -> bytes:
-    p = tag.prefix
-    custom = (tag.get("customFormat") or "").strip() in ("1", "true")
-    row_style = _int(tag.get("s"), 0) if custom else None
-    wanted = sorted(cols)
-    head = xml[tag.start : tag.end]
-    body_start, body_end = (tag.end, tag.end) if tag.empty else (tag.end, end - len(tag.name) - 3)
-    out: list[bytes] = []
-    pos = body_start
-    i = 0
-    current = -1
-    added = False
-    cell_pattern = re.compile(b"<" + re.escape(p) + rb"c[\s/>]")
-    while i < len(wanted):
-        m = cell_pattern.search(xml, pos, body_end)
-        if m is None:
-            break
-        cell_tag = tag_at(xml, m.start())
-        cell_end = element_end(xml, cell_tag)
-        ref = cell_tag.get("r")
-        parsed = parse_ref(ref) if ref else None
-        if ref and parsed is None:
-            raise XmlShapeError(f"cell reference {ref[:20]!r}")
-        col = parsed[1] if parsed else current + 1
-        if col <= current:
-            raise XmlShapeError(f"cell column {col} after {current} in row {number}")
-        current = col
-        out.append(xml[pos : cell_tag.start])
-        while i < len(wanted) and wanted[i] < col:
-            cell = (number, wanted[i])
-            out.append(_new_cell(p, cell, style_of(wanted[i], row_style), values[cell]))
-            added = True
-            i += 1
-        if i < len(wanted) and wanted[i] == col:
-            if not ref:
-                raise XmlShapeError(f"a cell without a reference in row {number}")
-            out.append(_rewrite(xml, cell_tag, cell_end, values[(number, col)]))
-            i += 1
-        else:
-            out.append(xml[cell_tag.start : cell_end])
-        pos = cell_end
-    out.append(xml[pos:body_end])
-    while i < len(wanted):
-        cell = (number, wanted[i])
-        out.append(_new_cell(p, cell, style_of(wanted[i], row_style), values[cell]))
-        added = True
-        i += 1
-    if added:
-        head = drop_attr(head, "spans")
-    if tag.empty:
-        head = head[:-2].rstrip() + b">"
-    return head + b"".join(out) + b"</" + tag.name + b">"
-
-
-def _col_styles(xml: bytes, start: int, stop: int, p: bytes) -> list[tuple[int, int, int]]:
-    out = []
-    for m in re.compile(b"<" + re.escape(p) + rb"col[\s/>]").finditer(xml, start, stop):
-        tag = tag_at(xml, m.start())
-        lo, hi, style = tag.get("min"), tag.get("max"), tag.get("style")
-        if lo and hi and style and (lo + hi + style).isdigit() and len(lo + hi + style) < 20:
-            out.append((int(lo) - 1, int(hi) - 1, int(style)))
-    return out
-
-
-def _apply(
-    xml: bytes, edits: list[tuple[int, int, bytes]], extra: tuple[int, int, bytes] | None
-) -> bytes:
-    if extra is not None:
-        edits = [extra, *edits]
-    edits.sort(key=lambda e: (e[0], e[1]))
-    out = []
-    pos = 0
-    for start, stop, text in edits:
-        if start < pos:
-            raise XmlShapeError("overlapping edits")
-        out.append(xml[pos:start])
-        out.append(text)
-        pos = stop
-    out.append(xml[pos:])
-    return b"".join(out)
+    return patch_cells(xml, values, new_cell, rewrite)

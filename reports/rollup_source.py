@@ -12,17 +12,18 @@ restricted to the template's minerals. What the facts make is :func:`program.rol
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 
+from plugins.countries import COVERED_COUNTRIES
 from plugins.models import Declaration
 from plugins.versions import select_layout
 from program.campaign import response_category
 from program.rollup import RollupFacts, SupplierAnswers
-from program.smelter_list import MALFORMED, NO_NAME, SmelterList
+from program.smelter_list import MALFORMED, NO_NAME, SmelterEntry, SmelterList, consolidate
 from storage.campaign_models import Campaign
 from storage.store import Store
 
-from .smelter_source import consolidated
+from .smelter_source import listed_rows
 
 UNREPORTED_REASONS = frozenset({MALFORMED, NO_NAME})
 
@@ -116,7 +117,13 @@ def rollup_facts(
             if decl is not None:
                 answers.append(supplier_answers(names.get(sid, f"supplier {sid}"), decl))
     responded = len(files)
-    full = consolidated(store, campaign)
+    # The list of exactly these files: the same family, the suppliers asked.
+    reference = store.reference_data()
+    by_sha: dict[str, list[str]] = {}
+    for sid in sorted(files, key=lambda i: names.get(i, "")):
+        for sha in files[sid]:
+            by_sha.setdefault(sha, []).append(names.get(sid, f"supplier {sid}"))
+    full = consolidate(listed_rows(store, by_sha), reference)
     wanted = {m.casefold() for m in minerals}
     smelters = SmelterList(
         tuple(e for e in full.entries if e.metal.casefold() in wanted),
@@ -136,5 +143,18 @@ def rollup_facts(
         unreported=unreported,
         company=dict(company),
         out_of_scope=frozenset(out_of_scope),
+        covered=_flagged(smelters, lambda e: e.covered_country, COVERED_COUNTRIES),
+        cahra=_flagged(smelters, lambda e: e.cahra_country, reference.cahra),
     )
     return facts, smelters
+
+
+def _flagged(
+    smelters: SmelterList, located: Callable[[SmelterEntry], bool], countries: Collection[str]
+) -> dict[str, tuple[str, ...]]:
+    """mineral -> CIDs located in, or with mines named in, one of ``countries``."""
+    out: dict[str, list[str]] = {}
+    for e in smelters.entries:
+        if located(e) or any(c in countries for c in e.risky_mine_countries):
+            out.setdefault(e.metal, []).append(e.cid)
+    return {m: tuple(c) for m, c in out.items()}

@@ -7,6 +7,8 @@ The same tables are in docs/rollup-rules.md.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from plugins.layouts import AMRT12, CMRT, CRT, EMRT1, EMRT2, LAYOUTS, Layout
@@ -139,6 +141,15 @@ def test_remains_no_blanks_the_rest():
         assert got[kind].answer == "" and got[kind].rule.startswith("not asked: question Q2")
 
 
+def test_a_supplier_listing_smelters_never_makes_remains_no():
+    """Q1 No and Q2 blank, but it lists Tin smelters: Q1 is Yes, and Q2 is not "No"."""
+    f = facts(CMRT, "Tin", [{"scope": "No"}], lists=(0,))
+    got = {d.kind: d for d in derive(CMRT, f) if d.mineral == "Tin"}
+    assert got["scope"].answer == "Yes"
+    assert got["remains"].answer == "Yes" and "not all say No" in got["remains"].rule
+    assert got["covered-sourcing"].answer != ""  # asked, not gated away
+
+
 def test_scope_no_blanks_the_rest_but_q2_is_no():
     f = facts(CMRT, "Gold", [OUT, OUT])
     got = {d.kind: d for d in derive(CMRT, f) if d.mineral == "Gold"}
@@ -208,6 +219,30 @@ def test_sourcing_names_the_yes_suppliers():
     d = answer_of(CMRT, f, "covered-sourcing", "Tin")
     assert d.deciders == ("Supplier A Ltd",)
     assert "Supplier A Ltd" in d.rule and "Supplier B Ltd" not in d.rule
+
+
+@pytest.mark.parametrize(
+    ("kind", "covered", "cahra", "expected"),
+    [
+        ("covered-sourcing", ("CID004065",), (), "Yes"),  # a listed smelter in the DRC
+        ("covered-sourcing", (), ("CID000001",), "No"),  # CAHRA flag: not the covered question
+        ("cahra-sourcing", (), ("CID000001",), "Yes"),
+        ("cahra-sourcing", ("CID004065",), (), "No"),
+        ("covered-sourcing", (), (), "No"),
+    ],
+)
+def test_sourcing_is_yes_when_the_list_shows_it(kind, covered, cahra, expected):
+    """Every supplier says No, 100% answered, all identified: the consolidated list's own
+    smelters in (or sourcing from) covered or CAHRA countries still make it Yes."""
+    f = dataclasses.replace(
+        facts(CMRT, "Tin", [{**IN, kind: "No"}, {**IN, kind: "No"}]),
+        covered={"Tin": covered} if covered else {},
+        cahra={"Tin": cahra} if cahra else {},
+    )
+    d = answer_of(CMRT, f, kind, "Tin")
+    assert d.answer == expected
+    if expected == "Yes":
+        assert (covered or cahra)[0] in d.rule and d.deciders == ()
 
 
 # --- recycled ------------------------------------------------------------------------------
