@@ -3,11 +3,21 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
+
+#: What a terminal would act on rather than show: C0 and C1 controls (but tab and newline) and
+#: bidirectional overrides, which can make a line read differently from what it holds.
+_TERMINAL_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def for_terminal(text: str) -> str:
+    """``text`` (CSV, JSON or a table of outside text) as a terminal may show it."""
+    return _TERMINAL_UNSAFE.sub("", text)
 
 
 def emit(
@@ -26,8 +36,8 @@ def emit(
     if out_path is not None:
         out_path.write_text(text_or_sheets, encoding="utf-8", newline="")
         click.echo(f"wrote {out_path}")
-    else:
-        sys.stdout.write(text_or_sheets)
+    else:  # a file keeps every character; a terminal is not fed escape sequences
+        sys.stdout.write(for_terminal(text_or_sheets) if sys.stdout.isatty() else text_or_sheets)
         sys.stdout.flush()
 
 

@@ -12,6 +12,7 @@ Pure: rows, the reference data and the CAHRA list come in; values go out.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ METAL_ORDER: tuple[str, ...] = (
     "Mica",
     "Nickel",
 )
-CID = re.compile(r"^CID\d{6}$")
+CID = re.compile(r"^CID[0-9]{6}$")  # ASCII digits only: "CID００００１５" is normalised first
 
 NOT_YET_IDENTIFIED = "smelter not yet identified"
 NO_MATCH = "no CID and no reference match"
@@ -151,7 +152,9 @@ def consolidate(rows: Iterable[ListedRow], reference: ReferenceData) -> SmelterL
     suppliers: set[str] = set()
     for row in rows:
         suppliers.add(row.supplier)
-        cid = row.cid.strip().upper()
+        # Full-width or other compatibility forms fold to ASCII (NFKC); other scripts' digits
+        # stay, and fail the CID pattern.
+        cid = unicodedata.normalize("NFKC", row.cid).strip().upper()
         ref = reference.smelters.get(cid)
         metal = ref.metal if ref is not None else canonical_metal(row.metal)
         if CID.match(cid):

@@ -26,6 +26,8 @@ PERCENT_TICKS = (0, 20, 40, 60, 80, 100)
 COLORS = ("#1f5f8b", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#7f8c8d")
 RC: dict[str, Any] = {
     "svg.fonttype": "none",
+    # Labels are data (campaign names): "$" is a dollar sign, never the start of math text.
+    "text.parse_math": False,
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans", "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC"],
     "font.size": 9,

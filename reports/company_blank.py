@@ -9,6 +9,9 @@ read so the writer can fill the Smelter List as the template's formulas would.
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pluggy
 
 from plugins.layouts import LAYOUTS
@@ -44,6 +47,11 @@ def read_blank(
             f"{meta.type or 'this file'} {meta.version} is not a template Assay can fill "
             "(an .xlsx CMRT, EMRT, CRT or AMRT is needed)"
         )
+    if macro_enabled(blank):
+        raise CompanyTemplateError(
+            "the template carries macros (a VBA project): RMI's templates are macro-free "
+            ".xlsx files, and a company declaration must not pass a macro on to customers"
+        )
     if filled(decl):
         raise CompanyTemplateError(
             "the template is already filled in (company name, answers or smelters): "
@@ -57,6 +65,18 @@ def read_blank(
         lookup=lookup_rows(wb),
         country_codes=country_codes(wb),
     )
+
+
+def macro_enabled(blank: bytes) -> bool:
+    """A VBA project part, or a macro-enabled workbook content type (an .xlsm)."""
+    with zipfile.ZipFile(io.BytesIO(blank)) as z:
+        if any(n.lower().endswith("vbaproject.bin") for n in z.namelist()):
+            return True
+        try:
+            info = z.getinfo("[Content_Types].xml")
+        except KeyError:
+            return False
+        return info.file_size < (1 << 20) and b"macroEnabled" in z.read(info)
 
 
 def filled(decl: Declaration) -> bool:

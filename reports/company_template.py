@@ -275,13 +275,36 @@ def fill_company_template(
             part = parts.get(sheet)
             if part is None:
                 raise CompanyTemplateError(f"the template has no {sheet!r} sheet")
-            pkg.put(part, write_cells(pkg.get(part), values))
+            xml = pkg.get(part)
+            if sheet == SMELTER_LIST:
+                _check_room(xml, info, values)
+            pkg.put(part, write_cells(xml, values))
         pkg.put(_WORKBOOK, full_calc_on_load(pkg.get(_WORKBOOK)))
         return pkg.to_bytes()
     except PackageError as exc:
         raise CompanyTemplateError(str(exc)) from exc
     except XmlShapeError as exc:
         raise CompanyTemplateError(f"a part of the template is malformed: {exc}") from exc
+
+
+_METAL_VALIDATION = re.compile(rb'sqref="[^"]*?\bB(\d{1,7}):B(\d{1,7})\b')
+
+
+def _check_room(xml: bytes, info: TemplateInfo, values: Mapping[Cell, Value]) -> None:
+    """Refuse a list longer than the template's Smelter List: beyond its last row (the end of
+    the metal column's validation, 2504 in a CMRT) there are no drop-downs, no look-up
+    formulas, and neither the Checker nor RMI's tools read it."""
+    m = _METAL_VALIDATION.search(xml)
+    if m is None or not values:
+        return
+    last = int(m.group(2))
+    needed = max(r for r, _c in values)
+    if needed > last:
+        first = info.layout.smelter_first_row
+        raise CompanyTemplateError(
+            f"the smelter list needs {needed - first + 1} rows but the template's Smelter List "
+            f"holds {last - first + 1} (rows {first} to {last})"
+        )
 
 
 def _sheet_parts(pkg: Package) -> dict[str, str]:

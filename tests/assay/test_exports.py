@@ -136,3 +136,21 @@ def test_remediation_list_csv_and_xlsx(env: Env) -> None:
     sheet = openpyxl.load_workbook(path)["Remediations"]
     assert (sheet["B2"].value, sheet["B2"].data_type) == (FORMULAS[0], "s")
     env.run("remediation", "list", "--format", "xlsx", code=2)  # needs --out
+
+
+def test_a_terminal_gets_no_control_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CSV to a terminal: escape sequences and bidi overrides from supplier data are dropped
+    (a file, or a pipe, keeps every character)."""
+    from assay.cli_output import emit, for_terminal
+
+    text = "Gold,CID000001,Gamma\x07 Synthetic\x1b[2J Trading\u202e,PERU\n"
+    assert for_terminal(text) == "Gold,CID000001,Gamma Synthetic[2J Trading,PERU\n"
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream, expected in ((Tty(), for_terminal(text)), (io.StringIO(), text)):
+        monkeypatch.setattr("sys.stdout", stream)
+        emit(text, None)
+        assert stream.getvalue() == expected

@@ -200,3 +200,20 @@ def test_standings_through_a_store_with_an_rmap_list(tmp_path: Path) -> None:
         1,
     )
     assert counts.share_conformant == pytest.approx(0.3333)
+
+
+def test_full_width_cids_fold_and_other_scripts_digits_are_malformed() -> None:
+    """"CID０００００１" is CID000001 typed on a full-width keyboard; Arabic-Indic digits are
+    not a CID (and never a second "smelter" in the published list)."""
+    rows = [
+        row("Alpha Parts Ltd", "Tin", "CID000001"),
+        row("Beta Boards Inc", "Tin", "CID０００００１"),
+        row("Gamma Leads Co", "Tin", "cid٠٠٠٠٠١", name="Synthetic Tin Works"),
+    ]
+    result = consolidate(rows, reference())
+    assert [(e.cid, e.suppliers) for e in result.entries] == [
+        ("CID000001", ("Alpha Parts Ltd", "Beta Boards Inc"))
+    ]
+    assert [(u.reason, u.suppliers) for u in result.unidentified] == [
+        (MALFORMED, ("Gamma Leads Co",))
+    ]

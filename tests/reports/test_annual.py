@@ -463,3 +463,12 @@ def test_importing_the_command_does_not_import_matplotlib() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=120)
     assert done.returncode == 0
+
+
+def test_a_campaign_name_with_dollar_signs_is_text_not_math() -> None:
+    """A campaign name is data: "$\\frac{1}{$" used to crash matplotlib's math parser."""
+    from reports.annual_charts import response_chart, response_curve
+
+    for name in (r"Bonus $\frac{1}{$ follow-up", "Budget $5 and $10"):
+        svg = response_chart([response_curve(name, [0, 3], 2, 10)], "t", "x", "y")
+        assert html.escape(name, quote=False) in svg, name

@@ -267,3 +267,40 @@ def test_a_filled_template_is_refused(pm, tmp_path: Path) -> None:  # type: igno
 def test_not_a_workbook_is_refused(pm) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(CompanyTemplateError):
         read_blank(pm, b"PK\x03\x04 not really a zip")
+
+
+def test_a_macro_enabled_blank_is_refused(pm) -> None:  # type: ignore[no-untyped-def]
+    """An .xlsm (a VBA project inside) is refused: nothing is passed on to customers."""
+    import io
+    import zipfile
+
+    blank = _blank(BLANKS[0])
+    assert read_blank(pm, blank)  # the blank itself is fine
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(blank)) as src, zipfile.ZipFile(buf, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info))
+        dst.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 synthetic")
+    with pytest.raises(CompanyTemplateError, match="macros"):
+        read_blank(pm, buf.getvalue())
+
+
+def test_a_list_longer_than_the_smelter_list_is_refused(pm) -> None:  # type: ignore[no-untyped-def]
+    """Rows past the template's last (2504 in a CMRT) would have no validation or look-up."""
+    blank = _blank(BLANKS[0])
+    _decl, info = read_blank(pm, blank)
+    many = tuple(
+        UnidentifiedEntry("Tin", f"Synthetic unlisted {i}", "BOLIVIA", NO_MATCH, ("S",), 1)
+        for i in range(2_600)
+    )
+    with pytest.raises(
+        CompanyTemplateError, match=r"needs 2600 rows .* holds 2500 \(rows 5 to 2504\)"
+    ):
+        fill_company_template(
+            blank,
+            info,
+            company=COMPANY,
+            effective_date=EFFECTIVE,
+            answers=_answers(info),
+            smelters=SmelterList((), many, 1),
+        )
