@@ -203,7 +203,7 @@ def test_standings_through_a_store_with_an_rmap_list(tmp_path: Path) -> None:
 
 
 def test_full_width_cids_fold_and_other_scripts_digits_are_malformed() -> None:
-    """"CID０００００１" is CID000001 typed on a full-width keyboard; Arabic-Indic digits are
+    """ "CID０００００１" is CID000001 typed on a full-width keyboard; Arabic-Indic digits are
     not a CID (and never a second "smelter" in the published list)."""
     rows = [
         row("Alpha Parts Ltd", "Tin", "CID000001"),
