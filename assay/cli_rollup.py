@@ -159,8 +159,8 @@ def _read_blank_bytes(path: Path, max_bytes: int) -> bytes:
         size = path.stat().st_size
         if size > max_bytes:
             raise click.ClickException(
-                f"{safe(path)} is {size:,} bytes, more than [limits] max_file_bytes "
-                f"({max_bytes:,}); a blank template is well under 5 MB"
+                f"{safe(path)} is {size:,} bytes, more than [limits] max_file_mb "
+                f"({max_bytes / (1024 * 1024):g} MB); a blank template is well under 5 MB"
             )
         with path.open("rb") as fh:
             return fh.read(max_bytes + 1)

@@ -30,6 +30,7 @@ from reports.company_blank import read_blank
 from reports.rollup_source import pick_campaign, rollup_facts
 from storage.store import Store
 from tests.builders import TEMPLATES, clean_smelters, require_shared
+from tests.hostile import random_bytes, zip_bomb
 from tests.storage.campaign_support import register, send_again, spec, supplier
 
 pytestmark = pytest.mark.slow
@@ -362,8 +363,21 @@ def test_a_bad_blank_is_one_line(world: World) -> None:
     not_zip.write_text("hello", "utf-8")
     assert world.rollup("CMRT").exit_code == 0
     filled = world.tmp / "company-CMRT.xlsx"
+    empty = world.tmp / "empty.xlsx"
+    empty.write_bytes(b"")
+    bomb = world.tmp / "bomb.xlsx"
+    bomb.write_bytes(zip_bomb(200))  # 200 MB of one repeated byte in a small zip
+    noise = world.tmp / "noise.xlsx"
+    noise.write_bytes(random_bytes())
+    huge = world.tmp / "huge.xlsx"
+    with huge.open("wb") as fh:
+        fh.truncate(31 * 1024 * 1024)  # sparse: past the 30 MB [limits] max_file_mb
     cases = [
+        (huge, out, "more than [limits] max_file_mb (30 MB)"),
         (not_zip, out, "not a blank template Assay can read"),
+        (empty, out, "not a blank template Assay can read"),
+        (bomb, out, "not a blank template Assay can read"),
+        (noise, out, "not a blank template Assay can read"),
         (filled, out, "already filled in"),
         (world.tmp / "missing.xlsx", out, "cannot read the template"),
         (world.blanks["CMRT"], world.blanks["CMRT"], "--out is the blank template itself"),
