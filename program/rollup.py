@@ -20,12 +20,13 @@ Pure: facts in, answers out; no I/O, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from plugins.layouts import LAYOUTS, Layout, Question
 from plugins.rmap_status import canonical_metal
 from program.rollup_company import COMPANY_KEYS, RollupError, company_answer
+from program.rollup_facts import Derived, RollupFacts, SupplierAnswers
 
 __all__ = [
     "COMPANY_KEYS",
@@ -42,82 +43,7 @@ __all__ = [
 RESTRICTED_YES: frozenset[str] = frozenset(
     {"DRC only", "India and/or Madagascar only", "DRC or adjoining countries only"}
 )
-_FULL = "100%"
 _NAMES_SHOWN = 10
-
-
-@dataclass(frozen=True)
-class SupplierAnswers:
-    """One responding supplier's latest file, as the rules need it."""
-
-    supplier: str
-    answers: Mapping[tuple[str, str], str]  # (question kind, mineral) -> normalised answer
-    listed_metals: frozenset[str] = frozenset()  # metals its file lists smelter rows for
-
-    def says(self, kind: str, mineral: str) -> str:
-        """The answer to ``kind`` for ``mineral`` ("" when not given); minerals match by name."""
-        value = self.answers.get((kind, mineral))
-        if value is None:
-            want = canonical_metal(mineral)
-            value = next(
-                (
-                    v
-                    for (k, m), v in self.answers.items()
-                    if k == kind and canonical_metal(m) == want
-                ),
-                "",
-            )
-        return value.strip()
-
-    def lists(self, mineral: str) -> bool:
-        want = canonical_metal(mineral)
-        return any(canonical_metal(m) == want for m in self.listed_metals)
-
-
-@dataclass(frozen=True)
-class RollupFacts:
-    """Everything the rules decide from: the suppliers, the campaign, the list, the config."""
-
-    family: str  # target template family: "CMRT", "EMRT" (CRT/AMRT: best effort)
-    minerals: tuple[str, ...]  # the target layout's minerals, form order
-    suppliers: tuple[SupplierAnswers, ...]  # latest file of each responding supplier
-    surveyed: int  # suppliers asked
-    responded: int  # suppliers that responded (campaign rules)
-    response_category: str  # program.campaign.response_category(responded, surveyed)
-    smelters: Mapping[str, int]  # mineral -> identified (metal, CID) entries
-    unidentified: Mapping[str, int]  # mineral -> rows not identified (all reasons)
-    unreported: Mapping[str, int]  # mineral -> rows the declaration cannot carry
-    company: Mapping[str, str]  # [company] config answers by key (COMPANY_KEYS)
-    out_of_scope: frozenset[str] = frozenset()  # [company] out_of_scope minerals
-    #: mineral -> CIDs of the consolidated list located in, or named as sourcing from, a
-    #: covered country (``covered``) or a country of the CAHRA list in force (``cahra``)
-    covered: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    cahra: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @property
-    def full_response(self) -> bool:
-        return self.response_category == _FULL
-
-    @property
-    def response_text(self) -> str:
-        return f"{self.responded} of {self.surveyed} suppliers responded"
-
-    def count(self, table: Mapping[str, int], mineral: str) -> int:
-        want = canonical_metal(mineral)
-        return sum(n for m, n in table.items() if canonical_metal(m) == want)
-
-
-@dataclass(frozen=True)
-class Derived:
-    """One answer of the company's declaration and why."""
-
-    question: str  # "Q3", "A", ...
-    kind: str  # the layout's kind
-    mineral: str  # "" for company-level (per-mineral company question: the mineral)
-    answer: str  # one of the question's allowed answers as the layout spells it; "" = blank
-    rule: str  # one sentence: the rule that decided, with the figures
-    deciders: tuple[str, ...] = ()  # supplier names that decided it
-    comment: str = ""  # comment-cell text (policy URL, survey description)
 
 
 @dataclass(frozen=True)
@@ -151,10 +77,13 @@ def in_scope(
     return (q1 != "" and q1 not in q1_stop and q2 not in q2_stop) or s.lists(mineral)
 
 
+def _shown(items: list[str]) -> str:
+    more = f" and {len(items) - _NAMES_SHOWN} more" if len(items) > _NAMES_SHOWN else ""
+    return ", ".join(items[:_NAMES_SHOWN]) + more
+
+
 def _names(suppliers: list[SupplierAnswers]) -> str:
-    names = sorted({s.supplier for s in suppliers})
-    more = f" and {len(names) - _NAMES_SHOWN} more" if len(names) > _NAMES_SHOWN else ""
-    return ", ".join(names[:_NAMES_SHOWN]) + more
+    return _shown(sorted({s.supplier for s in suppliers}))
 
 
 def _not_identified(m: _Mineral) -> str:
@@ -253,25 +182,15 @@ def sourcing(m: _Mineral, q: Question) -> Derived:
     listed = _flagged(m, q.kind)
     if listed:
         where = "covered countries" if q.kind == "covered-sourcing" else "CAHRA-list countries"
-        shown = ", ".join(listed[:10]) + (
-            f" and {len(listed) - 10} more" if len(listed) > 10 else ""
-        )
         return m.derived(
             q,
             "Yes",
             f"no in-scope supplier says Yes, but the consolidated list has {len(listed)} "
-            f"{m.mineral} smelter(s) located in or named as sourcing from {where} ({shown})",
+            f"{m.mineral} smelter(s) located in or named as sourcing from {where} "
+            f"({_shown(listed)})",
         )
     unknown = [s for s in scoped if answers[s.supplier] in ("Unknown", "")]
-    reasons = []
-    if unknown:
-        reasons.append(
-            f"{len(unknown)} in-scope suppliers say Unknown or left it blank ({_names(unknown)})"
-        )
-    if not f.full_response:
-        reasons.append(f"{f.response_text} ({f.response_category})")
-    if m.unidentified:
-        reasons.append(_not_identified(m))
+    reasons = _doubts(m, unknown)
     if reasons:
         return m.derived(q, _fallback(q), "; ".join(reasons), [s.supplier for s in unknown])
     return m.derived(
@@ -281,6 +200,21 @@ def sourcing(m: _Mineral, q: Question) -> Derived:
         "every smelter identified",
         [s.supplier for s in scoped],
     )
+
+
+def _doubts(m: _Mineral, unknown: list[SupplierAnswers]) -> list[str]:
+    """Why a mineral's answer cannot be "No": suppliers in doubt, an incomplete response,
+    unidentified smelters (empty: none of these)."""
+    f, why = m.facts, []
+    if unknown:
+        why.append(
+            f"{len(unknown)} in-scope suppliers say Unknown or left it blank ({_names(unknown)})"
+        )
+    if not f.full_response:
+        why.append(f"{f.response_text} ({f.response_category})")
+    if m.unidentified:
+        why.append(_not_identified(m))
+    return why
 
 
 def _flagged(m: _Mineral, kind: str) -> list[str]:
@@ -308,16 +242,8 @@ def recycled(m: _Mineral, q: Question) -> Derived:
             list(answers),
         )
     unknown = [s for s in scoped if answers[s.supplier] in ("Unknown", "")]
-    if unknown or not f.full_response or m.unidentified:
-        why = []
-        if unknown:
-            why.append(
-                f"{len(unknown)} in-scope suppliers say Unknown or left it blank ({_names(unknown)})"
-            )
-        if not f.full_response:
-            why.append(f"{f.response_text} ({f.response_category})")
-        if m.unidentified:
-            why.append(_not_identified(m))
+    why = _doubts(m, unknown)
+    if why:
         return m.derived(
             q, _fallback(q, otherwise="No"), "; ".join(why), [s.supplier for s in unknown]
         )

@@ -34,12 +34,6 @@ class Value:
     cached: bool = False
 
 
-def _int(value: str | None, default: int) -> int:
-    if value is not None and value.isdigit() and len(value) <= 9:
-        return int(value)
-    return default
-
-
 def _number(n: float) -> bytes:
     return (str(int(n)) if float(n).is_integer() else repr(float(n))).encode()
 
