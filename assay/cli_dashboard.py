@@ -1,0 +1,121 @@
+"""``assay dashboard``: serve the board, build its aggregate database, hash the password.
+
+``assay dashboard`` alone serves (:mod:`assay.dashboard_server`); ``build`` writes the
+aggregate database from the store (:func:`reports.dashboard_db.build_dashboard`), which
+``assay serve`` also does after each change; ``hash-password`` prints the value for the
+environment variable that holds the login's password hash.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .app import open_store
+from .config import Config
+
+_DEFAULTS: dict[str, Any] = {
+    "database": "var/dashboard.db",
+    "host": "127.0.0.1",
+    "port": 8001,
+    "user": "compliance",
+    "password_hash_env": "ASSAY_DASHBOARD_PASSWORD_HASH",
+    "response_target": 0.9,
+}
+
+
+def dashboard_setting(config: Config, key: str) -> Any:
+    """``[dashboard] key`` (the embedded default when the section or key is absent)."""
+    section = getattr(config, "dashboard", None)
+    return getattr(section, key, _DEFAULTS[key])
+
+
+def dashboard_path(config: Config, db: Path | None = None) -> Path:
+    return db if db is not None else Path(dashboard_setting(config, "database")).expanduser()
+
+
+_path = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.group(invoke_without_command=True)
+@click.option("--host", default=None, help="Address to bind (default: [dashboard] host).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="[dashboard] port.")
+@click.option("--db", type=_path, help="Aggregate database (default: [dashboard] database).")
+@click.pass_context
+def dashboard(ctx: click.Context, host: str | None, port: int | None, db: Path | None) -> None:
+    """Serve the program's dashboard (Datasette, login required) over the aggregate database."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from .dashboard_server import DashboardError, DashboardOptions, build_datasette, serve
+
+    config: Config = ctx.obj
+    options = DashboardOptions(
+        database=dashboard_path(config, db),
+        host=host or dashboard_setting(config, "host"),
+        port=port or dashboard_setting(config, "port"),
+        user=dashboard_setting(config, "user"),
+        password_hash_env=dashboard_setting(config, "password_hash_env"),
+    )
+    try:
+        ds = build_datasette(options)  # refuses before anything binds
+    except DashboardError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"dashboard on http://{options.host}:{options.port}/-/dashboards/assay "
+        f"(user {options.user}; Ctrl-C stops it)",
+        err=True,
+    )
+    serve(ds, options)
+
+
+@dashboard.command("build")
+@click.option("--db", type=_path, help="Assay's database (default: [assay] database).")
+@click.option("--out", "out_path", type=_path, help="Default: [dashboard] database.")
+@click.pass_obj
+def dashboard_build(config: Config, db: Path | None, out_path: Path | None) -> None:
+    """Build (or refresh in place) the aggregate database the dashboard serves."""
+    from reports.dashboard_db import build_dashboard
+
+    out = dashboard_path(config, out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    summary = build_dashboard(
+        open_store(config, db),
+        out,
+        as_of=config.clock().today(),
+        target=float(dashboard_setting(config, "response_target")),
+        current_versions=config.screening.current_versions,
+        stale_after_days=config.campaigns.stale_after_days,
+    )
+    counts = ", ".join(f"{n} {table}" for table, n in _counts(summary))
+    click.echo(f"wrote {out}: {counts}")
+
+
+def _counts(summary: object) -> list[tuple[str, int]]:
+    """(table, rows) pairs of a ``BuildSummary``: its ``counts`` mapping, else its int fields."""
+    counts = getattr(summary, "counts", None)
+    if isinstance(counts, dict):
+        return [(str(k), int(v)) for k, v in counts.items()]
+    fields = getattr(summary, "__dataclass_fields__", {})
+    return [(k, getattr(summary, k)) for k in fields if isinstance(getattr(summary, k), int)]
+
+
+@dashboard.command("hash-password")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read the password from stdin.")
+@click.pass_obj
+def hash_password(config: Config, from_stdin: bool) -> None:
+    """Print a password hash for the dashboard login's environment variable."""
+    from datasette_auth_passwords.utils import hash_password as pbkdf2
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise click.ClickException("the password is empty")
+    env = dashboard_setting(config, "password_hash_env")
+    click.echo(pbkdf2(password))
+    click.echo(f"export it as {env} (in the environment of `assay dashboard`)", err=True)
