@@ -82,25 +82,19 @@ def dashboard_build(config: Config, db: Path | None, out_path: Path | None) -> N
 
     out = dashboard_path(config, out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    summary = build_dashboard(
-        open_store(config, db),
-        out,
-        as_of=config.clock().today(),
-        target=float(dashboard_setting(config, "response_target")),
-        current_versions=config.screening.current_versions,
-        stale_after_days=config.campaigns.stale_after_days,
-    )
-    counts = ", ".join(f"{n} {table}" for table, n in _counts(summary))
-    click.echo(f"wrote {out}: {counts}")
-
-
-def _counts(summary: object) -> list[tuple[str, int]]:
-    """(table, rows) pairs of a ``BuildSummary``: its ``counts`` mapping, else its int fields."""
-    counts = getattr(summary, "counts", None)
-    if isinstance(counts, dict):
-        return [(str(k), int(v)) for k, v in counts.items()]
-    fields = getattr(summary, "__dataclass_fields__", {})
-    return [(k, getattr(summary, k)) for k in fields if isinstance(getattr(summary, k), int)]
+    store = open_store(config, db)
+    try:
+        summary = build_dashboard(
+            store,
+            out,
+            as_of=config.clock().today(),
+            target=float(dashboard_setting(config, "response_target")),
+            current_versions=config.screening.current_versions,
+            stale_after_days=config.campaigns.stale_after_days,
+        )
+    finally:
+        store.close()
+    click.echo(summary.line())
 
 
 @dashboard.command("hash-password")

@@ -5,10 +5,10 @@ Pure: builds a dict, imports no datasette (the server, :mod:`assay.dashboard_ser
 Design decisions:
 
 - **One figure, one query.** Each headline number is a ``metric`` chart running the SQL of
-  :data:`reports.dashboard_figures.HEADLINES`, the same query the daily digest runs, so the
-  board and the digest cannot disagree. A percent figure is formatted *in SQL* exactly as
-  ``format_figure`` does in Python (``87%``, rounding half to even on the same double), so the
-  text on the board reads like the digest's.
+  :data:`reports.dashboard_figures.HEADLINES` unchanged, the query the daily digest runs, so
+  the board and the digest cannot disagree: a percentage is computed and rounded in SQL, the
+  browser prints the number as ``format_figure`` does (``87.5``, ``90``) and the chart adds
+  the ``%``. The number sits in a ``<span class="figure">``, followed by a "rows" link.
 - **Escaping in SQL.** datasette-dashboards puts every cell of a ``table`` chart and the
   metric's text into ``innerHTML``. Every text column of a table chart is therefore wrapped in
   :func:`html_text` (nested ``replace()`` for ``& < > " '``); numbers are numbers. The vega-lite
@@ -30,16 +30,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.dashboard_figures import HEADLINES, Figure
+from reports.dashboard_figures import CAMPAIGN, FAMILY, HEADLINES, MEMBER_METAL, METAL, Figure
 
 SLUG = "assay"
 TITLE = "Responsible minerals program"
 FAMILIES = ("CMRT", "EMRT", "CRT", "AMRT")
 AGE_BANDS = ("0-29 days", "30-89 days", "90-179 days", "180+ days")
 
-_HTML = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#39;"))
-_URL = (("%", "%25"), (" ", "%20"), ("&", "%26"), ("#", "%23"), ("+", "%2B"), ("?", "%3F"))
-_URL += (('"', "%22"), ("'", "%27"), ("<", "%3C"), (">", "%3E"))
+_HTML: tuple[tuple[str, str], ...] = (
+    ("&", "&amp;"),
+    ("<", "&lt;"),
+    (">", "&gt;"),
+    ('"', "&quot;"),
+    ("'", "&#39;"),
+)
+_URL: tuple[tuple[str, str], ...] = tuple((c, f"%{ord(c):02X}") for c in "% &#+?\"'<>")
 
 
 def _replaces(expr: str, pairs: tuple[tuple[str, str], ...]) -> str:
@@ -78,8 +83,8 @@ def _href(path: str, params: tuple[tuple[str, str], ...]) -> str:
 
 
 def percent_text(expr: str) -> str:
-    """SQL: the 0-1 ``expr`` as ``87%``, rounded half to even like Python's ``f"{v:.0%}"``
-    (both round the same double ``v * 100``)."""
+    """SQL: the 0-1 ``expr`` as a whole percent (``87%``), rounded half to even like Python's
+    ``f"{v:.0%}"`` (both round the same double ``v * 100``); NULL as ``–``."""
     t = f"(({expr}) * 100.0)"
     i = f"CAST({t} AS INTEGER)"
     return (
@@ -87,13 +92,6 @@ def percent_text(expr: str) -> str:
         f"ELSE (CASE WHEN {t} - {i} > 0.5 THEN {i} + 1 WHEN {t} - {i} < 0.5 THEN {i} "
         f"ELSE {i} + ({i} % 2) END) || '%' END"
     )
-
-
-def metric_sql(figure: Figure) -> str:
-    """The figure's own SQL, its ``value`` formatted as ``format_figure`` prints it."""
-    inner = figure.sql.strip().rstrip(";")
-    value = percent_text("value") if figure.percent else "CAST(value AS INTEGER)"
-    return f"SELECT {value} AS value FROM (\n{inner}\n)"
 
 
 def _rows_path(figure: Figure, db: str) -> str:
@@ -109,24 +107,24 @@ def _metric(figure: Figure, db: str) -> dict[str, Any]:
     return {
         "title": figure.title,
         "db": db,
-        "query": metric_sql(figure),
+        "query": figure.sql,  # the digest's query, unchanged
         "library": "metric",
         "display": {
             "field": "value",
             "prefix": '<span class="figure">',
             "suffix": (
-                f'</span> <a class="rows" href="{href}" '
+                ("%" if figure.percent else "") + f'</span> <a class="rows" href="{href}" '
                 'style="font-size:0.8rem;font-weight:normal">rows</a>'
             ),
         },
     }
 
 
-# -- filter blocks (one line each) --------------------------------------------------------
-_CAMPAIGN = "[[ AND campaign = :campaign ]]"
-_FAMILY = "[[ AND family = :family ]]"
-_METAL = "[[ AND metal = :metal ]]"
-_MEMBER_METAL = "[[ AND (',' || metals || ',') LIKE ('%,' || :metal || ',%') ]]"
+# -- filter blocks (one line each), the figures' own --------------------------------------
+_CAMPAIGN = CAMPAIGN
+_FAMILY = FAMILY
+_METAL = METAL
+_MEMBER_METAL = MEMBER_METAL
 _OPEN = "campaign_id IN (SELECT campaign_id FROM campaigns WHERE state = 'open')"
 
 
@@ -390,9 +388,10 @@ GROUP BY campaign_id, {column} ORDER BY campaign_id, {column}""",
 
 
 def _layout(metrics: list[str]) -> list[list[str]]:
-    """A 12-column grid: the headline figures in rows of up to 6, then the charts in pairs."""
-    width = 12
-    per_row = len(metrics) if metrics and width % len(metrics) == 0 else 6
+    """A 24-column grid: the headline figures in one row (rows of 6 past 8), then the charts,
+    in pairs or alone."""
+    width = 24
+    per_row = len(metrics) if metrics and len(metrics) <= 8 and width % len(metrics) == 0 else 6
     rows: list[list[str]] = []
     for start in range(0, len(metrics), per_row):
         chunk = metrics[start : start + per_row]
