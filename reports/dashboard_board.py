@@ -129,13 +129,14 @@ _OPEN = "campaign_id IN (SELECT campaign_id FROM campaigns WHERE state = 'open')
 
 
 #: Every vega-lite chart: the shipped Vega-Lite's schema (no version warning), a fixed height,
-#: and vega-embed's menu without "Open in Vega Editor" (which would post the data elsewhere).
+#: SVG, and vega-embed's menu without "Open in Vega Editor" (which would post the data elsewhere).
 _VEGA_DEFAULTS: dict[str, Any] = {
     "$schema": "https://vega.github.io/schema/vega-lite/v6.json",
     "height": 220,
     "usermeta": {
         "embedOptions": {
-            "actions": {"export": True, "source": False, "compiled": False, "editor": False}
+            "renderer": "svg",  # marks with an href become <a> links (canvas: click handlers)
+            "actions": {"export": True, "source": False, "compiled": False, "editor": False},
         }
     },
 }

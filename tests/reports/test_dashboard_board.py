@@ -29,7 +29,9 @@ FILTERS = [
     {"family": "EMRT", "metal": "Cobalt"},
 ]
 #: Our own markup in a table cell: a link whose href holds only a path and slug parameters.
-LINK = re.compile(r'<a href="/dashboard/[a-z_]+\?[A-Za-z0-9_]+=[A-Za-z0-9%-]*(?:&amp;[A-Za-z0-9_]+=[A-Za-z0-9%-]*)*">|</a>')
+LINK = re.compile(
+    r'<a href="/dashboard/[a-z_]+\?[A-Za-z0-9_]+=[A-Za-z0-9%-]*(?:&amp;[A-Za-z0-9_]+=[A-Za-z0-9%-]*)*">|</a>'
+)
 
 
 def board() -> dict:
