@@ -153,6 +153,13 @@ def _vega(title: str, db: str, query: str, display: dict[str, Any]) -> dict[str,
 
 
 def _table(title: str, db: str, query: str) -> dict[str, Any]:
+    """A table chart. datasette-dashboards reads the column names from the first row (and
+    raises on none), so an empty result becomes one row of empty cells."""
+    query = (
+        f"WITH shown AS (\n{query}\n)\nSELECT * FROM shown UNION ALL "
+        "SELECT shown.* FROM (SELECT 1) LEFT JOIN shown ON 0 "
+        "WHERE NOT EXISTS (SELECT 1 FROM shown)"
+    )
     return {"title": title, "db": db, "query": query, "library": "table"}
 
 
@@ -389,10 +396,14 @@ GROUP BY campaign_id, {column} ORDER BY campaign_id, {column}""",
 
 
 def _layout(metrics: list[str]) -> list[list[str]]:
-    """A 24-column grid: the headline figures in one row (rows of 6 past 8), then the charts,
-    in pairs or alone."""
-    width = 24
-    per_row = len(metrics) if metrics and len(metrics) <= 8 and width % len(metrics) == 0 else 6
+    """A 12-column grid: the headline figures in rows of up to 6, then the charts, in pairs
+    or alone."""
+    width = 12  # the plugin's columns are at least 100 px: 12 fit a laptop's screen
+    n = len(metrics)
+    if n <= 6 and n and width % n == 0:
+        per_row = n
+    else:  # 8 figures: two rows of 4
+        per_row = next((k for k in (6, 4, 3) if n % k == 0), 6)
     rows: list[list[str]] = []
     for start in range(0, len(metrics), per_row):
         chunk = metrics[start : start + per_row]

@@ -148,6 +148,23 @@ def test_table_cells_are_escaped(hostile_db: Path, options: dict[str, str]) -> N
         assert _escaped(HOSTILE_CAMPAIGN) in seen
 
 
+def test_empty_database_still_renders(tmp_path: Path) -> None:
+    """No rows anywhere: a metric still has one value, a table chart one (empty) row (the
+    plugin reads a table's columns from its first row and throws on none)."""
+    db = dashboard_db(tmp_path)
+    conn = sqlite3.connect(db)
+    with conn:
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+            conn.execute(f"DELETE FROM {table}")
+    conn.close()
+    for options in FILTERS:
+        for slug, chart in board()["charts"].items():
+            rows = run(db, chart["query"], options)
+            if chart["library"] in ("metric", "table"):
+                assert len(rows) == 1, slug
+                assert rows[0].keys(), slug
+
+
 def _escaped(text: str) -> str:
     for old, new in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#39;")):
         text = text.replace(old, new)
