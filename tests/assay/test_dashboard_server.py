@@ -171,3 +171,7 @@ def test_build_and_hash_password(tmp_path: Path) -> None:
     assert ENV in r.stderr
     r = CliRunner().invoke(cli, ["dashboard", "hash-password", "--stdin"], input="\n")
     assert r.exit_code != 0
+    # typed twice at the prompt (hidden)
+    r = CliRunner().invoke(cli, ["dashboard", "hash-password"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert r.exit_code == 0 and PASSWORD not in r.stdout
+    assert verify_password(PASSWORD, r.stdout.strip().splitlines()[-1])
