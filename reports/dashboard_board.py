@@ -31,67 +31,14 @@ from __future__ import annotations
 from typing import Any
 
 from reports.dashboard_figures import CAMPAIGN, FAMILY, HEADLINES, MEMBER_METAL, METAL, Figure
+from reports.dashboard_sql import href as _href
+from reports.dashboard_sql import html_text, percent_text, sql_string
+from reports.dashboard_sql import link as _link
 
 SLUG = "assay"
 TITLE = "Responsible minerals program"
 FAMILIES = ("CMRT", "EMRT", "CRT", "AMRT")
 AGE_BANDS = ("0-29 days", "30-89 days", "90-179 days", "180+ days")
-
-_HTML: tuple[tuple[str, str], ...] = (
-    ("&", "&amp;"),
-    ("<", "&lt;"),
-    (">", "&gt;"),
-    ('"', "&quot;"),
-    ("'", "&#39;"),
-)
-_URL: tuple[tuple[str, str], ...] = tuple((c, f"%{ord(c):02X}") for c in "% &#+?\"'<>")
-
-
-def _replaces(expr: str, pairs: tuple[tuple[str, str], ...]) -> str:
-    out = f"ifnull(CAST({expr} AS TEXT), '')"
-    for old, new in pairs:
-        out = f"replace({out}, {_sql_string(old)}, {_sql_string(new)})"
-    return out
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def html_text(expr: str) -> str:
-    """SQL: ``expr`` as text safe inside HTML (``& < > " '`` as entities, NULL as '')."""
-    return _replaces(expr, _HTML)
-
-
-def url_value(expr: str) -> str:
-    """SQL: ``expr`` as a query-string value (slugs pass unchanged; ``& % # + ?`` space and
-    quotes are percent-encoded)."""
-    return _replaces(expr, _URL)
-
-
-def _link(path: str, params: tuple[tuple[str, str], ...], label_sql: str) -> str:
-    """SQL: an ``<a href=...>`` for a table cell; ``params`` are (name, SQL expression) pairs
-    of integer or slug columns, ``label_sql`` is already escaped (or a number)."""
-    query = " || '&amp;' || ".join(f"'{name}=' || {url_value(sql)}" for name, sql in params)
-    return f"""'<a href="{path}?' || {query} || '">' || {label_sql} || '</a>'"""
-
-
-def _href(path: str, params: tuple[tuple[str, str], ...]) -> str:
-    """SQL: a plain URL for a vega-lite ``href`` encoding (no HTML context)."""
-    query = " || '&' || ".join(f"'{name}=' || {url_value(sql)}" for name, sql in params)
-    return f"'{path}?' || {query}"
-
-
-def percent_text(expr: str) -> str:
-    """SQL: the 0-1 ``expr`` as a whole percent (``87%``), rounded half to even like Python's
-    ``f"{v:.0%}"`` (both round the same double ``v * 100``); NULL as ``–``."""
-    t = f"(({expr}) * 100.0)"
-    i = f"CAST({t} AS INTEGER)"
-    return (
-        f"CASE WHEN ({expr}) IS NULL THEN '–' "
-        f"ELSE (CASE WHEN {t} - {i} > 0.5 THEN {i} + 1 WHEN {t} - {i} < 0.5 THEN {i} "
-        f"ELSE {i} + ({i} % 2) END) || '%' END"
-    )
 
 
 def _rows_path(figure: Figure, db: str) -> str:
@@ -323,7 +270,7 @@ ORDER BY suppliers DESC, metal, cid LIMIT 200""",
             "Open remediations by age",
             db,
             "WITH bands(age_band, n) AS (VALUES "
-            + ", ".join(f"({_sql_string(b)}, {n})" for n, b in enumerate(AGE_BANDS))
+            + ", ".join(f"({sql_string(b)}, {n})" for n, b in enumerate(AGE_BANDS))
             + f""")
 SELECT b.n, b.age_band, count(r.remediation_id) AS remediations,
   {_href(f"{p}/remediations", (("state", "'open'"), ("age_band", "b.age_band")))} AS href

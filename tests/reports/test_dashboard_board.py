@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from datasette_dashboards import replace_opts_in_query
 
-from reports.dashboard_board import SLUG, TITLE, board_metadata, html_text, percent_text
+from reports.dashboard_board import SLUG, TITLE, board_metadata
 from reports.dashboard_figures import HEADLINES, format_figure, headline_figures
+from reports.dashboard_sql import html_text, percent_text
 from tests.reports.dashboard_support import (
     HOSTILE_CAMPAIGN,
     HOSTILE_SMELTER,
