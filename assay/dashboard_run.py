@@ -75,7 +75,7 @@ def program_digest(headline: Headline, url: str) -> ProgramDigest:
     from reports.dashboard_figures import HEADLINES, format_figure
 
     by_key = {f.key: f for f in HEADLINES}
-    rate = by_key["response-rate"]  # a campaign's rate is shown as the board's rate is
+    rate = by_key["response-rate"]  # a campaign's rate printed as the board's rate (0-100)
     return ProgramDigest(
         as_of=headline.as_of,
         target=headline.target,
@@ -89,7 +89,7 @@ def program_digest(headline: Headline, url: str) -> ProgramDigest:
                 family=c.family,
                 responded=c.responded,
                 suppliers=c.suppliers,
-                rate=format_figure(rate, c.response_rate),
+                rate=format_figure(rate, round(100 * c.response_rate, 1)),  # 0-1 here
                 overdue=c.overdue,
             )
             for c in headline.campaigns
@@ -150,8 +150,9 @@ class DashboardKeeper:
         queued = queue_program_digest(store, self.config, today)
         if queued or store.outbox_by_key(digest_key(today)) is not None:
             self._digest_day, self._next_digest = today, 0.0
-        else:
+        else:  # the build failed (logged): no rebuild either until it is tried again
             self._next_digest = time.monotonic() + RETRY_AFTER
+            self._built(False)
         if queued:
             self._built(True)
         return queued
@@ -179,6 +180,5 @@ class DashboardKeeper:
 
     def finish(self, store: Store) -> None:
         """The end of ``serve --once``: the digest at any hour, else a rebuild."""
-        if not self.digest(store, any_time=True) and self.config.dashboard.refresh:
-            self.refresh(store, force=True)
-
+        if not self.digest(store, any_time=True):
+            self.refresh(store)  # the first pass: built unless the digest just failed to

@@ -38,10 +38,10 @@ from program.outbox_campaign import OwnerEscalation as OwnerEscalation
 from program.outbox_campaign import OwnerEscalationDM as OwnerEscalationDM
 from program.outbox_campaign import RemediationClosed as RemediationClosed
 from program.outbox_campaign import RemediationOpened as RemediationOpened
+from program.outbox_codec import OPTIONAL, OutboxError, Payload, from_json, json_name
 from program.outbox_program import DigestCampaign as DigestCampaign
 from program.outbox_program import DigestFigure as DigestFigure
 from program.outbox_program import ProgramDigest as ProgramDigest
-from program.outbox_codec import OPTIONAL, OutboxError, Payload, from_json, json_name
 
 # -- e-mails -------------------------------------------------------------------------------
 
