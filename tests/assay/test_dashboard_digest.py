@@ -15,6 +15,8 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -338,3 +340,28 @@ def test_the_digest_reaches_slack(
     assert not (tmp_path / "alerts.log").exists() or "Program digest" not in (
         tmp_path / "alerts.log"
     ).read_text("utf-8")
+
+
+def test_the_running_service_builds_the_board_and_queues_the_digest(tmp_path: Path) -> None:
+    db = program_store(tmp_path)
+    config = _config(tmp_path, db, dashboard={"digest_at": "00:00"})
+    stop = threading.Event()
+    service = Service(config)
+    runner = threading.Thread(target=service.run_forever, args=(stop,), kwargs={"drain_every": 0.2})
+    runner.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "Program digest" not in _log(tmp_path):
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        runner.join(timeout=60)
+    assert not runner.is_alive()
+    assert "[dashboard] Program digest for 2026-11-20" in _log(tmp_path)
+    headline = headline_figures(config.dashboard.path)
+    assert f"[dashboard] • Suppliers overdue: {headline.text('overdue')}\n" in _log(tmp_path)
+
+
+def _log(tmp_path: Path) -> str:
+    path = tmp_path / "alerts.log"
+    return path.read_text("utf-8") if path.exists() else ""
