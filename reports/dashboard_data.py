@@ -125,7 +125,8 @@ def response_days(store: Store, campaign: Campaign, as_of: dt.date, target: floa
 def smelter_rows(
     smelters: SmelterList, campaign: Campaign | None, ids: Mapping[str, int]
 ) -> tuple[list[Row], list[Row]]:
-    """The consolidated list's rows (campaign 0: every registered supplier) and who lists each."""
+    """The consolidated list's rows (campaign 0: every registered supplier) and who lists each
+    smelter that is high-risk or not yet conformant (the ones somebody has to chase)."""
     cid_, name = (campaign.id, campaign.name) if campaign else (0, "")
     rows: list[Row] = []
     listed: list[Row] = []
@@ -151,6 +152,8 @@ def smelter_rows(
                 "risk": "; ".join(e.flags),
             }
         )
+        if e.standing == "conformant" and not risky:
+            continue  # nothing to chase: the suppliers behind it are not listed
         listed.extend(
             {
                 "campaign_id": cid_,

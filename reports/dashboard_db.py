@@ -189,7 +189,7 @@ TABLES: tuple[Table, ...] = (
             ("supplier", "text"),
         ),
         ("campaign_id", "metal", "cid", "supplier_id"),
-        "which suppliers list each smelter",
+        "which suppliers list each smelter that is high-risk or not yet conformant",
     ),
     Table(
         "remediations",
@@ -275,19 +275,33 @@ _FIT: dict[str, Any] = {
 }
 
 
+_CID = re.compile(r"CID\d{6}")
+_MEMO = ("text", "slug", "word", "date", "cid")  # kinds whose values repeat (names, metals)
+
+
 def prepare(table: str, rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
     """Dict rows as tuples in ``table``'s column order, every value fitted to its kind; a row
-    whose CID is not an RMI CID is left out (the smelter tables are keyed by CID)."""
+    whose CID is not an RMI CID is left out (the smelter tables are keyed by CID).
+
+    Fitted texts are remembered for the call: 200,000 supplier-smelter rows hold only a few
+    thousand distinct names."""
     t = TABLE_BY_NAME[table]
+    memo: dict[tuple[str, Any], Any] = {}
+
+    def fit(kind: str, value: Any) -> Any:
+        if kind not in _MEMO:
+            return _FIT[kind](value)
+        key = (kind, value)
+        if key not in memo:
+            memo[key] = _FIT[kind](value)
+        return memo[key]
+
+    cids = [i for i, (_, kind) in enumerate(t.columns) if kind == "cid"]
     out = []
     for r in rows:
-        values = tuple(_FIT[kind](r[name]) for name, kind in t.columns)
-        if any(
-            kind == "cid" and not re.fullmatch(r"CID\d{6}", v)
-            for (_, kind), v in zip(t.columns, values, strict=True)
-        ):
-            continue
-        out.append(values)
+        values = tuple(fit(kind, r[name]) for name, kind in t.columns)
+        if all(_CID.fullmatch(values[i]) for i in cids):
+            out.append(values)
     return out
 
 

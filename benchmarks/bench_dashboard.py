@@ -1,0 +1,108 @@
+"""`assay dashboard build` over 2,000 suppliers' files of 50 rows, all in one open campaign.
+
+    python benchmarks/bench_dashboard.py [--suppliers 2000] [--rows 50] [--runs 5]
+    python benchmarks/bench_dashboard.py --prepare DIR [--suppliers 2000] [--rows 50]   (farm-bench)
+
+Setup (not timed): the database of ``benchmarks/bench_report.py`` (2,000 invented suppliers, one
+CMRT of 50 rows each, an RMAP list of the 3TG), plus one open campaign of every supplier,
+opened before the files arrived, so every file is a response.
+
+Timed, each `assay` started as its own process, runs interleaved, median of ``--runs`` (with
+the minimum):
+- `assay dashboard build`: the campaign's status and grades (2,000 declarations read), the
+  consolidated smelter list twice (all suppliers, then the campaign's answers: 100,000 rows
+  each), who lists each smelter to chase, the response curve, written in one transaction;
+- the reference, on the same database in the same run: `assay report rmap-counts` (the
+  consolidated list read once: what any whole-program figure costs).
+
+``assay serve`` pays the build after a change, at most once per ``[dashboard]
+refresh_seconds``; the figure says what that interval has to cover.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_report import prepare as prepare_report  # noqa: E402
+from bench_report import run  # noqa: E402
+
+ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
+
+
+def prepare(folder: Path, n: int, rows: int) -> Path:
+    cfg = prepare_report(folder, n, rows)
+    from storage.store import Store
+    from tests.storage.campaign_support import spec
+
+    store = Store(folder / "report.db")
+    ids = [s.id for s in store.suppliers()]
+    c = store.create_campaign(spec("Bench 2026", dt.date(2026, 11, 1)), ids, dt.date(2026, 9, 1))
+    store.db.execute(
+        "update campaigns set created_at = '2000-01-01T00:00:00+00:00' where id = ?", [c.id]
+    )
+    store.db.conn.commit()
+    store.db.conn.close()
+    with sqlite3.connect(folder / "report.db") as conn:
+        conn.execute("pragma wal_checkpoint(truncate)")
+    return cfg
+
+
+def commands(folder: Path) -> dict[str, list[str]]:
+    cfg, db = str(folder / "assay.toml"), str(folder / "report.db")
+    base = [ASSAY, "--config", cfg]
+    return {
+        "dashboard build": [*base, "dashboard", "build", "--db", db, "--out",
+                            str(folder / "dashboard.db")],
+        "reference": [*base, "report", "rmap-counts", "--db", db],
+    }  # fmt: skip
+
+
+def farm_bench_lines(folder: Path) -> list[str]:
+    cmds = commands(folder)
+    ref = " ".join(cmds["reference"])
+    return [f"farm-bench -n 5 --timeout 600 --vs '{ref}' -- {' '.join(cmds['dashboard build'])}"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suppliers", type=int, default=2000)
+    parser.add_argument("--rows", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--prepare", type=Path, help="Build DIR/report.db and print the farm-bench line."
+    )
+    args = parser.parse_args()
+    if args.prepare is not None:
+        prepare(args.prepare, args.suppliers, args.rows)
+        print("\n".join(farm_bench_lines(args.prepare)))
+        return
+    with tempfile.TemporaryDirectory(prefix="assay-bench-dashboard-") as tmp:
+        folder = Path(tmp)
+        prepare(folder, args.suppliers, args.rows)
+        cmds = commands(folder)
+        times: dict[str, list[float]] = {name: [] for name in cmds}
+        for _ in range(args.runs):
+            for name, cmd in cmds.items():  # interleaved: drift hits every command alike
+                times[name].append(run(cmd))
+        ref = statistics.median(times["reference"])
+        for name, took in times.items():
+            med = statistics.median(took)
+            print(
+                f"{name:<16} median {med:6.2f} s  min {min(took):6.2f} s  "
+                f"({med / ref:4.1f}x reference)"
+            )
+
+
+if __name__ == "__main__":
+    main()
