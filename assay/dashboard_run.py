@@ -8,8 +8,10 @@ again later (:data:`RETRY_AFTER`), not on every pass.
 What changed is seen two ways. Other connections' commits (the intake threads, the Slack app,
 a CLI command in another process) move SQLite's ``PRAGMA data_version`` on the notifier's own
 connection; the notifier's own writes do not move it, so its caller says when its pass changed
-something (remediations, the campaigns' day, e-mails sent). Rebuilds are debounced: at most one
-every :data:`REFRESH_EVERY` seconds, and a change inside that window is built when it ends.
+something (remediations, the campaigns' day, e-mails sent). Rebuilds are debounced: the next
+starts no sooner than :data:`REFRESH_EVERY` seconds, or :data:`BUSY_FACTOR` times as long as the
+last one took (seconds on a few thousand suppliers), after it ended, so the notifier spends
+most of its time delivering; a change inside that window is built when it ends.
 
 The digest is the board's headline figures (:func:`reports.dashboard_figures.headline_figures`
 on a freshly built database, formatted with ``format_figure``, so the board and the digest print
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REFRESH_EVERY = 5.0  # seconds: at most one rebuild this often
+BUSY_FACTOR = 4.0  # and a pause at least this many times the last rebuild's duration
 RETRY_AFTER = 300.0  # seconds before a failed build (or digest) is tried again
 
 
@@ -127,6 +130,7 @@ class DashboardKeeper:
         self._pending = True  # a change not built yet (the first pass builds)
         self._next_build = 0.0  # monotonic time before which no build starts
         self._next_digest = 0.0  # after a failed digest: monotonic time of the next try
+        self._started = 0.0  # monotonic time the last build started
 
     def _today(self) -> tuple[dt.datetime, dt.date]:
         now = self.clock.now()
@@ -134,7 +138,9 @@ class DashboardKeeper:
 
     def _built(self, ok: bool) -> None:
         self._pending = self._pending and not ok
-        self._next_build = time.monotonic() + (REFRESH_EVERY if ok else RETRY_AFTER)
+        end = time.monotonic()
+        pause = max(REFRESH_EVERY, BUSY_FACTOR * (end - self._started)) if ok else RETRY_AFTER
+        self._next_build = end + pause
 
     def digest(self, store: Store, any_time: bool = False) -> bool:
         """Queue the day's digest from ``[dashboard] digest_at`` on (``any_time``: whatever
@@ -147,6 +153,7 @@ class DashboardKeeper:
             now.time() < dt.time.fromisoformat(d.digest_at) or time.monotonic() < self._next_digest
         ):
             return False
+        self._started = time.monotonic()
         queued = queue_program_digest(store, self.config, today)
         if queued or store.outbox_by_key(digest_key(today)) is not None:
             self._digest_day, self._next_digest = today, 0.0
@@ -164,6 +171,7 @@ class DashboardKeeper:
             return False
         if not force and (not self._pending or time.monotonic() < self._next_build):
             return False
+        self._started = time.monotonic()
         ok = refresh_dashboard(store, self.config, self._today()[1])
         self._built(ok)
         return ok

@@ -263,6 +263,7 @@ def test_rebuilds_follow_changes_from_any_connection(
         dashboard_run, "refresh_dashboard", lambda s, c, t: builds.append(t) or True
     )
     monkeypatch.setattr(dashboard_run, "REFRESH_EVERY", 0.0)
+    monkeypatch.setattr(dashboard_run, "BUSY_FACTOR", 0.0)
     keeper = DashboardKeeper(config, config.clock())
     store, other = Store(db), Store(db)
     keeper.tick(store, changed=False)
@@ -281,12 +282,28 @@ def test_rebuilds_follow_changes_from_any_connection(
     keeper._next_build = 0.0  # the minute has passed: the change left waiting is built
     keeper.tick(store, changed=False)
     assert len(builds) == 5
+    # A slow build (seconds on thousands of suppliers) waits a multiple of its own time.
+    monkeypatch.setattr(dashboard_run, "REFRESH_EVERY", 0.0)
+    monkeypatch.setattr(dashboard_run, "BUSY_FACTOR", 4.0)
+    monkeypatch.setattr(
+        dashboard_run,
+        "refresh_dashboard",
+        lambda s, c, t: time.sleep(0.05) or builds.append(t) or True,
+    )
+    keeper._next_build = 0.0
+    keeper.tick(store, changed=True)
+    assert len(builds) == 6
+    keeper.tick(store, changed=True)  # 4 x 0.05 s have not passed
+    assert len(builds) == 6
+    time.sleep(0.25)
+    keeper.tick(store, changed=False)
+    assert len(builds) == 7
     quiet = DashboardKeeper(
         dataclasses.replace(config, dashboard=dataclasses.replace(config.dashboard, refresh=False)),
         config.clock(),
     )
     quiet.tick(store, changed=True)
-    assert len(builds) == 5
+    assert len(builds) == 7
 
 
 @pytest.mark.e2e
