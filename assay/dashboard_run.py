@@ -164,12 +164,12 @@ class DashboardKeeper:
             self._built(True)
         return queued
 
-    def refresh(self, store: Store, force: bool = False) -> bool:
-        """Rebuild if something changed since the last build and the debounce allows it
-        (``force``: now, whatever changed). True when it was rebuilt."""
+    def refresh(self, store: Store) -> bool:
+        """Rebuild if something changed since the last build and the debounce allows it.
+        True when it was rebuilt."""
         if not self.config.dashboard.refresh:
             return False
-        if not force and (not self._pending or time.monotonic() < self._next_build):
+        if not self._pending or time.monotonic() < self._next_build:
             return False
         self._started = time.monotonic()
         ok = refresh_dashboard(store, self.config, self._today()[1])
