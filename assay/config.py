@@ -35,6 +35,7 @@ from .sections import (
     AlertsSection,
     AssaySection,
     CampaignsSection,
+    DashboardSection,
     GrievanceSection,
     LimitsSection,
     MailSection,
@@ -123,6 +124,7 @@ class Config:
     alerts: AlertsSection = field(default_factory=AlertsSection)
     slack: SlackSection = field(default_factory=SlackSection)
     campaigns: CampaignsSection = field(default_factory=CampaignsSection)
+    dashboard: DashboardSection = field(default_factory=DashboardSection)
     company: CompanySettings = field(default_factory=CompanySettings)
     path: Path | None = field(default=None, compare=False)
 
@@ -321,6 +323,19 @@ def _check_campaigns(section: CampaignsSection, reader: _Reader) -> None:
             raise reader.error(f"[campaigns] {key} must be 0 or more days")
 
 
+def _check_dashboard(section: DashboardSection, reader: _Reader) -> None:
+    try:
+        dt.time.fromisoformat(section.digest_at)
+    except ValueError:
+        raise reader.error(
+            f"[dashboard] digest_at {section.digest_at!r} is not a time (HH:MM)"
+        ) from None
+    if not 0 < section.response_target <= 1:
+        raise reader.error("[dashboard] response_target must be more than 0 and at most 1 (0.9)")
+    if not 1 <= section.port <= 65535:
+        raise reader.error("[dashboard] port must be from 1 to 65535")
+
+
 def _check_zone(name: str, reader: _Reader) -> None:
     if not name:
         return
@@ -348,6 +363,7 @@ def parse_config(raw: Mapping[str, Any], path: Path | None = None) -> Config:
     config = dataclasses.replace(default, **sections, path=path)
     _check_zone(config.assay.time_zone, reader)
     _check_campaigns(config.campaigns, reader)
+    _check_dashboard(config.dashboard, reader)
     if path is not None:
         config = _resolve_paths(config, path.parent)
     return config

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from plugins.checks import DEFAULT_CURRENT_VERSIONS
 from plugins.workbook import Limits
@@ -169,3 +170,35 @@ class CampaignsSection:
     run_at: str = "08:00"  # when `assay serve` runs the day's reminders and digest (HH:MM)
     digest: bool = True  # post each open campaign's figures to the compliance channel daily
     stale_after_days: int = 400  # a declaration older than this is stale (grade: medium)
+
+
+@dataclass(frozen=True)
+class DashboardSection:
+    """The dashboard over the aggregate-only database, and its daily digest (issue 12).
+
+    The login's password hash is read from the environment variable ``password_hash_env``
+    names, never from this file."""
+
+    database: str = field(default="var/dashboard.db", metadata=PATH)  # the aggregate database
+    host: str = "127.0.0.1"  # where `assay dashboard` listens
+    port: int = 8001
+    user: str = "compliance"  # the login name
+    password_hash_env: str = "ASSAY_DASHBOARD_PASSWORD_HASH"  # holds a pbkdf2_sha256$... hash
+    url: str = ""  # the digest's link; empty: the board at http://host:port
+    response_target: float = 0.9  # the response-rate target the board draws (0-1)
+    refresh: bool = True  # `assay serve` rebuilds the aggregate database after changes
+    digest: bool = True  # post the headline figures to the compliance channel daily
+    digest_at: str = "08:00"  # when (HH:MM, in [assay] time_zone)
+
+    @property
+    def path(self) -> Path:
+        """The aggregate database's path (``~`` expanded, as ``[assay] database``)."""
+        return Path(self.database).expanduser()
+
+    @property
+    def link(self) -> str:
+        """The link the digest carries: ``url``, else the board on ``host``:``port``."""
+        if self.url:
+            return self.url
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return f"http://{host}:{self.port}/-/dashboards/assay"

@@ -6,7 +6,8 @@ waiting, drains the outbox and exits: the quick start, and cron-style deployment
 With more than one core, supplier mail is screened ahead in worker processes
 (:mod:`assay.workers`). Every screener asks the service's clock for the date at each
 screening (worker processes use the system clock in ``[assay] time_zone``), so a service
-that runs for weeks screens against the current day.
+that runs for weeks screens against the current day. The dashboard's aggregate database is
+rebuilt after changes and its digest queued daily (:mod:`assay.dashboard_run`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from storage.store import Store
 from . import settings
 from .app import build_screener
 from .config import Config
+from .dashboard_run import DashboardKeeper
 from .workers import LazyPool
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,7 @@ class Service:
         self.clock = clock or config.clock()
         self._campaigns_ran: dt.date | None = None  # the last day the campaigns' day was run
         self._remediation_marks: tuple[int, int] | None = None  # (last file row, RMAP list) seen
+        self.board = DashboardKeeper(config, self.clock)  # the dashboard's database and digest
 
     def store(self) -> Store:
         return Store(self.db or self.config.database)
@@ -309,6 +312,7 @@ class Service:
         counts["campaign_messages"] = self.campaign_day(store, any_time=True)
         email, alerts = self.notifiers(store)
         counts["emails_sent"] = email.drain(limit=100000)
+        self.board.finish(store)  # before the alerts: the digest goes out with them
         counts["alerts"] = alerts.drain(limit=100000)
         return counts
 
@@ -364,9 +368,11 @@ class Service:
                     if time.monotonic() - checked > 3600:
                         self.warn_stale_lists(store)
                         checked = time.monotonic()
-                    self.follow_remediations(store)
-                    self.campaign_day(store)
-                    email.drain()
+                    # What this thread changed (other threads' commits: PRAGMA data_version).
+                    changed = any(self.follow_remediations(store))
+                    changed = self.campaign_day(store) > 0 or changed
+                    changed = email.drain() > 0 or changed
+                    self.board.tick(store, changed)  # the digest, else a (debounced) rebuild
                     alerts.drain()
                 except sqlite3.OperationalError as exc:  # a locked or busy database: next pass
                     log.warning(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO, assert_never
 
@@ -24,6 +25,7 @@ from program.outbox import (
     NeedsAttention,
     NonResponsive,
     OwnerEscalationDM,
+    ProgramDigest,
     RateLimited,
     RemediationClosed,
     RemediationOpened,
@@ -197,9 +199,43 @@ def render_alert(alert: Alert, slack: bool = False, threaded: bool = False) -> s
                 f"[campaign] {v(alert.supplier)} is non-responsive in campaign "
                 f"{v(alert.campaign)}: no answer by the final deadline {v(alert.final_deadline, 20)}"
             )
+        case ProgramDigest():
+            text = _program_digest(alert, v, slack)
         case _:
             assert_never(alert)
     return _bound(text, slack)
+
+
+LINK = re.compile(r"https?://[^\s|<>]+", re.IGNORECASE)  # a URL Slack's <url|label> cannot break
+
+
+def _program_digest(alert: ProgramDigest, v: Callable[..., str], slack: bool) -> str:
+    """The day's headline figures, then one line per open campaign (at most ``LIST_MAX``),
+    then the dashboard's link, which survives however long the names before it are."""
+    target = f"{alert.target * 100:.1f}".rstrip("0").rstrip(".") + "%"
+    head = f"Program digest for {v(alert.as_of, 20)} (response target {target})"
+    lines = [f"*{head}*" if slack else head]
+    lines += [f"• {v(f.title, 80)}: {v(f.text, 40)}" for f in alert.figures[:20]]
+    shown, more = _more(list(alert.campaigns))
+    if shown:
+        lines.append("Open campaigns:")
+    for c in shown:
+        lines.append(
+            f"• {v(c.campaign)} ({v(c.family, 20)}): {c.responded} of {c.suppliers} answered "
+            f"({v(c.rate, 20)}); {c.overdue} overdue"
+        )
+    if more:
+        lines.append(f"•{more} (on the dashboard)")
+    url = alert.url.strip()
+    if slack and len(url) <= 500 and LINK.fullmatch(url):
+        link = f"<{slack_escape(url)}|Open the dashboard>"
+    else:
+        link = f"Dashboard: {v(url, 500)}" if url else ""
+    if not slack:
+        lines = [f"[dashboard] {line}" for line in lines]
+        link = f"[dashboard] {link}" if link else ""
+    body = _bound("\n".join(lines), slack, POST_MAX - len(link) - 1)
+    return f"{body}\n{link}" if link else body
 
 
 def percent(rate: float) -> str:
@@ -207,10 +243,10 @@ def percent(rate: float) -> str:
     return f"{rate:.1%}"
 
 
-def _bound(text: str, slack: bool) -> str:
-    if len(text) <= POST_MAX:
+def _bound(text: str, slack: bool, limit: int = POST_MAX) -> str:
+    if len(text) <= limit:
         return text
-    head = text[: POST_MAX - 1]
+    head = text[: limit - 1]
     if slack:
         head = re.sub(r"&[a-z]{0,3}$", "", head)  # never half an escape
     return head + "…"

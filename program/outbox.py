@@ -18,9 +18,9 @@ anything else (a field removed, renamed, or its meaning changed) takes the next 
 The e-mail and alert channels are decoded apart: ``grievance-follow-up`` names both the
 reporter's acknowledgement (an e-mail) and the compliance channel's note (an alert).
 
-The kinds of survey campaigns and remediation live in :mod:`program.outbox_campaign` and are
-re-exported here; every kind subclasses :class:`program.outbox_codec.Payload`. This module
-keeps the unions (:data:`Email`, :data:`Alert`), the :data:`EMAILS` and :data:`ALERTS`
+The kinds of survey campaigns and remediation live in :mod:`program.outbox_campaign`, the
+program's daily digest in :mod:`program.outbox_program`; both are re-exported here. Every kind
+subclasses :class:`program.outbox_codec.Payload`. This module keeps the unions (:data:`Email`, :data:`Alert`), the :data:`EMAILS` and :data:`ALERTS`
 tables and the decoders, so ``from program.outbox import ...`` is the one way in.
 """
 
@@ -39,6 +39,9 @@ from program.outbox_campaign import OwnerEscalationDM as OwnerEscalationDM
 from program.outbox_campaign import RemediationClosed as RemediationClosed
 from program.outbox_campaign import RemediationOpened as RemediationOpened
 from program.outbox_codec import OPTIONAL, OutboxError, Payload, from_json, json_name
+from program.outbox_program import DigestCampaign as DigestCampaign
+from program.outbox_program import DigestFigure as DigestFigure
+from program.outbox_program import ProgramDigest as ProgramDigest
 
 # -- e-mails -------------------------------------------------------------------------------
 
@@ -289,6 +292,7 @@ Alert = (
     | RemediationClosed
     | CampaignDigest
     | NonResponsive
+    | ProgramDigest
 )
 Message = Email | Alert
 
@@ -322,6 +326,7 @@ ALERTS: dict[str, type[Alert]] = {
         RemediationClosed,
         CampaignDigest,
         NonResponsive,
+        ProgramDigest,
     )
 }
 

@@ -63,6 +63,10 @@ class Store(
     def close(self) -> None:
         self.db.close()
 
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: it moves when another connection commits."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
     def migrate(self) -> list[str]:
         """Apply pending migrations, each in its own transaction. Returns the names applied."""
         return migrate(self.db)

@@ -15,6 +15,7 @@ from program.outbox import (
     CampaignRequest,
     Counts,
     DetailsFile,
+    DigestFigure,
     GrievanceAck,
     GrievanceAlert,
     GrievanceFollowUpAck,
@@ -28,6 +29,7 @@ from program.outbox import (
     OwnerEscalation,
     OwnerEscalationDM,
     Previous,
+    ProgramDigest,
     RateLimited,
     RemediationClosed,
     RemediationOpened,
@@ -158,6 +160,7 @@ SAMPLES: list[tuple[str, Message]] = [
         CampaignDigest("2026 CMRT", "CMRT", 239, 212, 200, 0.887, "Greater than 75%", 9, 4, 2),
     ),
     ("alert", NonResponsive("2026 CMRT", "Synthetic Ltd.", "2026-12-29")),
+    ("alert", ProgramDigest("2026-06-30", 0.9, (DigestFigure("overdue", "Overdue", "3"),), (), "")),
 ]
 
 
