@@ -10,31 +10,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
 from .app import open_store
 from .config import Config
 
-_DEFAULTS: dict[str, Any] = {
-    "database": "var/dashboard.db",
-    "host": "127.0.0.1",
-    "port": 8001,
-    "user": "compliance",
-    "password_hash_env": "ASSAY_DASHBOARD_PASSWORD_HASH",
-    "response_target": 0.9,
-}
-
-
-def dashboard_setting(config: Config, key: str) -> Any:
-    """``[dashboard] key`` (the embedded default when the section or key is absent)."""
-    section = getattr(config, "dashboard", None)
-    return getattr(section, key, _DEFAULTS[key])
-
 
 def dashboard_path(config: Config, db: Path | None = None) -> Path:
-    return db if db is not None else Path(dashboard_setting(config, "database")).expanduser()
+    """``--db``, else ``[dashboard] database``."""
+    return db if db is not None else Path(config.dashboard.database).expanduser()
 
 
 _path = click.Path(dir_okay=False, path_type=Path)
@@ -54,10 +39,10 @@ def dashboard(ctx: click.Context, host: str | None, port: int | None, db: Path |
     config: Config = ctx.obj
     options = DashboardOptions(
         database=dashboard_path(config, db),
-        host=host or dashboard_setting(config, "host"),
-        port=port or dashboard_setting(config, "port"),
-        user=dashboard_setting(config, "user"),
-        password_hash_env=dashboard_setting(config, "password_hash_env"),
+        host=host or config.dashboard.host,
+        port=port or config.dashboard.port,
+        user=config.dashboard.user,
+        password_hash_env=config.dashboard.password_hash_env,
     )
     try:
         ds = build_datasette(options)  # refuses before anything binds
@@ -88,7 +73,7 @@ def dashboard_build(config: Config, db: Path | None, out_path: Path | None) -> N
             store,
             out,
             as_of=config.clock().today(),
-            target=float(dashboard_setting(config, "response_target")),
+            target=float(config.dashboard.response_target),
             current_versions=config.screening.current_versions,
             stale_after_days=config.campaigns.stale_after_days,
         )
@@ -110,6 +95,6 @@ def hash_password(config: Config, from_stdin: bool) -> None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if not password:
         raise click.ClickException("the password is empty")
-    env = dashboard_setting(config, "password_hash_env")
+    env = config.dashboard.password_hash_env
     click.echo(pbkdf2(password))
     click.echo(f"export it as {env} (in the environment of `assay dashboard`)", err=True)
