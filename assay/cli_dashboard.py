@@ -92,7 +92,11 @@ def hash_password(config: Config, from_stdin: bool) -> None:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = (
+            click.prompt(  # on stderr: `$(assay dashboard hash-password)` keeps the hash only
+                "Password", hide_input=True, confirmation_prompt=True, err=True
+            )
+        )
     if not password:
         raise click.ClickException("the password is empty")
     env = config.dashboard.password_hash_env
