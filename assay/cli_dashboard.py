@@ -72,7 +72,7 @@ def dashboard_build(config: Config, db: Path | None, out_path: Path | None) -> N
         summary = build_dashboard(
             store,
             out,
-            as_of=config.clock().today(),
+            as_of=config.screening.as_of or config.clock().today(),  # as assay serve
             target=float(config.dashboard.response_target),
             current_versions=config.screening.current_versions,
             stale_after_days=config.campaigns.stale_after_days,

@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import os
+import re
 import tomllib
 import typing
 from collections.abc import Iterable, Mapping
@@ -334,6 +335,8 @@ def _check_dashboard(section: DashboardSection, reader: _Reader) -> None:
         raise reader.error("[dashboard] response_target must be more than 0 and at most 1 (0.9)")
     if not 1 <= section.port <= 65535:
         raise reader.error("[dashboard] port must be from 1 to 65535")
+    if not re.fullmatch(r"[A-Za-z0-9.-]{1,64}", section.user):
+        raise reader.error("[dashboard] user must be 1-64 letters, digits, dots or hyphens")
 
 
 def _check_zone(name: str, reader: _Reader) -> None:

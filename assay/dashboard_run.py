@@ -78,7 +78,6 @@ def program_digest(headline: Headline, url: str) -> ProgramDigest:
     from reports.dashboard_figures import HEADLINES, format_figure
 
     by_key = {f.key: f for f in HEADLINES}
-    rate = by_key["response-rate"]  # a campaign's rate printed as the board's rate (0-100)
     return ProgramDigest(
         as_of=headline.as_of,
         target=headline.target,
@@ -92,7 +91,7 @@ def program_digest(headline: Headline, url: str) -> ProgramDigest:
                 family=c.family,
                 responded=c.responded,
                 suppliers=c.suppliers,
-                rate=format_figure(rate, round(100 * c.response_rate, 1)),  # 0-1 here
+                rate=f"{c.response_rate:.0%}",  # as the board's campaigns table (percent_text)
                 overdue=c.overdue,
             )
             for c in headline.campaigns
@@ -131,6 +130,7 @@ class DashboardKeeper:
         self._next_build = 0.0  # monotonic time before which no build starts
         self._next_digest = 0.0  # after a failed digest: monotonic time of the next try
         self._started = 0.0  # monotonic time the last build started
+        self._built_for: dt.date | None = None  # the day the last good build was as of
 
     def _today(self) -> tuple[dt.datetime, dt.date]:
         now = self.clock.now()
@@ -138,6 +138,8 @@ class DashboardKeeper:
 
     def _built(self, ok: bool) -> None:
         self._pending = self._pending and not ok
+        if ok:
+            self._built_for = self._today()[1]
         end = time.monotonic()
         pause = max(REFRESH_EVERY, BUSY_FACTOR * (end - self._started)) if ok else RETRY_AFTER
         self._next_build = end + pause
@@ -181,6 +183,8 @@ class DashboardKeeper:
         store; other connections' commits are read from ``PRAGMA data_version``."""
         version = store.data_version()
         if changed or (self._version is not None and version != self._version):
+            self._pending = True
+        if self._today()[1] != self._built_for:  # a new day moves ages, overdue and curves
             self._pending = True
         self._version = version
         if not self.digest(store):

@@ -15,8 +15,8 @@ the minimum):
 - the reference, on the same database in the same run: `assay report rmap-counts` (the
   consolidated list read once: what any whole-program figure costs).
 
-``assay serve`` pays the build after a change, at most once per ``[dashboard]
-refresh_seconds``; the figure says what that interval has to cover.
+``assay serve`` pays the build after a change on its notifier thread, then waits at least four
+times as long before the next (assay/dashboard_run.py): the figure says how long that is.
 """
 
 from __future__ import annotations

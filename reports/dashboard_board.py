@@ -30,7 +30,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.dashboard_figures import CAMPAIGN, FAMILY, HEADLINES, MEMBER_METAL, METAL, Figure
+from reports.dashboard_figures import (
+    CAMPAIGN,
+    FAMILY,
+    HEADLINES,
+    IN_CAMPAIGN,
+    MEMBER_METAL,
+    METAL,
+    Figure,
+)
 from reports.dashboard_sql import href as _href
 from reports.dashboard_sql import html_text, percent_text, sql_string
 from reports.dashboard_sql import link as _link
@@ -142,7 +150,12 @@ ORDER BY campaign_id, day""",
                     {
                         "mark": {"type": "line", "point": True},
                         "encoding": {
-                            "x": {"field": "day", "type": "temporal", "title": "day"},
+                            "x": {
+                                "field": "day",
+                                "type": "temporal",
+                                "title": "day",
+                                "scale": {"type": "utc"},
+                            },
                             "y": {
                                 "field": "response_rate",
                                 "type": "quantitative",
@@ -154,7 +167,11 @@ ORDER BY campaign_id, day""",
                             "href": {"field": "href"},
                             "tooltip": [
                                 {"field": "campaign"},
-                                {"field": "day", "type": "temporal"},
+                                {
+                                    "field": "day",
+                                    "type": "temporal",
+                                    "timeUnit": "utcyearmonthdate",
+                                },
                                 {"field": "response_rate", "format": ".0%"},
                             ],
                         },
@@ -181,7 +198,12 @@ ORDER BY campaign_id, metal, day""",
                     {
                         "mark": {"type": "line", "point": True},
                         "encoding": {
-                            "x": {"field": "day", "type": "temporal", "title": "day"},
+                            "x": {
+                                "field": "day",
+                                "type": "temporal",
+                                "title": "day",
+                                "scale": {"type": "utc"},
+                            },
                             "y": {
                                 "field": "response_rate",
                                 "type": "quantitative",
@@ -195,7 +217,11 @@ ORDER BY campaign_id, metal, day""",
                             "tooltip": [
                                 {"field": "metal"},
                                 {"field": "campaign"},
-                                {"field": "day", "type": "temporal"},
+                                {
+                                    "field": "day",
+                                    "type": "temporal",
+                                    "timeUnit": "utcyearmonthdate",
+                                },
                                 {"field": "response_rate", "format": ".0%"},
                             ],
                         },
@@ -275,6 +301,7 @@ ORDER BY suppliers DESC, metal, cid LIMIT 200""",
 SELECT b.n, b.age_band, count(r.remediation_id) AS remediations,
   {_href(f"{p}/remediations", (("state", "'open'"), ("age_band", "b.age_band")))} AS href
 FROM bands b LEFT JOIN remediations r ON r.age_band = b.age_band AND r.state = 'open'
+  {IN_CAMPAIGN.replace("supplier_id IN", "r.supplier_id IN")}
 GROUP BY b.n ORDER BY b.n""",
             {
                 "mark": "bar",

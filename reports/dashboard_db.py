@@ -354,7 +354,8 @@ def write_tables(path: Path, rows: Mapping[str, Iterable[Mapping[str, Any]]]) ->
                 counts[t.name] = len(fitted[t.name])
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite ends it itself on a full disk
+                conn.execute("ROLLBACK")
             raise
     finally:
         conn.close()

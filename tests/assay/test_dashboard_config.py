@@ -53,6 +53,8 @@ def test_the_example_holds_the_defaults() -> None:
         ("port = 70000", "[dashboard] port must be from 1 to 65535"),
         ("refresh = 'yes'", "[dashboard] refresh must be true or false"),
         ("digst = true", "unknown key [dashboard] digst — did you mean digest?"),
+        ("user = ''", "[dashboard] user must be 1-64 letters, digits, dots or hyphens"),
+        ("user = 'x_password_hash'", "[dashboard] user must be 1-64 letters"),
     ],
 )
 def test_bad_values_are_refused_at_load(tmp_path: Path, text: str, message: str) -> None:

@@ -382,3 +382,34 @@ def test_the_running_service_builds_the_board_and_queues_the_digest(tmp_path: Pa
 def _log(tmp_path: Path) -> str:
     path = tmp_path / "alerts.log"
     return path.read_text("utf-8") if path.exists() else ""
+
+
+def test_a_new_day_rebuilds_without_a_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ages, overdue counts and the response curves move with the date alone."""
+    db = program_store(tmp_path)
+    config = _config(tmp_path, db, screening={"as_of": ""}, dashboard={"digest": False})
+    builds: list[dt.date] = []
+    monkeypatch.setattr(
+        dashboard_run, "refresh_dashboard", lambda s, c, t: builds.append(t) or True
+    )
+    monkeypatch.setattr(dashboard_run, "REFRESH_EVERY", 0.0)
+    monkeypatch.setattr(dashboard_run, "BUSY_FACTOR", 0.0)
+    source = Moving(dt.datetime(2026, 11, 20, 23, 0, tzinfo=dt.UTC))
+    keeper = DashboardKeeper(config, dataclasses.replace(config.clock(), source=source))
+    store = Store(db)
+    keeper.tick(store, changed=False)
+    keeper.tick(store, changed=False)
+    assert builds == [dt.date(2026, 11, 20)]
+    source.at = dt.datetime(2026, 11, 21, 0, 5, tzinfo=dt.UTC)
+    keeper.tick(store, changed=False)
+    assert builds == [dt.date(2026, 11, 20), dt.date(2026, 11, 21)]
+
+
+def test_a_campaign_rate_reads_as_on_the_board() -> None:
+    from reports.dashboard_figures import CampaignLine, Headline
+
+    line = CampaignLine("CMRT 2026", "CMRT", 3, 2, 0.6667, 1)
+    digest = dashboard_run.program_digest(Headline("2026-11-20", 0.9, (), (line,)), URL)
+    assert digest.campaigns[0].rate == "67%"  # reports.dashboard_sql.percent_text's 2/3

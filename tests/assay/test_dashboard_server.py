@@ -175,3 +175,14 @@ def test_build_and_hash_password(tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["dashboard", "hash-password"], input=f"{PASSWORD}\n{PASSWORD}\n")
     assert r.exit_code == 0 and PASSWORD not in r.stdout
     assert verify_password(PASSWORD, r.stdout.strip().splitlines()[-1])
+
+
+def test_http_basic_is_not_a_way_in(board: Dashboard) -> None:
+    """datasette-auth-passwords would accept the right password in an Authorization header
+    on any URL (and hash a wrong one there, on the event loop): the guard drops the header."""
+    with board.client() as c:
+        for auth in (("compliance", PASSWORD), ("compliance", "wrong")):
+            r = c.get("/dashboard.json?sql=select+1", auth=auth)
+            assert _refused(r), (auth[1] == PASSWORD, r.status_code)
+        r = c.get("/-/login", headers={"authorization": "Basic Y29tcGxpYW5jZTr/"})  # not UTF-8
+        assert r.status_code == 200

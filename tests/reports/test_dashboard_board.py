@@ -181,3 +181,15 @@ def test_sql_helpers() -> None:
         shown = conn.execute(f"SELECT {percent_text(':v')}", {"v": value}).fetchone()[0]
         assert shown == f"{value:.0%}", value
     assert conn.execute(f"SELECT {percent_text('NULL')}").fetchone()[0] == "–"
+
+
+@pytest.mark.parametrize("campaign", ["", "CMRT 2026", HOSTILE_CAMPAIGN])
+def test_the_remediation_chart_counts_what_its_card_counts(tmp_path: Path, campaign: str) -> None:
+    """A filter applies alike to a card and to the chart beside it."""
+    db = dashboard_db(tmp_path)
+    charts = board()["charts"]
+    options = {"campaign": campaign} if campaign else {}
+    card = run(db, charts["remediations-open"]["query"], options)[0]["value"]
+    bars = run(db, charts["remediations-age"]["query"], options)
+    assert sum(r["remediations"] for r in bars) == card
+    assert card == {"": 2, "CMRT 2026": 2, HOSTILE_CAMPAIGN: 0}[campaign]
