@@ -25,7 +25,6 @@ import argparse
 import datetime as dt
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -34,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from bench_report import interleaved, print_table  # noqa: E402
 from bench_report import prepare as prepare_report  # noqa: E402
-from bench_report import run  # noqa: E402
 
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 
@@ -90,18 +89,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="assay-bench-dashboard-") as tmp:
         folder = Path(tmp)
         prepare(folder, args.suppliers, args.rows)
-        cmds = commands(folder)
-        times: dict[str, list[float]] = {name: [] for name in cmds}
-        for _ in range(args.runs):
-            for name, cmd in cmds.items():  # interleaved: drift hits every command alike
-                times[name].append(run(cmd))
-        ref = statistics.median(times["reference"])
-        for name, took in times.items():
-            med = statistics.median(took)
-            print(
-                f"{name:<16} median {med:6.2f} s  min {min(took):6.2f} s  "
-                f"({med / ref:4.1f}x reference)"
-            )
+        print_table(interleaved(commands(folder), args.runs), width=16)
 
 
 if __name__ == "__main__":

@@ -152,6 +152,26 @@ def run(cmd: list[str]) -> float:
     return took
 
 
+def interleaved(cmds: dict[str, list[str]], runs: int) -> dict[str, list[float]]:
+    """Each command's wall times, ``runs`` rounds of every command in turn (drift hits every
+    command alike)."""
+    times: dict[str, list[float]] = {name: [] for name in cmds}
+    for _ in range(runs):
+        for name, cmd in cmds.items():
+            times[name].append(run(cmd))
+    return times
+
+
+def print_table(times: dict[str, list[float]], width: int = 14) -> None:
+    """Median and minimum of each command, and the median's ratio to ``reference``."""
+    ref = statistics.median(times["reference"])
+    for name, took in times.items():
+        med = statistics.median(took)
+        print(
+            f"{name:<{width}} median {med:6.2f} s  min {min(took):6.2f} s  ({med / ref:4.1f}x reference)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suppliers", type=int, default=2000)
@@ -170,21 +190,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="assay-bench-report-") as tmp:
         folder = Path(tmp)
         prepare(folder, args.suppliers, args.rows)
-        cmds = commands(folder)
-        times: dict[str, list[float]] = {name: [] for name in cmds}
-        for _ in range(args.runs):
-            for name, cmd in cmds.items():  # interleaved: drift hits every command alike
-                times[name].append(run(cmd))
+        times = interleaved(commands(folder), args.runs)
         lines = (folder / "smelters.csv").read_text("utf-8").splitlines()
         print(
             f"smelters.csv: {lines.index('') - 1 if '' in lines else len(lines) - 1} smelter row(s)"
         )
-        ref = statistics.median(times["reference"])
-        for name, took in times.items():
-            med = statistics.median(took)
-            print(
-                f"{name:<14} median {med:6.2f} s  min {min(took):6.2f} s  ({med / ref:4.1f}x reference)"
-            )
+        print_table(times)
 
 
 if __name__ == "__main__":

@@ -118,10 +118,41 @@ def _table(title: str, db: str, query: str) -> dict[str, Any]:
     return {"title": title, "db": db, "query": query, "library": "table"}
 
 
+def _curve(colour: str, named: tuple[str, ...], detail: str = "") -> dict[str, Any]:
+    """A response-rate curve per ``colour`` over the days, with a dashed rule at the target;
+    ``named``: the fields the tooltip shows before the day and the rate."""
+    encoding: dict[str, Any] = {
+        "x": {"field": "day", "type": "temporal", "title": "day", "scale": {"type": "utc"}},
+        "y": {
+            "field": "response_rate",
+            "type": "quantitative",
+            "title": "response rate",
+            "axis": {"format": ".0%"},
+            "scale": {"domain": [0, 1]},
+        },
+        "color": {"field": colour, "type": "nominal"},
+        "href": {"field": "href"},
+        "tooltip": [
+            *({"field": f} for f in named),
+            {"field": "day", "type": "temporal", "timeUnit": "utcyearmonthdate"},
+            {"field": "response_rate", "format": ".0%"},
+        ],
+    }
+    if detail:
+        encoding["detail"] = {"field": detail, "type": "nominal"}
+    return {
+        "layer": [
+            {"mark": {"type": "line", "point": True}, "encoding": encoding},
+            {
+                "mark": {"type": "rule", "color": "#c0392b", "strokeDash": [4, 4]},
+                "encoding": {"y": {"aggregate": "max", "field": "target"}},
+            },
+        ]
+    }
+
+
 def _charts(db: str) -> dict[str, dict[str, Any]]:
     p = f"/{db}"
-    rate_axis = {"format": ".0%"}
-    percent_scale = {"domain": [0, 1]}
     return {
         "campaigns": _table(
             "Open campaigns: response rate against the target",
@@ -145,43 +176,7 @@ FROM response_daily WHERE metal = 'All' AND {_OPEN}
 {_CAMPAIGN}
 {_FAMILY}
 ORDER BY campaign_id, day""",
-            {
-                "layer": [
-                    {
-                        "mark": {"type": "line", "point": True},
-                        "encoding": {
-                            "x": {
-                                "field": "day",
-                                "type": "temporal",
-                                "title": "day",
-                                "scale": {"type": "utc"},
-                            },
-                            "y": {
-                                "field": "response_rate",
-                                "type": "quantitative",
-                                "title": "response rate",
-                                "axis": rate_axis,
-                                "scale": percent_scale,
-                            },
-                            "color": {"field": "campaign", "type": "nominal"},
-                            "href": {"field": "href"},
-                            "tooltip": [
-                                {"field": "campaign"},
-                                {
-                                    "field": "day",
-                                    "type": "temporal",
-                                    "timeUnit": "utcyearmonthdate",
-                                },
-                                {"field": "response_rate", "format": ".0%"},
-                            ],
-                        },
-                    },
-                    {
-                        "mark": {"type": "rule", "color": "#c0392b", "strokeDash": [4, 4]},
-                        "encoding": {"y": {"aggregate": "max", "field": "target"}},
-                    },
-                ]
-            },
+            _curve("campaign", ("campaign",)),
         ),
         "response-metals": _vega(
             "Response rate over time, per metal (rule: target)",
@@ -193,45 +188,7 @@ FROM response_daily WHERE metal <> 'All' AND {_OPEN}
 {_FAMILY}
 {_METAL}
 ORDER BY campaign_id, metal, day""",
-            {
-                "layer": [
-                    {
-                        "mark": {"type": "line", "point": True},
-                        "encoding": {
-                            "x": {
-                                "field": "day",
-                                "type": "temporal",
-                                "title": "day",
-                                "scale": {"type": "utc"},
-                            },
-                            "y": {
-                                "field": "response_rate",
-                                "type": "quantitative",
-                                "title": "response rate",
-                                "axis": rate_axis,
-                                "scale": percent_scale,
-                            },
-                            "color": {"field": "metal", "type": "nominal"},
-                            "detail": {"field": "campaign_id", "type": "nominal"},
-                            "href": {"field": "href"},
-                            "tooltip": [
-                                {"field": "metal"},
-                                {"field": "campaign"},
-                                {
-                                    "field": "day",
-                                    "type": "temporal",
-                                    "timeUnit": "utcyearmonthdate",
-                                },
-                                {"field": "response_rate", "format": ".0%"},
-                            ],
-                        },
-                    },
-                    {
-                        "mark": {"type": "rule", "color": "#c0392b", "strokeDash": [4, 4]},
-                        "encoding": {"y": {"aggregate": "max", "field": "target"}},
-                    },
-                ]
-            },
+            _curve("metal", ("metal", "campaign"), detail="campaign_id"),
         ),
         "suppliers-status": _supplier_bars(db, "status", "Suppliers by status"),
         "suppliers-grade": _supplier_bars(db, "grade", "Suppliers by grade"),
