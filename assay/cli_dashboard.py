@@ -63,7 +63,7 @@ def dashboard(ctx: click.Context, host: str | None, port: int | None, db: Path |
 @click.pass_obj
 def dashboard_build(config: Config, db: Path | None, out_path: Path | None) -> None:
     """Build (or refresh in place) the aggregate database the dashboard serves."""
-    from reports.dashboard_db import build_dashboard
+    from reports.dashboard_db import NotADashboard, build_dashboard
 
     out = dashboard_path(config, out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -77,6 +77,8 @@ def dashboard_build(config: Config, db: Path | None, out_path: Path | None) -> N
             current_versions=config.screening.current_versions,
             stale_after_days=config.campaigns.stale_after_days,
         )
+    except NotADashboard as exc:  # e.g. --out pointing at Assay's own database
+        raise click.ClickException(str(exc)) from None
     finally:
         store.close()
     click.echo(summary.line())

@@ -92,6 +92,12 @@ def build_datasette(options: DashboardOptions) -> Any:
         raise DashboardError(
             f"no dashboard database at {options.database}: run `assay dashboard build`"
         )
+    from reports.dashboard_db import NotADashboard, check_dashboard_file
+
+    try:
+        check_dashboard_file(options.database)
+    except NotADashboard as exc:
+        raise DashboardError(f"{exc} (run `assay dashboard build`)") from None
     from datasette.app import Datasette
     from datasette.database import Database
 

@@ -315,6 +315,32 @@ class BuildSummary:
         return f"dashboard database {self.path}: {parts}"
 
 
+class NotADashboard(ValueError):
+    """The file is not the dashboard's: not SQLite, or another database (Assay's own, say)."""
+
+
+def check_dashboard_file(path: Path, *, empty_ok: bool = False) -> None:
+    """Refuse a file that is not an aggregate database of this module (``empty_ok``: an
+    empty file or one with no table yet is accepted, to be built). The refusal is one line
+    naming the file; nothing is written."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            names = {
+                r[0] for r in conn.execute("select name from sqlite_master where type='table'")
+            }
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        raise NotADashboard(f"{path} is not an SQLite database: choose another file") from None
+    if "build" in names or (empty_ok and not names):
+        return
+    what = (
+        "has no table" if not names else "holds other tables (" + ", ".join(sorted(names)[:5]) + ")"
+    )
+    raise NotADashboard(f"{path} is not a dashboard database: it {what}; choose another file")
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():  # owner-only from the first byte
@@ -335,6 +361,8 @@ def write_tables(path: Path, rows: Mapping[str, Iterable[Mapping[str, Any]]]) ->
     """Replace every table's rows (and the schema when it changed) in one transaction;
     ``rows``: dict rows per table name (``build`` included), fitted by :func:`prepare`."""
     fitted = {t.name: prepare(t.name, rows.get(t.name, ())) for t in TABLES}
+    if path.exists():  # never drop the tables of a file that is not ours (Assay's own, say)
+        check_dashboard_file(path, empty_ok=True)
     conn = _connect(path)
     try:
         conn.execute("BEGIN IMMEDIATE")

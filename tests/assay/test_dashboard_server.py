@@ -3,6 +3,7 @@ localhost only, and a refusal to start without a usable password hash or databas
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -145,9 +146,17 @@ def test_refuses_to_start_without_a_usable_hash(tmp_path: Path, value: str | Non
         assert value not in r.stderr  # the secret is not echoed
 
 
-def test_refuses_to_start_without_the_database(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["missing", "random", "empty", "assay"])
+def test_refuses_to_start_without_the_database(tmp_path: Path, kind: str) -> None:
+    db = tmp_path / "dashboard.db"
+    if kind == "random":
+        db.write_bytes(os.urandom(5000))
+    elif kind == "empty":
+        db.write_bytes(b"")
+    elif kind == "assay":  # Assay's own database is not the aggregate one
+        db = program_store(tmp_path)
     r = subprocess.run(
-        [ASSAY, "dashboard", "--db", str(tmp_path / "missing.db")],
+        [ASSAY, "dashboard", "--db", str(db)],
         env=environ(HASH),
         capture_output=True,
         text=True,
@@ -155,6 +164,23 @@ def test_refuses_to_start_without_the_database(tmp_path: Path) -> None:
     )
     assert r.returncode == 1
     assert "assay dashboard build" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", ["random", "assay", "directory"])
+def test_build_refuses_a_file_that_is_not_the_dashboards(tmp_path: Path, kind: str) -> None:
+    """`--out` at Assay's own database (or anything not built by it) is one line, untouched."""
+    store = program_store(tmp_path)
+    out = {"random": tmp_path / "junk.db", "assay": store, "directory": tmp_path}[kind]
+    if kind == "random":
+        out.write_bytes(os.urandom(5000))
+    before = out.read_bytes() if out.is_file() else None
+    r = CliRunner().invoke(cli, ["dashboard", "build", "--db", str(store), "--out", str(out)])
+    assert isinstance(r.exception, SystemExit) and r.exit_code == (2 if kind == "directory" else 1)
+    assert r.output.strip().splitlines()[-1].startswith("Error: ")
+    if kind != "directory":  # a usage error also prints the usage line
+        assert len(r.output.strip().splitlines()) == 1 and "choose another file" in r.output
+    if before is not None:
+        assert out.read_bytes() == before
 
 
 def test_build_and_hash_password(tmp_path: Path) -> None:

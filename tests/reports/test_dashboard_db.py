@@ -136,6 +136,7 @@ def test_rewritten_in_place_readers_see_the_new_figures(tmp_path: Path) -> None:
 def test_an_old_schema_is_replaced(tmp_path: Path) -> None:
     path = tmp_path / "dashboard.db"
     conn = sqlite3.connect(path)
+    conn.execute("create table build (as_of text)")  # an older dashboard's
     conn.execute("create table smelters (everything blob)")
     conn.execute("create table leftover (x)")
     conn.commit()
