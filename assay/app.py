@@ -1,4 +1,8 @@
-"""The composition root: config -> plugin manager, store, screener. Nothing below builds these."""
+"""The composition root: config -> plugin manager, store, screener. Nothing below builds these.
+
+The store (sqlite-utils and every table module) is imported only when one is opened: ``assay
+screen --no-store`` never needs it, and start-up is most of that command's time.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,16 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from plugins.clock import Clock
 from plugins.manager import get_plugin_manager
 from plugins.pipeline import Screener, ScreeningResult
-from storage.arrivals import ArrivedFile
-from storage.store import Store
 
 from .config import Config
+
+if TYPE_CHECKING:
+    from storage.store import Store
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,8 @@ class FileResult:
 
 
 def open_store(config: Config, db: str | Path | None = None) -> Store:
+    from storage.store import Store
+
     return Store(Path(db) if db else config.database)
 
 
@@ -84,6 +92,8 @@ def screen_file(
     sha = hashlib.sha256(data).hexdigest()
     result = screener.screen_bytes(data)
     if store is not None:
+        from storage.arrivals import ArrivedFile
+
         arrival = store.record_submission(
             [ArrivedFile(sha, path.name, data, result)], source=source
         )

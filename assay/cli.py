@@ -1,36 +1,109 @@
-"""The ``assay`` command."""
+"""The ``assay`` command.
+
+Start-up is part of every command's cost, so this module imports almost nothing: each command
+group lives in its own ``cli_*`` module, loaded only when that command runs (or when ``--help``
+lists them all), and commands import the store, the pool, fuzzy matching or Slack inside their
+bodies. ``tests/assay/test_startup.py`` checks that ``assay screen --no-store`` stays light.
+
+Usage errors (a missing file, an unknown status, a bad date) exit 2 with one line on stderr,
+``Error: ... (see 'assay screen --help')``, rather than click's usage block: that line is what
+a person or a script needs.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import logging
+import re
 import sys
+from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any
 
 import click
 
-from plugins.manager import collect_checks, get_plugin_manager
-
-from .app import build_screener, open_store, screen_file
-from .cli_campaign import campaign
-from .cli_dashboard import dashboard
-from .cli_diff import diff
-from .cli_grievance import grievance
-from .cli_refdata import date_option as _date
-from .cli_refdata import refdata
-from .cli_remediation import remediation
-from .cli_report import report
-from .cli_rollup import rollup
-from .cli_suppliers import suppliers
+from .cli_params import date_option as _date
 from .config import Config, ConfigError, load_config
-from .render import result_json, result_text
 
-EXIT_UNREADABLE = 2
+#: Subcommands by name -> "module:attribute", imported on first use.
+LAZY_COMMANDS = {
+    "campaign": "assay.cli_campaign:campaign",
+    "dashboard": "assay.cli_dashboard:dashboard",
+    "diff": "assay.cli_diff:diff",
+    "grievance": "assay.cli_grievance:grievance",
+    "refdata": "assay.cli_refdata:refdata",
+    "remediation": "assay.cli_remediation:remediation",
+    "report": "assay.cli_report:report",
+    "rollup": "assay.cli_rollup:rollup",
+    "screen": "assay.cli_screen:screen",
+    "suppliers": "assay.cli_suppliers:suppliers",
+}
 
 
-@click.group()
+class _LazyCommands(MutableMapping[str, click.Command]):
+    """A group's commands, each imported the first time it is looked up (click's own
+    ``Group.get_command`` and ``list_commands`` go through this mapping; iterating the names
+    imports nothing)."""
+
+    def __init__(self, lazy: Mapping[str, str]) -> None:
+        self._lazy = dict(lazy)
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded and name in self._lazy:
+            module, _, attr = self._lazy.pop(name).partition(":")
+            self._loaded[name] = getattr(importlib.import_module(module), attr)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._lazy.pop(name, None)
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if self._lazy.pop(name, None) is None:
+            del self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted({*self._loaded, *self._lazy}))
+
+    def __len__(self) -> int:
+        return len({*self._loaded, *self._lazy})
+
+
+def _one_line(exc: click.UsageError) -> click.UsageError:
+    """The usage error as one line naming the command, without click's usage block."""
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError) or exc.ctx is None:
+        return exc
+    message = re.sub(r"\s+", " ", exc.format_message()).strip().rstrip(".")
+    return click.UsageError(f"{message} (see '{exc.ctx.command_path} --help')")
+
+
+class AssayGroup(click.Group):
+    """The root group: lazy subcommands, and usage errors on one line."""
+
+    def __init__(self, *args: Any, lazy_commands: Mapping[str, str] = {}, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        lazy = _LazyCommands(lazy_commands)
+        for name, command in self.commands.items():
+            lazy[name] = command
+        self.commands = lazy
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:  # raised by a subcommand's parsing or body
+            raise _one_line(exc) from None
+
+
+@click.group(cls=AssayGroup, lazy_commands=LAZY_COMMANDS)
 @click.option(
     "--config",
     "config_path",
@@ -54,87 +127,20 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-@click.option("--as-of", callback=_date, help="Screen as if today were this date (YYYY-MM-DD).")
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Database to store results in (default: [assay] database).",
-)
-@click.option("--no-store", is_flag=True, help="Screen only; store nothing.")
-@click.pass_obj
-def screen(
-    config: Config,
-    files: tuple[Path, ...],
-    fmt: str,
-    as_of: dt.date | None,
-    db: Path | None,
-    no_store: bool,
-) -> None:
-    """Screen RMI templates (CMRT, EMRT, CRT, AMRT) and report every finding.
-
-    Exit status 0 when every file was screened, 2 when a file could not be read at all.
-    """
-    if no_store:
-        # Screen with the lists of --db (else of the configured database, if there is one),
-        # and store nothing.
-        source = db or config.database
-        if db is not None and not db.exists():
-            raise click.ClickException(f"no database at {db}")
-        lists = open_store(config, source) if source.exists() else None
-        screener = build_screener(config, lists, as_of)
-        store = None
-    else:
-        store = open_store(config, db)
-        screener = build_screener(config, store, as_of)
-    # Each result is written as soon as it is screened and then dropped: a 50,000-row list
-    # would otherwise be held as results, as dicts and as one JSON string at the same time.
-    out = sys.stdout
-    unreadable = False
-    out.write("[\n" if fmt == "json" else "")
-    for i, f in enumerate(files):
-        fr = screen_file(screener, f, store)
-        unreadable |= not fr.result.readable
-        if fmt == "json":
-            out.write(",\n" if i else "")
-            _write_json(out, result_json(fr))
-        else:
-            out.write(("\n\n" if i else "") + result_text(fr))
-        del fr
-    out.write("\n]\n" if fmt == "json" else "\n")
-    out.flush()
-    if unreadable:
-        sys.exit(EXIT_UNREADABLE)
-
-
-def _write_json(out: TextIO, value: object) -> None:
-    """``json.dump`` in 64 KB writes (it would otherwise write every token separately)."""
-    chunk: list[str] = []
-    size = 0
-    for part in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(value):
-        chunk.append(part)
-        size += len(part)
-        if size > 65536:
-            out.write("".join(chunk))
-            chunk, size = [], 0
-    out.write("".join(chunk))
-
-
-@cli.command()
 @click.option("--as-of", callback=_date, help="Screen as if today were this date.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def rescreen(config: Config, as_of: dt.date | None, db: Path | None) -> None:
     """Screen every stored submission again with the current reference data (no files needed)."""
+    from .app import build_screener, open_store
+    from .progress import progress
     from .rescreen import rescreen as rescreen_all
 
     store = open_store(config, db)
     day = as_of or config.screening.as_of or config.clock().today()  # one date for all
     screener = build_screener(config, store, day)
-    n = rescreen_all(store, screener.screen, as_of=day)
+    with progress(store.count("submissions"), "re-screening") as advance:
+        n = rescreen_all(store, screener.screen, as_of=day, on_progress=advance)  # type: ignore[call-arg,unused-ignore]
     click.echo(
         f"re-screened {n} submission(s) with RMAP list {screener.reference_versions()['rmap'] or '(none)'}"
     )
@@ -154,6 +160,8 @@ def smelter(config: Config, query: tuple[str, ...], fmt: str, db: Path | None) -
     status 1 when a query matches nothing."""
     from bot.lookup_render import lookup_json, render_lookup
     from storage.lookup import lookup_smelter
+
+    from .app import open_store
 
     store = open_store(config, db)
     answer = lookup_smelter(store, list(query))
@@ -199,6 +207,8 @@ def serve(config: Config, once: bool, db: Path | None) -> None:
 @click.pass_obj
 def list_checks(config: Config) -> None:
     """List the registered checks, their plugins and finding codes."""
+    from plugins.manager import collect_checks, get_plugin_manager
+
     pm = get_plugin_manager(disabled=config.screening.disabled_plugins)
     disabled = set(config.screening.disabled_checks)
     for check in collect_checks(pm).values():
@@ -206,17 +216,6 @@ def list_checks(config: Config) -> None:
         click.echo(f"{check.id} v{check.version} [{check.plugin}]{state}: {check.description}")
         for code, sev in check.codes.items():
             click.echo(f"    {code} ({sev})")
-
-
-cli.add_command(refdata)
-cli.add_command(diff)
-cli.add_command(campaign)
-cli.add_command(remediation)
-cli.add_command(suppliers)
-cli.add_command(grievance)
-cli.add_command(report)
-cli.add_command(rollup)
-cli.add_command(dashboard)
 
 
 def main() -> None:

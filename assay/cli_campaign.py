@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from .app import open_store
-from .cli_refdata import date_option as _date
+from .cli_params import date_option as _date
 from .config import Config
 
 FAMILIES = ("CMRT", "EMRT", "CRT", "AMRT")

@@ -32,7 +32,7 @@ from storage.listfiles import clean_cell
 from storage.store import Store
 
 from .app import FileResult, build_screener, open_store, screen_file
-from .cli_refdata import date_option
+from .cli_params import date_option
 from .config import Config
 
 MIN_PREFIX = 8

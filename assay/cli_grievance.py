@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from storage.grievances import MERGED, STATUSES
 from storage.models import Grievance
 
 from .app import open_store
@@ -63,7 +64,12 @@ def _cipher(config: Config):  # type: ignore[no-untyped-def]
 
 
 @grievance.command("list")
-@click.option("--status", default=None, help="Only cases with this status (e.g. merged).")
+@click.option(
+    "--status",
+    default=None,
+    type=click.Choice([*STATUSES, MERGED], case_sensitive=False),
+    help="Only cases with this status.",
+)
 @format_option
 @out_option
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path))
@@ -150,7 +156,7 @@ def _show_case_text(store, cipher, g) -> None:  # type: ignore[no-untyped-def]
 @click.option(
     "--status",
     required=True,
-    type=click.Choice(["received", "screening", "investigating", "action", "closed"]),
+    type=click.Choice(STATUSES, case_sensitive=False),
 )
 @click.option("--note", default="", help="A note for the case history (stored encrypted).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path))

@@ -11,18 +11,10 @@ import click
 from plugins.rmap_status import LIST_STANDINGS, METALS, canonical_metal
 
 from .app import open_store
+from .cli_params import date_option
 from .config import Config
 
 SHOW_FIRST = 5  # conflicts, repairs and skipped rows named in the summary (then a count)
-
-
-def date_option(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a YYYY-MM-DD date") from None
 
 
 def _status_map(values: tuple[str, ...]) -> dict[str, str]:

@@ -11,8 +11,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from rapidfuzz import fuzz, process
-
 from .normalize import name_key
 from .rmap_status import canonical_metal, less_favourable, standing_of
 
@@ -223,6 +221,8 @@ class ReferenceData:
         if key in names:
             cid = names[key]
             return NameMatch(cid, self.smelters[cid].name, 100.0), None
+        from rapidfuzz import fuzz, process  # only for a name without an exact match
+
         best = process.extractOne(key, names.keys(), scorer=fuzz.token_sort_ratio)
         if best is None:
             return None, None
@@ -244,6 +244,8 @@ class ReferenceData:
         if q.upper() in self.smelters:
             ref = self.smelters[q.upper()]
             return [NameMatch(ref.cid, ref.name, 100.0)]
+        from rapidfuzz import fuzz, process
+
         choices = self._search_choices
         hits = process.extract(
             name_key(q) or q.casefold(), choices, scorer=fuzz.WRatio, limit=limit * 4

@@ -1,7 +1,8 @@
 """Reference data files: the embedded smelter list and CAHRA list, and importers of the lists
 operators hold (RMAP status lists, smelter reference lists, the EU's CAHRA list).
 
-The importers live in their own modules and are re-exported here:
+The importers live in their own modules and are re-exported here, each imported on first use
+(screening needs only the embedded lists):
 
 - :mod:`storage.listfiles`: the lists' opener, any sheet or CSV as rows (:func:`read_tables`);
 - :mod:`storage.rmap_import`: RMAP status lists (:func:`parse_rmap_file`);
@@ -12,19 +13,50 @@ The importers live in their own modules and are re-exported here:
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from plugins.reference import ReferenceData, SmelterRef
 
-from .cahra_import import CahraImport, parse_cahra_file
-from .listcells import repair_cid
-from .listdates import find_date, parse_list_date
-from .listfiles import read_tables
-from .listtable import RefDataError, Table
-from .rmap_import import Conflict, Repair, RmapImport, Skipped, parse_rmap_file
-from .smelter_import import SmelterImport, parse_smelter_file
+if TYPE_CHECKING:
+    from .cahra_import import CahraImport, parse_cahra_file
+    from .listcells import repair_cid
+    from .listdates import find_date, parse_list_date
+    from .listfiles import read_tables
+    from .listtable import RefDataError, Table
+    from .rmap_import import Conflict, Repair, RmapImport, Skipped, parse_rmap_file
+    from .smelter_import import SmelterImport, parse_smelter_file
+
+#: The importers, loaded on first use (``assay screen`` needs only the embedded lists).
+_LAZY = {
+    "CahraImport": "cahra_import",
+    "parse_cahra_file": "cahra_import",
+    "repair_cid": "listcells",
+    "find_date": "listdates",
+    "parse_list_date": "listdates",
+    "read_tables": "listfiles",
+    "RefDataError": "listtable",
+    "Table": "listtable",
+    "Conflict": "rmap_import",
+    "Repair": "rmap_import",
+    "RmapImport": "rmap_import",
+    "Skipped": "rmap_import",
+    "parse_rmap_file": "rmap_import",
+    "SmelterImport": "smelter_import",
+    "parse_smelter_file": "smelter_import",
+}
+_DATA = Path(__file__).with_name("data")
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
+
 
 __all__ = [
     "CahraImport",
@@ -53,7 +85,7 @@ __all__ = [
 @lru_cache(maxsize=1)
 def load_embedded_smelters() -> tuple[str, dict[str, SmelterRef]]:
     """The embedded smelter reference list (read once per process; treat as read-only)."""
-    raw = json.loads(resources.files("storage").joinpath("data/smelters.json").read_text("utf-8"))
+    raw = json.loads((_DATA / "smelters.json").read_text("utf-8"))
     smelters = {
         s["cid"]: SmelterRef(
             s["cid"], s["metal"], s["name"], s["country"], tuple(s.get("aliases", ()))
@@ -64,7 +96,7 @@ def load_embedded_smelters() -> tuple[str, dict[str, SmelterRef]]:
 
 
 def load_embedded_cahra() -> tuple[str, frozenset[str]]:
-    raw = json.loads(resources.files("storage").joinpath("data/cahra.json").read_text("utf-8"))
+    raw = json.loads((_DATA / "cahra.json").read_text("utf-8"))
     return str(raw["version"]), frozenset(raw["countries"])
 
 
@@ -75,7 +107,7 @@ def date_from_name(name: str) -> dt.date | None:
 
 def embedded_cahra_as_of() -> dt.date | None:
     """The embedded CAHRA list's date (for the age warning)."""
-    raw = json.loads(resources.files("storage").joinpath("data/cahra.json").read_text("utf-8"))
+    raw = json.loads((_DATA / "cahra.json").read_text("utf-8"))
     return dt.date.fromisoformat(raw["as_of"]) if raw.get("as_of") else None
 
 

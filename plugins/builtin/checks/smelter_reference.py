@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from rapidfuzz import fuzz
-
 from plugins.checks import Check, CheckContext
 from plugins.countries import country_code
 from plugins.hookspecs import hookimpl
@@ -59,6 +57,8 @@ def run(decl: Declaration, ctx: CheckContext) -> Iterator[Finding]:
                 problems.append(f"country {r.country} (reference: {known.country})")
             listed = r.standard_name or r.name
             if listed and name_key(listed) not in ref.name_keys[res.cid]:
+                from rapidfuzz import fuzz  # only for a name the reference does not know
+
                 score = max(
                     fuzz.token_set_ratio(name_key(listed), name_key(n))
                     for n in (known.name, *known.aliases)

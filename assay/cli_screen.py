@@ -1,0 +1,134 @@
+"""``assay screen``: screen templates given as files or directories.
+
+One file is screened here, in this process (start-up is most of its cost, so nothing more is
+imported). Several files go to :func:`assay.pool.screen_files`, which screens them in worker
+processes and yields the results in input order; each is written as soon as it arrives and
+then dropped, keeping only what the closing summary table needs (a 50,000-row list would
+otherwise be held as a result, as dicts and as one JSON string at once).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import click
+
+from .app import FileResult, build_screener, open_store, screen_file
+from .cli_files import expand_paths, summary_table
+from .cli_params import date_option
+from .config import Config
+from .progress import clear_line, progress
+from .render import result_json, result_text
+
+if TYPE_CHECKING:
+    from plugins.pipeline import Screener
+    from storage.store import Store
+
+EXIT_UNREADABLE = 2
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option(
+    "--as-of", callback=date_option, help="Screen as if today were this date (YYYY-MM-DD)."
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Database to store results in (default: [assay] database).",
+)
+@click.option("--no-store", is_flag=True, help="Screen only; store nothing.")
+@click.pass_obj
+def screen(
+    config: Config,
+    files: tuple[Path, ...],
+    fmt: str,
+    as_of: dt.date | None,
+    db: Path | None,
+    no_store: bool,
+) -> None:
+    """Screen RMI templates (CMRT, EMRT, CRT, AMRT) and report every finding. A directory
+    stands for the templates inside it; several files end with a summary table.
+
+    Exit status 0 when every file was screened, 2 when a file could not be read at all (or
+    on a usage error: a path that does not exist, a directory without templates).
+    """
+    paths = expand_paths(files)
+    if no_store:
+        # Screen with the lists of --db (else of the configured database, if there is one),
+        # and store nothing.
+        source = db or config.database
+        if db is not None and not db.exists():
+            raise click.ClickException(f"no database at {db}")
+        lists = open_store(config, source) if source.exists() else None
+        screener = build_screener(config, lists, as_of)
+        store = None
+    else:
+        store = open_store(config, db)
+        screener = build_screener(config, store, as_of)
+    out = sys.stdout
+    unreadable = False
+    kept: list[FileResult] = []
+    out.write("[\n" if fmt == "json" else "")
+    with progress(len(paths) if len(paths) > 1 else 0, "screening") as advance:
+        for i, fr in enumerate(_results(screener, paths, store, advance)):
+            unreadable |= not fr.result.readable
+            clear_line()
+            if fmt == "json":
+                out.write(",\n" if i else "")
+                _write_json(out, result_json(fr))
+            else:
+                out.write(("\n\n" if i else "") + result_text(fr))
+                kept.append(_slim(fr))
+            out.flush()
+            del fr
+    out.write("\n]\n" if fmt == "json" else "\n")
+    if len(kept) > 1:
+        out.write("\n" + summary_table(kept) + "\n")
+    out.flush()
+    if unreadable:
+        sys.exit(EXIT_UNREADABLE)
+
+
+def _results(
+    screener: Screener, paths: list[Path], store: Store | None, advance: Callable[[int], None]
+) -> Iterator[FileResult]:
+    if len(paths) == 1:
+        yield screen_file(screener, paths[0], store)
+        return
+    from .pool import screen_files  # type: ignore[import-not-found,unused-ignore]
+
+    yield from screen_files(screener, paths, store, source="cli", on_done=advance)
+
+
+def _slim(fr: FileResult) -> FileResult:
+    """What the summary table reads, without the rows."""
+    decl = fr.result.declaration
+    if decl is None:
+        return fr
+    slim = dataclasses.replace(
+        decl, answers=(), company_answers=(), smelters=(), products=(), mines=()
+    )
+    return dataclasses.replace(fr, result=dataclasses.replace(fr.result, declaration=slim))
+
+
+def _write_json(out: TextIO, value: object) -> None:
+    """``json.dump`` in 64 KB writes (it would otherwise write every token separately)."""
+    chunk: list[str] = []
+    size = 0
+    for part in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(value):
+        chunk.append(part)
+        size += len(part)
+        if size > 65536:
+            out.write("".join(chunk))
+            chunk, size = [], 0
+    out.write("".join(chunk))
