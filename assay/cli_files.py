@@ -40,6 +40,9 @@ TEMPLATE_CHARS = 16
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
+_BREAKS = re.compile("[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]")
+
+
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """The files to screen: files as given, directories expanded to the templates inside."""
     out: list[Path] = []
@@ -76,7 +79,7 @@ def _templates_in(top: Path) -> list[Path]:
 def one_line(text: str, limit: int, keep_end: bool = False) -> str:
     """``text`` as one line of at most ``limit`` characters, without controls or bidi marks
     (``keep_end``: cut from the start, for a path whose file name matters most)."""
-    text = " ".join(_UNSAFE.sub(" ", text[: limit * 8]).split())
+    text = " ".join(_UNSAFE.sub("", _BREAKS.sub(" ", text[: limit * 8])).split())
     if len(text) <= limit:
         return text
     return "…" + text[-(limit - 1) :] if keep_end else text[: limit - 1] + "…"
