@@ -17,8 +17,10 @@ import click
 from .app import open_store
 from .cli_params import date_option as _date
 from .config import Config
+from .progress import progress
 
 FAMILIES = ("CMRT", "EMRT", "CRT", "AMRT")
+DELIVERY_PASS = 20  # e-mails per delivery pass (one step of the progress bar)
 _db = click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="Database.")
 _as_of = click.option("--as-of", callback=_date, help="As if today were this date (YYYY-MM-DD).")
 
@@ -46,7 +48,14 @@ def _deliver(config: Config, db: Path | None) -> tuple[int, int]:
     service = Service(config, db)
     store = service.store()
     email, alerts = service.notifiers(store)
-    return email.drain(limit=100000), alerts.drain(limit=100000)
+    sent = 0
+    # In small passes, to move the progress bar; a pass that sends nothing (all left are
+    # waiting for a retry, or the server is down) ends the loop.
+    with progress(store.outbox_count("pending", "email"), "sending") as advance:
+        while n := email.drain(limit=DELIVERY_PASS):
+            sent += n
+            advance(n)
+    return sent, alerts.drain(limit=100000)
 
 
 @click.group()
