@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import common  # noqa: E402  (puts the repository root on sys.path)
+import common
 
 warnings.filterwarnings("ignore")
 
@@ -91,7 +91,9 @@ def measure(
         "originals_kb_per_submission": round(originals_kb, 1),
         "total_kb_per_submission": round(db_kb + originals_kb, 1),
         "by_name_bytes": {k: round(v / n) for k, v in first["by_name"].items()},
-        "rescreen_changed_kb_per_submission": round((changed["file"] - first["file"]) / n / 1024, 2),
+        "rescreen_changed_kb_per_submission": round(
+            (changed["file"] - first["file"]) / n / 1024, 2
+        ),
         "rescreen_same_kb_per_submission": round((same["file"] - changed["file"]) / n / 1024, 2),
         "screenings": screenings,
     }
@@ -132,7 +134,9 @@ def _synthetic_base() -> tuple[Any, bytes]:
         for j, r in enumerate(refs)
     )
     answers = tuple(
-        Answer(f"Q{q}", "Yes", f"D{20 + 6 * q + k}", m, comment_cell=f"G{20 + 6 * q + k}", raw="Yes")
+        Answer(
+            f"Q{q}", "Yes", f"D{20 + 6 * q + k}", m, comment_cell=f"G{20 + 6 * q + k}", raw="Yes"
+        )
         for q in range(1, 9)
         for k, m in enumerate(metals)
     )
@@ -214,10 +218,16 @@ def main() -> None:
         if size >= 100:
             print(f"  {name:40s} {size:8d}")
     print(f"database:   {m['kb_per_submission']:8.2f} KB per submission (target <= 15)")
-    print(f"originals:  {m['originals_kb_per_submission']:8.1f} KB per submission (kept five years)")
+    print(
+        f"originals:  {m['originals_kb_per_submission']:8.1f} KB per submission (kept five years)"
+    )
     print(f"total:      {m['total_kb_per_submission']:8.1f} KB per submission")
-    print(f"re-screen, changed RMAP list: +{m['rescreen_changed_kb_per_submission']:.2f} KB per submission")
-    print(f"re-screen, same lists:        +{m['rescreen_same_kb_per_submission']:.2f} KB per submission")
+    print(
+        f"re-screen, changed RMAP list: +{m['rescreen_changed_kb_per_submission']:.2f} KB per submission"
+    )
+    print(
+        f"re-screen, same lists:        +{m['rescreen_same_kb_per_submission']:.2f} KB per submission"
+    )
     print(f"screenings stored: {m['screenings']}")
     verdict = "met" if m["kb_per_submission"] <= 15 else "MISSED"
     print(f"target <= 15 KB per submission: {verdict}")
