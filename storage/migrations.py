@@ -383,6 +383,7 @@ def m009_compact_store(db: sqlite_utils.Database) -> None:
       stays, as a view with the old columns (triggers keep it writable), so every query of it
       reads the same; ``lookup`` is NULL there when it equals ``name`` (the view fills it).
       The index on ``smelter_id`` alone, a prefix of ``(smelter_id, sha256)``, is gone.
+      Findings the same: ``finding_rows``, with ``findings`` a view (its ``rowid`` the row's id).
     - Screenings gain ``checked_at``: a re-screen that finds the same result moves it
       instead of writing the result again.
     """
@@ -436,6 +437,37 @@ def m009_compact_store(db: sqlite_utils.Database) -> None:
         f"delete from smelter_cells where sub = {sub.format('old')} and row is old.row; end"
     )
     db.table("screenings").add_column("checked_at", str)
+    # Findings likewise: ``finding_rows`` under the key, ``findings`` a view with the hash
+    # and the old row ids (``rowid``, the order they were written in). No query reads
+    # findings by code, so that index is not carried over.
+    cols = "screening_id, code, severity, message, sheet, cell, mineral, smelter_id, field, [check], related"
+    conn.execute(
+        "create table finding_rows (id integer primary key, sub integer not null, "
+        "screening_id integer, code text, severity text, message text, sheet text, cell text, "
+        "mineral text, smelter_id text, field text, [check] text, related text)"
+    )
+    conn.execute(
+        f"insert into finding_rows (id, sub, {cols}) select f.rowid, s.key, "
+        + ", ".join(f"f.{c}" for c in cols.split(", "))
+        + " from findings f join submissions s on s.sha256 = f.sha256 order by f.rowid"
+    )
+    conn.execute("drop table findings")
+    conn.execute("create index idx_finding_rows_sub on finding_rows (sub)")
+    conn.execute(
+        "create view findings as select f.id as rowid, s.sha256 as sha256, "
+        + ", ".join(f"f.{c} as {c}" for c in cols.split(", "))
+        + " from finding_rows f join submissions s on s.key = f.sub"
+    )
+    conn.execute(
+        "create trigger findings_insert instead of insert on findings begin "
+        f"insert into finding_rows (sub, {cols}) values ({sub.format('new')}, "
+        + ", ".join(f"new.{c}" for c in cols.split(", "))
+        + "); end"
+    )
+    conn.execute(
+        "create trigger findings_delete instead of delete on findings begin "
+        "delete from finding_rows where id = old.rowid; end"
+    )
 
 
 # 008_lookup_cache (plugins' Smelter Look-up cache) is appended before this one.

@@ -35,7 +35,7 @@ def pack_declaration(data: dict[str, Any]) -> bytes:
     """A declaration as stored: compact JSON, zlib-compressed (a BLOB; about a sixth of the
     indented text at 50 smelter rows: docs/storage.md)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return zlib.compress(text.encode("utf-8"), 6)
+    return zlib.compress(text.encode("utf-8"), 9)
 
 
 def declaration_text(raw: bytes | str | None) -> str | None:

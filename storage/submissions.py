@@ -57,6 +57,10 @@ def _column(f: Finding, name: str) -> Any:
     return value
 
 
+# (key, last screening id, its verdict, its findings as stored columns)
+_Current = tuple[int, int, str, list[tuple[Any, ...]]]
+
+
 def _rows(result: ScreeningResult) -> list[tuple[Any, ...]]:
     """A result's findings as their stored columns (FINDING_COLUMNS), in order."""
     return [tuple(_column(f, c) for c in FINDING_COLUMNS) for f in result.findings]
@@ -131,7 +135,7 @@ class SubmissionStore:
                 },
                 pk="sha256",
             )
-            self._write_result(sha256, result, now, as_of)
+            self._write_result(sha256, key, result, now, as_of)
             if decl is not None:
                 self.db.execute("delete from smelter_cells where sub = ?", [key])
                 self.db.conn.executemany(
@@ -172,38 +176,40 @@ class SubmissionStore:
         with write_transaction(self.db):
             current = self._current_results([sha for sha, _ in results])
             for sha, result in results:
-                stored = current.get(sha)
-                if (
-                    stored is not None
-                    and stored[1] == result.risk_level
-                    and stored[2] == _rows(result)
-                ):
-                    self._confirm_result(stored[0], result, now, as_of)
+                if sha not in current:
+                    continue  # not a stored submission
+                key, screening_id, level, rows = current[sha]
+                if screening_id and level == result.risk_level and rows == _rows(result):
+                    self._confirm_result(screening_id, result, now, as_of)
                 else:
-                    self._write_result(sha, result, now, as_of)
+                    self._write_result(sha, key, result, now, as_of)
         return len(results)
 
-    def _current_results(
-        self, shas: Sequence[str]
-    ) -> dict[str, tuple[int, str, list[tuple[Any, ...]]]]:
-        """sha256 -> (last screening id, its verdict, its findings as stored), for a batch."""
-        out: dict[str, tuple[int, str, list[tuple[Any, ...]]]] = {}
+    def _current_results(self, shas: Sequence[str]) -> dict[str, _Current]:
+        """sha256 -> (key, last screening id, its verdict, its findings as stored), for a batch."""
+        out: dict[str, _Current] = {}
+        by_key: dict[int, str] = {}
         cols = ", ".join(f"f.[{c}]" for c in FINDING_COLUMNS)
         for i in range(0, len(shas), 400):
             part = list(shas[i : i + 400])
             marks = ", ".join("?" * len(part))
-            for sha, sid, level in self.db.execute(
-                f"select sha256, last_screening, risk_level from submissions where sha256 in ({marks}) and last_screening is not null",
+            for sha, key, sid, level in self.db.execute(
+                f"select sha256, key, last_screening, risk_level from submissions where sha256 in ({marks})",
                 part,
             ):
-                out[sha] = (int(sid), level or "", [])
+                if key is None:  # a row written without the Store: give it its key now
+                    key = self._next_key()
+                    self.db.execute("update submissions set key = ? where sha256 = ?", [key, sha])
+                out[sha] = (int(key), int(sid or 0), level or "", [])
+                by_key[int(key)] = sha
+            keys = list(by_key)
             for row in self.db.execute(
-                f"select f.sha256, {cols} from findings f join submissions s on s.sha256 = f.sha256 "
-                f"and f.screening_id = s.last_screening where f.sha256 in ({marks}) order by f.rowid",
-                part,
+                f"select f.sub, {cols} from finding_rows f join submissions s on s.key = f.sub "
+                f"and f.screening_id = s.last_screening where f.sub in ({', '.join('?' * len(keys))}) order by f.id",
+                keys,
             ):
-                if row[0] in out:
-                    out[row[0]][2].append(tuple(row[1:]))
+                out[by_key[row[0]]][3].append(tuple(row[1:]))
+            by_key.clear()
         return out
 
     def _confirm_result(
@@ -221,7 +227,7 @@ class SubmissionStore:
         )
 
     def _write_result(
-        self, sha256: str, result: ScreeningResult, now: str, as_of: dt.date | None
+        self, sha256: str, key: int, result: ScreeningResult, now: str, as_of: dt.date | None
     ) -> None:
         summary = result.summary
         screening_id = (
@@ -252,10 +258,10 @@ class SubmissionStore:
                 sha256,
             ],
         )
-        self.db.execute("delete from findings where sha256 = ?", [sha256])
+        self.db.execute("delete from finding_rows where sub = ?", [key])
         self.db.conn.executemany(
-            "insert into findings (sha256, screening_id, code, severity, message, sheet, cell, mineral, smelter_id, field, [check], related) values (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(sha256, screening_id, *row) for row in _rows(result)],
+            "insert into finding_rows (sub, screening_id, code, severity, message, sheet, cell, mineral, smelter_id, field, [check], related) values (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(key, screening_id, *row) for row in _rows(result)],
         )
 
     # -- reads -----------------------------------------------------------------------
@@ -271,7 +277,8 @@ class SubmissionStore:
     def findings(self, sha256: str) -> list[Finding]:
         cols = ", ".join(f"[{c}]" for c in FINDING_COLUMNS)
         cur = self.db.execute(
-            f"select {cols} from findings where sha256 = ? order by rowid", [sha256]
+            f"select {cols} from finding_rows where sub = (select key from submissions where sha256 = ?) order by id",
+            [sha256],
         )
         return [_finding(row) for row in cur.fetchall()]
 
