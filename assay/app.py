@@ -24,7 +24,9 @@ class FileResult:
 
 
 def open_store(config: Config, db: str | Path | None = None) -> Store:
-    return Store(Path(db) if db else config.database)
+    return Store(
+        Path(db) if db else config.database, keep_originals_days=config.storage.keep_originals_days
+    )
 
 
 def build_screener(

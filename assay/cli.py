@@ -16,6 +16,7 @@ from plugins.manager import collect_checks, get_plugin_manager
 from .app import build_screener, open_store, screen_file
 from .cli_campaign import campaign
 from .cli_dashboard import dashboard
+from .cli_db import db
 from .cli_diff import diff
 from .cli_grievance import grievance
 from .cli_refdata import date_option as _date
@@ -217,6 +218,7 @@ cli.add_command(grievance)
 cli.add_command(report)
 cli.add_command(rollup)
 cli.add_command(dashboard)
+cli.add_command(db)
 
 
 def main() -> None:
