@@ -465,6 +465,12 @@ def m009_compact_store(db: sqlite_utils.Database) -> None:
         + "); end"
     )
     conn.execute(
+        "create trigger findings_update instead of update on findings begin "
+        "update finding_rows set "
+        + ", ".join(f"{c} = new.{c}" for c in cols.split(", "))
+        + " where id = old.rowid; end"
+    )
+    conn.execute(
         "create trigger findings_delete instead of delete on findings begin "
         "delete from finding_rows where id = old.rowid; end"
     )
