@@ -32,7 +32,9 @@ class FileResult:
 def open_store(config: Config, db: str | Path | None = None) -> Store:
     from storage.store import Store
 
-    return Store(Path(db) if db else config.database)
+    return Store(
+        Path(db) if db else config.database, keep_originals_days=config.storage.keep_originals_days
+    )
 
 
 def build_screener(

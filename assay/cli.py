@@ -31,6 +31,7 @@ from .config import Config, ConfigError, load_config
 LAZY_COMMANDS = {
     "campaign": "assay.cli_campaign:campaign",
     "dashboard": "assay.cli_dashboard:dashboard",
+    "db": "assay.cli_db:db",
     "diff": "assay.cli_diff:diff",
     "grievance": "assay.cli_grievance:grievance",
     "refdata": "assay.cli_refdata:refdata",

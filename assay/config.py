@@ -44,6 +44,7 @@ from .sections import (
     ScreeningSection,
     SlackSection,
     SmtpSection,
+    StorageSection,
 )
 
 
@@ -117,6 +118,7 @@ class Config:
     screening: ScreeningSection = field(default_factory=ScreeningSection)
     limits: LimitsSection = field(default_factory=LimitsSection)
     refdata: RefdataSection = field(default_factory=RefdataSection)
+    storage: StorageSection = field(default_factory=StorageSection)
     # [plugins.<name>]: free-form, one table per plugin (or check id), handed to it as is.
     plugins: dict[str, dict[str, Any]] = field(default_factory=_default_plugins)
     mail: MailSection = field(default_factory=MailSection)
@@ -367,6 +369,8 @@ def parse_config(raw: Mapping[str, Any], path: Path | None = None) -> Config:
     _check_zone(config.assay.time_zone, reader)
     _check_campaigns(config.campaigns, reader)
     _check_dashboard(config.dashboard, reader)
+    if config.storage.keep_originals_days < 0:
+        raise reader.error("[storage] keep_originals_days must be 0 or more (0: keep none)")
     if path is not None:
         config = _resolve_paths(config, path.parent)
     return config

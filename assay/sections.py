@@ -66,6 +66,16 @@ class LimitsSection:
 
 
 @dataclass(frozen=True)
+class StorageSection:
+    """What the store keeps (docs/storage.md)."""
+
+    # Days an original file is kept after it was last received: five years, the EU Conflict
+    # Minerals Regulation's record-keeping period. 0: originals are not kept at all (the
+    # declaration and every screening result are kept regardless).
+    keep_originals_days: int = 1826
+
+
+@dataclass(frozen=True)
 class RefdataSection:
     max_list_age_days: int = 90
 

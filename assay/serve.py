@@ -87,7 +87,10 @@ class Service:
         self.board = DashboardKeeper(config, self.clock)  # the dashboard's database and digest
 
     def store(self) -> Store:
-        return Store(self.db or self.config.database)
+        return Store(
+            self.db or self.config.database,
+            keep_originals_days=self.config.storage.keep_originals_days,
+        )
 
     def screener(self, store: Store) -> Screener:
         """A screener for one thread (its store), following new reference lists."""
@@ -308,6 +311,7 @@ class Service:
             if pool:
                 pool.shutdown()
         self.warn_stale_lists(store)
+        store.prune_originals_daily(self.clock.now())  # [storage] keep_originals_days
         self.follow_remediations(store)
         counts["campaign_messages"] = self.campaign_day(store, any_time=True)
         email, alerts = self.notifiers(store)
@@ -367,6 +371,7 @@ class Service:
                 try:
                     if time.monotonic() - checked > 3600:
                         self.warn_stale_lists(store)
+                        store.prune_originals_daily(self.clock.now())
                         checked = time.monotonic()
                     # What this thread changed (other threads' commits: PRAGMA data_version).
                     changed = any(self.follow_remediations(store))

@@ -5,6 +5,7 @@ Never edit a migration that has shipped; add a new one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import sqlite_utils
@@ -370,3 +371,110 @@ def m007_campaigns(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS.append(("007_campaigns", m007_campaigns))
+
+
+def m009_compact_store(db: sqlite_utils.Database) -> None:
+    """A smaller store (issue 13; docs/storage.md).
+
+    - Declarations are stored compressed (:func:`storage.models.pack_declaration`), converted
+      here in place; readers accept both forms.
+    - Smelter rows move to ``smelter_cells``, keyed by a small integer (``submissions.key``)
+      instead of the 64-character hash repeated in the table and two indexes. ``smelter_rows``
+      stays, as a view with the old columns (triggers keep it writable), so every query of it
+      reads the same; ``lookup`` is NULL there when it equals ``name`` (the view fills it).
+      The index on ``smelter_id`` alone, a prefix of ``(smelter_id, sha256)``, is gone.
+      Findings the same: ``finding_rows``, with ``findings`` a view (its ``rowid`` the row's id).
+    - Screenings gain ``checked_at``: a re-screen that finds the same result moves it
+      instead of writing the result again.
+    """
+    from .models import pack_declaration
+
+    conn = db.conn
+    rows = conn.execute(
+        "select sha256, declaration_json from submissions where typeof(declaration_json) = 'text'"
+    ).fetchall()
+    conn.executemany(
+        "update submissions set declaration_json = ? where sha256 = ?",
+        [(pack_declaration(json.loads(raw)), sha) for sha, raw in rows],
+    )
+    db.table("submissions").add_column("key", int)
+    conn.execute("update submissions set key = rowid")
+    db.table("submissions").create_index(["key"], unique=True)
+    conn.execute(
+        "create table smelter_cells (sub integer not null, row integer, metal text, "
+        "smelter_id text, name text, country text, lookup text, mine_countries text)"
+    )
+    conn.execute(
+        "insert into smelter_cells select s.key, r.row, r.metal, r.smelter_id, r.name, "
+        "r.country, nullif(r.lookup, r.name), r.mine_countries "
+        "from smelter_rows r join submissions s on s.sha256 = r.sha256 order by r.rowid"
+    )
+    conn.execute("drop table smelter_rows")  # its three indexes go with it
+    conn.execute("create index idx_smelter_cells_sub on smelter_cells (sub)")
+    conn.execute("create index idx_smelter_cells_smelter_sub on smelter_cells (smelter_id, sub)")
+    conn.execute(
+        "create view smelter_rows as select s.sha256 as sha256, c.row as row, c.metal as metal, "
+        "c.smelter_id as smelter_id, c.name as name, c.country as country, "
+        "coalesce(c.lookup, c.name) as lookup, c.mine_countries as mine_countries "
+        "from smelter_cells c join submissions s on s.key = c.sub"
+    )
+    sub = "(select key from submissions where sha256 = {}.sha256)"
+    conn.execute(
+        "create trigger smelter_rows_insert instead of insert on smelter_rows begin "
+        "insert into smelter_cells values "
+        f"({sub.format('new')}, new.row, new.metal, new.smelter_id, new.name, new.country, "
+        "nullif(new.lookup, new.name), new.mine_countries); end"
+    )
+    conn.execute(
+        "create trigger smelter_rows_update instead of update on smelter_rows begin "
+        "update smelter_cells set row = new.row, metal = new.metal, smelter_id = new.smelter_id, "
+        "name = new.name, country = new.country, lookup = nullif(new.lookup, new.name), "
+        f"mine_countries = new.mine_countries where sub = {sub.format('old')} and row is old.row "
+        "and smelter_id is old.smelter_id; end"
+    )
+    conn.execute(
+        "create trigger smelter_rows_delete instead of delete on smelter_rows begin "
+        f"delete from smelter_cells where sub = {sub.format('old')} and row is old.row; end"
+    )
+    db.table("screenings").add_column("checked_at", str)
+    # Findings likewise: ``finding_rows`` under the key, ``findings`` a view with the hash
+    # and the old row ids (``rowid``, the order they were written in). No query reads
+    # findings by code, so that index is not carried over.
+    cols = "screening_id, code, severity, message, sheet, cell, mineral, smelter_id, field, [check], related"
+    conn.execute(
+        "create table finding_rows (id integer primary key, sub integer not null, "
+        "screening_id integer, code text, severity text, message text, sheet text, cell text, "
+        "mineral text, smelter_id text, field text, [check] text, related text)"
+    )
+    conn.execute(
+        f"insert into finding_rows (id, sub, {cols}) select f.rowid, s.key, "
+        + ", ".join(f"f.{c}" for c in cols.split(", "))
+        + " from findings f join submissions s on s.sha256 = f.sha256 order by f.rowid"
+    )
+    conn.execute("drop table findings")
+    conn.execute("create index idx_finding_rows_sub on finding_rows (sub)")
+    conn.execute(
+        "create view findings as select f.id as rowid, s.sha256 as sha256, "
+        + ", ".join(f"f.{c} as {c}" for c in cols.split(", "))
+        + " from finding_rows f join submissions s on s.key = f.sub"
+    )
+    conn.execute(
+        "create trigger findings_insert instead of insert on findings begin "
+        f"insert into finding_rows (sub, {cols}) values ({sub.format('new')}, "
+        + ", ".join(f"new.{c}" for c in cols.split(", "))
+        + "); end"
+    )
+    conn.execute(
+        "create trigger findings_update instead of update on findings begin "
+        "update finding_rows set "
+        + ", ".join(f"{c} = new.{c}" for c in cols.split(", "))
+        + " where id = old.rowid; end"
+    )
+    conn.execute(
+        "create trigger findings_delete instead of delete on findings begin "
+        "delete from finding_rows where id = old.rowid; end"
+    )
+
+
+# 008_lookup_cache (plugins' Smelter Look-up cache) is appended before this one.
+MIGRATIONS.append(("009_compact_store", m009_compact_store))

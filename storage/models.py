@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,23 @@ def _strs(raw: str | None) -> tuple[str, ...]:
 
 def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
+
+
+def pack_declaration(data: dict[str, Any]) -> bytes:
+    """A declaration as stored: compact JSON, zlib-compressed (a BLOB; about a sixth of the
+    indented text at 50 smelter rows: docs/storage.md)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return zlib.compress(text.encode("utf-8"), 9)
+
+
+def declaration_text(raw: bytes | str | None) -> str | None:
+    """The JSON of a stored declaration: a BLOB is compressed (written since migration
+    009), text is JSON as stores before it wrote it; None stays None."""
+    if raw is None:
+        return None
+    if isinstance(raw, bytes | bytearray | memoryview):
+        return zlib.decompress(bytes(raw)).decode("utf-8")
+    return str(raw)
 
 
 # -- submissions ---------------------------------------------------------------------------
@@ -65,7 +83,7 @@ class Submission:
             template_type=row["template_type"],
             template_version=row["template_version"],
             company_name=row["company_name"],
-            declaration_json=row["declaration_json"],
+            declaration_json=declaration_text(row["declaration_json"]),
             readable=bool(row["readable"]),
             last_screening=row["last_screening"],
             risk_level=row["risk_level"],
@@ -97,6 +115,9 @@ class Screening:
     summary: dict[str, int]  # findings per severity
     reference_versions: dict[str, str]  # "smelters", "rmap", "cahra" -> version
     check_versions: dict[str, str]  # check id -> version
+    #: When a re-screen last found this same result (the versions above are that run's);
+    #: ``screened_at`` stays when the result was first found. Equal to it until then.
+    checked_at: str = ""
 
     @classmethod
     def from_row(cls, row: Row) -> Screening:
@@ -109,6 +130,7 @@ class Screening:
             summary=json.loads(row["summary"] or "{}"),
             reference_versions=json.loads(row["reference_versions"] or "{}"),
             check_versions=json.loads(row["check_versions"] or "{}"),
+            checked_at=row.get("checked_at") or row["screened_at"],
         )
 
 

@@ -3,7 +3,8 @@
 One facade over parts by table family, each a small class standing alone on the shared
 connection (``self.db``), none inheriting from another:
 
-- :class:`~storage.submissions.SubmissionStore`: files screened, their results, originals;
+- :class:`~storage.submissions.SubmissionStore`: files screened, their results;
+- :class:`~storage.originals.OriginalsStore`: the files as received, kept for a period;
 - :class:`~storage.suppliers.SupplierStore`: the registry, matching senders, crediting files;
 - :class:`~storage.mail.MailStore`: processed messages and the durable outbox;
 - :class:`~storage.grievances.GrievanceStore`: grievance cases (encrypted at rest);
@@ -35,6 +36,7 @@ from .campaigns import CampaignStore
 from .db import migrate, open_database
 from .grievances import GrievanceStore
 from .mail import MailStore
+from .originals import DEFAULT_KEEP_DAYS, OriginalsStore
 from .refstore import ReferenceStore
 from .remediations import RemediationStore
 from .report_reads import ReportStore
@@ -45,6 +47,7 @@ from .transactions import write_transaction
 
 class Store(
     SubmissionStore,
+    OriginalsStore,
     SupplierStore,
     MailStore,
     GrievanceStore,
@@ -53,8 +56,15 @@ class Store(
     RemediationStore,
     ReportStore,
 ):
-    def __init__(self, path: str | Path, files_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        files_dir: Path | None = None,
+        keep_originals_days: int = DEFAULT_KEEP_DAYS,
+    ) -> None:
+        """``keep_originals_days``: ``[storage] keep_originals_days`` (0: keep none)."""
         self.path = Path(path)
+        self.keep_originals_days = keep_originals_days
         self.db = open_database(path)
         self.files_dir = files_dir or self.path.with_name(self.path.name + ".files")
         self._reference: tuple[tuple[Any, ...], ReferenceData] | None = None
