@@ -158,9 +158,13 @@ class _Pool:
         self.workers = [self._fork() for _ in range(self.size)]
         for i in range(n):
             while i not in done:
-                for w in self.workers:
+                for w in list(self.workers):
                     if w.index is None and sent < min(n, i + window):
-                        w.conn.send((sent, str(self.paths[sent])))
+                        try:
+                            w.conn.send((sent, str(self.paths[sent])))
+                        except OSError:  # it died idle: the file goes to its successor
+                            self._replace(w)
+                            continue
                         w.index, sent = sent, sent + 1
                 busy = [w for w in self.workers if w.index is not None]
                 ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in busy]))
@@ -188,6 +192,8 @@ class _Pool:
                 done[index] = (fr, extra if isinstance(extra, bytes) else None)
             else:
                 done[index] = (self._failed(index, f"it failed ({extra})"), None)
+            if not w.proc.is_alive():  # it answered, then died
+                self._replace(w)
             return
         if w.proc.is_alive():
             return  # woken by a partial message: the rest follows
@@ -196,10 +202,16 @@ class _Pool:
         how = f"it was ended by {_signal_name(-code)}" if code < 0 else f"it exited {code}"
         log.warning("screening worker died on %s (%s)", self.paths[index], how)
         done[index] = (self._failed(index, how), None)
-        w.conn.close()
-        self.workers.remove(w)
         if more:
-            self.workers.append(self._fork())
+            self._replace(w)
+        else:
+            w.conn.close()
+            self.workers.remove(w)
+
+    def _replace(self, w: _Worker) -> None:
+        w.proc.join(1)
+        w.conn.close()
+        self.workers[self.workers.index(w)] = self._fork()
 
     def _failed(self, index: int, how: str) -> FileResult:
         message = (

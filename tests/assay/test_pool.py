@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import signal
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +162,28 @@ def test_a_killed_worker_costs_its_file_only(
     assert not multiprocessing.active_children()
 
 
+def test_workers_killed_busy_or_idle_are_replaced(
+    screener: Screener, filled: dict[str, Path]
+) -> None:
+    """Every worker killed while the caller holds the first result: the files they held are
+    unreadable-file, the others screened by new workers."""
+    paths = list(filled.values())
+    results = screen_files(screener, paths, None, jobs=2)
+    out = [next(results)]
+    time.sleep(1.0)  # some workers idle (the look-ahead is full), some perhaps still busy
+    victims = multiprocessing.active_children()
+    assert len(victims) == 2
+    for proc in victims:
+        os.kill(proc.pid or 0, signal.SIGKILL)
+    out += list(results)
+    assert [fr.file for fr in out] == [str(p) for p in paths]
+    for fr in out:
+        assert fr.result.readable or "SIGKILL" in fr.result.findings[0].message
+    assert all(fr.result.readable for fr in out[4:])  # handed out after the kill
+    assert sum(fr.result.readable for fr in out) >= len(paths) - 2
+    assert not multiprocessing.active_children()
+
+
 def test_a_killed_worker_stores_nothing_for_its_file(
     tmp_path: Path, filled: dict[str, Path]
 ) -> None:
@@ -183,8 +206,6 @@ def test_look_ahead_is_bounded(tmp_path: Path, killing: Killing, filled: dict[st
     results = screen_files(killing, paths, None, jobs=2)
     first = next(results)
     assert first.file == str(paths[0])
-    import time
-
     time.sleep(1.5)  # time for every file to be screened, were they all handed out
     started = len(list(killing.marks.iterdir()))
     assert 1 <= started <= 4 < len(paths)
@@ -209,7 +230,6 @@ def test_ctrl_c_reaches_the_parent_and_no_worker_is_left(tmp_path: Path) -> None
     import subprocess
     import sys
     import textwrap
-    import time
 
     script = textwrap.dedent(
         """
