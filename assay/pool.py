@@ -167,6 +167,8 @@ class _Pool:
                             continue
                         w.index, sent = sent, sent + 1
                 busy = [w for w in self.workers if w.index is not None]
+                if not busy:  # every send failed: hand the files to the new workers
+                    continue
                 ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in busy]))
                 for w in busy:
                     if w.conn in ready or w.proc.sentinel in ready:
