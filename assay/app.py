@@ -72,6 +72,15 @@ def build_screener(
 def screen_file(
     screener: Screener, path: Path, store: Store | None, source: str = "cli"
 ) -> FileResult:
+    fr, data = screen_path(screener, path)
+    if store is not None and data is not None:
+        store_result(store, fr, data, source)
+    return fr
+
+
+def screen_path(screener: Screener, path: Path) -> tuple[FileResult, bytes | None]:
+    """Read and screen one file, storing nothing: the result, and the bytes (None when the file
+    could not be opened: there is nothing to store)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -90,15 +99,17 @@ def screen_file(
                 reference_versions=screener.reference_versions(),
                 as_of=screener.screening_date(),
             ),
-        )
+        ), None
     sha = hashlib.sha256(data).hexdigest()
-    result = screener.screen_bytes(data)
-    if store is not None:
-        from storage.arrivals import ArrivedFile
+    return FileResult(str(path), sha, screener.screen_bytes(data)), data
 
-        arrival = store.record_submission(
-            [ArrivedFile(sha, path.name, data, result)], source=source
-        )
-        if arrival.declared:
-            store.credit_submission(sha, arrival.declared, source)
-    return FileResult(str(path), sha, result)
+
+def store_result(store: Store, fr: FileResult, data: bytes, source: str = "cli") -> None:
+    """Record a screened file (and credit its declared supplier) as :func:`screen_file` does."""
+    from storage.arrivals import ArrivedFile
+
+    arrival = store.record_submission(
+        [ArrivedFile(fr.sha256, Path(fr.file).name, data, fr.result)], source=source
+    )
+    if arrival.declared:
+        store.credit_submission(fr.sha256, arrival.declared, source)

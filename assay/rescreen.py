@@ -52,17 +52,23 @@ def rescreen(
     as_of: dt.date | None = None,
     batch: int = 100,
     workers: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> int:
     """Screen every stored declaration again and store the results. Returns how many.
 
-    Each batch is one transaction; every result of one run carries the same screening time.
+    Each batch is one transaction, stored in the order the store offers them; every result of
+    one run carries the same screening time. ``on_progress(n)`` is called after each batch is
+    stored, with its size.
     """
     global _SCREEN
     now = utcnow()
     workers = workers if workers is not None else min(4, os.cpu_count() or 1)
 
     def flush(results: Results) -> int:
-        return store.record_results(results, as_of, screened_at=now)
+        stored = store.record_results(results, as_of, screened_at=now)
+        if on_progress is not None:
+            on_progress(len(results))
+        return stored
 
     _SCREEN = screen
     try:
