@@ -56,15 +56,16 @@ class Row:
 
 
 def interleaved(
-    fns: dict[str, Callable[[], float | None]], runs: int, warmup: int = 1
+    fns: dict[str, Callable[[], object]], runs: int, warmup: int = 1
 ) -> dict[str, list[float]]:
     """Each function's times over ``runs`` rounds, every function once per round, in turn.
-    A function returns its own time (a process it timed), or None to be timed here."""
+    A function returns its own time as a float (a process it timed), or anything else to be
+    timed here."""
 
-    def one(fn: Callable[[], float | None]) -> float:
+    def one(fn: Callable[[], object]) -> float:
         start = time.perf_counter()
         took = fn()
-        return time.perf_counter() - start if took is None else took
+        return took if isinstance(took, float) else time.perf_counter() - start
 
     for _ in range(warmup):
         for fn in fns.values():
