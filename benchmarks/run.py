@@ -88,15 +88,22 @@ def bench_rows(name: str, quick: bool, timeout: float) -> list[Row]:
     cmd = [sys.executable, str(HERE / f"bench_{name}.py"), "--json"] + (
         ["--quick"] if quick else []
     )
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=bench_env()
+    )
     try:
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=bench_env()
-        )
+        out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        proc.terminate()  # SIGTERM: the benchmark stops its servers (Dovecot) on the way out
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
         return [Row(name, note=f"error: no result within {timeout:.0f} s")]
     if proc.returncode != 0:
-        return [Row(name, note=f"error: {_last(proc.stderr)}")]
-    return [Row(**r) for r in json.loads(proc.stdout.strip().splitlines()[-1])]
+        return [Row(name, note=f"error: {_last(err)}")]
+    return [Row(**r) for r in json.loads(out.strip().splitlines()[-1])]
 
 
 def main() -> None:
