@@ -10,9 +10,9 @@ Honesty rules, applied here once:
   shared with other work hits both alike;
 - a comparison quotes both medians, the ratio of the medians and the median of the per-pair
   ratios (the second is robust to a slow stretch that hit one pair);
-- peak memory is that of a fresh process, read by the parent with ``wait4`` after it ends:
-  Linux reports the largest of the process and the children it reaped (the sandboxed reader,
-  a pool's workers), never the parent's own, which a forked child would inherit.
+- peak memory is that of a fresh process, started by GNU time (``%M``: the largest of the
+  process and the children it reaped, the sandboxed reader and a pool's workers), never the
+  benchmark's own, which a child started from it would otherwise report (see run_process).
 """
 
 from __future__ import annotations
@@ -125,17 +125,29 @@ class Proc:
     stderr: bytes
 
 
+TIME = shutil.which("time", path="/usr/bin:/bin")  # GNU time: its %M is the child's wait4 figure
+
+
 def run_process(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> Proc:
-    """Run ``cmd`` to its end: wall time, and the peak RSS of it and its reaped children."""
+    """Run ``cmd`` to its end: wall time, and the peak RSS of it and its reaped children.
+
+    Linux gives a process that calls exec the high-water RSS of the memory it leaves, which
+    for a child of ``fork``/``vfork`` is its parent's: a child of a large benchmark process
+    would report the benchmark's size. So the command is started by GNU time (a 2 MiB
+    process), whose ``%M`` is then the command's own figure; without it, ``wait4`` here."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, env=env, cwd=cwd)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        with tempfile.NamedTemporaryFile("r") as peak:
+            full = [TIME, "-f", "%M", "-o", peak.name, *cmd] if TIME else list(cmd)
+            start = time.perf_counter()
+            proc = subprocess.Popen(full, stdout=out, stderr=err, env=env, cwd=cwd)
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            text = peak.read().strip().splitlines()
+            kib = int(text[-1]) if TIME and text and text[-1].isdigit() else usage.ru_maxrss
         out.seek(0)
         err.seek(0)
-        return Proc(seconds, usage.ru_maxrss / 1024, proc.returncode, out.read(), err.read())
+        return Proc(seconds, kib / 1024, proc.returncode, out.read(), err.read())
 
 
 def bench_env(**extra: str) -> dict[str, str]:
