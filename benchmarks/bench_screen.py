@@ -75,7 +75,11 @@ def rows(quick: bool) -> list[Row]:
     for cached in (True, False):
         path, note = one_file(cached)
         data = path.read_bytes()
-        n = len(screener.screen_bytes(data).declaration.smelters)  # type: ignore[union-attr]
+        decl = screener.screen_bytes(data).declaration
+        assert decl is not None
+        n = len(decl.smelters)
+        if decl.meta.uncached_formulas is cached and not note:  # the path each row claims
+            raise SystemExit(f"{path.name}: the reader took the wrong path (cached={cached})")
 
         def calamine_read(path: str = str(path)) -> None:
             book = python_calamine.CalamineWorkbook.from_path(path)
