@@ -1,6 +1,6 @@
 """A survey campaign of 2,000 suppliers: `campaign send` and `campaign status`, as whole commands.
 
-    python benchmarks/bench_campaign.py [--suppliers 2000] [--runs 5]
+    python benchmarks/bench_campaign.py [--quick]   (200 suppliers, 3 rounds)
     python benchmarks/bench_campaign.py --prepare DIR [--suppliers 2000]   (for farm-bench)
 
 Setup (not timed): a registry of 2,000 invented suppliers (``example.test`` addresses, an
@@ -42,12 +42,13 @@ import datetime as dt
 import json
 import shutil
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import Row, cli, compare, interleaved
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
@@ -180,11 +181,10 @@ def fresh(folder: Path, name: str) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--suppliers", type=int, default=2000)
-    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--prepare", type=Path, help="Only build DIR for farm-bench and print its commands."
     )
-    args = parser.parse_args()
+    args, _rest = parser.parse_known_args()
 
     if args.prepare:
         folder = args.prepare.resolve()
@@ -220,69 +220,62 @@ def main() -> None:
         )
         return
 
+    cli(rows, __doc__)
+
+
+def rows(quick: bool) -> list[Row]:
+    from common import bench_env, run_process
+
+    n, runs = (200, 3) if quick else (2000, 5)
     with tempfile.TemporaryDirectory(prefix="assay-bench-campaign-") as tmp:
         folder = Path(tmp)
-        t0 = time.perf_counter()
-        cfg = prepare(folder, args.suppliers)
-        setup = time.perf_counter() - t0
+        cfg = prepare(folder, n)
         shutil.rmtree(folder / "outbox", ignore_errors=True)
         sent_db = folder / "sent.db"
-        times: dict[str, list[float]] = {"send": [], "queue": [], "status": [], "reference": []}
+        peaks: dict[str, float] = {}
         outputs: dict[str, str] = {}
 
-        def run(key: str, *command: str) -> None:
-            start = time.perf_counter()
-            outputs[key] = assay(cfg, *command)
-            times[key].append(time.perf_counter() - start)
+        def run(key: str, *command: str) -> float:
+            p = run_process([ASSAY, "--config", str(cfg), *command], env=bench_env())
+            if p.returncode != 0:
+                raise SystemExit(f"assay {' '.join(command)} failed:\n{p.stderr.decode()}")
+            outputs[key] = p.stdout.decode()
+            peaks[key] = max(peaks.get(key, 0.0), p.peak_mib)
+            return p.seconds
 
-        def send(queue_only: bool) -> None:
+        def send(queue_only: bool) -> float:
             db = str(fresh(folder, "run.db"))  # copying is not timed
             extra = ("--queue-only",) if queue_only else ()
             key = "queue" if queue_only else "send"
-            run(key, "campaign", "send", NAME, "--as-of", AS_OF, *extra, "--db", db)
+            return run(key, "campaign", "send", NAME, "--as-of", AS_OF, *extra, "--db", db)
 
-        def reference() -> None:
-            run("reference", "suppliers", "list", "--format", "json", "--db", str(sent_db))
-
-        def status() -> None:
-            run("status", "campaign", "status", NAME, "--as-of", AS_OF, "--format", "json",
-                "--db", str(sent_db))  # fmt: skip
-
-        for i in range(args.runs + 1):  # the first round warms the caches and is not counted
-            send(False)
-            send(True)
-            reference()
-            status()
-            if i == 0:
-                for v in times.values():
-                    v.clear()
-
+        times = interleaved(
+            {
+                "send": lambda: send(False),
+                "queue": lambda: send(True),
+                "reference": lambda: run(
+                    "reference", "suppliers", "list", "--format", "json", "--db", str(sent_db)
+                ),
+                "status": lambda: run(
+                    "status", "campaign", "status", NAME, "--as-of", AS_OF, "--format", "json",
+                    "--db", str(sent_db),
+                ),
+            },
+            runs,
+        )  # fmt: skip
         emls = len(list((folder / "outbox").glob("*.eml")))
         s = json.loads(outputs["status"])
-        registry_rows = len(json.loads(outputs["reference"]))
         requested = sum(1 for r in s["supplier_rows"] if r["status"] == "requested")
-        print(
-            f"{args.suppliers} suppliers imported, campaign created, sent once (setup {setup:.1f} s, "
-            f"not timed); {args.runs} interleaved runs, medians (min)"
-        )
-        ref = statistics.median(times["reference"])
-        rows = [
-            ("reference: suppliers list --format json", "reference"),
-            ("campaign send (queue + .eml delivery)", "send"),
-            ("campaign send --queue-only", "queue"),
-            ("campaign status --format json", "status"),
-        ]
-        for label, key in rows:
-            med = statistics.median(times[key])
-            print(
-                f"{label:<42} {med:6.2f} s ({min(times[key]):.2f})  {med / ref:5.2f}x reference"
-                + (f"  {args.suppliers / med:6.0f} suppliers/s" if key != "reference" else "")
-            )
-        print(
-            f"check: last send said {outputs['send'].split(chr(10))[0]!r}; {emls} .eml file(s); "
-            f"status: {s['suppliers']} suppliers, {requested} requested; registry JSON: "
-            f"{registry_rows} rows"
-        )
+    if requested != n or emls < n:
+        raise SystemExit(f"campaign: {requested} requested, {emls} .eml files, of {n}")
+    ref = times["reference"]
+    note = f"{n} suppliers; reference: `assay suppliers list --format json` on the same database"
+    return [
+        compare("campaign send (queue + .eml delivery)", times["send"], ref,
+                peak_mib=peaks["send"], note=note),
+        compare("campaign send --queue-only", times["queue"], ref, peak_mib=peaks["queue"]),
+        compare("campaign status --format json", times["status"], ref, peak_mib=peaks["status"]),
+    ]  # fmt: skip
 
 
 if __name__ == "__main__":

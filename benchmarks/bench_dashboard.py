@@ -1,6 +1,6 @@
 """`assay dashboard build` over 2,000 suppliers' files of 50 rows, all in one open campaign.
 
-    python benchmarks/bench_dashboard.py [--suppliers 2000] [--rows 50] [--runs 5]
+    python benchmarks/bench_dashboard.py [--quick]   (200 suppliers, 3 rounds)
     python benchmarks/bench_dashboard.py --prepare DIR [--suppliers 2000] [--rows 50]   (farm-bench)
 
 Setup (not timed): the database of ``benchmarks/bench_report.py`` (2,000 invented suppliers, one
@@ -33,8 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_report import interleaved, print_table  # noqa: E402
+from bench_report import interleaved, table_rows  # noqa: E402
 from bench_report import prepare as prepare_report  # noqa: E402
+from common import Row, cli  # noqa: E402
 
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 
@@ -73,23 +74,29 @@ def farm_bench_lines(folder: Path) -> list[str]:
     return [f"farm-bench -n 5 --timeout 600 --vs '{ref}' -- {' '.join(cmds['dashboard build'])}"]
 
 
+def rows(quick: bool) -> list[Row]:
+    n = 200 if quick else 2000
+    with tempfile.TemporaryDirectory(prefix="assay-bench-dashboard-") as tmp:
+        folder = Path(tmp)
+        prepare(folder, n, 50)
+        peaks: dict[str, float] = {}
+        times = interleaved(commands(folder), 3 if quick else 5, peaks)
+    note = f"{n} suppliers x 50 rows, one open campaign; reference: `assay report rmap-counts`"
+    return table_rows(times, peaks, "", note)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suppliers", type=int, default=2000)
-    parser.add_argument("--rows", type=int, default=50)
-    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--prepare", type=Path, help="Build DIR/report.db and print the farm-bench line."
     )
-    args = parser.parse_args()
+    parser.add_argument("--suppliers", type=int, default=2000)
+    args, _rest = parser.parse_known_args()
     if args.prepare is not None:
-        prepare(args.prepare, args.suppliers, args.rows)
+        prepare(args.prepare, args.suppliers, 50)
         print("\n".join(farm_bench_lines(args.prepare)))
         return
-    with tempfile.TemporaryDirectory(prefix="assay-bench-dashboard-") as tmp:
-        folder = Path(tmp)
-        prepare(folder, args.suppliers, args.rows)
-        print_table(interleaved(commands(folder), args.runs), width=16)
+    cli(rows, __doc__)
 
 
 if __name__ == "__main__":

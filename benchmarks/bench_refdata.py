@@ -1,24 +1,23 @@
 """Importing an RMAP list the size of RMI's facility exports, in each format people hold it.
 
-    python benchmarks/bench_refdata.py [--rows 3000] [--runs 5]
+    python benchmarks/bench_refdata.py [--quick]
 
 Setup (not timed): one synthetic facility export of ``--rows`` rows (title row, Metal, Smelter
 ID, name, country, RMAP Audit Status, Last Audit Date, Audit Cycle), written as CSV, XLSX and
 SpreadsheetML. Timed: ``parse_rmap_file`` on each (header recognition, status words, repairs,
 dates; XLSX opened in the sandboxed child). Reference, measured in the same run: the naive
 reader a developer would write, openpyxl in read-only mode iterating every row of the XLSX
-(no recognition, no sandbox). Prints medians and the ratio to the reference.
+(no recognition, no sandbox). Interleaved, 5 rounds (3 with ``--quick``).
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import tempfile
 import warnings
 from pathlib import Path
 
-from common import ROOT, median_seconds
+from common import Row, cli, compare, interleaved
 
 from tests.reflists import FACILITIES_HEADER
 
@@ -50,48 +49,38 @@ def rows(n: int) -> list[list[object]]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=3000)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-
+def rows_(quick: bool) -> list[Row]:
     import openpyxl
 
     from storage.rmap_import import parse_rmap_file
     from tests.listwriters import write
 
-    table = rows(args.rows)
+    n = 3000
+    table = rows(n)
     tmp = Path(tempfile.mkdtemp(prefix="assay-bench-refdata-"))
     files = {
         fmt: write(tmp / f"facilities.{ext}", table, fmt)
-        for fmt, ext in (
-            ("csv", "csv"),
-            ("xlsx", "xlsx"),
-            ("spreadsheetml", "xml"),
-        )
+        for fmt, ext in (("csv", "csv"), ("xlsx", "xlsx"), ("spreadsheetml", "xml"))
     }
 
     def naive() -> int:
         wb = openpyxl.load_workbook(files["xlsx"], read_only=True, data_only=True)
-        n = sum(1 for _ in wb.active.iter_rows(values_only=True))
+        k = sum(1 for _ in wb.active.iter_rows(values_only=True))
         wb.close()
-        return n
+        return k
 
-    ref, _ = median_seconds(naive, args.runs)
-    print(
-        f"{args.rows} rows; reference (openpyxl read-only, every row of the XLSX): {ref * 1000:.0f} ms"
-    )
     for fmt, path in files.items():
         parsed = parse_rmap_file(path)
-        assert len(parsed.entries) == args.rows, (fmt, len(parsed.entries))
-        med, best = median_seconds(lambda p=path: parse_rmap_file(p), args.runs)
-        print(
-            f"  import-rmap parse, {fmt:<13} {path.stat().st_size / 1024:7.0f} KiB: median "
-            f"{med * 1000:6.0f} ms (best {best * 1000:.0f}); ratio to reference {med / ref:.2f}x"
-        )
-    print(f"(files in {tmp}; repository {ROOT.name})")
+        assert len(parsed.entries) == n, (fmt, len(parsed.entries))
+    fns: dict[str, object] = {"ref": naive}
+    fns.update({fmt: (lambda p=path: parse_rmap_file(p)) for fmt, path in files.items()})
+    t = interleaved(fns, 3 if quick else 5)  # type: ignore[arg-type]
+    note = f"{n}-row RMAP facility export; reference: openpyxl read-only iterating the XLSX"
+    return [
+        compare(f"import-rmap parse, {fmt}", t[fmt], t["ref"], note=note if fmt == "csv" else "")
+        for fmt in files
+    ]
 
 
 if __name__ == "__main__":
-    main()
+    cli(rows_, __doc__)

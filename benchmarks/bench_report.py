@@ -1,6 +1,6 @@
 """`assay report smelters` and `assay report rmap-counts` over 2,000 suppliers' files of 50 rows.
 
-    python benchmarks/bench_report.py [--suppliers 2000] [--rows 50] [--runs 5]
+    python benchmarks/bench_report.py [--quick]   (200 suppliers, 3 rounds)
     python benchmarks/bench_report.py --prepare DIR [--suppliers 2000] [--rows 50]   (farm-bench)
 
 Setup (not timed): ``DIR/report.db`` with an RMAP list of the 3TG and 2,000 invented suppliers (``example.test``
@@ -9,8 +9,8 @@ embedded reference list (3TG, fixed seed, so every run builds the same database)
 screening results built in code and recorded as the mail intake records them
 (tests/storage/campaign_support.py), which takes seconds instead of screening 2,000 workbooks.
 
-Timed, each `assay` started as its own process (start-up included), runs interleaved and the
-median of ``--runs`` quoted (with the minimum):
+Timed, each `assay` started as its own process (start-up included), runs interleaved (5
+rounds) and medians quoted, with the peak MiB of the process:
 - `assay report smelters --columns full --format csv --out …`: 100,000 rows read and
   consolidated into one row per (metal, CID), written as CSV;
 - the same with `--format xlsx`;
@@ -32,14 +32,16 @@ import datetime as dt
 import random
 import shutil
 import sqlite3
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from common import Row, cli, compare  # noqa: E402
+
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
 METALS = ("Gold", "Tantalum", "Tin", "Tungsten")
 #: The blank the roll-up fills (a developer's ../shared; the project ships no RMI file).
@@ -143,59 +145,68 @@ def farm_bench_lines(folder: Path) -> list[str]:
     ]
 
 
-def run(cmd: list[str]) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    took = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
-    return took
+def run(cmd: list[str], peaks: dict[str, float] | None = None, name: str = "") -> float:
+    from common import bench_env, run_process
+
+    p = run_process(cmd, env=bench_env())
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stderr.decode()}")
+    if peaks is not None:
+        peaks[name] = max(peaks.get(name, 0.0), p.peak_mib)
+    return p.seconds
 
 
-def interleaved(cmds: dict[str, list[str]], runs: int) -> dict[str, list[float]]:
-    """Each command's wall times, ``runs`` rounds of every command in turn (drift hits every
-    command alike)."""
-    times: dict[str, list[float]] = {name: [] for name in cmds}
-    for _ in range(runs):
-        for name, cmd in cmds.items():
-            times[name].append(run(cmd))
-    return times
+def interleaved(
+    cmds: dict[str, list[str]], runs: int, peaks: dict[str, float] | None = None
+) -> dict[str, list[float]]:
+    """Each command's wall times, a warm-up round and ``runs`` rounds of every command in
+    turn (drift hits every command alike); ``peaks`` gets each command's peak MiB."""
+    from common import interleaved as rounds
+
+    return rounds(
+        {name: (lambda c=cmd, n=name: run(c, peaks, n)) for name, cmd in cmds.items()}, runs
+    )
 
 
-def print_table(times: dict[str, list[float]], width: int = 14) -> None:
-    """Median and minimum of each command, and the median's ratio to ``reference``."""
-    ref = statistics.median(times["reference"])
-    for name, took in times.items():
-        med = statistics.median(took)
-        print(
-            f"{name:<{width}} median {med:6.2f} s  min {min(took):6.2f} s  ({med / ref:4.1f}x reference)"
-        )
+def table_rows(
+    times: dict[str, list[float]], peaks: dict[str, float], prefix: str, note: str
+) -> list[Row]:
+    """Each command against ``reference``: medians, ratios, peak MiB."""
+    return [
+        compare(f"{prefix}{name}", took, times["reference"], peak_mib=peaks.get(name),
+                note=note if i == 0 else "")
+        for i, (name, took) in enumerate(x for x in times.items() if x[0] != "reference")
+    ]  # fmt: skip
+
+
+def rows(quick: bool) -> list[Row]:
+    import tempfile
+
+    n = 200 if quick else 2000
+    with tempfile.TemporaryDirectory(prefix="assay-bench-report-") as tmp:
+        folder = Path(tmp)
+        prepare(folder, n, 50)
+        cmds = commands(folder)
+        if not BLANK.exists():
+            cmds.pop("rollup")
+        peaks: dict[str, float] = {}
+        times = interleaved(cmds, 3 if quick else 5, peaks)
+    note = f"{n} suppliers x 50 rows; reference: `assay suppliers list --format json` on the same database"
+    return table_rows(times, peaks, "report ", note)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suppliers", type=int, default=2000)
-    parser.add_argument("--rows", type=int, default=50)
-    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
         "--prepare", type=Path, help="Build DIR/report.db and print farm-bench lines."
     )
-    args = parser.parse_args()
+    parser.add_argument("--suppliers", type=int, default=2000)
+    args, _rest = parser.parse_known_args()
     if args.prepare is not None:
-        prepare(args.prepare, args.suppliers, args.rows)
+        prepare(args.prepare, args.suppliers, 50)
         print("\n".join(farm_bench_lines(args.prepare)))
         return
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="assay-bench-report-") as tmp:
-        folder = Path(tmp)
-        prepare(folder, args.suppliers, args.rows)
-        times = interleaved(commands(folder), args.runs)
-        lines = (folder / "smelters.csv").read_text("utf-8").splitlines()
-        print(
-            f"smelters.csv: {lines.index('') - 1 if '' in lines else len(lines) - 1} smelter row(s)"
-        )
-        print_table(times)
+    cli(rows, __doc__)
 
 
 if __name__ == "__main__":
