@@ -25,11 +25,14 @@ are found, that this shape agrees with them.
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -346,6 +349,28 @@ def build_template(rel: str, dest: Path) -> Path:
     for name in ("L", "C", "SorP"):
         if name in sheets:
             sheets[name].sheet_state = "hidden"
+    sheets["Declaration"].print_area = "A1:J140"  # sheet-scoped names, as RMI's blanks have
+    sheets["Smelter List"].print_area = f"A1:Q{LAST_SMELTER_ROW}"
+    wb.defined_names["CL"] = DefinedName("CL", attr_text=f"C!$B$2:$B${len(country_table()) + 1}")
+    buf = io.BytesIO()
+    wb.save(buf)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(dest)
+    dest.write_bytes(as_excel_writes(buf.getvalue()))
     return dest
+
+
+def as_excel_writes(data: bytes) -> bytes:
+    """openpyxl's package with two of its habits changed to Excel's: workbook relationships
+    relative to ``xl/`` (openpyxl writes absolute ``/xl/...``), and no ``fullCalcOnLoad`` on
+    ``<calcPr/>`` (a blank from Excel has none; the company template writer sets it)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                body = body.replace(b'Target="/xl/', b'Target="')
+            elif info.filename == "xl/workbook.xml":
+                body = re.sub(rb"<calcPr([^>]*?) ?/>", rb"<calcPr\1/>", body)
+                body = body.replace(b' fullCalcOnLoad="1"', b"")
+            dst.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
