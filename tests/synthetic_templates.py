@@ -16,7 +16,9 @@ shape the readers rely on, taken from :mod:`plugins.layouts` (never from a real 
 - a Smelter Look-up of the embedded reference's smelters for the family's metals (a row per
   standard name and per alias, sorted by metal and look-up name, then RMI's two sentinel
   rows per metal), so covered-country and CAHRA-country smelters are there for the builders;
-- the hidden country sheet C (code, name) from the project's own country table.
+- the hidden country sheet C (code, name) from the project's own country table;
+- data validations (scope, date, metal) and sheet protection on the Declaration and the Smelter
+  List, which a writer of company declarations must keep.
 
 Labels are plain values, not RMI's translated formulas: nothing reads them but tests. The
 conformance tests (``tests/plugins/test_conformance.py``) check, wherever RMI's real blanks
@@ -137,6 +139,7 @@ SMELTER_HEADERS = {
     "standard_name": "Standard Smelter Name",
     "country_code": "Country Code",
 }
+SCOPES = ("A. Company", "B. Product (or List of Products)", "C. User defined")
 _LU = "'Smelter Look-up'"
 # The Smelter List's look-up formulas (row 5; "{r}" is the row), as RMI's CMRT writes them.
 SMELTER_FORMULAS = {
@@ -206,7 +209,16 @@ def _declaration(ws: Worksheet, rev: Revision, layout: Layout) -> list[tuple[str
     _label(ws, labels, "Declaration", "B7", "Company Information")
     for field, addr in layout.company_cells.items():
         _label(ws, labels, "Declaration", f"B{addr[1:]}", COMPANY_LABELS[field])
-    ws[layout.company_cells["effective_date"]].number_format = "d-mmm-yyyy"
+    date_cell = layout.company_cells["effective_date"]
+    ws[date_cell].number_format = "d-mmm-yyyy"
+    # What the writer of a company declaration must keep: validations and sheet protection.
+    scope = DataValidation(type="list", formula1=f'"{",".join(SCOPES)}"', allow_blank=True)
+    scope.add(layout.company_cells["declaration_scope"])
+    date = DataValidation(type="date", operator="greaterThan", formula1="39082")
+    date.add(date_cell)
+    ws.add_data_validation(scope)
+    ws.add_data_validation(date)
+    ws.protection.sheet = True
     if layout.selection_cells:
         first = layout.selection_cells[0][1:]
         _label(ws, labels, "Declaration", f"B{first}", "Select Minerals/Metals in Scope (*):")
@@ -253,6 +265,7 @@ def _smelter_list(ws: Worksheet, rev: Revision, layout: Layout, metals: tuple[st
     dv = DataValidation(type="list", formula1='"' + ",".join(metals) + '"', allow_blank=True)
     dv.add(f"{metal_col}{first}:{metal_col}{LAST_SMELTER_ROW}")
     ws.add_data_validation(dv)
+    ws.protection.sheet = True
 
 
 def _product_list(ws: Worksheet, rev: Revision, layout: Layout) -> None:

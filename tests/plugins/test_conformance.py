@@ -29,14 +29,17 @@ from plugins.pipeline import Screener
 from plugins.workbook import open_workbook
 from tests import builders
 from tests.builders import TEMPLATES, fill, template
+from tests.plugins.test_templates import BLANKS
 from tests.synthetic_templates import layout_of, revision_of
 
 pytestmark = [pytest.mark.conformance, pytest.mark.slow]
 
 
 def _real_blanks() -> list[str]:
+    """The real blanks found; where there are none, the ones a full copy has (so that the
+    count of deselected tests is the count that would run)."""
     if not TEMPLATES.is_dir():
-        return []
+        return [rel for rel, _family, _version in BLANKS] + ["legacy/EICC_CMRT_2.03a_blank.xlsx"]
     return sorted(
         str(p.relative_to(TEMPLATES))
         for p in TEMPLATES.glob("*/*.xlsx")
