@@ -1,18 +1,30 @@
-"""Synthetic filled templates, built by writing into the real blank RMI workbooks.
+"""Synthetic filled templates, built by writing into blank template-shaped workbooks.
 
 Everything written here is invented: companies, people (``example.test`` addresses,
-555-01xx phone numbers) and answers. Smelter rows use real CIDs from the template's own
-Smelter Look-up, as a supplier would pick them. openpyxl drops cached formula values on
-save, so these files also exercise the reader's "no cached values" path (CIDs typed in
-column A resolved through the workbook's own Look-up).
+555-01xx phone numbers) and answers. :func:`template` is a *synthetic* blank built from the
+project's own cell maps (:mod:`tests.synthetic_templates`), the same on every machine, so no
+ordinary test needs RMI's files; :func:`real_template` is RMI's real blank, for the tests
+marked ``conformance`` only (``ASSAY_TEMPLATES``, default ``../shared/templates``).
+
+Smelter rows use real CIDs from the template's own Smelter Look-up, as a supplier would pick
+them. openpyxl drops cached formula values on save, so these files also exercise the
+reader's "no cached values" path (CIDs typed in column A resolved through the workbook's own
+Look-up).
+
+The synthetic blanks are built once into a cache directory named after a hash of what they
+are made from (this module's builder, the cell maps, the embedded reference), so a run, and
+every xdist worker of it, builds each at most once; a changed cell map builds afresh.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +34,10 @@ import pytest
 from plugins.countries import COVERED_COUNTRIES, country_code
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-TEMPLATES = SHARED / "templates"
+#: RMI's real blank templates (conformance tests only).
+TEMPLATES = Path(os.environ.get("ASSAY_TEMPLATES") or ROOT.parent / "shared" / "templates")
+#: The folder holding them, with RMI's published lists under ``data/`` (conformance only).
+SHARED = TEMPLATES.parent
 AS_OF = dt.date(2026, 6, 30)
 EFFECTIVE = dt.datetime(2026, 5, 2)
 
@@ -53,19 +67,54 @@ _AVOID = COVERED_COUNTRIES | {
     "PK",
     "PH",
 }
+_SOURCES = (
+    "tests/synthetic_templates.py",
+    "plugins/layouts.py",
+    "plugins/versions.py",
+    "plugins/data/countries.json",
+    "storage/data/smelters.json",
+)
 
 
-def require_shared(path: Path = TEMPLATES) -> Path:
-    """The shared folder, or a skip (a failure under CI=true, where it must be present)."""
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{path} is missing; CI must run beside ../shared")
-        pytest.skip(f"{path} not present (clone without ../shared)")
-    return path
+@cache
+def _cache_dir() -> Path:
+    digest = hashlib.sha256(openpyxl.__version__.encode())
+    for rel in _SOURCES:
+        digest.update((ROOT / rel).read_bytes())
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"assay-synthetic-{uid}-{digest.hexdigest()[:16]}"
 
 
 def template(rel: str) -> Path:
-    return require_shared(TEMPLATES / rel)
+    """The synthetic blank for ``rel`` (``cmrt/RMI_CMRT_6.5_zh-ui.xlsx``), built on first use."""
+    from tests.synthetic_templates import build_template
+
+    dest = _cache_dir() / rel
+    if not dest.exists():
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        build_template(rel, tmp)
+        os.replace(tmp, dest)  # atomic: xdist workers may build the same one at once
+    return dest
+
+
+def real_template(rel: str = "") -> Path:
+    """RMI's real blank ``rel`` under ``ASSAY_TEMPLATES`` (the folder itself for ``""``).
+
+    Only for tests marked ``conformance``, which the conftest deselects (or, under
+    ``CI=true``, fails the run) where the folder is missing; a missing file is a failure.
+    """
+    path = TEMPLATES / rel
+    if not path.exists():
+        pytest.fail(f"{path} not found (ASSAY_TEMPLATES={TEMPLATES})")
+    return path
+
+
+def shared_file(rel: str) -> Path:
+    """A file of RMI's beside the templates (``data/...``); conformance tests only."""
+    path = SHARED / rel
+    if not path.exists():
+        pytest.fail(f"{path} not found (beside ASSAY_TEMPLATES={TEMPLATES})")
+    return path
 
 
 def fill(src: Path, dest: Path, cells: dict[str, dict[str, Any]]) -> Path:
@@ -312,11 +361,17 @@ FAMILIES: dict[str, tuple[str, Any]] = {
 
 
 def build_family(
-    name: str, dest_dir: Path, extra: dict[str, dict[str, Any]] | None = None
+    name: str,
+    dest_dir: Path,
+    extra: dict[str, dict[str, Any]] | None = None,
+    src: Path | None = None,
+    cells: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[Path, dict[str, dict[str, Any]]]:
+    """The clean declaration of family ``name`` (with ``extra`` cells), written into ``src``
+    (default: the synthetic blank); ``cells`` replaces the family's own choice of cells."""
     rel, cells_fn = FAMILIES[name]
-    src = template(rel)
-    cells = cells_fn(src)
+    src = src or template(rel)
+    cells = cells_fn(src) if cells is None else {k: dict(v) for k, v in cells.items()}
     for sheet, values in (extra or {}).items():
         cells.setdefault(sheet, {}).update(values)
     dest = dest_dir / f"{name}.xlsx"

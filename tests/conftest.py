@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +17,7 @@ from plugins.pipeline import Screener
 from plugins.reference import ReferenceData, RmapEntry, RmapList
 from storage.refdata import load_embedded_cahra, load_embedded_smelters
 
-from .builders import AS_OF, FAMILIES, build_family
+from .builders import AS_OF, FAMILIES, TEMPLATES, build_family
 from .slack_bot import Bot
 from .slack_stub import SlackStub
 
@@ -24,8 +26,9 @@ warnings.filterwarnings("ignore", message="Conditional Formatting extension", ca
 # Markers, so a maintainer can loop on the unit tests: ``pytest -m "not slow and not e2e"``.
 # A test is ``e2e`` when it starts real parts (Dovecot, aiosmtpd, the Slack stand-in, the
 # ``assay`` command in a subprocess) and ``slow`` when it builds workbooks from RMI's blank
-# templates. Whole modules say so with ``pytestmark``; in mixed modules, the fixtures below
-# mark the tests that use them.
+# template workbooks. Whole modules say so with ``pytestmark``; in mixed modules, the fixtures
+# below mark the tests that use them. ``conformance`` tests need RMI's real files (see
+# :class:`ConformanceGate`).
 E2E_FIXTURES = frozenset({"dovecot", "smtp", "stub", "bot", "refusing", "elsewhere", "env"})
 SLOW_FIXTURES = frozenset(
     {"filled", "clean", "cmrt", "hostile_cmrt", "quirky", "files", "supplier_files", "forty"}
@@ -61,6 +64,58 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
         if names & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
+
+
+class ConformanceGate:
+    """Tests marked ``conformance`` need RMI's real templates (``ASSAY_TEMPLATES``, default
+    ``../shared/templates``). Where the folder is missing they are deselected and the run says
+    so in one line; under ``CI=true`` a missing folder fails the run instead (CI must check
+    the synthetic templates against the real ones). Runs after ``-m``/``-k`` selection
+    (``trylast``), so only tests that would have run are counted. With xdist the workers
+    count and the controller prints (``workeroutput``)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.deselected = 0
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        if TEMPLATES.is_dir():
+            return
+        gone = [item for item in items if item.get_closest_marker("conformance")]
+        if not gone:
+            return
+        if os.environ.get("CI") == "true":
+            pytest.exit(
+                f"conformance: {TEMPLATES} not found, and CI=true must check the synthetic "
+                "templates against RMI's real ones (set ASSAY_TEMPLATES=<folder>)",
+                returncode=1,
+            )
+        kept = [item for item in items if not item.get_closest_marker("conformance")]
+        config.hook.pytest_deselected(items=gone)
+        items[:] = kept
+        self.deselected = len(gone)
+        workeroutput = getattr(config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput["conformance_deselected"] = self.deselected
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        got = getattr(node, "workeroutput", {}).get("conformance_deselected", 0)
+        self.deselected = max(self.deselected, int(got))
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.deselected and not hasattr(self.config, "workeroutput"):
+            terminalreporter.write_line(
+                f"conformance: {self.deselected} tests against RMI's real templates not run: "
+                f"{TEMPLATES} not found (set ASSAY_TEMPLATES=<folder of RMI's blank templates>)"
+            )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(ConformanceGate(config), "assay-conformance-gate")
 
 
 @pytest.fixture(autouse=True)

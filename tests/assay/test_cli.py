@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import SHARED, require_shared
+from tests.builders import shared_file
 
 pytestmark = pytest.mark.e2e
 
@@ -106,6 +106,7 @@ def test_screen_text_groups_by_severity_with_cells(tmp_path: Path, filled: dict[
     assert "risk level: MEDIUM" in proc.stdout
 
 
+@pytest.mark.conformance  # RMI's 2014 CFSI export (../shared/data)
 def test_rmap_import_then_rescreen_changes_stored_results(
     tmp_path: Path, filled: dict[str, Path]
 ) -> None:
@@ -114,7 +115,7 @@ def test_rmap_import_then_rescreen_changes_stored_results(
         assay("screen", "--db", db, "--as-of", "2026-06-30", str(filled["CMRT-6.5"])).returncode
         == 0
     )
-    csv_path = require_shared(SHARED / "data") / "cfsi-compliant-smelters-2014.csv"
+    csv_path = shared_file("data/cfsi-compliant-smelters-2014.csv")
     # The 2014 CFSI list marks some tungsten smelters "Progressing": a word the status table
     # does not know, so the import stops until the operator says what it means.
     args = ("refdata", "import-rmap", "--db", db, "--as-of", "2014-06-01")

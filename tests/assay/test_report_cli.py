@@ -163,11 +163,12 @@ def _company_cell(rel: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.conformance  # RMI's published 2023 list (../shared/data)
 def test_reproduces_the_published_2023_table(env: Env) -> None:
     from program.smelter_list import metal_rank
-    from tests.builders import SHARED, cmrt_cells, emrt2_cells, require_shared
+    from tests.builders import cmrt_cells, emrt2_cells, shared_file
 
-    published = require_shared(SHARED / PUBLISHED)
+    published = shared_file(PUBLISHED)
     with published.open(newline="", encoding="utf-8") as f:
         wanted = list(csv.DictReader(f))
     assert len(wanted) == 261

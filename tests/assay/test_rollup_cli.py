@@ -1,5 +1,5 @@
 """``assay rollup`` end to end: synthetic suppliers and their files in a Store, a campaign, a
-full ``[company]`` config, the real blank CMRT 6.5 and EMRT 2.1 from ../shared/templates;
+full ``[company]`` config, the (synthetic) blank CMRT 6.5 and EMRT 2.1 (tests.builders.template);
 the output re-screened by ``assay screen``."""
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from reports.campaign_status import campaign_status
 from reports.company_blank import read_blank
 from reports.rollup_source import pick_campaign, rollup_facts
 from storage.store import Store
-from tests.builders import TEMPLATES, clean_smelters, require_shared
+from tests.builders import clean_smelters
+from tests.builders import template as synthetic_template
 from tests.hostile import random_bytes, zip_bomb
 from tests.storage.campaign_support import register, send_again, spec, supplier
 
@@ -151,7 +152,7 @@ def world(tmp_path: Path) -> World:
 
 
 def make_world(tmp_path: Path, *, campaigns: bool = True) -> World:
-    blanks = {"CMRT": require_shared(TEMPLATES / CMRT), "EMRT": require_shared(TEMPLATES / EMRT)}
+    blanks = {"CMRT": synthetic_template(CMRT), "EMRT": synthetic_template(EMRT)}
     db = tmp_path / "assay.db"
     config = tmp_path / "config.toml"
     config.write_text(config_text(db), "utf-8")

@@ -18,7 +18,7 @@ from plugins.manager import get_plugin_manager
 from plugins.models import Declaration
 from plugins.pipeline import Screener
 from plugins.reference import ReferenceData
-from tests.builders import AS_OF, TEMPLATES, require_shared
+from tests.builders import AS_OF, template
 from tests.plugins.findings_support import answer, company, with_status
 
 
@@ -90,7 +90,7 @@ def test_file_codes_fire(tmp_path: Path, screener: Screener, filled: dict[str, P
     wb.active["A1"] = "just a spreadsheet"
     wb.save(plain)
     assert screener.screen_bytes(plain.read_bytes()).findings[0].code == "not-a-template"
-    legacy = require_shared() / "legacy" / "EICC_CMRT_2.03a_blank.xlsx"
+    legacy = template("legacy/EICC_CMRT_2.03a_blank.xlsx")
     res = screener.screen_bytes(legacy.read_bytes())
     assert (
         res.findings[0].code == "unsupported-template-version" and "6.5" in res.findings[0].message
@@ -105,8 +105,8 @@ def test_file_codes_fire(tmp_path: Path, screener: Screener, filled: dict[str, P
 def test_unknown_template_version_fires_and_reads(tmp_path: Path, screener: Screener) -> None:
     from tests.builders import cmrt_cells, fill
 
-    src = TEMPLATES / "cmrt" / "RMI_CMRT_6.5_zh-ui.xlsx"
-    cells = cmrt_cells(require_shared(src))
+    src = template("cmrt/RMI_CMRT_6.5_zh-ui.xlsx")
+    cells = cmrt_cells(src)
     cells["Declaration"]["J3"] = "Revision 6.6\nMay 1, 2026"
     path = fill(src, tmp_path / "cmrt66.xlsx", cells)
     result = screener.screen_bytes(path.read_bytes())

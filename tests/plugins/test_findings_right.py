@@ -22,7 +22,7 @@ from plugins.pipeline import Screener, ScreeningResult
 from plugins.reference import ReferenceData
 from plugins.workbook import parse_hyperlinks, safe_url
 from storage.store import Store
-from tests.builders import TEMPLATES, cmrt_cells, fill, require_shared
+from tests.builders import cmrt_cells, fill, template
 from tests.plugins.findings_right_support import CMRT65, screen, set_row
 
 pytestmark = pytest.mark.slow
@@ -129,7 +129,7 @@ def test_hyperlink_reader_expands_no_entities_and_caps_urls() -> None:
 def test_policy_cell_that_links_to_its_url(
     tmp_path: Path, screener: Screener, comment: str, link: str | None, fires: bool
 ) -> None:
-    src = require_shared(TEMPLATES / CMRT65)
+    src = template(CMRT65)
     cells = cmrt_cells(src, n_per_metal=1)
     cells["Declaration"]["G77"] = comment
     path = fill_with_links(src, tmp_path / "policy.xlsx", cells, {"G77": link} if link else {})
@@ -234,7 +234,7 @@ def test_mine_country_findings(
 
 def test_cc_and_drc_rows_in_a_workbook_are_both_flagged(tmp_path: Path, screener: Screener) -> None:
     """The real-file case: a row saying "CC" passed while one saying "DRC" was flagged."""
-    src = require_shared(TEMPLATES / CMRT65)
+    src = template(CMRT65)
     cells = cmrt_cells(src, n_per_metal=1)
     cells["Smelter List"].update(
         {"N5": "Synthetic mine A", "O5": "CC", "N6": "Synthetic mine B", "O6": "DRC"}

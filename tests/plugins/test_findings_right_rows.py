@@ -12,7 +12,7 @@ from plugins.models import Declaration, Finding, SmelterRow
 from plugins.normalize import is_placeholder, is_placeholder_phone
 from plugins.pipeline import Screener
 from plugins.reference import ReferenceData
-from tests.builders import TEMPLATES, cmrt_cells, fill, require_shared
+from tests.builders import cmrt_cells, fill, template
 from tests.plugins.findings_right_support import CMRT65, screen, set_row
 
 pytestmark = pytest.mark.slow
@@ -89,7 +89,7 @@ def test_shifted_rows(
 
 
 def test_shifted_row_in_a_workbook(tmp_path: Path, screener: Screener) -> None:
-    src = require_shared(TEMPLATES / CMRT65)
+    src = template(CMRT65)
     cells = cmrt_cells(src, n_per_metal=1)
     cid = cells["Smelter List"]["A5"]
     # Values pasted one column off: no formulas left, F holds the CID, E is blank.

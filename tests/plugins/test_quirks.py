@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from plugins.pipeline import Screener
-from tests.builders import TEMPLATES, clean_smelters, cmrt_cells, emrt2_cells, fill, require_shared
+from tests.builders import clean_smelters, cmrt_cells, emrt2_cells, fill, template
 
 pytestmark = pytest.mark.slow
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def quirky(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """CMRT 6.01 as suppliers really fill it in."""
-    src = require_shared(TEMPLATES / "cmrt" / "RMI_CMRT_6.01_zh-ui.xlsx")
+    src = template("cmrt/RMI_CMRT_6.01_zh-ui.xlsx")
     cells = cmrt_cells(src, n_per_metal=1)
     decl = cells["Declaration"]
     decl["D8"] = "Quirky\u3000Synthetic Corp\t\t\t\t\t\t"
@@ -92,7 +92,7 @@ def test_quirks_findings(quirky: Path, screener: Screener) -> None:
 
 
 def test_emrt2_mine_list_is_read_and_screened(tmp_path: Path, screener: Screener) -> None:
-    src = require_shared(TEMPLATES / "emrt" / "RMI_EMRT_2.1.xlsx")
+    src = template("emrt/RMI_EMRT_2.1.xlsx")
     cells = emrt2_cells(src)
     cells["Mine List"] = {
         "A5": "Cobalt",
@@ -114,7 +114,7 @@ def test_emrt2_mine_list_is_read_and_screened(tmp_path: Path, screener: Screener
 
 
 def test_product_list_rows(tmp_path: Path, screener: Screener) -> None:
-    src = require_shared(TEMPLATES / "cmrt" / "RMI_CMRT_6.5_zh-ui.xlsx")
+    src = template("cmrt/RMI_CMRT_6.5_zh-ui.xlsx")
     cells = cmrt_cells(src, n_per_metal=1)
     cells["Declaration"]["D9"] = "B. Product (or List of Products)"
     cells["Product List"] = {"B6": "P-100", "C6": "Synthetic widget", "B7": "P-101"}

@@ -1,4 +1,4 @@
-"""Every bundled template reads; cell maps agree with the templates' own English labels."""
+"""Every template revision reads; cell maps agree with the real templates' English labels."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from plugins.layouts import LAYOUTS
 from plugins.pipeline import Screener
 from plugins.versions import select_layout
 from plugins.workbook import open_workbook
-from tests.builders import COMPANY, TEMPLATES, require_shared
+from tests.builders import COMPANY, real_template, template
 
 pytestmark = pytest.mark.slow
 
@@ -36,11 +36,10 @@ BLANKS = [
 ]
 
 
-@pytest.mark.parametrize(("rel", "family", "version"), BLANKS)
-def test_blank_template_reads_with_type_and_version(
-    screener: Screener, rel: str, family: str, version: str
+def _blank_reads_with_type_and_version(
+    screener: Screener, path: Path, family: str, version: str
 ) -> None:
-    decl = screener.read((require_shared() / rel).read_bytes())
+    decl = screener.read(path.read_bytes())
     assert (decl.meta.type, decl.meta.version, decl.meta.known_version) == (family, version, True)
     result = screener.screen(decl)
     if not decl.minerals:  # the blank AMRT 1.3 has no mineral selected: that is a finding
@@ -49,9 +48,25 @@ def test_blank_template_reads_with_type_and_version(
     assert not [f for f in result.findings if f.code == "internal-error"]
 
 
+@pytest.mark.parametrize(("rel", "family", "version"), BLANKS)
+def test_blank_template_reads_with_type_and_version(
+    screener: Screener, rel: str, family: str, version: str
+) -> None:
+    _blank_reads_with_type_and_version(screener, template(rel), family, version)
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize(("rel", "family", "version"), BLANKS)
+def test_real_blank_template_reads_with_type_and_version(
+    screener: Screener, rel: str, family: str, version: str
+) -> None:
+    _blank_reads_with_type_and_version(screener, real_template(rel), family, version)
+
+
+@pytest.mark.conformance
 def test_chinese_ui_reads_exactly_like_english(screener: Screener) -> None:
-    en = screener.read((require_shared() / "cmrt/RMI_CMRT_6.4_en.xlsx").read_bytes())
-    zh = screener.read((TEMPLATES / "cmrt/RMI_CMRT_6.4_zh-ui.xlsx").read_bytes())
+    en = screener.read(real_template("cmrt/RMI_CMRT_6.4_en.xlsx").read_bytes())
+    zh = screener.read(real_template("cmrt/RMI_CMRT_6.4_zh-ui.xlsx").read_bytes())
     assert en.meta.language == "English" and "Chinese" in zh.meta.language
     assert (
         en.answers == zh.answers
@@ -83,10 +98,7 @@ LAYOUT_SAMPLES = {
 }
 
 
-@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: lay.id)
-def test_cell_maps_match_the_templates_english_labels(layout) -> None:  # type: ignore[no-untyped-def]
-    """Independent of our reader: the label left of each mapped cell (hidden sheet L, English)."""
-    labels = _english_labels(require_shared() / LAYOUT_SAMPLES[layout.id])
+def _check_labels(layout, labels: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     for field, expected in EXPECTED_FIELD_LABELS.items():
         row = layout.company_cells[field][1:]
         assert expected in labels[f"DeclarationB{row}"].casefold(), (
@@ -107,6 +119,19 @@ def test_cell_maps_match_the_templates_english_labels(layout) -> None:  # type: 
             cq.id,
             labels[f"DeclarationB{row}"],
         )
+
+
+@pytest.mark.conformance
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: lay.id)
+def test_cell_maps_match_the_templates_english_labels(layout) -> None:  # type: ignore[no-untyped-def]
+    """Independent of our reader: the label left of each mapped cell (hidden sheet L, English)."""
+    _check_labels(layout, _english_labels(real_template(LAYOUT_SAMPLES[layout.id])))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda lay: lay.id)
+def test_synthetic_labels_follow_the_same_rule(layout) -> None:  # type: ignore[no-untyped-def]
+    """The synthetic templates label their mapped cells as the real ones do (sheet L)."""
+    _check_labels(layout, _english_labels(template(LAYOUT_SAMPLES[layout.id])))
 
 
 def test_unknown_newer_version_is_read_best_effort() -> None:
@@ -132,7 +157,7 @@ def test_unknown_newer_version_is_read_best_effort() -> None:
 def test_filled_fixture_yields_company_answers_and_smelters(
     screener: Screener, filled: dict[str, Path], name: str
 ) -> None:
-    from tests.builders import FAMILIES, lookup_entries, template
+    from tests.builders import FAMILIES, lookup_entries
 
     decl = screener.read(filled[name].read_bytes())
     assert decl.company["company_name"] == COMPANY["company_name"]
@@ -163,7 +188,7 @@ def test_crt_numeric_one_reads_as_100_percent(screener: Screener, filled: dict[s
 
 def test_blank_workbook_data_is_opened_lazily() -> None:
     """Only the sheets a reader needs are parsed (speed): the Look-up is not read for blanks."""
-    data = (require_shared() / "cmrt/RMI_CMRT_6.4_en.xlsx").read_bytes()
+    data = template("cmrt/RMI_CMRT_6.4_en.xlsx").read_bytes()
     wb = open_workbook(data).workbook
     from plugins.builtin.readers.rmi import assay_read_template
 

@@ -1,4 +1,10 @@
-"""The company template writer on the real blank RMI templates (../shared/templates)."""
+"""The company template writer on template-shaped blanks (and RMI's real ones, conformance).
+
+The synthetic blanks carry what the writer depends on (the Declaration's cells, the Smelter
+List's look-up formulas and metal drop-down, the Smelter Look-up and the country sheet C);
+the byte-level promises that matter most on RMI's own files (only three parts change, data
+validations, protection and conditional formats kept) run on the real blanks as well.
+"""
 
 from __future__ import annotations
 
@@ -30,9 +36,9 @@ from reports.company_template import (
     excel_serial,
     fill_company_template,
 )
-from tests.builders import TEMPLATES, require_shared
+from tests.builders import real_template, template
 
-pytestmark = pytest.mark.slow  # patches real RMI blanks: seconds each
+pytestmark = pytest.mark.slow  # patches template blanks: seconds each
 
 BLANKS = [
     "cmrt/RMI_CMRT_6.5_zh-ui.xlsx",
@@ -63,9 +69,8 @@ class Answer:
     comment: str = ""
 
 
-def _blank(rel: str) -> bytes:
-    path: Path = require_shared(TEMPLATES / rel)
-    return path.read_bytes()
+def _blank(rel: str, real: bool = False) -> bytes:
+    return (real_template(rel) if real else template(rel)).read_bytes()
 
 
 def _answers(info: TemplateInfo) -> list[Answer]:
@@ -106,8 +111,8 @@ def pm():  # type: ignore[no-untyped-def]
     return get_plugin_manager()
 
 
-def _fill(pm, rel: str) -> tuple[bytes, bytes, TemplateInfo, list[Answer]]:  # type: ignore[no-untyped-def]
-    blank = _blank(rel)
+def _fill(pm, rel: str, real: bool = False) -> tuple[bytes, bytes, TemplateInfo, list[Answer]]:  # type: ignore[no-untyped-def]
+    blank = _blank(rel, real)
     _decl, info = read_blank(pm, blank)
     answers = _answers(info)
     out = fill_company_template(
@@ -138,9 +143,16 @@ def _sheet_part(parts: dict[str, bytes], sheet: str) -> str:
     return "xl/" + target.group(1)
 
 
+REAL = [
+    pytest.param(True, marks=pytest.mark.conformance, id="real"),
+    pytest.param(False, id="synthetic"),
+]
+
+
+@pytest.mark.parametrize("real", REAL)
 @pytest.mark.parametrize("rel", BLANKS)
-def test_only_three_parts_change(pm, rel: str) -> None:  # type: ignore[no-untyped-def]
-    blank, out, _info, _answers = _fill(pm, rel)
+def test_only_three_parts_change(pm, rel: str, real: bool) -> None:  # type: ignore[no-untyped-def]
+    blank, out, _info, _answers = _fill(pm, rel, real)
     before, after = _parts(blank), _parts(out)
     assert list(before) == list(after)
     patched = {_sheet_part(before, "Declaration"), _sheet_part(before, "Smelter List")}
@@ -156,9 +168,10 @@ def test_only_three_parts_change(pm, rel: str) -> None:  # type: ignore[no-untyp
     assert strip == before["xl/workbook.xml"]
 
 
+@pytest.mark.parametrize("real", REAL)
 @pytest.mark.parametrize("rel", BLANKS)
-def test_reads_back_as_written(pm, rel: str) -> None:  # type: ignore[no-untyped-def]
-    _blank_bytes, out, info, answers = _fill(pm, rel)
+def test_reads_back_as_written(pm, rel: str, real: bool) -> None:  # type: ignore[no-untyped-def]
+    _blank_bytes, out, info, answers = _fill(pm, rel, real)
     decl = read_workbook(pm, out, Limits())
     assert decl.company["company_name"] == "Example Electronics Ltd"
     assert decl.company["contact_email"] == "compliance@example.test"

@@ -15,7 +15,7 @@ from storage.refdata import (
     parse_cahra_file,
     parse_rmap_file,
 )
-from tests.builders import SHARED, require_shared
+from tests.builders import real_template, shared_file
 
 pytestmark = pytest.mark.slow
 
@@ -30,13 +30,14 @@ def test_embedded_list_covers_every_template_lookup() -> None:
     assert all(s.cid.startswith("CID") and len(s.cid) == 9 for s in smelters.values())
 
 
+@pytest.mark.conformance
 def test_embedded_list_matches_the_templates_it_came_from(tmp_path: Path) -> None:
     """Regenerating from ../shared gives the committed file (the generator is deterministic)."""
     import json
     import subprocess
     import sys
 
-    require_shared()
+    real_template()
     root = Path(__file__).resolve().parents[2]
     subprocess.run(
         [sys.executable, str(root / "scripts/build_refdata.py"), "--out", str(tmp_path)],
@@ -49,9 +50,10 @@ def test_embedded_list_matches_the_templates_it_came_from(tmp_path: Path) -> Non
         ), rel
 
 
+@pytest.mark.conformance
 def test_import_2014_cfsi_csv() -> None:
     """The 2014 word "Compliant" is kept and means conformant; "Progressing" needs --map."""
-    path = require_shared(SHARED / "data") / "cfsi-compliant-smelters-2014.csv"
+    path = shared_file("data/cfsi-compliant-smelters-2014.csv")
     with pytest.raises(RefDataError, match="'Progressing' \\(16 rows\\)"):
         parse_rmap_file(path)
     parsed = parse_rmap_file(path, status_map={"Progressing": "active"})

@@ -17,7 +17,6 @@ from storage.listcells import repair_cid
 from storage.listdates import cycle_months, find_date, parse_list_date
 from storage.refdata import RefDataError, parse_rmap_file
 from tests import listwriters, reflists
-from tests.builders import require_shared
 from tests.listwriters import FORMATS
 
 pytestmark = pytest.mark.slow
@@ -190,10 +189,11 @@ def test_unknown_status_words_stop_the_import(tmp_path: Path) -> None:
         )
 
 
+@pytest.mark.conformance
 def test_2014_cfsi_export_keeps_compliant_and_repairs_its_ids() -> None:
-    from tests.builders import SHARED
+    from tests.builders import shared_file
 
-    path = require_shared(SHARED / "data") / "cfsi-compliant-smelters-2014.csv"
+    path = shared_file("data/cfsi-compliant-smelters-2014.csv")
     with pytest.raises(RefDataError, match="Progressing"):
         parse_rmap_file(path)
     got = parse_rmap_file(path, status_map={"Progressing": "active"})

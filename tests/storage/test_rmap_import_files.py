@@ -16,7 +16,7 @@ from storage.listfiles import read_tables
 from storage.refdata import RefDataError, parse_rmap_file
 from storage.supplier_file import parse_supplier_file
 from tests import listwriters, reflists
-from tests.builders import TEMPLATES, require_shared
+from tests.builders import real_template
 
 pytestmark = pytest.mark.slow
 
@@ -32,11 +32,15 @@ def test_workbooks_are_opened_in_the_sandbox(tmp_path: Path) -> None:
     assert isinstance(tables[0].rows[3][5], dt.date)  # dates rebuilt from the child's JSON
 
 
-def test_opendocument_and_legacy_xls_workbooks(tmp_path: Path) -> None:
+def test_opendocument_workbooks(tmp_path: Path) -> None:
     path = listwriters.write_ods(tmp_path / "list.ods", {"Active List": reflists.type_table(False)})
     got = parse_rmap_file(path)
     assert {e.status for e in got.entries.values()} == {"Active"} and len(got.entries) == 3
-    legacy = require_shared(TEMPLATES / "legacy") / "EICC-GeSI_CMRT_3.01_blank_encrypted.xls"
+
+
+@pytest.mark.conformance
+def test_legacy_encrypted_xls_workbooks() -> None:
+    legacy = real_template("legacy/EICC-GeSI_CMRT_3.01_blank_encrypted.xls")
     names = [t.name for t in read_tables(legacy)]  # OLE, encrypted with Excel's default key
     assert "Smelter List" in names and "Declaration" in names
     with pytest.raises(RefDataError, match="reporting template"):

@@ -12,7 +12,7 @@ from storage.cahra_import import parse_cahra_file
 from storage.refdata import RefDataError, load_embedded_smelters
 from storage.smelter_import import SmelterTable, fix_mojibake, parse_smelter_file, repair_garbled
 from tests import listwriters, reflists
-from tests.builders import TEMPLATES, require_shared
+from tests.builders import real_template, template
 from tests.listwriters import FORMATS
 
 pytestmark = pytest.mark.slow
@@ -38,9 +38,23 @@ def test_smelter_reference_list_export(tmp_path: Path, fmt: str) -> None:
     assert got.skipped == 1  # the "Smelter not listed" row
 
 
+def test_smelter_lookup_of_a_blank_template() -> None:
+    got = parse_smelter_file(template("cmrt/RMI_CMRT_6.5_zh-ui.xlsx"))
+    assert got.version == "smelters:RMI_CMRT_6.5_zh-ui.xlsx"
+    assert {s.metal for s in got.smelters.values()} == {"Gold", "Tantalum", "Tin", "Tungsten"}
+    assert "Smelter Look-up" in got.source
+    _version, embedded = load_embedded_smelters()
+    three_tg = {
+        cid for cid, s in embedded.items() if s.metal in ("Gold", "Tantalum", "Tin", "Tungsten")
+    }
+    assert set(got.smelters) == three_tg  # the synthetic look-up: the embedded 3TG smelters
+    for cid, ref in got.smelters.items():
+        assert embedded[cid].metal == ref.metal and ref.name == embedded[cid].name
+
+
+@pytest.mark.conformance
 def test_smelter_lookup_of_a_real_blank_template() -> None:
-    path = require_shared(TEMPLATES) / "cmrt" / "RMI_CMRT_6.5_zh-ui.xlsx"
-    got = parse_smelter_file(require_shared(path))
+    got = parse_smelter_file(real_template("cmrt/RMI_CMRT_6.5_zh-ui.xlsx"))
     assert got.version == "smelters:RMI_CMRT_6.5_zh-ui.xlsx"
     assert 340 <= len(got.smelters) <= 360  # 349 distinct CIDs in 6.5's look-up
     assert {s.metal for s in got.smelters.values()} == {"Gold", "Tantalum", "Tin", "Tungsten"}
