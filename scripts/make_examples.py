@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from plugins.countries import COVERED_COUNTRIES, country_code  # noqa: E402
-from tests.builders import cmrt_cells, emrt2_cells, fill, lookup_entries, template  # noqa: E402
+from tests.builders import cmrt_cells, emrt2_cells, fill, lookup_entries  # noqa: E402
+from tests.builders import real_template as template  # noqa: E402
 
 
 def main() -> None:
