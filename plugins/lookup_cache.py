@@ -14,8 +14,10 @@ the file being read and never on a file read before it. Two things could break t
   and CRC-32 is linear: flipping chosen bits gives any CRC at the same size. A hostile file
   could carry the public template's CRC and size over rows of its own (a CID mapped to
   another smelter or country), and every later file of that revision would be read with
-  them. The key is therefore a SHA-256 of the inflated sheet part (3.6 ms including the zip
-  directory, against 28 ms for reading the sheet), plus the row limit and a format tag.
+  them. The key is therefore a cryptographic digest (BLAKE2b-256: 1.3 ms for the 440 KB part
+  here, SHA-256 2.4 ms on this CPU without SHA extensions) of the inflated sheet part, plus
+  the row limit and a format tag; inflating and hashing cost ~3 ms against ~25 ms for
+  reading the sheet.
 - *Parts the values depend on.* A cell of type ``s`` holds an index into the shared-strings
   part, which differs per file (Excel and POI put the supplier's own text in it). Keyed by
   the sheet alone, a file with the template's sheet and an altered string table would
@@ -139,7 +141,7 @@ def lookup_key(sheet_xml: bytes, max_rows: int) -> str | None:
     refer to the shared-strings part, see the module docstring)."""
     if any(marker in sheet_xml for marker in _MAY_SHARE):
         return None
-    digest = hashlib.sha256(f"{FORMAT}\0{max_rows}\0".encode())
+    digest = hashlib.blake2b(f"{FORMAT}\0{max_rows}\0".encode(), digest_size=32)
     digest.update(sheet_xml)
     return digest.hexdigest()
 

@@ -199,7 +199,7 @@ class Screener:
             if learned is not None and self.lookup_cache is not None:
                 key, rows = learned
                 if not (isinstance(key, str) and len(key) == 64):
-                    raise ValueError("a look-up key is a SHA-256")
+                    raise ValueError("a look-up key is a 256-bit digest")
                 self.lookup_cache.put(key, LookupTable.from_plain(rows))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             # Only a subverted child sends an answer of the wrong shape.
