@@ -61,7 +61,7 @@ class WorkbookLookup:
             return None
         key = self._key()
         table = cache.get(key) if key else None
-        self._workbook.lookup_hit = table is not None
+        self._workbook.lookup_hit = key if table is not None and key else ""
         return table
 
     def _parse(self) -> LookupTable:

@@ -58,9 +58,9 @@ def _read(
     current_versions: Mapping[str, str],
     sniffed: Sniffed | None,
     lookup_cache: LookupCache | None,
-) -> tuple[Declaration, tuple[str, LookupTable] | None, bool | None]:
-    """The declaration, the Look-up table parsed on a cache miss (key, table), and whether
-    the cache had the table (``None``: it was not asked)."""
+) -> tuple[Declaration, tuple[str, LookupTable] | None, str | None]:
+    """The declaration, the Look-up table parsed on a cache miss (key, table), and the key
+    the cache had a table for (``""``: a miss, ``None``: it was not asked)."""
     opened = open_workbook(data, limits, sniffed)
     opened.workbook.lookup_cache = lookup_cache
     try:
@@ -194,8 +194,11 @@ class Screener:
         try:
             decl = Declaration.from_dict(answer["declaration"])
             learned = answer.get("lookup")
-            if self.lookup_cache is not None and isinstance(answer.get("lookup_hit"), bool):
-                self.lookup_cache.note(hit=answer["lookup_hit"])
+            hit = answer.get("lookup_hit")
+            if self.lookup_cache is not None and isinstance(hit, str):
+                self.lookup_cache.note(hit=bool(hit))
+                if hit:
+                    self.lookup_cache.promote(hit)
             if learned is not None and self.lookup_cache is not None:
                 key, rows = learned
                 if not (isinstance(key, str) and len(key) == 64):

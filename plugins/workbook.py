@@ -86,7 +86,7 @@ class Workbook:
         # here on a miss, for the caller to keep.
         self.lookup_cache: LookupCache | None = None
         self.learned_lookup: tuple[str, LookupTable] | None = None
-        self.lookup_hit: bool | None = None  # None: the cache was not asked
+        self.lookup_hit: str | None = None  # the key of a hit, "" a miss, None: not asked
 
     @property
     def limits(self) -> Limits:

@@ -33,9 +33,7 @@ ROW = LookupRow("Tin", "Alpha Tin", "Alpha Tin Smelter", "BOLIVIA", "CID000001",
 
 
 def table(n: int = 3) -> LookupTable:
-    return LookupTable(
-        dataclasses.replace(ROW, alias=f"Alias {i}", cid=f"CID{i:06d}") for i in range(n)
-    )
+    return LookupTable(ROW._replace(alias=f"Alias {i}", cid=f"CID{i:06d}") for i in range(n))
 
 
 def canonical(result: object) -> str:
@@ -46,7 +44,7 @@ def canonical(result: object) -> str:
 
 
 def test_table_round_trips_and_first_row_wins() -> None:
-    t = LookupTable([ROW, dataclasses.replace(ROW, name="Second", country="PERU")])
+    t = LookupTable([ROW, ROW._replace(name="Second", country="PERU")])
     back = LookupTable.from_json(t.to_json())
     assert back.rows == t.rows
     assert back.by_cid["CID000001"].name == "Alpha Tin Smelter"
@@ -136,6 +134,9 @@ def test_store_keeps_the_most_recent_and_warms_a_new_cache(tmp_path: Path) -> No
     fresh = LookupCache(store=StoredLookups(Store(tmp_path / "a.db").db))
     fresh.warm()
     assert len(fresh) == 3
+    assert all(isinstance(v, str) for v in fresh._memory.values())  # parsed on first use
+    fresh.promote("k3")  # a child hit k3: the parent parses it once for the next children
+    assert isinstance(fresh._memory["k3"], LookupTable) and fresh.hits == 0
     fresh.store = None  # what a forked child sees: memory only
     warmed = fresh.get("k2")
     assert warmed is not None and len(warmed.rows) == 3
