@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plugins.clock import Clock
+from plugins.lookup_cache import LookupCache
 from plugins.manager import get_plugin_manager
 from plugins.pipeline import Screener, ScreeningResult
 
@@ -49,7 +50,11 @@ def build_screener(
 
     ``as_of`` (else ``[screening] as_of``) fixes the screening date; without one, each
     screening asks ``clock`` (else the system clock in ``[assay] time_zone``) for today."""
+    lookups = LookupCache()  # parsed Smelter Look-ups; kept in the store when there is one
     if store is not None:
+        from storage.lookup_store import StoredLookups
+
+        lookups = LookupCache(store=StoredLookups(store.db))
         reference = store.reference_data()
     else:
         from storage.refdata import embedded_reference
@@ -66,6 +71,7 @@ def build_screener(
         limits=config.limits.to_limits(),
         reference_provider=store.reference_data if (follow and store is not None) else None,
         max_list_age_days=config.refdata.max_list_age_days,
+        lookup_cache=lookups,
     )
 
 

@@ -9,60 +9,78 @@ workbook's own Look-up sheet then stands in for Excel and the row is resolved an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from plugins.layouts import Layout
+from plugins.lookup_cache import LookupRow, LookupTable, lookup_key
 from plugins.models import MineRow, ProductRow, SmelterRow
 from plugins.normalize import clean_cid, clean_text, is_cid
 from plugins.workbook import Workbook
 
 SENTINELS = ("smelter not listed", "smelter not yet identified")
+LOOKUP_SHEET = "Smelter Look-up"
 
-
-@dataclass(frozen=True)
-class LookupRow:
-    metal: str
-    alias: str
-    name: str
-    country: str
-    cid: str
-    source: str
+__all__ = [
+    "LOOKUP_SHEET",
+    "LookupRow",
+    "WorkbookLookup",
+    "read_mines",
+    "read_products",
+    "read_smelters",
+]
 
 
 class WorkbookLookup:
-    """The workbook's own ``Smelter Look-up`` sheet, read only when a row needs it."""
+    """The workbook's own ``Smelter Look-up`` sheet, read only when a row needs it.
+
+    Through the workbook's :class:`~plugins.lookup_cache.LookupCache` when it has one: a
+    table parsed before from the same sheet bytes is used, and one parsed here is left in
+    ``workbook.learned_lookup`` for the caller to keep.
+    """
 
     def __init__(self, workbook: Workbook) -> None:
         self._workbook = workbook
-        self._by_cid: dict[str, LookupRow] | None = None
-        self._by_alias: dict[tuple[str, str], LookupRow] = {}
+        self._table: LookupTable | None = None
+        self._key_of: list[str | None] = []  # memo: the key, once computed
 
-    def _load(self) -> dict[str, LookupRow]:
-        if self._by_cid is None:
-            self._by_cid = {}
-            if self._workbook.has("Smelter Look-up"):
-                for _row, v in self._workbook.sheet("Smelter Look-up").iter_rows(5):
-                    if len(v) < 6:
-                        continue
-                    metal, alias, name, country = (clean_text(x) for x in v[:4])
-                    entry = LookupRow(
-                        metal, alias, name, country, clean_cid(v[4]), clean_text(v[5])
-                    )
-                    if not entry.metal or not entry.alias:
-                        continue
-                    self._by_alias.setdefault(
-                        (entry.metal.casefold(), entry.alias.casefold()), entry
-                    )
-                    if is_cid(entry.cid):
-                        self._by_cid.setdefault(entry.cid, entry)
-        return self._by_cid
+    def _load(self) -> LookupTable:
+        if self._table is None:
+            self._table = self._cached() or self._parse()
+        return self._table
+
+    def _key(self) -> str | None:
+        if self._workbook.lookup_cache is None:
+            return None
+        if not self._key_of:
+            xml = self._workbook.part_xml(LOOKUP_SHEET)
+            limit = self._workbook.limits.max_rows
+            self._key_of.append(lookup_key(xml, limit) if xml is not None else None)
+        return self._key_of[0]
+
+    def _cached(self) -> LookupTable | None:
+        cache = self._workbook.lookup_cache
+        if cache is None or not self._workbook.has(LOOKUP_SHEET):
+            return None
+        key = self._key()
+        table = cache.get(key) if key else None
+        self._workbook.lookup_hit = key if table is not None and key else ""
+        return table
+
+    def _parse(self) -> LookupTable:
+        if not self._workbook.has(LOOKUP_SHEET):
+            return LookupTable(())
+        sheet = self._workbook.sheet(LOOKUP_SHEET)
+        table, text_only = LookupTable.from_cells(v for _row, v in sheet.iter_rows(5))
+        cut = any(t.sheet == LOOKUP_SHEET for t in self._workbook.truncations)
+        if text_only and not cut:
+            key = self._key()
+            if key:
+                self._workbook.learned_lookup = (key, table)
+        return table
 
     def by_cid(self, cid: str) -> LookupRow | None:
-        return self._load().get(cid)
+        return self._load().by_cid.get(cid)
 
     def by_alias(self, metal: str, alias: str) -> LookupRow | None:
-        self._load()
-        return self._by_alias.get((metal.casefold(), alias.casefold()))
+        return self._load().by_alias.get((metal.casefold(), alias.casefold()))
 
 
 def _cell(values: list[object], col: int | None) -> object:

@@ -21,6 +21,7 @@ import pluggy
 
 from .checks import DEFAULT_CURRENT_VERSIONS, Check, CheckContext
 from .fold import fold_findings
+from .lookup_cache import LookupCache, LookupTable
 from .manager import collect_checks
 from .models import Declaration, Finding, ScreeningResult, Severity
 from .reference import ReferenceData
@@ -39,9 +40,29 @@ def read_workbook(
     limits: Limits,
     current_versions: Mapping[str, str] = DEFAULT_CURRENT_VERSIONS,
     sniffed: Sniffed | None = None,
+    lookup_cache: LookupCache | None = None,
 ) -> Declaration:
-    """Open workbook bytes and ask the readers for a declaration (runs inside the sandbox)."""
+    """Open workbook bytes and ask the readers for a declaration (runs inside the sandbox).
+
+    ``lookup_cache``: Smelter Look-ups parsed before; one parsed here is put in it."""
+    decl, learned, _hit = _read(pm, data, limits, current_versions, sniffed, lookup_cache)
+    if learned is not None and lookup_cache is not None:
+        lookup_cache.put(*learned)
+    return decl
+
+
+def _read(
+    pm: pluggy.PluginManager,
+    data: bytes,
+    limits: Limits,
+    current_versions: Mapping[str, str],
+    sniffed: Sniffed | None,
+    lookup_cache: LookupCache | None,
+) -> tuple[Declaration, tuple[str, LookupTable] | None, str | None]:
+    """The declaration, the Look-up table parsed on a cache miss (key, table), and the key
+    the cache had a table for (``""``: a miss, ``None``: it was not asked)."""
     opened = open_workbook(data, limits, sniffed)
+    opened.workbook.lookup_cache = lookup_cache
     try:
         decl: Declaration | None = pm.hook.assay_read_template(
             workbook=opened.workbook,
@@ -70,7 +91,7 @@ def read_workbook(
     if cut:
         truncated = tuple((t.sheet, t.last_row_read, t.last_row) for t in cut)
         decl = replace(decl, meta=replace(decl.meta, truncated=truncated))
-    return decl
+    return decl, opened.workbook.learned_lookup, opened.workbook.lookup_hit
 
 
 def _named(versions: Mapping[str, str], family: str) -> str:
@@ -84,9 +105,17 @@ def _read_as_dict(
     limits: Limits,
     current_versions: Mapping[str, str],
     sniffed: Sniffed | None = None,
+    lookup_cache: LookupCache | None = None,
 ) -> dict[str, Any]:
-    """What the sandbox sends back: the declaration as the store keeps it (plain JSON)."""
-    return read_workbook(pm, data, limits, current_versions, sniffed).to_dict()
+    """What the sandbox sends back: the declaration as the store keeps it (plain JSON), and
+    a Smelter Look-up parsed on a cache miss, for the parent to keep."""
+    decl, learned, lookup_hit = _read(pm, data, limits, current_versions, sniffed, lookup_cache)
+    answer: dict[str, Any] = {"declaration": decl.to_dict()}
+    if learned is not None:
+        answer["lookup"] = [learned[0], learned[1].to_plain()]
+    if lookup_cache is not None and lookup_hit is not None:
+        answer["lookup_hit"] = lookup_hit
+    return answer
 
 
 def file_finding(code: str, message: str, check: str = "reader") -> Finding:
@@ -115,6 +144,7 @@ class Screener:
         limits: Limits | None = None,
         reference_provider: Callable[[], ReferenceData] | None = None,
         max_list_age_days: int = 90,
+        lookup_cache: LookupCache | None = None,
     ) -> None:
         self.pm = pm
         self._reference = reference
@@ -127,6 +157,11 @@ class Screener:
         self.limits = limits or Limits()
         self.current_versions = dict(current_versions or DEFAULT_CURRENT_VERSIONS)
         self.max_list_age_days = max_list_age_days
+        # Parsed Smelter Look-ups (plugins.lookup_cache); the store's entries are copied into
+        # memory now, before any fork (a sandboxed child or a pool worker) inherits it.
+        self.lookup_cache = lookup_cache
+        if lookup_cache is not None:
+            lookup_cache.warm()
         disabled = set(disabled_checks)
         self.checks: dict[str, Check] = {
             k: c for k, c in collect_checks(pm).items() if k not in disabled
@@ -144,20 +179,35 @@ class Screener:
         whatever the file makes the engine do, the answer is a declaration or a FileProblem.
         """
         if not self.limits.isolate:
-            return read_workbook(self.pm, data, self.limits, self.current_versions, sniffed)
+            return read_workbook(
+                self.pm, data, self.limits, self.current_versions, sniffed, self.lookup_cache
+            )
         read = functools.partial(
             _read_as_dict,
             self.pm,
             limits=self.limits,
             current_versions=self.current_versions,
             sniffed=sniffed,
+            lookup_cache=self.lookup_cache,
         )
-        as_dict = run_isolated(read, data, self.limits)
+        answer = run_isolated(read, data, self.limits)
         try:
-            return Declaration.from_dict(as_dict)
+            decl = Declaration.from_dict(answer["declaration"])
+            learned = answer.get("lookup")
+            hit = answer.get("lookup_hit")
+            if self.lookup_cache is not None and isinstance(hit, str):
+                self.lookup_cache.note(hit=bool(hit))
+                if hit:
+                    self.lookup_cache.promote(hit)
+            if learned is not None and self.lookup_cache is not None:
+                key, rows = learned
+                if not (isinstance(key, str) and len(key) == 64):
+                    raise ValueError("a look-up key is a 256-bit digest")
+                self.lookup_cache.put(key, LookupTable.from_plain(rows))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            # Only a subverted child sends a declaration of the wrong shape.
+            # Only a subverted child sends an answer of the wrong shape.
             raise FileProblem("unreadable-file", CRASH_MESSAGE, repr(exc)[:300]) from exc
+        return decl
 
     # -- screening -----------------------------------------------------------------
     def screen_bytes(self, data: bytes, sniffed: Sniffed | None = None) -> ScreeningResult:

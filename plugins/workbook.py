@@ -23,7 +23,7 @@ import logging
 import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import python_calamine
 
@@ -33,6 +33,9 @@ from .limits import TOO_COMPLEX, TOO_COMPLEX_MESSAGE, TOO_MANY_ROWS, FileProblem
 from .parts import rels_part, sheet_parts
 from .sheet import Sheet
 from .sniff import OLE_MAGIC, ZIP_MAGIC, Sniffed, sniff
+
+if TYPE_CHECKING:
+    from .lookup_cache import LookupCache, LookupTable
 
 __all__ = [
     "OLE_MAGIC",
@@ -79,6 +82,29 @@ class Workbook:
         self._links: dict[str, dict[str, str]] = {}
         self.sheet_names: list[str] = list(book.sheet_names)
         self.truncations: list[Truncation] = []
+        # Parsed Smelter Look-ups of other files (plugins.lookup_cache), and the one parsed
+        # here on a miss, for the caller to keep.
+        self.lookup_cache: LookupCache | None = None
+        self.learned_lookup: tuple[str, LookupTable] | None = None
+        self.lookup_hit: str | None = None  # the key of a hit, "" a miss, None: not asked
+
+    @property
+    def limits(self) -> Limits:
+        return self._limits
+
+    def part_xml(self, name: str) -> bytes | None:
+        """The raw XML of a sheet's part (``None``: an ``.xls``, or no such part)."""
+        if self._zip is None or name not in self.sheet_names:
+            return None
+        if self._parts is None:
+            self._parts = sheet_parts(self._zip)
+        part = self._parts.get(name)
+        if not part:
+            return None
+        try:
+            return self._zip.read(part)
+        except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError, zlib.error):
+            return None  # the engine's own read of the sheet says what is wrong
 
     def has(self, name: str) -> bool:
         return name in self.sheet_names

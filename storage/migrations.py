@@ -373,6 +373,14 @@ def m007_campaigns(db: sqlite_utils.Database) -> None:
 MIGRATIONS.append(("007_campaigns", m007_campaigns))
 
 
+def m008_lookup_cache(db: sqlite_utils.Database) -> None:
+    """Parsed Smelter Look-ups by key (storage.lookup_store): a cache, safe to empty."""
+    db.create_table("lookup_cache", {"key": str, "table_json": str, "created_at": str}, pk="key")
+
+
+MIGRATIONS.append(("008_lookup_cache", m008_lookup_cache))
+
+
 def m009_compact_store(db: sqlite_utils.Database) -> None:
     """A smaller store (issue 13; docs/storage.md).
 
@@ -476,5 +484,4 @@ def m009_compact_store(db: sqlite_utils.Database) -> None:
     )
 
 
-# 008_lookup_cache (plugins' Smelter Look-up cache) is appended before this one.
 MIGRATIONS.append(("009_compact_store", m009_compact_store))
