@@ -102,6 +102,8 @@ def load_embedded_cahra() -> tuple[str, frozenset[str]]:
 
 def date_from_name(name: str) -> dt.date | None:
     """A full date written in a file name (``facilities-2025-05-01.xlsx``); else None."""
+    from .listdates import find_date  # the module's own name is lazy (``__getattr__``)
+
     return find_date(name)
 
 

@@ -406,7 +406,9 @@ def test_command_writes_the_page(book: Path, tmp_path: Path) -> None:
 def test_command_titles_the_company_when_configured(book: Path, tmp_path: Path) -> None:
     out = tmp_path / "a.html"
     config = SimpleNamespace(
-        company=SimpleNamespace(name="Example Electronics <Ltd>"), database=book
+        company=SimpleNamespace(name="Example Electronics <Ltd>"),
+        database=book,
+        storage=SimpleNamespace(keep_originals_days=1826),
     )
     result = CliRunner().invoke(annual, ["--year", str(YEAR), "--out", str(out)], obj=config)
     assert result.exit_code == 0, result.output
