@@ -44,17 +44,20 @@ def build_screener(
     as_of: dt.date | None = None,
     follow: bool = False,
     clock: Clock | None = None,
+    keep_lookups: bool = True,
 ) -> Screener:
     """The screener for this config. ``follow``: pick up new reference lists from the store as
     they are loaded (long-running services; the store must stay in this thread).
 
     ``as_of`` (else ``[screening] as_of``) fixes the screening date; without one, each
-    screening asks ``clock`` (else the system clock in ``[assay] time_zone``) for today."""
+    screening asks ``clock`` (else the system clock in ``[assay] time_zone``) for today.
+    ``keep_lookups=False``: parsed Smelter Look-ups stay in memory, the store is not written
+    (``assay screen --no-store`` reads the store's lists and writes nothing)."""
     lookups = LookupCache()  # parsed Smelter Look-ups; kept in the store when there is one
     if store is not None:
         from storage.lookup_store import StoredLookups
 
-        lookups = LookupCache(store=StoredLookups(store.db))
+        lookups = LookupCache(store=StoredLookups(store.db)) if keep_lookups else lookups
         reference = store.reference_data()
     else:
         from storage.refdata import embedded_reference

@@ -70,7 +70,7 @@ def screen(
         if db is not None and not db.exists():
             raise click.ClickException(f"no database at {db}")
         lists = open_store(config, source) if source.exists() else None
-        screener = build_screener(config, lists, as_of)
+        screener = build_screener(config, lists, as_of, keep_lookups=False)
         store = None
     else:
         store = open_store(config, db)

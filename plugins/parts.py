@@ -44,6 +44,21 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+def sheet_tag_names(zf: zipfile.ZipFile) -> list[str] | None:
+    """Every ``<sheet name=...>`` of ``xl/workbook.xml`` in order, duplicates kept (None when
+    the part cannot be read). Compared with the engine's own sheet list, it tells whether this
+    module and the engine see the same sheets (:meth:`plugins.workbook.Workbook.part_xml`)."""
+    try:
+        wb = zf.read("xl/workbook.xml")
+    except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError):
+        return None
+    names = []
+    for tag in _SHEET_TAG_RE.finditer(wb):
+        attrs = dict(_ATTR_RE.findall(tag.group(0)))
+        names.append(unescape(attrs.get(b"name", b"")))
+    return names
+
+
 def rels_part(part: str) -> str:
     """``xl/worksheets/sheet4.xml`` -> ``xl/worksheets/_rels/sheet4.xml.rels``."""
     folder, _, name = part.rpartition("/")

@@ -30,7 +30,7 @@ import python_calamine
 from .bounds import Truncation, check_zip, replace_part, scan_sheet_xml
 from .hyperlinks import parse_hyperlinks, safe_url
 from .limits import TOO_COMPLEX, TOO_COMPLEX_MESSAGE, TOO_MANY_ROWS, FileProblem, Limits
-from .parts import rels_part, sheet_parts
+from .parts import rels_part, sheet_parts, sheet_tag_names
 from .sheet import Sheet
 from .sniff import OLE_MAGIC, ZIP_MAGIC, Sniffed, sniff
 
@@ -93,8 +93,20 @@ class Workbook:
         return self._limits
 
     def part_xml(self, name: str) -> bytes | None:
-        """The raw XML of a sheet's part (``None``: an ``.xls``, or no such part)."""
-        if self._zip is None or name not in self.sheet_names:
+        """The raw XML of a sheet's part (``None``: an ``.xls``, no such part, or a package
+        where the engine and :mod:`plugins.parts` might not mean the same part by ``name``).
+
+        The look-up cache keys a table by these bytes while the engine parses the sheet it
+        finds by name: the two must be the same part, or a hostile package (a second
+        ``<sheet name="Smelter Look-up">`` before the real one, a name spelled with a
+        character reference) could store its own rows under the template's key. So the name
+        must be unique and the sheet list read here must equal the engine's, in order."""
+        if self._zip is None or self.sheet_names.count(name) != 1:
+            return None
+        if sheet_tag_names(self._zip) != self.sheet_names:
+            return None
+        names = self._zip.namelist()
+        if len(set(names)) != len(names):  # two parts of one name: which one would be read?
             return None
         if self._parts is None:
             self._parts = sheet_parts(self._zip)

@@ -358,3 +358,53 @@ def test_an_altered_shared_strings_part_does_not_poison_the_cache(
     assert {r.country for r in after.declaration.smelters if r.smelter_id == cid} == {country}  # type: ignore[union-attr]
     assert canonical(after) == canonical(screener(conformant, None).screen_bytes(honest))
     assert len(cache) == 0 and cache.hits == 0  # such a sheet is never cached
+
+
+@pytest.mark.parametrize("spelling", ["duplicate", "duplicate-zip-entry"])
+def test_a_second_look_up_sheet_does_not_poison_the_cache(
+    filled: dict[str, Path], conformant: ReferenceData, spelling: str
+) -> None:
+    """A second ``<sheet name="Smelter Look-up">`` placed before the real one (the engine
+    reads the first, the package map the last), or a second zip entry of the look-up's part
+    name: the key could name the template's bytes while the engine reads the hostile rows, so
+    such a package is never cached."""
+    honest = filled["CMRT-6.5"].read_bytes()
+    cid, country = _typed_cid(honest)
+    parts, part = _parts(honest)
+    xml = parts[part]
+    row = _row_of(xml, cid)
+    evil = xml.replace(row.group(0), row.group(0).replace(country.encode(), b"EVILAND"))
+    assert evil != xml
+    if spelling == "duplicate":
+        wb = parts["xl/workbook.xml"]
+        tag = re.search(rb'<sheet [^>]*name="Smelter Look-up"[^>]*/>', wb)
+        assert tag
+        evil_tag = re.sub(rb'r:id="[^"]+"', b'r:id="rIdEvil"', tag.group(0))
+        rels = parts["xl/_rels/workbook.xml.rels"].replace(
+            b"</Relationships>",
+            b'<Relationship Id="rIdEvil" Type="http://schemas.openxmlformats.org/officeDocument/'
+            b'2006/relationships/worksheet" Target="worksheets/evil.xml"/></Relationships>',
+        )
+        hostile = _zip(
+            {
+                **parts,
+                "xl/workbook.xml": wb.replace(tag.group(0), evil_tag + tag.group(0)),
+                "xl/_rels/workbook.xml.rels": rels,
+                "xl/worksheets/evil.xml": evil,
+            }
+        )
+    else:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, body in parts.items():
+                zf.writestr(name, body)
+            with pytest.warns(UserWarning, match="Duplicate name"):
+                zf.writestr(part, evil)
+        hostile = out.getvalue()
+    cache = LookupCache()
+    s = screener(conformant, cache)
+    s.screen_bytes(hostile)
+    assert len(cache) == 0  # an ambiguous package is read, never cached
+    after = s.screen_bytes(honest)
+    assert {r.country for r in after.declaration.smelters if r.smelter_id == cid} == {country}  # type: ignore[union-attr]
+    assert len(cache) == 1  # the honest file is cached as before
