@@ -17,7 +17,6 @@ would make a row read differently from what it holds), is kept on one line and c
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +24,8 @@ from typing import TYPE_CHECKING
 import click
 
 from plugins.models import SEVERITIES
+
+from .render import one_line
 
 if TYPE_CHECKING:
     from .app import FileResult
@@ -34,13 +35,6 @@ TEMPLATE_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 FILE_CHARS = 48
 COMPANY_CHARS = 32
 TEMPLATE_CHARS = 16
-
-#: C0/C1 controls, bidi embeddings/overrides/isolates and marks, zero-width and line/paragraph
-#: separators, BOM.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-
-
-_BREAKS = re.compile("[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]")
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -74,15 +68,6 @@ def _templates_in(top: Path) -> list[Path]:
             ):
                 found.append(Path(root, name))
     return sorted(found)
-
-
-def one_line(text: str, limit: int, keep_end: bool = False) -> str:
-    """``text`` as one line of at most ``limit`` characters, without controls or bidi marks
-    (``keep_end``: cut from the start, for a path whose file name matters most)."""
-    text = " ".join(_UNSAFE.sub("", _BREAKS.sub(" ", text[: limit * 8])).split())
-    if len(text) <= limit:
-        return text
-    return "…" + text[-(limit - 1) :] if keep_end else text[: limit - 1] + "…"
 
 
 def summary_table(results: Sequence[FileResult]) -> str:

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from plugins.models import COMPANY_FIELDS, SEVERITIES, Declaration, Finding
 
 from .app import FileResult
+
+#: C0/C1 controls, bidi embeddings/overrides/isolates and marks, zero-width and line/paragraph
+#: separators, BOM.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+_BREAKS = re.compile("[\t\n\v\f\r\x1c-\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str, limit: int, keep_end: bool = False) -> str:
+    """``text`` as one line of at most ``limit`` characters, without controls or bidi marks
+    (``keep_end``: cut from the start, for a path whose file name matters most)."""
+    text = " ".join(_UNSAFE.sub("", _BREAKS.sub(" ", text[: limit * 8])).split())
+    if len(text) <= limit:
+        return text
+    return "…" + text[-(limit - 1) :] if keep_end else text[: limit - 1] + "…"
+
+
+def _t(text: object) -> str:
+    """Text from a workbook or a file name, safe on a terminal: one line, no controls or bidi
+    marks (an ANSI escape in a company name would otherwise recolour or retitle it)."""
+    return one_line(str(text), 2000)
+
 
 DECLARATION_KEYS = tuple(
     k for k in COMPANY_FIELDS if k != "effective_date"
@@ -110,10 +134,10 @@ def result_text(fr: FileResult) -> str:
     res = fr.result
     decl = res.declaration
     s = res.summary
-    head = fr.file
+    head = _t(fr.file)
     if decl:
-        company = decl.company.get("company_name") or "(no company name)"
-        head += f"\n  {decl.meta.type} {decl.meta.version}, {company}, {len(decl.smelters)} smelter row(s)"
+        company = _t(decl.company.get("company_name") or "(no company name)")
+        head += f"\n  {_t(decl.meta.type)} {_t(decl.meta.version)}, {company}, {len(decl.smelters)} smelter row(s)"
     counts = ", ".join(f"{s[k]} {k}" for k in SEVERITIES)
     lines = [head, f"  risk level: {res.risk_level.upper()}  ({counts})"]
     if not res.readable:
@@ -124,10 +148,10 @@ def result_text(fr: FileResult) -> str:
             continue
         lines.append(f"  {sev.upper()} ({len(group)})")
         for f in group:
-            where = f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "file")
-            lines.append(f"    {where:<22} {f.code:<30} {f.message}")
+            where = _t(f"{f.sheet}!{f.cell}" if f.cell else (f.sheet or "file"))
+            lines.append(f"    {where:<22} {f.code:<30} {_t(f.message)}")
     for notice in res.notices:
-        lines.append(f"  REFERENCE WARNING: {notice}")
+        lines.append(f"  REFERENCE WARNING: {_t(notice)}")
     refs = res.reference_versions
     lines.append(
         f"  reference: smelters {refs.get('smelters', '')}; RMAP {refs.get('rmap') or 'none loaded'}; CAHRA {refs.get('cahra', '')}"

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from assay.app import FileResult, screen_file
 from assay.cli import cli
 from assay.cli_files import COMPANY_CHARS, FILE_CHARS, expand_paths, summary_table
+from assay.render import result_text
 from plugins.models import Declaration, Finding, ScreeningResult, TemplateMeta
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,6 +134,19 @@ def _result(
         "0" * 64,
         ScreeningResult(decl if readable else None, tuple(findings), readable=readable),
     )
+
+
+def test_each_file_s_text_has_no_terminal_controls() -> None:
+    """A company name, file name or message carrying ANSI escapes (calamine decodes Excel's
+    ``_x001B_``) or bidi overrides is printed without them: no recolouring, no retitled
+    terminal, no line that pretends to be another finding."""
+    hostile = "ACME\x1b[31mRED\x1b]0;pwned\x07\x1b[0m\u202e\nINFO  fake-finding"
+    finding = Finding("missing-field", "warning", "Company " + hostile, sheet="Declaration")
+    text = result_text(_result("dir/\x1b[1mbold\u202e.xlsx", hostile, [finding]))
+    lines = text.splitlines()
+    assert not any(ch in line for line in lines for ch in UNSAFE), repr(text)
+    assert "ACME[31mRED]0;pwned[0m INFO fake-finding" in lines[1]
+    assert len(lines) == 6  # file, template line, risk, WARNING, the finding, reference
 
 
 def test_the_summary_table_keeps_hostile_names_on_one_line() -> None:
