@@ -56,7 +56,7 @@ DECLARATION = "Declaration"
     "--template",
     "template",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A blank RMI template (.xlsx) downloaded from RMI.",
 )
 @click.option(

@@ -233,7 +233,7 @@ def test_ctrl_c_reaches_the_parent_and_no_worker_is_left(tmp_path: Path) -> None
 
     script = textwrap.dedent(
         """
-        import sys, time
+        import os, sys, time
         from pathlib import Path
         from assay.pool import screen_files
         from plugins.manager import get_plugin_manager
@@ -242,10 +242,11 @@ def test_ctrl_c_reaches_the_parent_and_no_worker_is_left(tmp_path: Path) -> None
 
         class Slow(Screener):
             def screen_bytes(self, data, sniffed=None):
+                Path(sys.argv[1], str(os.getpid())).touch()  # this worker is busy now
                 time.sleep(60)
 
         s = Slow(get_plugin_manager(), embedded_reference())
-        paths = [Path(p) for p in sys.argv[1:]]
+        paths = [Path(p) for p in sys.argv[2:]]
         try:
             for fr in screen_files(s, paths, None, jobs=2, on_done=lambda n: None):
                 pass
@@ -257,14 +258,19 @@ def test_ctrl_c_reaches_the_parent_and_no_worker_is_left(tmp_path: Path) -> None
     files = [tmp_path / f"f{i}.xlsx" for i in range(4)]
     for f in files:
         f.write_bytes(b"x")
+    busy = tmp_path / "busy"
+    busy.mkdir()
     proc = subprocess.Popen(
-        [sys.executable, "-c", script, *map(str, files)],
+        [sys.executable, "-c", script, str(busy), *map(str, files)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
         cwd=Path(__file__).resolve().parents[2],
     )
-    time.sleep(3)  # imports, then the workers start sleeping
+    deadline = time.monotonic() + 60
+    while len(list(busy.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # until both workers hold a file (however busy the machine is)
+    assert len(list(busy.iterdir())) == 2
     os.killpg(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and out == b"interrupted\n", err
