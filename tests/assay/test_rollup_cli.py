@@ -380,7 +380,7 @@ def test_a_bad_blank_is_one_line(world: World) -> None:
         (bomb, out, "not a blank template Assay can read"),
         (noise, out, "not a blank template Assay can read"),
         (filled, out, "already filled in"),
-        (world.tmp / "missing.xlsx", out, "cannot read the template"),
+        (world.tmp / "missing.xlsx", out, "missing.xlsx' does not exist"),  # usage error, exit 2
         (world.blanks["CMRT"], world.blanks["CMRT"], "--out is the blank template itself"),
     ]
     for template, target, message in cases:
