@@ -17,7 +17,6 @@ the dovecot user) and dovecot-imapd/dovecot-lmtpd installed; otherwise the row s
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import signal
@@ -27,33 +26,17 @@ import tempfile
 import time
 import uuid
 import warnings
-import zipfile
 from email.message import EmailMessage
 from pathlib import Path
 
 from bench_cli import workers as screen_workers
 from common import Row, bench_env, cli, compare, filled_cmrt, interleaved, run_process
+from files import variant
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 ASSAY = shutil.which("assay", path=str(Path(sys.executable).parent)) or "assay"
-
-
-def variant(data: bytes, i: int) -> bytes:
-    """The same workbook with a different document title: distinct bytes, same content."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            content = src.read(info)
-            if info.filename == "docProps/core.xml":
-                content = content.replace(
-                    b"</cp:coreProperties>",
-                    f"<dc:title>Synthetic declaration {i}</dc:title></cp:coreProperties>".encode(),
-                )
-            dst.writestr(info, content)
-    return out.getvalue()
 
 
 def rows(quick: bool) -> list[Row]:
