@@ -155,3 +155,58 @@ def check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
                 f"{info.filename}: {info.file_size}/{info.compress_size}",
             )
     return zf
+
+
+# What ends a sheet's data for :func:`trim_tail`: a value (``<v>`` with text, ``<v`` with
+# attributes, an inline string), or markup this scan does not follow (CDATA, comments,
+# processing instructions), which leaves the sheet whole; so do namespace prefixes.
+_VALUE_RE = re.compile(rb"<(?:v>[^<]|v\s|is[\s/>]|[!?])")
+_PREFIXED_RE = re.compile(rb":(?:c|v|is|row|f)[\s/>]")
+_CELL = b'<c r="'
+_A, _Z, _0, _9 = ord("A"), ord("Z"), ord("0"), ord("9")
+
+
+def trim_tail(xml: bytes, columns: int) -> bytes | None:
+    """The worksheet without the rows after the last one holding a value in its first
+    ``columns`` columns, or ``None`` when there is nothing to cut or the XML is spelled in a
+    way this scan does not follow.
+
+    A template's Smelter List runs to row 2,504 with look-up formulas whose cached values are
+    empty in the input columns (hidden helper columns hold ``#N/A`` and ``0``); a supplier
+    fills a few hundred rows, and the engine then parses an eighth of the XML. Only rows whose
+    input columns are empty to any reader are cut: a value in a cell whose column cannot be
+    told keeps its row, and any CDATA, comment, processing instruction or prefixed element in
+    the sheet data keeps the whole sheet.
+    """
+    start = xml.find(b"<sheetData")
+    end = xml.rfind(b"</sheetData>")
+    if start < 0 or end < start or _PREFIXED_RE.search(xml, start, end):
+        return None
+    found = [m.start() for m in _VALUE_RE.finditer(xml, start, end)]
+    last = -1
+    for pos in reversed(found):
+        if xml[pos + 1] in b"!?":
+            return None
+        cell = xml.rfind(b"<c", start, pos)
+        if not xml.startswith(_CELL, cell):
+            last = pos  # a cell spelled otherwise: its column is not told here
+            break
+        first, second = xml[cell + 6], xml[cell + 7]
+        if not _A <= first <= _Z:
+            last = pos
+            break
+        if _0 <= second <= _9 and first - _A < columns:
+            last = pos  # a value in an input column
+            break
+        if not (_0 <= second <= _9 or _A <= second <= _Z):
+            last = pos
+            break
+    if last < 0 or any(xml[p + 1] in b"!?" for p in found):
+        return None  # (markup this scan does not follow could start before the cut)
+    row_end = xml.find(b"</row>", last, end)
+    if row_end < 0:
+        return None
+    row_end += len(b"</row>")
+    if xml.find(b"<row", row_end, end) < 0:
+        return None  # nothing after it
+    return xml[:row_end] + xml[end:]

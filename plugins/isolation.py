@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import gc
 import json
 import logging
 import os
@@ -192,7 +193,15 @@ def run_in_child(fn: Callable[[bytes], T], data: bytes, limits: Bounds) -> T:
     _resolve_prctl()
     read_fd, write_fd = os.pipe()
     start = time.monotonic()
-    pid = os.fork()
+    # The child inherits this process's objects: frozen, its garbage collector never walks
+    # (and so never copies) their pages; it only collects what the read itself creates.
+    gc.freeze()
+    pid = -1
+    try:
+        pid = os.fork()
+    finally:
+        if pid != 0:
+            gc.unfreeze()
     if pid == 0:  # pragma: no cover - the child; coverage cannot follow it
         os.close(read_fd)
         _child(fn, data, limits, write_fd)

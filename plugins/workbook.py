@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import python_calamine
 
-from .bounds import Truncation, check_zip, replace_part, scan_sheet_xml
+from .bounds import Truncation, check_zip, replace_part, scan_sheet_xml, trim_tail
 from .hyperlinks import parse_hyperlinks, safe_url
 from .limits import TOO_COMPLEX, TOO_COMPLEX_MESSAGE, TOO_MANY_ROWS, FileProblem, Limits
 from .parts import rels_part, sheet_parts, sheet_tag_names
@@ -57,6 +58,85 @@ __all__ = [
 log = logging.getLogger(__name__)
 DEFAULT_PASSWORD = "VelvetSweatshop"  # Excel's built-in "no password" encryption key
 
+#: The list sheets whose unused tail the engine is not given (:func:`plugins.bounds.trim_tail`),
+#: and how many columns from A hold what a row is read for (:mod:`plugins.list_sheets`): a row
+#: after the last one with a value there is never part of a declaration.
+TRIMMED_SHEETS = {"Smelter List": 17, "Product List": 6, "Mine List": 6}
+
+#: Parts the engine never reads for values (the calculation chain, pictures, printer set-up),
+#: and the size above which another worksheet is left to the whole package, read if asked.
+_UNREAD_PART_RE = re.compile(r"xl/calcChain\.xml|xl/media/.*|xl/printerSettings/.*")
+_SLIM_SHEET_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Slim:
+    """The package the engine reads: the list sheets without their unused tails.
+
+    ``scanned``: the list sheets already checked by :func:`scan_sheet_xml` (and their
+    truncation, if any); ``left_out``: sheets whose parts are only in the whole package."""
+
+    data: bytes
+    scanned: dict[str, Truncation | None]
+    left_out: frozenset[str]
+
+
+def slim_package(data: bytes, zf: zipfile.ZipFile, limits: Limits) -> Slim | None:
+    """The workbook as the engine needs it, or ``None`` where it cannot stand in for the
+    whole package (which is then read as it is).
+
+    A template's Smelter List is 5 MB of XML, 2,504 rows of look-up formulas, for the few
+    hundred rows a supplier fills; the engine parses every byte of it. Here each list sheet
+    passes the bounds check and is cut after its last row with input; the package keeps every
+    other part but the calculation chain, pictures, printer settings and large worksheets the
+    reader may never ask for. A package whose sheet names this module might map to other parts
+    than the engine does (a name twice, a part twice) is left whole, as is any sheet whose
+    bounds check fails: that sheet's own read says so, and only if it is read."""
+    names = sheet_tag_names(zf)
+    infos = zf.infolist()
+    if not names or len({i.filename for i in infos}) != len(infos):
+        return None
+    parts = sheet_parts(zf)
+    scanned: dict[str, Truncation | None] = {}
+    replaced: dict[str, bytes] = {}
+    for name, columns in TRIMMED_SHEETS.items():
+        if name not in names:
+            continue
+        part = parts.get(name)
+        if names.count(name) != 1 or not part or not part.endswith(".xml"):
+            return None
+        try:
+            xml = zf.read(part)
+        except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError, zlib.error):
+            return None
+        xml = trim_tail(xml, columns) or xml
+        try:
+            xml, truncation = scan_sheet_xml(xml, name, limits.max_rows)
+        except FileProblem:
+            return None
+        scanned[name] = truncation
+        replaced[part] = xml
+    if not replaced:
+        return None
+    sheet_of = {part: name for name, part in parts.items()}
+    left_out: set[str] = set()
+    out = io.BytesIO()
+    try:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+            for info in infos:
+                name = info.filename
+                if name in replaced or _UNREAD_PART_RE.fullmatch(name):
+                    continue
+                if name in sheet_of and info.file_size > _SLIM_SHEET_BYTES:
+                    left_out.add(sheet_of[name])
+                    continue
+                dst.writestr(name, zf.read(info))
+            for part, xml in replaced.items():
+                dst.writestr(part, xml)
+    except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError, zlib.error):
+        return None
+    return Slim(out.getvalue(), scanned, frozenset(left_out))
+
 
 class Workbook:
     """Sheets of an opened workbook, read on first use.
@@ -72,8 +152,11 @@ class Workbook:
         limits: Limits,
         data: bytes | None = None,
         zf: zipfile.ZipFile | None = None,
+        slim: Slim | None = None,
     ) -> None:
-        self._book = book
+        self._book = book  # the engine's workbook: of ``slim`` when there is one
+        self._slim = slim
+        self._whole: python_calamine.CalamineWorkbook | None = None
         self._limits = limits
         self._data = data  # the .xlsx bytes (None for .xls: no XML to check)
         self._zip = zf  # their zip directory, as the size checks read it
@@ -158,6 +241,15 @@ class Workbook:
         """The engine's workbook for ``name``, after its XML passed the bounds check."""
         if self._zip is None or self._data is None:
             return self._book
+        book = self._book
+        if self._slim is not None:
+            if name in self._slim.scanned:
+                truncation = self._slim.scanned[name]
+                if truncation is not None:
+                    self.truncations.append(truncation)
+                return self._book
+            if name in self._slim.left_out:
+                book = self._whole_book()
         if self._parts is None:
             self._parts = sheet_parts(self._zip)
         part = self._parts.get(name)
@@ -166,7 +258,6 @@ class Workbook:
             if part
             else [n for n in self._zip.namelist() if n.startswith("xl/") and n.endswith(".xml")]
         )
-        book = self._book
         for candidate in candidates:
             try:
                 xml = self._zip.read(candidate)
@@ -185,6 +276,13 @@ class Workbook:
                     io.BytesIO(replace_part(self._data, part, kept))
                 )
         return book
+
+    def _whole_book(self) -> python_calamine.CalamineWorkbook:
+        """The engine's workbook of the whole package (for a sheet :class:`Slim` left out)."""
+        if self._whole is None:
+            assert self._data is not None
+            self._whole = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(self._data))
+        return self._whole
 
     def _read(self, name: str) -> list[list[Any]]:
         try:
@@ -291,15 +389,27 @@ def open_workbook(
     # one decision, which also words the answer to a damaged zip or a zip without a workbook;
     # reports.package calls it with no sniff at all), so a caller's wrong label fails safe.
     zf = check_zip(data, limits) if container == "xlsx" else None
-    try:
-        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except (python_calamine.CalamineError, ValueError, OSError) as exc:
-        raise FileProblem(
-            "unreadable-file",
-            "The workbook is damaged and cannot be opened. Please save it again from Excel "
-            "and resend it.",
-            str(exc),
-        ) from exc
+    slim = slim_package(data, zf, limits) if zf is not None else None
+    book = None
+    if slim is not None:
+        try:
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(slim.data))
+        except (python_calamine.CalamineError, ValueError, OSError):
+            book = None  # the whole package's own opening says what is wrong
+        if book is not None and list(book.sheet_names) != sheet_tag_names(zf):  # type: ignore[arg-type]
+            book = None
+        if book is None:
+            slim = None
+    if book is None:
+        try:
+            book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        except (python_calamine.CalamineError, ValueError, OSError) as exc:
+            raise FileProblem(
+                "unreadable-file",
+                "The workbook is damaged and cannot be opened. Please save it again from Excel "
+                "and resend it.",
+                str(exc),
+            ) from exc
     return Opened(
-        Workbook(book, limits, data if zf is not None else None, zf), container, decrypted
+        Workbook(book, limits, data if zf is not None else None, zf, slim), container, decrypted
     )
