@@ -160,7 +160,7 @@ def check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
 # What ends a sheet's data for :func:`trim_tail`: a value (``<v>`` with text, ``<v`` with
 # attributes, an inline string), or markup this scan does not follow (CDATA, comments,
 # processing instructions), which leaves the sheet whole; so do namespace prefixes.
-_VALUE_RE = re.compile(rb"<(?:v>[^<]|v\s|is[\s/>]|[!?])")
+_VALUE_RE = re.compile(rb"<(?:v>[^<]|v\s+[^\s/]|is[\s/>]|[!?])")  # <v /> is empty
 _PREFIXED_RE = re.compile(rb":(?:c|v|is|row|f)[\s/>]")
 _CELL = b'<c r="'
 _A, _Z, _0, _9 = ord("A"), ord("Z"), ord("0"), ord("9")
