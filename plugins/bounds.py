@@ -162,13 +162,17 @@ def check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
 # processing instructions), which leaves the sheet whole; so do namespace prefixes.
 _VALUE_RE = re.compile(rb"<(?:v>[^<]|v\s+[^\s/]|is[\s/>]|[!?])")  # <v /> is empty
 _PREFIXED_RE = re.compile(rb":(?:c|v|is|row|f)[\s/>]")
-_CELL = b'<c r="'
-_A, _Z, _0, _9 = ord("A"), ord("Z"), ord("0"), ord("9")
+# A cell's start tag as spreadsheet programs write it, up to the value: the column is told by
+# its one ``r`` (no second ``r``, no ``<`` in an attribute), and only a formula stands between.
+_CELL_START_RE = re.compile(
+    rb'<c r="([A-Z]{1,3})[0-9]{1,7}"(?: (?:s|t|cm|vm|ph)="[^"<>]*")*\s*>'
+    rb"(?:<f(?: [^<>]*)?/>|<f(?: [^<>]*)?>[^<]*</f>)?"
+)
 
 
 def trim_tail(xml: bytes, columns: int) -> bytes | None:
     """The worksheet without the rows after the last one holding a value in its first
-    ``columns`` columns, or ``None`` when there is nothing to cut or the XML is spelled in a
+    ``columns`` columns (every column a reader takes from the sheet), or ``None`` when there is nothing to cut or the XML is spelled in a
     way this scan does not follow.
 
     A template's Smelter List runs to row 2,504 with look-up formulas whose cached values are
@@ -179,27 +183,24 @@ def trim_tail(xml: bytes, columns: int) -> bytes | None:
     the sheet data keeps the whole sheet.
     """
     start = xml.find(b"<sheetData")
-    end = xml.rfind(b"</sheetData>")
+    end = xml.find(b"</sheetData>", start)
     if start < 0 or end < start or _PREFIXED_RE.search(xml, start, end):
         return None
+    if xml.find(b"<sheetData", start + 1) >= 0 or xml.find(b"</sheetData>", end + 1) >= 0:
+        return None  # one block of sheet data, or the cut could land in the wrong one
     found = [m.start() for m in _VALUE_RE.finditer(xml, start, end)]
     last = -1
     for pos in reversed(found):
         if xml[pos + 1] in b"!?":
             return None
         cell = xml.rfind(b"<c", start, pos)
-        if not xml.startswith(_CELL, cell):
+        m = _CELL_START_RE.match(xml, cell) if cell >= 0 else None
+        if m is None or m.end() != pos:
             last = pos  # a cell spelled otherwise: its column is not told here
             break
-        first, second = xml[cell + 6], xml[cell + 7]
-        if not _A <= first <= _Z:
-            last = pos
-            break
-        if _0 <= second <= _9 and first - _A < columns:
-            last = pos  # a value in an input column
-            break
-        if not (_0 <= second <= _9 or _A <= second <= _Z):
-            last = pos
+        letters = m.group(1)
+        if len(letters) == 1 and letters[0] - 65 < columns:
+            last = pos  # a value in a column that is read
             break
     if last < 0 or any(xml[p + 1] in b"!?" for p in found):
         return None  # (markup this scan does not follow could start before the cut)

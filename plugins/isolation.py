@@ -37,12 +37,14 @@ import os
 import resource
 import select
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
+_FORK_LOCK = threading.Lock()
 
 T = TypeVar("T")
 
@@ -195,13 +197,15 @@ def run_in_child(fn: Callable[[bytes], T], data: bytes, limits: Bounds) -> T:
     start = time.monotonic()
     # The child inherits this process's objects: frozen, its garbage collector never walks
     # (and so never copies) their pages; it only collects what the read itself creates.
-    gc.freeze()
-    pid = -1
-    try:
-        pid = os.fork()
-    finally:
-        if pid != 0:
-            gc.unfreeze()
+    # (One thread at a time: another thread's unfreeze must not land between freeze and fork.)
+    with _FORK_LOCK:
+        gc.freeze()
+        pid = -1
+        try:
+            pid = os.fork()
+        finally:
+            if pid != 0:
+                gc.unfreeze()
     if pid == 0:  # pragma: no cover - the child; coverage cannot follow it
         os.close(read_fd)
         _child(fn, data, limits, write_fd)

@@ -59,9 +59,10 @@ log = logging.getLogger(__name__)
 DEFAULT_PASSWORD = "VelvetSweatshop"  # Excel's built-in "no password" encryption key
 
 #: The list sheets whose unused tail the engine is not given (:func:`plugins.bounds.trim_tail`),
-#: and how many columns from A hold what a row is read for (:mod:`plugins.list_sheets`): a row
-#: after the last one with a value there is never part of a declaration.
-TRIMMED_SHEETS = {"Smelter List": 17, "Product List": 6, "Mine List": 6}
+#: and how many columns from A are read (:mod:`plugins.list_sheets`: the Smelter List's A-S): a
+#: cell after the last row with a value there adds nothing to a declaration, whichever row
+#: its reference names.
+TRIMMED_SHEETS = {"Smelter List": 19, "Product List": 6, "Mine List": 6}
 
 #: Parts the engine never reads for values (the calculation chain, pictures, printer set-up),
 #: and the size above which another worksheet is left to the whole package, read if asked.
@@ -97,6 +98,9 @@ def slim_package(data: bytes, zf: zipfile.ZipFile, limits: Limits) -> Slim | Non
     if not names or len({i.filename for i in infos}) != len(infos):
         return None
     parts = sheet_parts(zf)
+    # One part per sheet, one sheet per part: anything else is left to the whole package.
+    if sorted(parts) != sorted(names) or len(set(parts.values())) != len(parts):
+        return None
     scanned: dict[str, Truncation | None] = {}
     replaced: dict[str, bytes] = {}
     for name, columns in TRIMMED_SHEETS.items():
@@ -109,11 +113,11 @@ def slim_package(data: bytes, zf: zipfile.ZipFile, limits: Limits) -> Slim | Non
             xml = zf.read(part)
         except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError, zlib.error):
             return None
-        xml = trim_tail(xml, columns) or xml
         try:
             xml, truncation = scan_sheet_xml(xml, name, limits.max_rows)
         except FileProblem:
             return None
+        xml = trim_tail(xml, columns) or xml
         scanned[name] = truncation
         replaced[part] = xml
     if not replaced:
@@ -125,10 +129,13 @@ def slim_package(data: bytes, zf: zipfile.ZipFile, limits: Limits) -> Slim | Non
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
             for info in infos:
                 name = info.filename
-                if name in replaced or _UNREAD_PART_RE.fullmatch(name):
+                if name in replaced:
                     continue
-                if name in sheet_of and info.file_size > _SLIM_SHEET_BYTES:
-                    left_out.add(sheet_of[name])
+                if name in sheet_of:
+                    if info.file_size > _SLIM_SHEET_BYTES:
+                        left_out.add(sheet_of[name])
+                        continue
+                elif _UNREAD_PART_RE.fullmatch(name):
                     continue
                 dst.writestr(name, zf.read(info))
             for part, xml in replaced.items():

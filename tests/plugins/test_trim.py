@@ -93,6 +93,30 @@ CASES: dict[str, tuple[Callable[[bytes], bytes], int | None]] = {
         in_tail('<c r="D2400" t="str"><v><!-- x -->Some Smelter</v></c>'),
         None,
     ),
+    # Found by review: each of these once made the slim read drop a row or a field.
+    "a '<' inside an attribute": (
+        in_tail('<c r="A2400" x=\'<c r="Z1"\' t="inlineStr"><is><t>CID002550</t></is></c>'),
+        2400,
+    ),
+    "a reference given twice": (
+        in_tail('<c r="Z2400" r="A2400" t="inlineStr"><is><t>CID002550</t></is></c>'),
+        None,
+    ),
+    "a cell of a kept row written in the tail": (
+        in_tail(hostile.text_cell("R6", "Another Standard Name")),
+        None,
+    ),
+    "a second sheetData after the first": (
+        lambda d: hostile.patch_sheet(
+            d,
+            "Smelter List",
+            lambda x: x.replace(
+                b"</worksheet>",
+                b'<extLst><ext uri="x"><sheetData></sheetData></ext></extLst></worksheet>',
+            ),
+        ),
+        None,
+    ),
     "a helper value after an input one in the same row": (
         in_tail(hostile.text_cell("B2400", "Tin") + '<c r="X2400"><v>1</v></c>'),
         2400,
@@ -108,6 +132,73 @@ def test_slim_and_whole_reads_agree(name: str, monkeypatch: pytest.MonkeyPatch) 
     assert slim == whole
     if row is not None:
         assert row in smelter_rows(slim)
+
+
+def patch_part(data: bytes, part: str, edit: Callable[[bytes], bytes]) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            dst.writestr(info.filename, edit(body) if info.filename == part else body)
+    return out.getvalue()
+
+
+def renamed_part(data: bytes, old: str, new: str) -> bytes:
+    """The part ``old`` moved to ``new``, the workbook's relationship following it."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    rel_old, rel_new = old.removeprefix("xl/").encode(), new.removeprefix("xl/").encode()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                body = body.replace(rel_old, rel_new)
+            dst.writestr(new if info.filename == old else info.filename, body)
+    return out.getvalue()
+
+
+MAPPINGS: dict[str, Callable[[bytes], bytes]] = {
+    # A "Mine List" that is the Smelter List's part, trimmed to 6 columns: rows were lost.
+    "two sheets, one part": lambda d: patch_part(
+        in_tail(hostile.text_cell("Q2400", "only a comment"))(d),
+        "xl/workbook.xml",
+        lambda x: x.replace(
+            b"</sheets>", b'<sheet name="Mine List" sheetId="99" r:id="rId5"/></sheets>'
+        ),
+    ),
+    # A worksheet stored where pictures go: it was left out of the slim package.
+    "a sheet part among the pictures": lambda d: renamed_part(
+        d, "xl/worksheets/sheet4.xml", "xl/media/sheet4.xml"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MAPPINGS))
+def test_odd_part_mappings_read_as_the_whole_package(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = MAPPINGS[name](EXAMPLE)
+    assert read(data) == read_whole(data, monkeypatch)
+
+
+def test_helper_cells_past_the_limit_are_reported_as_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bounds check sees the whole sheet before the tail is cut (found by review)."""
+    limits = Limits(isolate=False, max_rows=2600)
+    data = in_tail('<c r="V3000" t="e"><v>#N/A</v></c>', row=3000)(EXAMPLE)
+
+    def meta() -> object:
+        decl = read_workbook(get_plugin_manager(), data, limits, {}, None, None)
+        return decl.to_dict()["meta"]
+
+    slim = meta()
+    with monkeypatch.context() as m:
+        m.setattr(workbook_module, "slim_package", lambda *a, **k: None)
+        whole = meta()
+    assert slim == whole
+    assert "3000" in json.dumps(slim)
 
 
 def test_rows_past_the_limit_are_still_reported() -> None:
