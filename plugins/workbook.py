@@ -78,6 +78,7 @@ class Slim:
     truncation, if any); ``left_out``: sheets whose parts are only in the whole package."""
 
     data: bytes
+    sheet_names: list[str]  # as xl/workbook.xml lists them: the engine must see the same
     scanned: dict[str, Truncation | None]
     left_out: frozenset[str]
 
@@ -142,7 +143,7 @@ def slim_package(data: bytes, zf: zipfile.ZipFile, limits: Limits) -> Slim | Non
                 dst.writestr(part, xml)
     except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError, zlib.error):
         return None
-    return Slim(out.getvalue(), scanned, frozenset(left_out))
+    return Slim(out.getvalue(), names, scanned, frozenset(left_out))
 
 
 class Workbook:
@@ -403,7 +404,7 @@ def open_workbook(
             book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(slim.data))
         except (python_calamine.CalamineError, ValueError, OSError):
             book = None  # the whole package's own opening says what is wrong
-        if book is not None and list(book.sheet_names) != sheet_tag_names(zf):  # type: ignore[arg-type]
+        if book is not None and list(book.sheet_names) != slim.sheet_names:
             book = None
         if book is None:
             slim = None

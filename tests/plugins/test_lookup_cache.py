@@ -176,6 +176,21 @@ def screener(ref: ReferenceData, cache: LookupCache | None, isolate: bool = True
     )
 
 
+def _screen_hostile(
+    conformant: ReferenceData, hostile: bytes, cid: str, country: str
+) -> tuple[LookupCache, Screener]:
+    """A cached screener after screening ``hostile``, whose look-up row for ``cid`` reads a
+    forged country (``country`` overwritten with Zs): the file itself gets its own values."""
+    cache = LookupCache()
+    s = screener(conformant, cache)
+    poisoned = s.screen_bytes(hostile)
+    assert poisoned.declaration is not None
+    assert {r.country for r in poisoned.declaration.smelters if r.smelter_id == cid} == {
+        "Z" * len(country)
+    }
+    return cache, s
+
+
 def test_warm_results_equal_cold_ones(filled: dict[str, Path], conformant: ReferenceData) -> None:
     cold = screener(conformant, None)
     cache = LookupCache()
@@ -282,13 +297,7 @@ def test_a_forged_crc_does_not_poison_the_cache(
     assert (zlib.crc32(hostile_xml), len(hostile_xml)) == (zlib.crc32(xml), len(xml))
     hostile = _zip({**parts, part: hostile_xml})
 
-    cache = LookupCache()
-    s = screener(conformant, cache)
-    poisoned = s.screen_bytes(hostile)
-    assert poisoned.declaration is not None
-    assert {r.country for r in poisoned.declaration.smelters if r.smelter_id == cid} == {
-        "Z" * len(country)
-    }
+    cache, s = _screen_hostile(conformant, hostile, cid, country)
     assert len(cache) == 1  # the hostile table is cached, under its own key
     after = s.screen_bytes(honest)
     assert canonical(after) == canonical(screener(conformant, None).screen_bytes(honest))
@@ -347,13 +356,7 @@ def test_an_altered_shared_strings_part_does_not_poison_the_cache(
     lying = [("Z" * len(s) if s == country else s) for s in strings]
     hostile = _with_sst(parts, part, xml, lying)
 
-    cache = LookupCache()
-    s = screener(conformant, cache)
-    poisoned = s.screen_bytes(hostile)
-    assert poisoned.declaration is not None
-    assert {r.country for r in poisoned.declaration.smelters if r.smelter_id == cid} == {
-        "Z" * len(country)
-    }
+    cache, s = _screen_hostile(conformant, hostile, cid, country)
     after = s.screen_bytes(honest)
     assert {r.country for r in after.declaration.smelters if r.smelter_id == cid} == {country}  # type: ignore[union-attr]
     assert canonical(after) == canonical(screener(conformant, None).screen_bytes(honest))
