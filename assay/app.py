@@ -20,6 +20,7 @@ from plugins.pipeline import Screener, ScreeningResult
 from .config import Config
 
 if TYPE_CHECKING:
+    from plugins.slim import Prepared
     from storage.store import Store
 
 
@@ -79,15 +80,22 @@ def build_screener(
 
 
 def screen_file(
-    screener: Screener, path: Path, store: Store | None, source: str = "cli"
+    screener: Screener,
+    path: Path,
+    store: Store | None,
+    source: str = "cli",
+    prepared: Prepared | None = None,
 ) -> FileResult:
-    fr, data = screen_path(screener, path)
+    """``prepared``: the file's slim package being made (:func:`plugins.slim.start_prepare`)."""
+    fr, data = screen_path(screener, path, prepared)
     if store is not None and data is not None:
         store_result(store, fr, data, source)
     return fr
 
 
-def screen_path(screener: Screener, path: Path) -> tuple[FileResult, bytes | None]:
+def screen_path(
+    screener: Screener, path: Path, prepared: Prepared | None = None
+) -> tuple[FileResult, bytes | None]:
     """Read and screen one file, storing nothing: the result, and the bytes (None when the file
     could not be opened: there is nothing to store)."""
     try:
@@ -110,7 +118,9 @@ def screen_path(screener: Screener, path: Path) -> tuple[FileResult, bytes | Non
             ),
         ), None
     sha = hashlib.sha256(data).hexdigest()
-    return FileResult(str(path), sha, screener.screen_bytes(data)), data
+    if prepared is None:
+        return FileResult(str(path), sha, screener.screen_bytes(data)), data
+    return FileResult(str(path), sha, screener.screen_bytes(data, prepared=prepared)), data
 
 
 def store_result(store: Store, fr: FileResult, data: bytes, source: str = "cli") -> None:

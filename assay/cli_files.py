@@ -23,10 +23,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from plugins.models import SEVERITIES
-
-from .render import one_line
-
 if TYPE_CHECKING:
     from .app import FileResult
 
@@ -39,6 +35,8 @@ TEMPLATE_CHARS = 16
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """The files to screen: files as given, directories expanded to the templates inside."""
+    from .render import one_line  # (only for an error: start-up is most of one screening)
+
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
@@ -72,6 +70,10 @@ def _templates_in(top: Path) -> list[Path]:
 
 def summary_table(results: Sequence[FileResult]) -> str:
     """One row per file: file, template, company, verdict, counts by severity; then totals."""
+    from plugins.models import SEVERITIES
+
+    from .render import one_line
+
     header = ["file", "template", "company", "verdict", *SEVERITIES]
     rows = [header]
     verdicts: dict[str, int] = {}

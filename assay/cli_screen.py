@@ -1,7 +1,8 @@
 """``assay screen``: screen templates given as files or directories.
 
-One file is screened here, in this process (start-up is most of its cost, so nothing more is
-imported). Several files go to :func:`assay.pool.screen_files`, which screens them in worker
+One file is screened here, in this process. Start-up is most of its cost, so the module imports
+almost nothing, and the file's slim package (:mod:`plugins.slim`) is made by a sandboxed child
+while this process loads the plugins and reference data: the two cores share the work. Several files go to :func:`assay.pool.screen_files`, which screens them in worker
 processes and yields the results in input order; each is written as soon as it arrives and
 then dropped, keeping only what the closing summary table needs (a 50,000-row list would
 otherwise be held as a result, as dicts and as one JSON string at once).
@@ -19,16 +20,16 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from .app import FileResult, build_screener, open_store, screen_file
-from .cli_files import expand_paths, summary_table
+from .cli_files import expand_paths
 from .cli_params import date_option
 from .config import Config
-from .progress import clear_line, progress
-from .render import result_json, result_text
 
 if TYPE_CHECKING:
     from plugins.pipeline import Screener
+    from plugins.slim import Prepared
     from storage.store import Store
+
+    from .app import FileResult
 
 EXIT_UNREADABLE = 2
 
@@ -63,6 +64,43 @@ def screen(
     on a usage error: a path that does not exist, a directory without templates).
     """
     paths = expand_paths(files)
+    prepared = _prepare(config, paths[0]) if len(paths) == 1 else None
+    try:
+        _screen(config, paths, fmt, as_of, db, no_store, prepared)
+    finally:
+        if prepared is not None:
+            prepared.cancel()  # (a no-op once the read took its package)
+
+
+def _prepare(config: Config, path: Path) -> Prepared | None:
+    """Start making the one file's slim package in a sandboxed child, before the plugins are
+    loaded (the read checks it was made from the bytes it reads)."""
+    limits = config.limits.to_limits()
+    try:
+        if path.stat().st_size > limits.max_file_bytes or not path.is_file():
+            return None  # the read says what is wrong with it
+        data = path.read_bytes()
+    except OSError:
+        return None
+    from plugins.slim import start_prepare
+
+    return start_prepare(data, limits)
+
+
+def _screen(
+    config: Config,
+    paths: list[Path],
+    fmt: str,
+    as_of: dt.date | None,
+    db: Path | None,
+    no_store: bool,
+    prepared: Prepared | None,
+) -> None:
+    from .app import build_screener, open_store
+    from .cli_files import summary_table
+    from .progress import clear_line, progress
+    from .render import result_json, result_text
+
     if no_store:
         # Screen with the lists of --db (else of the configured database, if there is one),
         # and store nothing.
@@ -80,7 +118,7 @@ def screen(
     kept: list[FileResult] = []
     out.write("[\n" if fmt == "json" else "")
     with progress(len(paths) if len(paths) > 1 else 0, "screening") as advance:
-        for i, fr in enumerate(_results(screener, paths, store, advance)):
+        for i, fr in enumerate(_results(screener, paths, store, advance, prepared)):
             unreadable |= not fr.result.readable
             clear_line()
             if fmt == "json":
@@ -100,10 +138,16 @@ def screen(
 
 
 def _results(
-    screener: Screener, paths: list[Path], store: Store | None, advance: Callable[[int], None]
+    screener: Screener,
+    paths: list[Path],
+    store: Store | None,
+    advance: Callable[[int], None],
+    prepared: Prepared | None,
 ) -> Iterator[FileResult]:
     if len(paths) == 1:
-        yield screen_file(screener, paths[0], store)
+        from .app import screen_file
+
+        yield screen_file(screener, paths[0], store, prepared=prepared)
         return
     from .pool import screen_files  # type: ignore[import-not-found,unused-ignore]
 

@@ -12,8 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from plugins.checks import DEFAULT_CURRENT_VERSIONS
-from plugins.workbook import Limits
+from plugins.limits import Limits
+from plugins.revisions import DEFAULT_CURRENT_VERSIONS
 
 _LIMITS, _MB = Limits(), 1024 * 1024
 PATH = {"path": True}  # a path key: relative values are relative to the config file

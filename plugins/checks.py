@@ -10,15 +10,7 @@ from typing import Any
 
 from .models import MAX_RELATED, SEVERITIES, Declaration, Finding, Severity
 from .reference import ReferenceData
-
-#: Current template revisions: what "outdated" is measured against. Data, not code:
-#: overridable under ``[screening.current_versions]`` in the config.
-DEFAULT_CURRENT_VERSIONS: dict[str, str] = {
-    "CMRT": "6.5",
-    "EMRT": "2.1",
-    "CRT": "2.2",
-    "AMRT": "1.3",
-}
+from .revisions import DEFAULT_CURRENT_VERSIONS as DEFAULT_CURRENT_VERSIONS  # (its old home)
 
 
 def revision(versions: Mapping[str, str], family: str) -> str:

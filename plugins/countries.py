@@ -71,6 +71,11 @@ def _name_index() -> dict[str, str]:
     return index
 
 
+def warm() -> None:
+    """Load the country names now rather than at the first look-up."""
+    _name_index()
+
+
 def _key(text: str) -> str:
     return " ".join(re.sub(r"[^\w']+", " ", text.upper()).split())
 

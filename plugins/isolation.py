@@ -12,7 +12,8 @@ touches them:
   should the parent itself die; no core dumps; default signal handlers.
 
 The child sends its answer back as JSON through a pipe (never a pickle, which a subverted
-child could turn into code run by the parent), then ``_exit``s without running the parent's
+child could turn into code run by the parent; bytes it returns as :class:`WithBytes` follow
+the JSON line as they are), then ``_exit``s without running the parent's
 cleanup. Whatever else happens to it becomes a :class:`ChildFailed`, and the caller goes on.
 
 This module knows nothing of whose file it is: :mod:`plugins.sandbox` turns a failure into
@@ -41,7 +42,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 _FORK_LOCK = threading.Lock()
@@ -91,6 +92,16 @@ class ChildReport:
 
 
 last_report: ChildReport | None = None
+
+
+@dataclass(frozen=True)
+class WithBytes:
+    """A child's answer that carries bytes beside its JSON values (a package, a sheet): the
+    bytes travel as they are after the JSON, not as a JSON string (3 MB of base64 cost more
+    to encode and decode than the work they carry)."""
+
+    value: object
+    blob: bytes
 
 
 class ChildFailed(Exception):
@@ -153,8 +164,12 @@ def _child(fn: Callable[[bytes], object], data: bytes, limits: Bounds, out_fd: i
         if limits.memory_bytes > 0:
             cap = _address_space() + limits.memory_bytes
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        blob = b""
         try:
-            answer: tuple[object, ...] = ("ok", fn(data))
+            result = fn(data)
+            answer: tuple[object, ...] = ("ok", result)
+            if isinstance(result, WithBytes):
+                answer, blob = ("ok-bytes", result.value, len(result.blob)), result.blob
         except MemoryError:
             answer = ("failed", TOO_COMPLEX, "memory limit")
         except RecursionError:
@@ -167,9 +182,11 @@ def _child(fn: Callable[[bytes], object], data: bytes, limits: Bounds, out_fd: i
             payload = json.dumps(["failed", TOO_COMPLEX, "memory limit"]).encode()
         except (TypeError, ValueError) as exc:  # fn returned something JSON cannot carry: our bug
             payload = json.dumps(["failed", CRASHED, repr(exc)[:300]]).encode()
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(out_fd, view) :]
+        # One line of JSON (json.dumps writes no raw newline), then the bytes, if any.
+        for part in (payload, b"\n", blob) if blob else (payload,):
+            view = memoryview(part)
+            while view:
+                view = view[os.write(out_fd, view) :]
     except BaseException:
         code = 70
     finally:
@@ -191,7 +208,13 @@ def run_in_child(fn: Callable[[bytes], T], data: bytes, limits: Bounds) -> T:
     :data:`TOO_COMPLEX` for the memory, CPU and wall-time limits, :data:`RAISED` when ``fn``
     raised, :data:`CRASHED` for a crash or an exit without an answer.
     """
-    global last_report
+    return start_in_child(fn, data, limits).result()
+
+
+def start_in_child(fn: Callable[[bytes], T], data: bytes, limits: Bounds) -> Pending[T]:
+    """:func:`run_in_child` without waiting: the child starts now and works while this
+    process goes on; :meth:`Pending.result` waits for its answer (its wall-time limit counts
+    from now). Every child started is reaped: by ``result()``, else by ``cancel()``."""
     _resolve_prctl()
     read_fd, write_fd = os.pipe()
     start = time.monotonic()
@@ -210,66 +233,107 @@ def run_in_child(fn: Callable[[bytes], T], data: bytes, limits: Bounds) -> T:
         os.close(read_fd)
         _child(fn, data, limits, write_fd)
     os.close(write_fd)
-    chunks: list[bytes] = []
-    timed_out = False
-    deadline = start + limits.wall_seconds
-    poller = select.poll()  # not select(): a long-running service may hold fds above 1024
-    poller.register(read_fd, select.POLLIN | select.POLLHUP)
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                timed_out = True
-                break
-            if not poller.poll(max(1, int(left * 1000))):
-                continue
-            chunk = os.read(read_fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(read_fd)
-        if timed_out:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        _, status, usage = os.wait4(pid, 0)
-    seconds = time.monotonic() - start
-    rss = int(usage.ru_maxrss)
-    if timed_out:
-        last_report = ChildReport("killed-time", seconds, rss)
-        log.warning("isolated read killed after %.1f s (wall-time limit)", seconds)
-        raise ChildFailed(TOO_COMPLEX, "wall-time limit")
-    answer: Any = None
-    if chunks:
-        try:
-            answer = json.loads(b"".join(chunks).decode("utf-8", "surrogatepass"))
-        except (ValueError, UnicodeDecodeError):  # a child killed mid-write leaves torn JSON
-            answer = None
-        if not isinstance(answer, list) or not answer:
-            answer = None
-    if answer and answer[0] == "ok" and len(answer) == 2:
-        last_report = ChildReport("ok", seconds, rss)
-        result: T = answer[1]
+    return Pending(pid, read_fd, start, start + limits.wall_seconds)
+
+
+class Pending(Generic[T]):
+    """A child at work (:func:`start_in_child`): :meth:`result` waits for its answer."""
+
+    def __init__(self, pid: int, read_fd: int, start: float, deadline: float) -> None:
+        self._pid = pid
+        self._fd = read_fd
+        self._start = start
+        self._deadline = deadline
+        self._outcome: tuple[bool, Any] | None = None  # (ok, result or ChildFailed)
+
+    def result(self) -> T:
+        """The child's result, or :class:`ChildFailed` (the same answer on every call)."""
+        if self._outcome is None:
+            try:
+                self._outcome = (True, self._collect())
+            except ChildFailed as failed:
+                self._outcome = (False, failed)
+        ok, value = self._outcome
+        if not ok:
+            raise value
+        result: T = value
         return result
-    if answer and answer[0] == "failed" and len(answer) == 3:
-        reason, detail = (str(x)[:2000] for x in answer[1:])
-        last_report = ChildReport("problem", seconds, rss, detail)
-        raise ChildFailed(reason, detail)
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        name = _signal_name(sig)
-        # SIGXCPU/SIGKILL: the CPU limit (or the kernel's OOM killer); SIGABRT: the engine
-        # aborted, in practice on an allocation the memory limit refused.
-        if sig in (signal.SIGXCPU, signal.SIGKILL, signal.SIGABRT, signal.SIGALRM):
-            last_report = ChildReport(
-                "killed-cpu" if sig == signal.SIGXCPU else "crashed", seconds, rss, name
-            )
-            log.warning("isolated read ended by %s after %.1f s", name, seconds)
-            raise ChildFailed(TOO_COMPLEX, name)
-        last_report = ChildReport("crashed", seconds, rss, name)
-        log.warning("isolated read crashed with %s", name)
-        raise ChildFailed(CRASHED, name)
-    exit_status = os.WEXITSTATUS(status)
-    last_report = ChildReport("no-answer", seconds, rss, f"exit {exit_status}")
-    log.warning("isolated reader exited %s without an answer", exit_status)
-    raise ChildFailed(CRASHED, f"exit status {exit_status}")
+
+    def cancel(self) -> None:
+        """Stop the child if it is still at work, and reap it (no answer is then kept)."""
+        if self._outcome is None:
+            self._outcome = (False, ChildFailed(CRASHED, "cancelled"))
+            os.close(self._fd)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+
+    def _collect(self) -> Any:
+        global last_report
+        pid, read_fd, start = self._pid, self._fd, self._start
+        chunks: list[bytes] = []
+        timed_out = False
+        poller = select.poll()  # not select(): a long-running service may hold fds above 1024
+        poller.register(read_fd, select.POLLIN | select.POLLHUP)
+        try:
+            while True:
+                left = self._deadline - time.monotonic()
+                if left <= 0:
+                    timed_out = True
+                    break
+                if not poller.poll(max(1, int(left * 1000))):
+                    continue
+                chunk = os.read(read_fd, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        finally:
+            os.close(read_fd)
+            if timed_out:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            _, status, usage = os.wait4(pid, 0)
+        seconds = time.monotonic() - start
+        rss = int(usage.ru_maxrss)
+        if timed_out:
+            last_report = ChildReport("killed-time", seconds, rss)
+            log.warning("isolated read killed after %.1f s (wall-time limit)", seconds)
+            raise ChildFailed(TOO_COMPLEX, "wall-time limit")
+        answer: Any = None
+        blob = b""
+        if chunks:
+            head, _, blob = b"".join(chunks).partition(b"\n")
+            try:
+                answer = json.loads(head.decode("utf-8", "surrogatepass"))
+            except (ValueError, UnicodeDecodeError):  # a child killed mid-write leaves torn JSON
+                answer = None
+            if not isinstance(answer, list) or not answer:
+                answer = None
+        if answer and answer[0] == "ok" and len(answer) == 2 and not blob:
+            last_report = ChildReport("ok", seconds, rss)
+            return answer[1]
+        if answer and answer[0] == "ok-bytes" and len(answer) == 3 and answer[2] == len(blob):
+            last_report = ChildReport("ok", seconds, rss)
+            return WithBytes(answer[1], blob)
+        if answer and answer[0] == "failed" and len(answer) == 3:
+            reason, detail = (str(x)[:2000] for x in answer[1:])
+            last_report = ChildReport("problem", seconds, rss, detail)
+            raise ChildFailed(reason, detail)
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            name = _signal_name(sig)
+            # SIGXCPU/SIGKILL: the CPU limit (or the kernel's OOM killer); SIGABRT: the engine
+            # aborted, in practice on an allocation the memory limit refused.
+            if sig in (signal.SIGXCPU, signal.SIGKILL, signal.SIGABRT, signal.SIGALRM):
+                last_report = ChildReport(
+                    "killed-cpu" if sig == signal.SIGXCPU else "crashed", seconds, rss, name
+                )
+                log.warning("isolated read ended by %s after %.1f s", name, seconds)
+                raise ChildFailed(TOO_COMPLEX, name)
+            last_report = ChildReport("crashed", seconds, rss, name)
+            log.warning("isolated read crashed with %s", name)
+            raise ChildFailed(CRASHED, name)
+        exit_status = os.WEXITSTATUS(status)
+        last_report = ChildReport("no-answer", seconds, rss, f"exit {exit_status}")
+        log.warning("isolated reader exited %s without an answer", exit_status)
+        raise ChildFailed(CRASHED, f"exit status {exit_status}")

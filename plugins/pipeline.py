@@ -20,12 +20,14 @@ from typing import Any
 import pluggy
 
 from .checks import DEFAULT_CURRENT_VERSIONS, Check, CheckContext
+from .countries import warm as warm_countries
 from .fold import fold_findings
 from .lookup_cache import LookupCache, LookupTable
 from .manager import collect_checks
 from .models import Declaration, Finding, ScreeningResult, Severity
 from .reference import ReferenceData
-from .sandbox import CRASH_MESSAGE, run_isolated
+from .sandbox import CRASH_MESSAGE, start_isolated
+from .slim import Prepared, Slim
 from .sniff import Sniffed
 from .workbook import FileProblem, Limits, open_workbook
 
@@ -41,11 +43,13 @@ def read_workbook(
     current_versions: Mapping[str, str] = DEFAULT_CURRENT_VERSIONS,
     sniffed: Sniffed | None = None,
     lookup_cache: LookupCache | None = None,
+    prepared: Slim | None = None,
 ) -> Declaration:
     """Open workbook bytes and ask the readers for a declaration (runs inside the sandbox).
 
-    ``lookup_cache``: Smelter Look-ups parsed before; one parsed here is put in it."""
-    decl, learned, _hit = _read(pm, data, limits, current_versions, sniffed, lookup_cache)
+    ``lookup_cache``: Smelter Look-ups parsed before; one parsed here is put in it.
+    ``prepared``: the slim package of ``data``, made ahead (:mod:`plugins.slim`)."""
+    decl, learned, _hit = _read(pm, data, limits, current_versions, sniffed, lookup_cache, prepared)
     if learned is not None and lookup_cache is not None:
         lookup_cache.put(*learned)
     return decl
@@ -58,10 +62,11 @@ def _read(
     current_versions: Mapping[str, str],
     sniffed: Sniffed | None,
     lookup_cache: LookupCache | None,
+    prepared: Slim | None = None,
 ) -> tuple[Declaration, tuple[str, LookupTable] | None, str | None]:
     """The declaration, the Look-up table parsed on a cache miss (key, table), and the key
     the cache had a table for (``""``: a miss, ``None``: it was not asked)."""
-    opened = open_workbook(data, limits, sniffed)
+    opened = open_workbook(data, limits, sniffed, prepared)
     opened.workbook.lookup_cache = lookup_cache
     try:
         decl: Declaration | None = pm.hook.assay_read_template(
@@ -106,10 +111,13 @@ def _read_as_dict(
     current_versions: Mapping[str, str],
     sniffed: Sniffed | None = None,
     lookup_cache: LookupCache | None = None,
+    prepared: Slim | None = None,
 ) -> dict[str, Any]:
     """What the sandbox sends back: the declaration as the store keeps it (plain JSON), and
     a Smelter Look-up parsed on a cache miss, for the parent to keep."""
-    decl, learned, lookup_hit = _read(pm, data, limits, current_versions, sniffed, lookup_cache)
+    decl, learned, lookup_hit = _read(
+        pm, data, limits, current_versions, sniffed, lookup_cache, prepared
+    )
     answer: dict[str, Any] = {"declaration": decl.to_dict()}
     if learned is not None:
         answer["lookup"] = [learned[0], learned[1].to_plain()]
@@ -172,15 +180,26 @@ class Screener:
         return self.fixed_as_of or self.clock()
 
     # -- reading -------------------------------------------------------------------
-    def read(self, data: bytes, sniffed: Sniffed | None = None) -> Declaration:
+    def read(
+        self, data: bytes, sniffed: Sniffed | None = None, prepared: Prepared | None = None
+    ) -> Declaration:
         """Declaration of workbook bytes; raises FileProblem for anything unscreenable.
 
         Untrusted bytes are opened and read in a sandboxed child (:mod:`plugins.sandbox`):
         whatever the file makes the engine do, the answer is a declaration or a FileProblem.
+        ``prepared``: :func:`plugins.slim.start_prepare` of ``data``, started by a caller
+        that knew the file before it built this screener.
         """
+        slim = prepared.take(data) if prepared is not None else None
         if not self.limits.isolate:
             return read_workbook(
-                self.pm, data, self.limits, self.current_versions, sniffed, self.lookup_cache
+                self.pm,
+                data,
+                self.limits,
+                self.current_versions,
+                sniffed,
+                self.lookup_cache,
+                slim,
             )
         read = functools.partial(
             _read_as_dict,
@@ -189,8 +208,15 @@ class Screener:
             current_versions=self.current_versions,
             sniffed=sniffed,
             lookup_cache=self.lookup_cache,
+            prepared=slim,
         )
-        answer = run_isolated(read, data, self.limits)
+        reading = start_isolated(read, data, self.limits)
+        try:
+            self._while_reading()
+        except BaseException:
+            reading.cancel()
+            raise
+        answer = reading.result()
         try:
             decl = Declaration.from_dict(answer["declaration"])
             learned = answer.get("lookup")
@@ -209,12 +235,22 @@ class Screener:
             raise FileProblem("unreadable-file", CRASH_MESSAGE, repr(exc)[:300]) from exc
         return decl
 
+    def _while_reading(self) -> None:
+        """What the checks will need, built while the sandboxed child reads (the machine's
+        other core): the reference lists' name index and the country names. Only what every
+        screening uses; fuzzy matching stays unimported until a name needs it."""
+        self.reference.warm()
+        warm_countries()
+
     # -- screening -----------------------------------------------------------------
-    def screen_bytes(self, data: bytes, sniffed: Sniffed | None = None) -> ScreeningResult:
-        """``sniffed``: :func:`plugins.sniff.sniff` of ``data``, when the caller has it."""
+    def screen_bytes(
+        self, data: bytes, sniffed: Sniffed | None = None, prepared: Prepared | None = None
+    ) -> ScreeningResult:
+        """``sniffed``: :func:`plugins.sniff.sniff` of ``data``, when the caller has it;
+        ``prepared``: its slim package, being made (see :meth:`read`)."""
         as_of = self.screening_date()
         try:
-            decl = self.read(data, sniffed)
+            decl = self.read(data, sniffed, prepared)
         except FileProblem as problem:
             return ScreeningResult(
                 declaration=None,

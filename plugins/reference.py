@@ -186,6 +186,11 @@ class ReferenceData:
                 rmap, entry = r, e
         return Standing(entry.standing, entry, rmap, lists)
 
+    def warm(self) -> None:
+        """Build the name indexes now rather than at the first look-up (a screener does this
+        while a sandboxed child reads the file)."""
+        _ = self.name_keys, self._names_by_metal
+
     @cached_property
     def _names_by_metal(self) -> dict[str, dict[str, str]]:
         """metal (casefolded) -> {name key: cid} over standard names and aliases."""

@@ -12,13 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from . import isolation
 from .isolation import ChildFailed, ChildReport
 from .limits import TOO_COMPLEX, TOO_COMPLEX_MESSAGE, FileProblem, Limits
 
-__all__ = ["CRASH_MESSAGE", "DATE_MESSAGE", "ChildReport", "last_report", "run_isolated"]
+__all__ = [
+    "CRASH_MESSAGE",
+    "DATE_MESSAGE",
+    "ChildReport",
+    "Isolated",
+    "last_report",
+    "run_isolated",
+    "start_isolated",
+]
 
 T = TypeVar("T")
 
@@ -64,17 +72,36 @@ def run_isolated(fn: Callable[[bytes], T], data: bytes, limits: Limits) -> T:
     for the memory, CPU and wall-time limits, ``unreadable-file`` for a crash. Never raises
     anything else for what the file does.
     """
-    global last_report
-    try:
-        answer = isolation.run_in_child(lambda d: _answer(fn, d), data, limits)
-    except ChildFailed as failed:
-        raise _problem(failed) from None
-    finally:
-        last_report = isolation.last_report
-    if answer[0] == "problem" and len(answer) == 4:
-        code, message, detail = (str(x)[:2000] for x in answer[1:])
-        if last_report is not None:
-            last_report = replace(last_report, outcome="problem", detail=detail)
-        raise FileProblem(code, message, detail)
-    result: T = answer[1]
-    return result
+    return start_isolated(fn, data, limits).result()
+
+
+def start_isolated(fn: Callable[[bytes], T], data: bytes, limits: Limits) -> Isolated[T]:
+    """:func:`run_isolated` without waiting: the child reads while this process goes on."""
+    return Isolated(isolation.start_in_child(lambda d: _answer(fn, d), data, limits))
+
+
+class Isolated(Generic[T]):
+    """A sandboxed read at work (:func:`start_isolated`)."""
+
+    def __init__(self, pending: isolation.Pending[list[Any]]) -> None:
+        self._pending = pending
+
+    def result(self) -> T:
+        """The read's result, or a :class:`FileProblem` (see :func:`run_isolated`)."""
+        global last_report
+        try:
+            answer = self._pending.result()
+        except ChildFailed as failed:
+            raise _problem(failed) from None
+        finally:
+            last_report = isolation.last_report
+        if answer[0] == "problem" and len(answer) == 4:
+            code, message, detail = (str(x)[:2000] for x in answer[1:])
+            if last_report is not None:
+                last_report = replace(last_report, outcome="problem", detail=detail)
+            raise FileProblem(code, message, detail)
+        result: T = answer[1]
+        return result
+
+    def cancel(self) -> None:
+        self._pending.cancel()

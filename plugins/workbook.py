@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -28,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 import python_calamine
 
-from .bounds import Truncation, check_zip, replace_part, scan_sheet_xml, trim_tail
+from .bounds import Truncation, check_zip, replace_part, scan_sheet_xml
 from .hyperlinks import parse_hyperlinks, safe_url
 from .limits import TOO_COMPLEX, TOO_COMPLEX_MESSAGE, TOO_MANY_ROWS, FileProblem, Limits
 from .parts import rels_part, sheet_parts, sheet_tag_names
 from .sheet import Sheet
+from .slim import Slim, checked_slim, slim_package
 from .sniff import OLE_MAGIC, ZIP_MAGIC, Sniffed, sniff
 
 if TYPE_CHECKING:
@@ -57,93 +57,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 DEFAULT_PASSWORD = "VelvetSweatshop"  # Excel's built-in "no password" encryption key
-
-#: The list sheets whose unused tail the engine is not given (:func:`plugins.bounds.trim_tail`),
-#: and how many columns from A are read (:mod:`plugins.list_sheets`: the Smelter List's A-S): a
-#: cell after the last row with a value there adds nothing to a declaration, whichever row
-#: its reference names.
-TRIMMED_SHEETS = {"Smelter List": 19, "Product List": 6, "Mine List": 6}
-
-#: Parts the engine never reads for values (the calculation chain, pictures, printer set-up),
-#: and the size above which another worksheet is left to the whole package, read if asked.
-_UNREAD_PART_RE = re.compile(r"xl/calcChain\.xml|xl/media/.*|xl/printerSettings/.*")
-_SLIM_SHEET_BYTES = 256 * 1024
-
-
-@dataclass(frozen=True)
-class Slim:
-    """The package the engine reads: the list sheets without their unused tails.
-
-    ``scanned``: the list sheets already checked by :func:`scan_sheet_xml` (and their
-    truncation, if any); ``left_out``: sheets whose parts are only in the whole package."""
-
-    data: bytes
-    sheet_names: list[str]  # as xl/workbook.xml lists them: the engine must see the same
-    scanned: dict[str, Truncation | None]
-    left_out: frozenset[str]
-
-
-def slim_package(data: bytes, zf: zipfile.ZipFile, limits: Limits) -> Slim | None:
-    """The workbook as the engine needs it, or ``None`` where it cannot stand in for the
-    whole package (which is then read as it is).
-
-    A template's Smelter List is 5 MB of XML, 2,504 rows of look-up formulas, for the few
-    hundred rows a supplier fills; the engine parses every byte of it. Here each list sheet
-    passes the bounds check and is cut after its last row with input; the package keeps every
-    other part but the calculation chain, pictures, printer settings and large worksheets the
-    reader may never ask for. A package whose sheet names this module might map to other parts
-    than the engine does (a name twice, a part twice) is left whole, as is any sheet whose
-    bounds check fails: that sheet's own read says so, and only if it is read."""
-    names = sheet_tag_names(zf)
-    infos = zf.infolist()
-    if not names or len({i.filename for i in infos}) != len(infos):
-        return None
-    parts = sheet_parts(zf)
-    # One part per sheet, one sheet per part: anything else is left to the whole package.
-    if sorted(parts) != sorted(names) or len(set(parts.values())) != len(parts):
-        return None
-    scanned: dict[str, Truncation | None] = {}
-    replaced: dict[str, bytes] = {}
-    for name, columns in TRIMMED_SHEETS.items():
-        if name not in names:
-            continue
-        part = parts.get(name)
-        if names.count(name) != 1 or not part or not part.endswith(".xml"):
-            return None
-        try:
-            xml = zf.read(part)
-        except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError, zlib.error):
-            return None
-        try:
-            xml, truncation = scan_sheet_xml(xml, name, limits.max_rows)
-        except FileProblem:
-            return None
-        xml = trim_tail(xml, columns) or xml
-        scanned[name] = truncation
-        replaced[part] = xml
-    if not replaced:
-        return None
-    sheet_of = {part: name for name, part in parts.items()}
-    left_out: set[str] = set()
-    out = io.BytesIO()
-    try:
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
-            for info in infos:
-                name = info.filename
-                if name in replaced:
-                    continue
-                if name in sheet_of:
-                    if info.file_size > _SLIM_SHEET_BYTES:
-                        left_out.add(sheet_of[name])
-                        continue
-                elif _UNREAD_PART_RE.fullmatch(name):
-                    continue
-                dst.writestr(name, zf.read(info))
-            for part, xml in replaced.items():
-                dst.writestr(part, xml)
-    except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError, zlib.error):
-        return None
-    return Slim(out.getvalue(), names, scanned, frozenset(left_out))
 
 
 class Workbook:
@@ -354,13 +267,18 @@ class Opened:
 
 
 def open_workbook(
-    data: bytes, limits: Limits | None = None, sniffed: Sniffed | None = None
+    data: bytes,
+    limits: Limits | None = None,
+    sniffed: Sniffed | None = None,
+    prepared: Slim | None = None,
 ) -> Opened:
     """Open workbook bytes or raise :class:`FileProblem` with a sentence for the sender.
 
     ``sniffed``: what :func:`plugins.sniff.sniff` said of these very bytes, when the caller
     already asked (a mail attachment, whose kind travels with it); otherwise it is asked
     here. It only routes: the limits below are checked on the bytes themselves.
+    ``prepared``: the slim package of these bytes, made ahead (:mod:`plugins.slim`); used
+    once :func:`~plugins.slim.checked_slim` accepts it, else one is made here.
     """
     limits = limits or Limits()
     if not data:
@@ -397,7 +315,12 @@ def open_workbook(
     # one decision, which also words the answer to a damaged zip or a zip without a workbook;
     # reports.package calls it with no sniff at all), so a caller's wrong label fails safe.
     zf = check_zip(data, limits) if container == "xlsx" else None
-    slim = slim_package(data, zf, limits) if zf is not None else None
+    slim = None
+    if zf is not None:
+        if prepared is not None and not decrypted:
+            slim = checked_slim(prepared, zf, limits)
+        if slim is None:
+            slim = slim_package(data, zf, limits)
     book = None
     if slim is not None:
         try:
