@@ -42,7 +42,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 log = logging.getLogger(__name__)
 _FORK_LOCK = threading.Lock()
@@ -256,8 +256,7 @@ class Pending(Generic[T]):
         ok, value = self._outcome
         if not ok:
             raise value
-        result: T = value
-        return result
+        return cast(T, value)
 
     def cancel(self) -> None:
         """Stop the child if it is still at work, and reap it (no answer is then kept)."""
