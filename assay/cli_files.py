@@ -35,23 +35,25 @@ TEMPLATE_CHARS = 16
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """The files to screen: files as given, directories expanded to the templates inside."""
-    from .render import one_line  # (only for an error: start-up is most of one screening)
-
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             found = _templates_in(path)
             if not found:
-                raise click.UsageError(
-                    f"no .xlsx, .xlsm or .xls file in directory {one_line(str(path), FILE_CHARS)}"
-                )
+                raise click.UsageError(f"no .xlsx, .xlsm or .xls file in directory {_shown(path)}")
             out.extend(found)
         elif path.exists() or path.is_symlink():
             out.append(path)  # a file that cannot be read is the reader's finding (exit 2)
         else:
-            raise click.UsageError(f"no such file or directory: {one_line(str(path), FILE_CHARS)}")
+            raise click.UsageError(f"no such file or directory: {_shown(path)}")
     return out
+
+
+def _shown(path: Path) -> str:
+    from .render import one_line  # only for an error: start-up is most of one screening
+
+    return one_line(str(path), FILE_CHARS)
 
 
 def _templates_in(top: Path) -> list[Path]:
