@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 COVERED_COUNTRIES: frozenset[str] = frozenset(
     {"CD", "AO", "BI", "CF", "CG", "RW", "SS", "TZ", "UG", "ZM"}
@@ -59,7 +59,8 @@ ALIASES = {
 @lru_cache(maxsize=1)
 def country_table() -> dict[str, str]:
     """ISO-2 code -> upper-case name as in the templates."""
-    raw = resources.files("plugins").joinpath("data/countries.json").read_text("utf-8")
+    # A file beside this module (importlib.resources would cost more to import than the read).
+    raw = (Path(__file__).parent / "data" / "countries.json").read_text("utf-8")
     return dict(json.loads(raw))
 
 
