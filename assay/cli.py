@@ -222,12 +222,21 @@ def list_checks(config: Config) -> None:
             click.echo(f"    {code} ({sev})")
 
 
+_fast_exit = {"allowed": False}
+
+
+def allow_fast_exit() -> None:
+    """Said by a command whose only output is the standard streams (``screen``): when it has
+    run to its end, :func:`main` may leave without the interpreter's teardown."""
+    _fast_exit["allowed"] = True
+
+
 def main() -> None:
-    """The console command. A command that ran to its end leaves at once: the interpreter's
-    teardown (freeing every module's objects, ~35 ms) would only delay the shell's prompt.
-    The exit handlers still run (logging's flush, temporary files); output is flushed first,
-    and a process with other threads running, or output that cannot be flushed, leaves the
-    ordinary way."""
+    """The console command. A command that allowed it (:func:`allow_fast_exit`) and ran to its
+    end leaves at once: the interpreter's teardown (freeing every module's objects, ~35 ms)
+    would only delay the shell's prompt. The exit handlers still run and the standard streams
+    are flushed; a process that opened a database (sqlite3 imported: its connections close at
+    teardown), has other threads running, or cannot flush its output leaves the ordinary way."""
     try:
         cli()
     except SystemExit as done:
@@ -236,7 +245,12 @@ def main() -> None:
         code = 0
     if code is None:
         code = 0
-    if not isinstance(code, int) or threading.active_count() > 1:
+    if (
+        not _fast_exit["allowed"]
+        or not isinstance(code, int)
+        or "sqlite3" in sys.modules
+        or threading.active_count() > 1
+    ):
         sys.exit(code)
     try:
         sys.stdout.flush()

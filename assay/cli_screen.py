@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
+from .cli import allow_fast_exit
 from .cli_files import expand_paths
 from .cli_params import date_option
 from .config import Config
@@ -70,6 +71,7 @@ def screen(
     finally:
         if prepared is not None:
             prepared.cancel()  # (a no-op once the read took its package)
+    allow_fast_exit()  # its output is the standard streams (and the store, closed at exit)
 
 
 def _prepare(config: Config, path: Path) -> Prepared | None:
