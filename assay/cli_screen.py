@@ -65,7 +65,13 @@ def screen(
     on a usage error: a path that does not exist, a directory without templates).
     """
     paths = expand_paths(files)
-    prepared = _prepare(config, paths[0]) if len(paths) == 1 else None
+    if len(paths) == 1:
+        prepared = _prepare(config, paths[0])
+    else:
+        from plugins.slim import cancel_early
+
+        prepared = None
+        cancel_early()
     try:
         _screen(config, paths, fmt, as_of, db, no_store, prepared)
     finally:
@@ -75,8 +81,14 @@ def screen(
 
 
 def _prepare(config: Config, path: Path) -> Prepared | None:
-    """Start making the one file's slim package in a sandboxed child, before the plugins are
-    loaded (the read checks it was made from the bytes it reads)."""
+    """The one file's slim package, being made in a sandboxed child while the plugins load:
+    the one the console command started before parsing (:mod:`assay.__main__`), else one
+    started now. The read checks it was made from the bytes and limits it reads with."""
+    from plugins.slim import early_prepared
+
+    early = early_prepared(str(path))
+    if early is not None:
+        return early
     limits = config.limits.to_limits()
     try:
         if path.stat().st_size > limits.max_file_bytes or not path.is_file():

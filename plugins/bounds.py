@@ -157,10 +157,10 @@ def check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
     return zf
 
 
-# What ends a sheet's data for :func:`trim_tail`: a value (``<v>`` with text, ``<v`` with
-# attributes, an inline string), or markup this scan does not follow (CDATA, comments,
-# processing instructions), which leaves the sheet whole; so do namespace prefixes.
-_VALUE_RE = re.compile(rb"<(?:v>[^<]|v\s+[^\s/]|is[\s/>]|[!?])")  # <v /> is empty
+# A value for :func:`trim_tail`: ``<v>`` with text, ``<v`` with attributes, an inline string.
+# (Markup this scan does not follow, CDATA, comments, processing instructions, leaves the
+# sheet whole; so do namespace prefixes.)
+_VALUE_RE = re.compile(rb"<(?:v>[^<]|v\s+[^\s/]|is[\s/>])")  # <v /> is empty
 _PREFIXED_RE = re.compile(rb":(?:c|v|is|row|f)[\s/>]")
 # A cell's start tag as spreadsheet programs write it, up to the value: the column is told by
 # its one ``r`` (no second ``r``, no ``<`` in an attribute), and only a formula stands between.
@@ -170,10 +170,13 @@ _CELL_START_RE = re.compile(
 )
 
 
+_ROW_NUMBER_RE = re.compile(rb'<row r="([0-9]{1,7})"')
+
+
 def trim_tail(xml: bytes, columns: int) -> bytes | None:
     """The worksheet without the rows after the last one holding a value in its first
-    ``columns`` columns (every column a reader takes from the sheet), or ``None`` when there is nothing to cut or the XML is spelled in a
-    way this scan does not follow.
+    ``columns`` columns (every column a reader takes from the sheet), or ``None`` when there
+    is nothing to cut or the XML is spelled in a way this scan does not follow.
 
     A template's Smelter List runs to row 2,504 with look-up formulas whose cached values are
     empty in the input columns (hidden helper columns hold ``#N/A`` and ``0``); a supplier
@@ -181,29 +184,45 @@ def trim_tail(xml: bytes, columns: int) -> bytes | None:
     input columns are empty to any reader are cut: a value in a cell whose column cannot be
     told keeps its row, and any CDATA, comment, processing instruction or prefixed element in
     the sheet data keeps the whole sheet.
+
+    Rows are taken from the end. A row is looked at value by value (:func:`_last_input`)
+    unless it is the row after it with that row's number replaced by its own (the template's
+    rows are alike but for their numbers): replacing a run of digits by a shorter or equal one
+    changes no tag, no column letter and no value's presence, so such a row holds input
+    exactly when the row after it does, and that one was shown to hold none.
     """
     start = xml.find(b"<sheetData")
     end = xml.find(b"</sheetData>", start)
-    if start < 0 or end < start or _PREFIXED_RE.search(xml, start, end):
+    if start < 0 or end < start:
         return None
     if xml.find(b"<sheetData", start + 1) >= 0 or xml.find(b"</sheetData>", end + 1) >= 0:
         return None  # one block of sheet data, or the cut could land in the wrong one
-    found = [m.start() for m in _VALUE_RE.finditer(xml, start, end)]
+    if (
+        xml.find(b"<!", start, end) >= 0
+        or xml.find(b"<?", start, end) >= 0
+        or _PREFIXED_RE.search(xml, start, end)
+    ):
+        return None
     last = -1
-    for pos in reversed(found):
-        if xml[pos + 1] in b"!?":
-            return None
-        cell = xml.rfind(b"<c", start, pos)
-        m = _CELL_START_RE.match(xml, cell) if cell >= 0 else None
-        if m is None or m.end() != pos:
-            last = pos  # a cell spelled otherwise: its column is not told here
-            break
-        letters = m.group(1)
-        if len(letters) == 1 and letters[0] - 65 < columns:
-            last = pos  # a value in a column that is read
-            break
-    if last < 0 or any(xml[p + 1] in b"!?" for p in found):
-        return None  # (markup this scan does not follow could start before the cut)
+    pos = end
+    after: tuple[bytes, bytes] | None = None  # (the row after this one, its number)
+    while last < 0:
+        at = xml.rfind(b"<row", start, pos)
+        if at < 0:
+            return None  # no input anywhere: nothing is cut
+        number = _ROW_NUMBER_RE.match(xml, at)
+        alike = None
+        if after is not None and number is not None and len(number[1]) <= len(after[1]):
+            alike = after[0].replace(after[1], number[1])
+            if len(alike) != pos - at or not xml.startswith(alike, at):
+                alike = None
+        if alike is None:  # looked at value by value
+            last = _last_input(xml, at, pos, columns)
+            segment = xml[at:pos]
+        else:  # alike the row after it, which holds no input
+            segment = alike
+        after = (segment, number[1]) if number is not None else None
+        pos = at
     row_end = xml.find(b"</row>", last, end)
     if row_end < 0:
         return None
@@ -211,3 +230,19 @@ def trim_tail(xml: bytes, columns: int) -> bytes | None:
     if xml.find(b"<row", row_end, end) < 0:
         return None  # nothing after it
     return xml[:row_end] + xml[end:]
+
+
+def _last_input(xml: bytes, start: int, end: int, columns: int) -> int:
+    """Where the last value between ``start`` and ``end`` that a reader of the first
+    ``columns`` columns could see begins (a value in such a column, or in a cell spelled
+    otherwise than :data:`_CELL_START_RE`), or -1."""
+    found = [m.start() for m in _VALUE_RE.finditer(xml, start, end)]
+    for pos in reversed(found):
+        cell = xml.rfind(b"<c", start, pos)
+        m = _CELL_START_RE.match(xml, cell) if cell >= 0 else None
+        if m is None or m.end() != pos:
+            return pos  # a cell spelled otherwise: its column is not told here
+        letters = m.group(1)
+        if len(letters) == 1 and letters[0] - 65 < columns:
+            return pos  # a value in a column that is read
+    return -1

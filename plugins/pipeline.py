@@ -190,7 +190,7 @@ class Screener:
         ``prepared``: :func:`plugins.slim.start_prepare` of ``data``, started by a caller
         that knew the file before it built this screener.
         """
-        slim = prepared.take(data) if prepared is not None else None
+        slim = prepared.take(data, self.limits) if prepared is not None else None
         if not self.limits.isolate:
             return read_workbook(
                 self.pm,

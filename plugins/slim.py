@@ -15,6 +15,7 @@ its list sheets' bounds again, and the engine only ever opens it inside the sand
 from __future__ import annotations
 
 import io
+import os
 import re
 import zipfile
 import zlib
@@ -191,15 +192,24 @@ def _prepare(data: bytes, limits: Limits) -> isolation.WithBytes | None:
 class Prepared:
     """A slim package being made for ``data`` by a sandboxed child (:func:`start_prepare`)."""
 
-    def __init__(self, data: bytes, pending: isolation.Pending[isolation.WithBytes | None]) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        limits: Limits,
+        pending: isolation.Pending[isolation.WithBytes | None],
+    ) -> None:
         self.data = data
+        self.limits = limits
         self._pending = pending
 
-    def take(self, data: bytes) -> Slim | None:
-        """The package made for these very bytes, once the child is done; ``None`` when it
-        made none or failed otherwise (the read then makes its own). A limit reached raises
-        the ``file-too-complex`` problem: preparing is part of reading, within its limits."""
-        if data is not self.data and data != self.data:
+    def take(self, data: bytes, limits: Limits | None = None) -> Slim | None:
+        """The package made for these very bytes under these limits, once the child is done;
+        ``None`` when it made none, was made for other bytes or limits, or failed otherwise
+        (the read then makes its own). A limit reached raises the ``file-too-complex``
+        problem: preparing is part of reading, within its limits."""
+        if (data is not self.data and data != self.data) or (
+            limits is not None and limits != self.limits
+        ):
             self.cancel()
             return None
         try:
@@ -225,4 +235,43 @@ def start_prepare(data: bytes, limits: Limits) -> Prepared | None:
     (``None`` when reads are not isolated: then there is no child to overlap with)."""
     if not limits.isolate:
         return None
-    return Prepared(data, isolation.start_in_child(lambda d: _prepare(d, limits), data, limits))
+    pending = isolation.start_in_child(lambda d: _prepare(d, limits), data, limits)
+    return Prepared(data, limits, pending)
+
+
+#: The one package started before the command line was parsed (:func:`prepare_early`).
+_early: list[tuple[str, Prepared]] = []
+
+
+def prepare_early(path: str, limits: Limits) -> None:
+    """Start the package of the file at ``path`` before the command is even parsed (the
+    console command does, for ``assay screen FILE``): :func:`early_prepared` hands it over."""
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) > limits.max_file_bytes:
+            return
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return
+    prepared = start_prepare(data, limits)
+    if prepared is not None:
+        _early.append((os.path.abspath(path), prepared))
+
+
+def early_prepared(path: str) -> Prepared | None:
+    """The package :func:`prepare_early` started for ``path`` (handed over once; one started
+    for another file is stopped). Its bytes and limits are checked when it is taken."""
+    found = None
+    while _early:
+        started_for, prepared = _early.pop()
+        if found is None and started_for == os.path.abspath(path):
+            found = prepared
+        else:
+            prepared.cancel()
+    return found
+
+
+def cancel_early() -> None:
+    """Stop a package started early that no command took."""
+    while _early:
+        _early.pop()[1].cancel()

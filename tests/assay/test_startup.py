@@ -46,7 +46,7 @@ LAUNCHER = """
 import atexit, json, sys
 atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))
 sys.argv = ["assay", *sys.argv[1:]]
-from assay.cli import main
+from assay.__main__ import main
 main()
 """
 
@@ -89,7 +89,7 @@ def test_the_entry_point_scan_finds_what_importlib_metadata_finds() -> None:
     ]
     assert sorted(ours) == sorted(theirs) and len(ours) >= 10
     scripts = entry_points("console_scripts")
-    assert ("assay", "assay.cli:main") in scripts
+    assert ("assay", "assay.__main__:main") in scripts
 
 
 def test_a_disabled_plugin_is_never_imported(tmp_path: Path) -> None:

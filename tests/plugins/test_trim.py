@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
+from plugins import bounds
 from plugins import workbook as workbook_module
 from plugins.bounds import trim_tail
 from plugins.limits import Limits
@@ -268,3 +269,61 @@ def test_trim_tail_with_nothing_to_cut() -> None:
     xml = sheet(row(5, b'<c r="A5"><v>1</v></c>'))
     assert trim_tail(xml, 17) is None
     assert trim_tail(b"<worksheet><sheetData/></worksheet>", 17) is None
+
+
+# -- the shortcut for alike rows ----------------------------------------------------------------
+
+
+def value_by_value(xml: bytes, columns: int) -> bytes | None:
+    """trim_tail without its shortcut: every row looked at value by value (the oracle)."""
+    start, end = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
+    if bounds._PREFIXED_RE.search(xml, start, end) or b"<!" in xml or b"<?" in xml:
+        return None
+    last = bounds._last_input(xml, start, end, columns)
+    if last < 0:
+        return None
+    cut = xml.find(b"</row>", last) + len(b"</row>")
+    return None if xml.find(b"<row", cut, end) < 0 else xml[:cut] + xml[end:]
+
+
+def helper_row(n: int, extra: bytes = b"") -> bytes:
+    """A tail row as the template writes it: formulas naming the row, helpers V and X."""
+    return row(
+        n,
+        b'<c r="A%d" s="181"/><c r="B%d" s="182" t="str"><f>IF(LEN(A%d)=0,"",1)</f><v/></c>'
+        b'<c r="V%d" s="226" t="e"><f>IF(C%d="",NA(),1)</f><v>#N/A</v></c>'
+        b'<c r="X%d" s="227"><f t="shared" ca="1" si="%d"/><v>0</v></c>'
+        % (n, n, n, n, n, n, n)
+        + extra,
+    )
+
+
+@pytest.mark.parametrize(
+    "odd_row",
+    [
+        # One row differs from its neighbours only where a reader looks: it must be kept.
+        helper_row(990).replace(b'<c r="A990" s="181"/>', b'<c r="A990" t="s"><v>3</v></c>'),
+        helper_row(990).replace(b'<v/></c><c r="V', b'<v>x</v></c><c r="V'),
+        helper_row(990).replace(b'<c r="A990" s="181"/>', b'<c r="A990"><is><t>7</t></is></c>'),
+        # Spelled so the column cannot be told; numbers in the way of the renumbering.
+        helper_row(990).replace(b'<c r="X990" s="227">', b'<c r="X990" r="A990">'),
+        helper_row(990, b'<c r="C990"><v>990</v></c>'),
+        helper_row(990, b'<c r="Z990"><v>9900</v></c>'),
+        helper_row(990).replace(b"<v>0</v>", b'<v t="x">0</v>'),
+    ],
+)
+def test_alike_rows_are_cut_exactly_where_a_value_by_value_scan_cuts(odd_row: bytes) -> None:
+    filled = row(5, b'<c r="A5" t="s"><v>0</v></c>')
+    # Rows 980-1020 cross from three digits to four: the renumbering changes length there.
+    rows = [helper_row(n) if n != 990 else odd_row for n in range(980, 1021)]
+    xml = sheet(filled, *rows)
+    assert trim_tail(xml, 19) == value_by_value(xml, 19)
+    assert trim_tail(xml, 19) is not None
+
+
+def test_alike_rows_after_the_input_are_all_cut() -> None:
+    filled = row(5, b'<c r="A5" t="s"><v>0</v></c>')
+    xml = sheet(filled, *map(helper_row, range(6, 1200)))
+    assert trim_tail(xml, 19) == HEAD + filled + END == value_by_value(xml, 19)
+    # Column X is read by a 24-column list: every helper row is then input.
+    assert trim_tail(xml, 24) is None
