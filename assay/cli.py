@@ -253,8 +253,9 @@ def main() -> None:
     ):
         sys.exit(code)
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # (None: started with that stream closed)
+                stream.flush()
     except (OSError, ValueError):
         sys.exit(code)  # (a closed pipe: the ordinary exit reports it as Python does)
     atexit._run_exitfuncs()

@@ -87,9 +87,11 @@ def _prepare(config: Config, path: Path) -> Prepared | None:
     from plugins.slim import early_prepared
 
     early = early_prepared(str(path))
-    if early is not None:
-        return early
     limits = config.limits.to_limits()
+    if early is not None:
+        if early.limits == limits:
+            return early
+        early.cancel()  # made under the default limits; the config sets others
     try:
         if path.stat().st_size > limits.max_file_bytes or not path.is_file():
             return None  # the read says what is wrong with it

@@ -211,7 +211,9 @@ def run_in_child(fn: Callable[[bytes], T], data: bytes, limits: Bounds) -> T:
     return start_in_child(fn, data, limits).result()
 
 
-def start_in_child(fn: Callable[[bytes], T], data: bytes, limits: Bounds) -> Pending[T]:
+def start_in_child(
+    fn: Callable[[bytes], T], data: bytes, limits: Bounds, *, with_bytes: bool = False
+) -> Pending[T]:
     """:func:`run_in_child` without waiting: the child starts now and works while this
     process goes on; :meth:`Pending.result` waits for its answer (its wall-time limit counts
     from now). Every child started is reaped: by ``result()``, else by ``cancel()``."""
@@ -233,18 +235,38 @@ def start_in_child(fn: Callable[[bytes], T], data: bytes, limits: Bounds) -> Pen
         os.close(read_fd)
         _child(fn, data, limits, write_fd)
     os.close(write_fd)
-    return Pending(pid, read_fd, start, start + limits.wall_seconds)
+    return Pending(
+        pid,
+        read_fd,
+        start,
+        start + limits.wall_seconds,
+        max(limits.memory_bytes, 1 << 26),
+        with_bytes,
+    )
 
 
 class Pending(Generic[T]):
     """A child at work (:func:`start_in_child`): :meth:`result` waits for its answer."""
 
-    def __init__(self, pid: int, read_fd: int, start: float, deadline: float) -> None:
+    def __init__(
+        self,
+        pid: int,
+        read_fd: int,
+        start: float,
+        deadline: float,
+        max_answer: int,
+        with_bytes: bool = False,
+    ) -> None:
+        self._with_bytes = with_bytes  # whether a WithBytes answer is expected
         self._pid = pid
         self._fd = read_fd
         self._start = start
         self._deadline = deadline
+        self._max_answer = max_answer  # bytes: a longer answer is cut off, the child killed
         self._outcome: tuple[bool, Any] | None = None  # (ok, result or ChildFailed)
+        self._reaped = False
+        #: (CPU seconds, wall seconds) the child took, once reaped: what a read after it has left.
+        self.spent = (0.0, 0.0)
 
     def result(self) -> T:
         """The child's result, or :class:`ChildFailed` (the same answer on every call)."""
@@ -253,6 +275,9 @@ class Pending(Generic[T]):
                 self._outcome = (True, self._collect())
             except ChildFailed as failed:
                 self._outcome = (False, failed)
+            except BaseException:  # a Ctrl-C while waiting: the child is killed and reaped
+                self._outcome = (False, ChildFailed(CRASHED, "interrupted"))
+                raise
         ok, value = self._outcome
         if not ok:
             raise value
@@ -260,8 +285,9 @@ class Pending(Generic[T]):
 
     def cancel(self) -> None:
         """Stop the child if it is still at work, and reap it (no answer is then kept)."""
-        if self._outcome is None:
+        if self._outcome is None and not self._reaped:
             self._outcome = (False, ChildFailed(CRASHED, "cancelled"))
+            self._reaped = True
             os.close(self._fd)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._pid, signal.SIGKILL)
@@ -271,7 +297,8 @@ class Pending(Generic[T]):
         global last_report
         pid, read_fd, start = self._pid, self._fd, self._start
         chunks: list[bytes] = []
-        timed_out = False
+        timed_out = finished = too_long = False
+        size = 0
         poller = select.poll()  # not select(): a long-running service may hold fds above 1024
         poller.register(read_fd, select.POLLIN | select.POLLHUP)
         try:
@@ -285,15 +312,25 @@ class Pending(Generic[T]):
                 chunk = os.read(read_fd, 1 << 20)
                 if not chunk:
                     break
+                size += len(chunk)
+                if size > self._max_answer:  # only a subverted child says this much
+                    too_long = True
+                    break
                 chunks.append(chunk)
+            finished = True
         finally:
             os.close(read_fd)
-            if timed_out:
+            if timed_out or too_long or not finished:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             _, status, usage = os.wait4(pid, 0)
+            self._reaped = True
         seconds = time.monotonic() - start
         rss = int(usage.ru_maxrss)
+        self.spent = (usage.ru_utime + usage.ru_stime, seconds)
+        if too_long:
+            last_report = ChildReport("crashed", seconds, rss, "answer too long")
+            raise ChildFailed(CRASHED, "an answer longer than the child's memory limit")
         if timed_out:
             last_report = ChildReport("killed-time", seconds, rss)
             log.warning("isolated read killed after %.1f s (wall-time limit)", seconds)
@@ -311,7 +348,14 @@ class Pending(Generic[T]):
         if answer and answer[0] == "ok" and len(answer) == 2 and not blob:
             last_report = ChildReport("ok", seconds, rss)
             return answer[1]
-        if answer and answer[0] == "ok-bytes" and len(answer) == 3 and answer[2] == len(blob):
+        if (
+            self._with_bytes
+            and answer
+            and answer[0] == "ok-bytes"
+            and len(answer) == 3
+            and type(answer[2]) is int
+            and answer[2] == len(blob)
+        ):
             last_report = ChildReport("ok", seconds, rss)
             return WithBytes(answer[1], blob)
         if answer and answer[0] == "failed" and len(answer) == 3:

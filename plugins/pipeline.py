@@ -191,6 +191,7 @@ class Screener:
         that knew the file before it built this screener.
         """
         slim = prepared.take(data, self.limits) if prepared is not None else None
+        limits = self.limits if slim is None or prepared is None else prepared.left(self.limits)
         if not self.limits.isolate:
             return read_workbook(
                 self.pm,
@@ -210,7 +211,7 @@ class Screener:
             lookup_cache=self.lookup_cache,
             prepared=slim,
         )
-        reading = start_isolated(read, data, self.limits)
+        reading = start_isolated(read, data, limits)
         try:
             self._while_reading()
         except BaseException:

@@ -95,11 +95,16 @@ class Isolated(Generic[T]):
             raise _problem(failed) from None
         finally:
             last_report = isolation.last_report
+        if not isinstance(answer, list) or not answer or answer[0] not in ("ok", "problem"):
+            # Only a subverted child answers otherwise (_answer always sends one of these).
+            raise FileProblem("unreadable-file", CRASH_MESSAGE, f"answer of shape {type(answer)}")
         if answer[0] == "problem" and len(answer) == 4:
             code, message, detail = (str(x)[:2000] for x in answer[1:])
             if last_report is not None:
                 last_report = replace(last_report, outcome="problem", detail=detail)
             raise FileProblem(code, message, detail)
+        if answer[0] != "ok" or len(answer) != 2:
+            raise FileProblem("unreadable-file", CRASH_MESSAGE, "answer of the wrong length")
         result: T = answer[1]
         return result
 

@@ -14,6 +14,7 @@ its list sheets' bounds again, and the engine only ever opens it inside the sand
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
@@ -151,10 +152,14 @@ def slim_package(data: bytes, zf: zipfile.ZipFile, limits: Limits) -> Slim | Non
 def checked_slim(slim: Slim, zf: zipfile.ZipFile, limits: Limits) -> Slim | None:
     """A prepared package (made in another child) fit for the whole package ``zf``, or ``None``.
 
-    Its sheets must be the whole package's, in order; its list sheets pass the bounds check
-    again (a few milliseconds: they are cut); which sheets it left out is read from it, not
-    taken from the preparing child."""
-    if sheet_tag_names(zf) != slim.sheet_names or not set(slim.scanned) <= set(TRIMMED_SHEETS):
+    Its sheets must be the whole package's, in order; it must have cut exactly the list sheets
+    the workbook has, and those pass the bounds check again (a few milliseconds: they are
+    cut); every other worksheet it holds must be the whole package's part byte for byte (the
+    bounds check of those reads the whole package); which sheets it left out is read from it,
+    not taken from the preparing child."""
+    if sheet_tag_names(zf) != slim.sheet_names:
+        return None
+    if set(slim.scanned) != {name for name in TRIMMED_SHEETS if name in slim.sheet_names}:
         return None
     try:
         own = zipfile.ZipFile(io.BytesIO(slim.data))
@@ -162,14 +167,15 @@ def checked_slim(slim: Slim, zf: zipfile.ZipFile, limits: Limits) -> Slim | None
         parts = sheet_parts(zf)
         if sheet_parts(own) != parts:
             return None
-        for name, truncation in slim.scanned.items():
-            part = parts.get(name)
-            if part is None or part not in present:
+        for name, part in parts.items():
+            if name in slim.scanned:
+                truncation = slim.scanned[name]
+                if part not in present or (truncation is not None and truncation.sheet != name):
+                    return None
+                if scan_sheet_xml(own.read(part), name, limits.max_rows)[1] is not None:
+                    return None  # a cut sheet is within the row limit
+            elif part in present and own.read(part) != zf.read(part):
                 return None
-            if truncation is not None and truncation.sheet != name:
-                return None
-            if scan_sheet_xml(own.read(part), name, limits.max_rows)[1] is not None:
-                return None  # a cut sheet is within the row limit
     except (KeyError, OSError, zipfile.BadZipFile, EOFError, ValueError, zlib.error, FileProblem):
         return None
     left_out = frozenset(name for name, part in parts.items() if part not in present)
@@ -229,13 +235,23 @@ class Prepared:
         """Stop the child if nobody will take its package (always safe to call)."""
         self._pending.cancel()
 
+    def left(self, limits: Limits) -> Limits:
+        """``limits`` less what making the package took (CPU and wall time): the read that
+        uses it is the rest of one read, within one read's limits."""
+        cpu, wall = self._pending.spent
+        return dataclasses.replace(
+            limits,
+            cpu_seconds=max(1, int(limits.cpu_seconds - cpu)),
+            wall_seconds=max(0.5, limits.wall_seconds - wall),
+        )
+
 
 def start_prepare(data: bytes, limits: Limits) -> Prepared | None:
     """Have a sandboxed child make the slim package of ``data`` while this process goes on
     (``None`` when reads are not isolated: then there is no child to overlap with)."""
     if not limits.isolate:
         return None
-    pending = isolation.start_in_child(lambda d: _prepare(d, limits), data, limits)
+    pending = isolation.start_in_child(lambda d: _prepare(d, limits), data, limits, with_bytes=True)
     return Prepared(data, limits, pending)
 
 

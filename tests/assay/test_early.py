@@ -4,6 +4,7 @@ output and exit status as the command without it, whatever the file or the optio
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,16 @@ def test_the_head_start_is_taken_for_a_plain_command(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "taken: [True]" in done.stderr
     assert done.stdout == _run(tmp_path, False, *args)[1]
+
+
+def test_a_command_started_without_stderr_exits_as_it_should(tmp_path: Path) -> None:
+    code = "import sys; from assay.__main__ import main; sys.argv[0] = 'assay'; main()"
+    done = subprocess.run(
+        [sys.executable, "-c", code, "screen", "--no-store", str(EXAMPLE)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        preexec_fn=lambda: os.close(2),  # started with stderr closed: sys.stderr is None
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and "risk level:" in done.stdout

@@ -41,12 +41,35 @@ def example_slim() -> Slim:
     return made
 
 
-def test_a_prepared_package_gives_the_answer_of_a_read_that_makes_its_own() -> None:
+def test_a_prepared_package_gives_the_answer_of_a_read_that_makes_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     s = screener()
+    expected = answer(s, EXAMPLE)
     prepared = start_prepare(EXAMPLE, s.limits)
     assert prepared is not None
-    assert answer(s, EXAMPLE, prepared) == answer(s, EXAMPLE)
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the read made its own package")
+
+    # The reading child inherits this: had the prepared package been refused, the read would
+    # have failed (an assertion in the child is an unreadable file) and the answers differ.
+    monkeypatch.setattr("plugins.workbook.slim_package", must_not_run)
+    assert answer(s, EXAMPLE, prepared) == expected
     assert isolation.last_report is not None and isolation.last_report.outcome == "ok"
+
+
+def test_the_read_after_a_prepared_package_has_what_is_left_of_one_reads_limits() -> None:
+    limits = Limits(cpu_seconds=20, wall_seconds=30.0)
+    prepared = start_prepare(EXAMPLE, limits)
+    assert prepared is not None and prepared.take(EXAMPLE, limits) is not None
+    left = prepared.left(limits)
+    cpu, wall = prepared._pending.spent
+    assert cpu > 0 and 0 < wall < 30
+    assert left.cpu_seconds == max(1, int(20 - cpu)) and left.wall_seconds == pytest.approx(
+        30 - wall
+    )
+    assert dataclasses.replace(left, cpu_seconds=20, wall_seconds=30.0) == limits
 
 
 def test_a_package_for_other_bytes_or_limits_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,6 +145,40 @@ def test_a_package_made_elsewhere_is_checked_again() -> None:
             zf.writestr(name, content)
     forged = dataclasses.replace(made, data=buf.getvalue())
     assert checked_slim(forged, whole, Limits()) is None
+
+
+def _repacked(made: Slim, edit: dict[str, bytes]) -> Slim:
+    with zipfile.ZipFile(io.BytesIO(made.data)) as zf:
+        parts = {i.filename: zf.read(i) for i in zf.infolist()}
+    parts.update(edit)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, content in parts.items():
+            zf.writestr(name, content)
+    return dataclasses.replace(made, data=buf.getvalue())
+
+
+def test_a_package_must_have_cut_every_list_sheet_and_kept_the_rest_as_it_was() -> None:
+    whole = check_zip(EXAMPLE, Limits())
+    made = example_slim()
+    # The Smelter List not among those it cut (its bounds would go unchecked): refused.
+    unclaimed = dict(made.scanned)
+    del unclaimed["Smelter List"]
+    assert checked_slim(dataclasses.replace(made, scanned=unclaimed), whole, Limits()) is None
+    # Another worksheet that is not the file's own: refused.
+    declaration = "xl/worksheets/sheet4.xml"
+    with zipfile.ZipFile(io.BytesIO(made.data)) as zf:
+        own = zf.read(declaration)
+    forged = _repacked(
+        made,
+        {
+            declaration: own.replace(
+                b"</sheetData>", b'<row r="9"><c r="B9"><v>1</v></c></row></sheetData>'
+            )
+        },
+    )
+    assert checked_slim(forged, whole, Limits()) is None
+    assert checked_slim(_repacked(made, {}), whole, Limits()) is not None  # repacking alone is fine
 
 
 def test_what_is_left_out_is_read_from_the_package_not_taken_on_trust() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from plugins import sandbox
+from plugins import isolation, sandbox
 from plugins.bounds import scan_sheet_xml
 from plugins.limits import FileProblem, Limits
 
@@ -186,3 +186,66 @@ def test_the_child_loads_no_library_for_its_parent_death_signal() -> None:
         return {"resolved": bool(isolation._prctl and isolation._prctl[0])}
 
     assert sandbox.run_isolated(child_view, b"x", SMALL) == {"resolved": True}
+
+
+# -- answers a subverted child could send, and a wait that is interrupted -----------------------
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [5, [], ["ok"], ["ok", 1, 2], ["what", 1], isolation.WithBytes(["ok", 1], b"bytes")],
+    ids=["number", "empty", "short", "long", "unknown", "with-bytes"],
+)
+def test_an_answer_of_another_shape_is_unreadable(
+    reply: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sandbox, "_answer", lambda fn, d: reply)  # what the child then sends
+    problem = _problem(lambda d: None)
+    assert problem.code == "unreadable-file"
+
+
+def test_bytes_after_the_answer_are_refused_unless_asked_for() -> None:
+    with pytest.raises(isolation.ChildFailed) as failed:
+        isolation.run_in_child(lambda d: isolation.WithBytes(1, b"xyz"), b"", SMALL)
+    assert failed.value.reason == isolation.CRASHED
+    pending = isolation.start_in_child(
+        lambda d: isolation.WithBytes([1], b"x\ny"), b"", SMALL, with_bytes=True
+    )
+    assert pending.result() == isolation.WithBytes([1], b"x\ny")
+
+
+def test_an_answer_longer_than_its_bound_is_cut_off() -> None:
+    """The bound is the child's memory limit (64 MB at least); shown here on a small one."""
+    pending = isolation.start_in_child(lambda d: "x" * 100_000, b"", SMALL)
+    assert pending._max_answer == SMALL.memory_bytes
+    pending._max_answer = 50_000
+    with pytest.raises(isolation.ChildFailed) as failed:
+        pending.result()
+    assert failed.value.reason == isolation.CRASHED and "longer" in failed.value.detail
+
+
+def test_cancel_after_an_interrupted_wait_touches_nothing_of_ours() -> None:
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    pending = isolation.start_in_child(lambda d: time.sleep(30), b"", SMALL)
+    old = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            pending.result()
+        assert time.monotonic() - started < 5, "the child was killed, not waited for"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    ours = os.pipe()  # most likely the descriptor numbers the child's pipe had
+    try:
+        pending.cancel()  # already reaped: closes and kills nothing
+        os.fstat(ours[0])
+        os.fstat(ours[1])
+    finally:
+        os.close(ours[0])
+        os.close(ours[1])
+    with pytest.raises(isolation.ChildFailed):
+        pending.result()
