@@ -43,11 +43,11 @@ def test_the_one_file_is_found_only_on_a_plain_command_line(
     assert screened_file(argv) == expected
 
 
-def _run(tmp_path: Path, early: bool, *args: str) -> tuple[int, str, str]:
+def _run(tmp_path: Path, early: bool, *args: str, prelude: str = "") -> tuple[int, str, str]:
     """The command with (``assay.__main__``, the console script's) or without
-    (``assay.cli.main``) the head start."""
+    (``assay.cli.main``) the head start; ``prelude`` runs first."""
     module = "assay.__main__" if early else "assay.cli"
-    code = f"import sys; from {module} import main; sys.argv[0] = 'assay'; main()"
+    code = f"{prelude}import sys; from {module} import main; sys.argv[0] = 'assay'; main()"
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
         cwd=tmp_path,
@@ -108,29 +108,24 @@ def test_usage_errors_and_help_are_unchanged(tmp_path: Path, args: tuple[str, ..
 
 
 def test_the_head_start_is_taken_for_a_plain_command(tmp_path: Path) -> None:
-    """(The equalities above would hold as well if it were never taken.)"""
-    code = (
+    """(The equalities above would hold as well if it were never taken.) The package is
+    handed over, and the read uses it: had it made its own, the patched maker would have
+    failed the read."""
+    prelude = (
         "import atexit, sys\n"
-        "import plugins.slim as s\n"
+        "import plugins.slim as s, plugins.workbook as w\n"
         "taken = []\n"
         "real = s.early_prepared\n"
         "s.early_prepared = lambda p: taken.append(real(p)) or taken[-1]\n"
+        "def made_here(*a, **k): raise AssertionError('the read made its own package')\n"
+        "w.slim_package = made_here\n"
         "atexit.register(lambda: print('taken:', [t is not None for t in taken], file=sys.stderr))\n"
-        "from assay.__main__ import main\n"
-        "sys.argv[0] = 'assay'\n"
-        "main()\n"
     )
     args = ("screen", "--no-store", "--as-of", "2026-01-01", str(EXAMPLE))
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "taken: [True]" in done.stderr
-    assert done.stdout == _run(tmp_path, False, *args)[1]
+    code, out, err = _run(tmp_path, True, *args, prelude=prelude)
+    assert code == 0, err
+    assert "taken: [True]" in err
+    assert out == _run(tmp_path, False, *args)[1]
 
 
 def test_a_command_started_without_stderr_exits_as_it_should(tmp_path: Path) -> None:
