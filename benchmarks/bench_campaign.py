@@ -1,7 +1,7 @@
 """A survey campaign of 2,000 suppliers: `campaign send` and `campaign status`, as whole commands.
 
     python benchmarks/bench_campaign.py [--quick]   (200 suppliers, 3 rounds)
-    python benchmarks/bench_campaign.py --prepare DIR [--suppliers 2000]   (for farm-bench)
+    python benchmarks/bench_campaign.py --prepare DIR [--suppliers 2000]   (for a whole-process A/B)
 
 Setup (not timed): a registry of 2,000 invented suppliers (``example.test`` addresses, an
 owner each, one to three metals) is written as CSV and imported with `assay suppliers
@@ -20,16 +20,16 @@ Timed, each `assay` started as its own process (start-up included), runs interle
 Prints each median (and minimum), the ratio to the reference, and checks the outcome (2,000
 .eml files, 2,000 requested suppliers in the status).
 
-For farm-bench (whole processes, paired A/B runs), prepare a folder once and paste the
+For whole-process A/B runs (hyperfine), prepare a folder once and paste the
 commands it prints, e.g.:
 
     .venv/bin/python benchmarks/bench_campaign.py --prepare /tmp/assay-bench/campaign
-    farm-bench -n 5 --timeout 900 \\
-        --vs "sh -c 'rm -f D/ref.db-wal && cp D/prepared.db D/ref.db && exec .venv/bin/assay --config D/assay.toml suppliers list --format json --db D/ref.db'" \\
-        -- sh -c 'rm -f D/run.db-wal && cp D/prepared.db D/run.db && exec .venv/bin/assay --config D/assay.toml campaign send bench-2026 --db D/run.db'
-    farm-bench -n 5 --timeout 600 \\
-        --vs '.venv/bin/assay --config D/assay.toml suppliers list --format json --db D/sent.db' \\
-        -- .venv/bin/assay --config D/assay.toml campaign status bench-2026 --format json --db D/sent.db
+    hyperfine --runs 5 \\
+        "sh -c 'rm -f D/ref.db-wal && cp D/prepared.db D/ref.db && exec .venv/bin/assay --config D/assay.toml suppliers list --format json --db D/ref.db'" \\
+        "sh -c 'rm -f D/run.db-wal && cp D/prepared.db D/run.db && exec .venv/bin/assay --config D/assay.toml campaign send bench-2026 --db D/run.db'"
+    hyperfine --runs 5 \\
+        '.venv/bin/assay --config D/assay.toml suppliers list --format json --db D/sent.db' \\
+        '.venv/bin/assay --config D/assay.toml campaign status bench-2026 --format json --db D/sent.db'
 
 (D being the prepared folder; both sides of the send pair pay the same copy.)
 """
@@ -182,7 +182,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--suppliers", type=int, default=2000)
     parser.add_argument(
-        "--prepare", type=Path, help="Only build DIR for farm-bench and print its commands."
+        "--prepare",
+        type=Path,
+        help="Only build DIR and print whole-process A/B commands (hyperfine).",
     )
     args, _rest = parser.parse_known_args()
 
@@ -197,26 +199,26 @@ def main() -> None:
         print("\nsend (queue + .eml delivery) against the registry read as JSON:")
         copy = "rm -f {0}/{1}-wal {0}/{1}-shm && cp {0}/prepared.db {0}/{1}".format
         print(
-            f"farm-bench -n 5 --timeout 900 --vs \"sh -c '{copy(folder, 'ref.db')} && exec {ref}'\" "
-            f"-- sh -c '{copy(folder, 'run.db')} && exec {run}'"
+            f"hyperfine --runs 5 \"sh -c '{copy(folder, 'ref.db')} && exec {ref}'\" "
+            f"\"sh -c '{copy(folder, 'run.db')} && exec {run}'\""
         )
         answered(folder)
         print("\nstatus and a reminder run with 90% answered (answered.db), against the registry:")
         print(
-            f"farm-bench -n 5 --timeout 600 --vs '{a} suppliers list --format json --db "
-            f"{folder}/answered.db' -- {a} campaign status {NAME} --format json --db "
-            f"{folder}/answered.db"
+            f"hyperfine --runs 5 '{a} suppliers list --format json --db "
+            f"{folder}/answered.db' '{a} campaign status {NAME} --format json --db "
+            f"{folder}/answered.db'"
         )
         print(
-            f"farm-bench -n 5 --timeout 600 --vs \"sh -c '{copy(folder, 'ref.db')} && exec {ref}'\" "
-            f"-- sh -c 'rm -f {folder}/rem.db-wal {folder}/rem.db-shm && cp {folder}/answered.db "
+            f"hyperfine --runs 5 \"sh -c '{copy(folder, 'ref.db')} && exec {ref}'\" "
+            f"\"sh -c 'rm -f {folder}/rem.db-wal {folder}/rem.db-shm && cp {folder}/answered.db "
             f"{folder}/rem.db && exec {a} campaign remind {NAME} --as-of 2026-11-17 --queue-only "
-            f"--db {folder}/rem.db'"
+            f"--db {folder}/rem.db'\""
         )
         print("\nstatus against the registry read as JSON (same database):")
         print(
-            f"farm-bench -n 5 --timeout 600 --vs '{a} suppliers list --format json --db "
-            f"{folder}/sent.db' -- {a} campaign status {NAME} --format json --db {folder}/sent.db"
+            f"hyperfine --runs 5 '{a} suppliers list --format json --db "
+            f"{folder}/sent.db' '{a} campaign status {NAME} --format json --db {folder}/sent.db'"
         )
         return
 

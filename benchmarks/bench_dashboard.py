@@ -1,7 +1,7 @@
 """`assay dashboard build` over 2,000 suppliers' files of 50 rows, all in one open campaign.
 
     python benchmarks/bench_dashboard.py [--quick]   (200 suppliers, 3 rounds)
-    python benchmarks/bench_dashboard.py --prepare DIR [--suppliers 2000] [--rows 50]   (farm-bench)
+    python benchmarks/bench_dashboard.py --prepare DIR [--suppliers 2000] [--rows 50]   (whole-process A/B)
 
 Setup (not timed): the database of ``benchmarks/bench_report.py`` (2,000 invented suppliers, one
 CMRT of 50 rows each, an RMAP list of the 3TG), plus one open campaign of every supplier,
@@ -68,10 +68,10 @@ def commands(folder: Path) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-def farm_bench_lines(folder: Path) -> list[str]:
+def ab_lines(folder: Path) -> list[str]:
     cmds = commands(folder)
     ref = " ".join(cmds["reference"])
-    return [f"farm-bench -n 5 --timeout 600 --vs '{ref}' -- {' '.join(cmds['dashboard build'])}"]
+    return [f"hyperfine --runs 5 '{ref}' '{' '.join(cmds['dashboard build'])}'"]
 
 
 def rows(quick: bool) -> list[Row]:
@@ -88,13 +88,15 @@ def rows(quick: bool) -> list[Row]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--prepare", type=Path, help="Build DIR/report.db and print the farm-bench line."
+        "--prepare",
+        type=Path,
+        help="Build DIR/report.db and print the whole-process A/B command line (hyperfine).",
     )
     parser.add_argument("--suppliers", type=int, default=2000)
     args, _rest = parser.parse_known_args()
     if args.prepare is not None:
         prepare(args.prepare, args.suppliers, 50)
-        print("\n".join(farm_bench_lines(args.prepare)))
+        print("\n".join(ab_lines(args.prepare)))
         return
     cli(rows, __doc__)
 

@@ -1,7 +1,7 @@
 """What the supplier's reply costs beside the screening it reports.
 
     python benchmarks/bench_reply.py [--quick]
-    python benchmarks/bench_reply.py --only screen|reply   (one pass, for farm-bench A/B)
+    python benchmarks/bench_reply.py --only screen|reply   (one pass, for a whole-process A/B)
 
 Setup (not timed): the file is screened once and stored in a temporary database.
 Timed, interleaved (7 rounds; 3 with ``--quick``), on examples/northwind-cmrt-6.5.xlsx:
@@ -14,8 +14,8 @@ Each is a row against screening, measured in the same rounds.
 
 ``--only`` runs one screening (``screen``) or one screening plus one e-mail build (``reply``)
 and exits, so whole processes can be compared:
-    farm-bench --vs '.venv/bin/python benchmarks/bench_reply.py --only screen' -- \\
-        .venv/bin/python benchmarks/bench_reply.py --only reply
+    hyperfine '.venv/bin/python benchmarks/bench_reply.py --only screen' \\
+        '.venv/bin/python benchmarks/bench_reply.py --only reply'
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`assay report smelters` and `assay report rmap-counts` over 2,000 suppliers' files of 50 rows.
 
     python benchmarks/bench_report.py [--quick]   (200 suppliers, 3 rounds)
-    python benchmarks/bench_report.py --prepare DIR [--suppliers 2000] [--rows 50]   (farm-bench)
+    python benchmarks/bench_report.py --prepare DIR [--suppliers 2000] [--rows 50]   (whole-process A/B)
 
 Setup (not timed): ``DIR/report.db`` with an RMAP list of the 3TG and 2,000 invented suppliers (``example.test``
 addresses), each credited with one CMRT of 50 smelter rows whose CIDs are drawn from the
@@ -21,7 +21,7 @@ rounds) and medians quoted, with the peak MiB of the process:
 - the reference, on the same database in the same run: `assay suppliers list --format json`
   (the registry read once: the floor a whole-registry command pays).
 
-For farm-bench (whole processes, paired A/B runs), prepare a folder once and paste the
+For whole-process A/B runs (hyperfine), prepare a folder once and paste the
 commands it prints.
 """
 
@@ -135,11 +135,11 @@ def commands(folder: Path) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-def farm_bench_lines(folder: Path) -> list[str]:
+def ab_lines(folder: Path) -> list[str]:
     cmds = commands(folder)
     ref = " ".join(cmds["reference"])
     return [
-        f"farm-bench -n 5 --timeout 600 --vs '{ref}' -- {' '.join(cmd)}"
+        f"hyperfine --runs 5 '{ref}' '{' '.join(cmd)}'"
         for name, cmd in cmds.items()
         if name != "reference"
     ]
@@ -198,13 +198,15 @@ def rows(quick: bool) -> list[Row]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--prepare", type=Path, help="Build DIR/report.db and print farm-bench lines."
+        "--prepare",
+        type=Path,
+        help="Build DIR/report.db and print whole-process A/B command lines (hyperfine).",
     )
     parser.add_argument("--suppliers", type=int, default=2000)
     args, _rest = parser.parse_known_args()
     if args.prepare is not None:
         prepare(args.prepare, args.suppliers, 50)
-        print("\n".join(farm_bench_lines(args.prepare)))
+        print("\n".join(ab_lines(args.prepare)))
         return
     cli(rows, __doc__)
 
