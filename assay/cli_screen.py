@@ -84,7 +84,7 @@ def _prepare(config: Config, path: Path) -> Prepared | None:
     """The one file's slim package, being made in a sandboxed child while the plugins load:
     the one the console command started before parsing (:mod:`assay.__main__`), else one
     started now. The read checks it was made from the bytes and limits it reads with."""
-    from plugins.slim import early_prepared
+    from plugins.slim import early_prepared, prepare_file
 
     early = early_prepared(str(path))
     limits = config.limits.to_limits()
@@ -92,15 +92,7 @@ def _prepare(config: Config, path: Path) -> Prepared | None:
         if early.limits == limits:
             return early
         early.cancel()  # made under the default limits; the config sets others
-    try:
-        if path.stat().st_size > limits.max_file_bytes or not path.is_file():
-            return None  # the read says what is wrong with it
-        data = path.read_bytes()
-    except OSError:
-        return None
-    from plugins.slim import start_prepare
-
-    return start_prepare(data, limits)
+    return prepare_file(path, limits)
 
 
 def _screen(

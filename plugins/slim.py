@@ -259,17 +259,23 @@ def start_prepare(data: bytes, limits: Limits) -> Prepared | None:
 _early: list[tuple[str, Prepared]] = []
 
 
-def prepare_early(path: str, limits: Limits) -> None:
-    """Start the package of the file at ``path`` before the command is even parsed (the
-    console command does, for ``assay screen FILE``): :func:`early_prepared` hands it over."""
+def prepare_file(path: str | os.PathLike[str], limits: Limits) -> Prepared | None:
+    """:func:`start_prepare` of the file at ``path``; ``None`` for anything but a regular
+    file within ``limits.max_file_bytes`` that can be read (the read then says what is wrong)."""
     try:
         if not os.path.isfile(path) or os.path.getsize(path) > limits.max_file_bytes:
-            return
+            return None
         with open(path, "rb") as f:
             data = f.read()
     except OSError:
-        return
-    prepared = start_prepare(data, limits)
+        return None
+    return start_prepare(data, limits)
+
+
+def prepare_early(path: str, limits: Limits) -> None:
+    """Start the package of the file at ``path`` before the command is even parsed (the
+    console command does, for ``assay screen FILE``): :func:`early_prepared` hands it over."""
+    prepared = prepare_file(path, limits)
     if prepared is not None:
         _early.append((os.path.abspath(path), prepared))
 
