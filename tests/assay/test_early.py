@@ -66,6 +66,7 @@ def _files(tmp_path: Path) -> dict[str, Path]:
         "bomb": hostile.zip_bomb(20),
         "random": hostile.random_bytes(30_000),
         "truncated": data[: len(data) // 3],
+        "empty": b"",
     }
     out = {}
     for name, content in files.items():
@@ -74,16 +75,26 @@ def _files(tmp_path: Path) -> dict[str, Path]:
         else:
             out[name] = tmp_path / f"{name}.xlsx"
             out[name].write_bytes(content)
+    # Past [limits] max_file_mb (30): no child is started for it, the read refuses it by size.
+    out["oversized"] = tmp_path / "oversized.xlsx"
+    with out["oversized"].open("wb") as f:
+        f.write(data)
+        f.truncate(31 * 1024 * 1024)
     return out
 
 
-@pytest.mark.parametrize("name", ["example", "far-cell", "bomb", "random", "truncated"])
+@pytest.mark.parametrize(
+    "name", ["example", "far-cell", "bomb", "random", "truncated", "empty", "oversized"]
+)
 def test_the_head_start_changes_no_answer(tmp_path: Path, name: str) -> None:
     path = _files(tmp_path)[name]
     args = ("screen", "--no-store", "--as-of", "2026-01-01", str(path))
     with_early, without = _run(tmp_path, True, *args), _run(tmp_path, False, *args)
     assert with_early == without
     assert with_early[0] in (0, 2) and "Traceback" not in with_early[2]
+    if name != "example":  # a file that cannot be screened: exit 2 and a sentence for it
+        assert with_early[0] == 2
+        assert "unreadable-file" in with_early[1] or "file-too-complex" in with_early[1]
 
 
 def test_a_config_with_other_limits_reads_without_the_head_start(tmp_path: Path) -> None:

@@ -111,8 +111,9 @@ def test_preparing_past_a_limit_is_the_files_problem() -> None:
         hostile.far_cell(EXAMPLE),
         hostile.impossible_date(EXAMPLE),
         EXAMPLE[: len(EXAMPLE) // 2],
+        b"",
     ],
-    ids=["random", "zip-bomb", "entities", "far-cell", "bad-date", "truncated"],
+    ids=["random", "zip-bomb", "entities", "far-cell", "bad-date", "truncated", "empty"],
 )
 def test_hostile_files_answer_the_same_with_a_prepared_package(bad: bytes) -> None:
     s = screener()
